@@ -1,0 +1,1 @@
+"""wcfit engine: data, model, objective, search and runs; no Textual."""
