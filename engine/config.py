@@ -1,0 +1,192 @@
+"""One frozen configuration object for a fit; a run directory stores and reloads it as JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Mapping
+
+from engine.params import REGISTRY
+
+#: The data source meaning "the HCP dataset shipped inside the package".
+BUNDLED = "bundled"
+
+#: Optimizers offered by name in the CLI and the TUI; any other name from Nevergrad's registry works too.
+OPTIMIZERS: tuple[str, ...] = ("DE", "TwoPointsDE", "CMA", "PSO", "NGOpt", "OnePlusOne", "RandomSearch", "Grid")
+
+#: The pseudo-optimizer that scans a regular grid over one or two parameters.
+GRID = "Grid"
+
+
+class ConfigError(ValueError):
+    """An invalid setting; the message is one line meant for the user."""
+
+
+def _known_optimizer(name: str) -> bool:
+    if name in OPTIMIZERS:
+        return True
+    import nevergrad as ng  # deferred: importing nevergrad takes about a second
+
+    return name in ng.optimizers.registry
+
+
+@dataclass(frozen=True, kw_only=True)
+class FitConfig:
+    """Everything that defines a fit: data, fitted bounds, fixed values, search and simulation settings."""
+
+    data: str = BUNDLED
+    bounds: Mapping[str, tuple[float, float]] = field(default_factory=lambda: {"k": (0.5, 3.0)})
+    fixed: Mapping[str, float] = field(default_factory=lambda: {"sigma": 0.05})
+    optimizer: str = "DE"
+    batch: int = 4
+    budget: int = 40
+    duration_ms: float = 6000.0
+    dt_ms: float = 0.1
+    transient_ms: float = 0.0
+    seed: int = 0
+    common_noise: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bounds", {str(k): (float(v[0]), float(v[1])) for k, v in dict(self.bounds).items()})
+        object.__setattr__(self, "fixed", {str(k): float(v) for k, v in dict(self.fixed).items()})
+        self._check()
+
+    def _check(self) -> None:
+        if not self.bounds:
+            raise ConfigError("nothing to fit: give at least one parameter with bounds (e.g. --param k=0.5:3)")
+        for name, (lo, hi) in self.bounds.items():
+            spec = REGISTRY.get(name)
+            if spec is None:
+                raise ConfigError(f"unknown parameter {name!r}; known: {', '.join(REGISTRY)}")
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                raise ConfigError(f"bounds of {name} must be finite numbers, got {lo:g}:{hi:g}")
+            if not lo < hi:
+                raise ConfigError(f"bounds of {name} are inverted or empty: lower {lo:g} must be below upper {hi:g}")
+            if not (spec.admits(lo) and spec.admits(hi)):
+                raise ConfigError(f"bounds of {name} ({lo:g}:{hi:g}) leave its valid range ({spec.valid_range()})")
+        for name, value in self.fixed.items():
+            spec = REGISTRY.get(name)
+            if spec is None:
+                raise ConfigError(f"unknown parameter {name!r}; known: {', '.join(REGISTRY)}")
+            if name in self.bounds:
+                raise ConfigError(f"{name} is both fitted and fixed; choose one")
+            if not spec.admits(value):
+                raise ConfigError(f"fixed value of {name} ({value:g}) is outside its valid range ({spec.valid_range()})")
+        if not _known_optimizer(self.optimizer):
+            raise ConfigError(f"unknown optimizer {self.optimizer!r}; try one of: {', '.join(OPTIMIZERS)}")
+        if self.optimizer == GRID and len(self.bounds) > 2:
+            raise ConfigError("the grid scan maps one or two parameters; fit at most two with --optimizer Grid")
+        if not 1 <= self.batch <= 1_000_000:
+            raise ConfigError(f"batch must be a positive integer, got {self.batch}")
+        if self.budget < 1:
+            raise ConfigError(f"budget must be at least 1 evaluation, got {self.budget}")
+        if not (math.isfinite(self.dt_ms) and self.dt_ms > 0):
+            raise ConfigError(f"dt must be a positive number of ms, got {self.dt_ms:g}")
+        if self.dt_ms > 1.0:
+            raise ConfigError(f"dt of {self.dt_ms:g} ms is too coarse for time constants of 1 ms; use ≤ 1 ms")
+        if not (math.isfinite(self.duration_ms) and self.duration_ms > 0):
+            raise ConfigError(f"duration must be a positive number of ms, got {self.duration_ms:g}")
+        if not (math.isfinite(self.transient_ms) and self.transient_ms >= 0):
+            raise ConfigError(f"transient must be ≥ 0 ms, got {self.transient_ms:g}")
+        if self.recorded_steps < 3:
+            raise ConfigError(
+                f"duration {self.duration_ms:g} ms minus transient {self.transient_ms:g} ms leaves fewer than 3 steps "
+                "for FC; lengthen the duration or shorten the transient"
+            )
+        if self.seed < 0:
+            raise ConfigError(f"seed must be ≥ 0, got {self.seed}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The fitted parameter names, in registry order."""
+        return tuple(n for n in REGISTRY if n in self.bounds)
+
+    @property
+    def n_steps(self) -> int:
+        """Simulated steps, as the seed counts them: floor(duration / dt), e.g. 59,999 for 6 s at 0.1 ms."""
+        # The seed computes `6e3 * u.ms // dt`, which floors 6000/0.1 in floating point to 59,999.
+        return int(self.duration_ms // self.dt_ms)
+
+    @property
+    def transient_steps(self) -> int:
+        """Steps discarded before FC is accumulated."""
+        return int(round(self.transient_ms / self.dt_ms))
+
+    @property
+    def recorded_steps(self) -> int:
+        """Steps that enter the FC."""
+        return self.n_steps - self.transient_steps
+
+    @property
+    def simulated_seconds(self) -> float:
+        """Seconds of model time per candidate."""
+        return self.n_steps * self.dt_ms / 1000.0
+
+    def values(self, fitted: Mapping[str, float] | None = None) -> dict[str, float]:
+        """Every parameter's value: defaults, overridden by fixed values, then by ``fitted``."""
+        out = {n: s.default for n, s in REGISTRY.items()}
+        out.update(self.fixed)
+        if fitted:
+            out.update({k: float(v) for k, v in fitted.items()})
+        return out
+
+    def replace(self, **changes: Any) -> "FitConfig":
+        """A copy with some fields changed (checked again)."""
+        d = self.to_dict()
+        d.update(changes)
+        return FitConfig.from_dict(d)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field."""
+        d = asdict(self)
+        d["bounds"] = {k: [lo, hi] for k, (lo, hi) in self.bounds.items()}
+        return d
+
+    def to_json(self) -> str:
+        """The configuration as indented JSON."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "FitConfig":
+        """Build (and check) a configuration from a dict made by ``to_dict``; unknown keys are an error."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ConfigError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
+        kw = dict(d)
+        if "bounds" in kw:
+            kw["bounds"] = {k: (v[0], v[1]) for k, v in dict(kw["bounds"]).items()}
+        return cls(**kw)
+
+    @classmethod
+    def from_json(cls, text: str) -> "FitConfig":
+        """Parse a configuration written by ``to_json``."""
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"configuration is not valid JSON: {e}") from None
+        return cls.from_dict(d)
+
+
+def parse_bound(text: str) -> tuple[str, tuple[float, float]]:
+    """Parse ``NAME=LO:HI`` into a name and a bound pair."""
+    name, sep, rest = text.partition("=")
+    lo, sep2, hi = rest.partition(":")
+    if not (sep and sep2 and name.strip()):
+        raise ConfigError(f"--param expects NAME=LO:HI (e.g. k=0.5:3), got {text!r}")
+    try:
+        return name.strip(), (float(lo), float(hi))
+    except ValueError:
+        raise ConfigError(f"--param {text!r}: bounds must be numbers") from None
+
+
+def parse_fixed(text: str) -> tuple[str, float]:
+    """Parse ``NAME=VALUE`` into a name and a value."""
+    name, sep, value = text.partition("=")
+    if not (sep and name.strip()):
+        raise ConfigError(f"--fixed expects NAME=VALUE (e.g. sigma=0.05), got {text!r}")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise ConfigError(f"--fixed {text!r}: value must be a number") from None

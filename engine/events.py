@@ -1,0 +1,149 @@
+"""Typed events that a fit emits, for a UI, a run-directory writer or a progress bar to consume."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Literal, Mapping, Union
+
+import numpy as np
+
+from engine.config import FitConfig
+
+Status = Literal["running", "finished", "stopped", "failed", "crashed"]
+
+
+def _now() -> float:
+    return time.time()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Started:
+    """The fit began: its configuration, the target FC and where it runs."""
+
+    config: FitConfig
+    target_fc: np.ndarray  # (N, N)
+    dataset: str
+    device: str
+    evaluations_done: int = 0  # > 0 when resuming
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Compiling:
+    """The objective is being compiled for a batch shape (the first call; can take seconds)."""
+
+    batch: int
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchEvaluated:
+    """One device call scored a batch of candidates."""
+
+    batch_index: int  # 0-based batch number within the run
+    first_evaluation: int  # 0-based evaluation number of the batch's first candidate
+    names: tuple[str, ...]  # fitted parameter names, the columns of ``values``
+    values: np.ndarray  # (B, P) candidate parameter values
+    losses: np.ndarray  # (B,) finite losses (NaN/inf simulations get the worst loss, see ``flags``)
+    flags: tuple[str, ...]  # per candidate: "" or e.g. "nan" when the simulation diverged
+    wall_s: float  # wall time of the device call
+    compile_s: float  # compilation time included in this call (0 when cached)
+    evaluations: int  # evaluations done after this batch
+    candidates_per_s: float
+    sim_s_per_s: float  # simulated seconds (all candidates) per wall second
+    best_loss: float  # best loss so far
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewBest:
+    """A candidate beat every earlier one."""
+
+    evaluation: int
+    params: Mapping[str, float]  # fitted parameters only
+    loss: float
+    model_fc: np.ndarray  # (N, N)
+    time: float = field(default_factory=_now)
+
+    @property
+    def fc_corr(self) -> float:
+        """Correlation of model and target FC (1 − loss)."""
+        return 1.0 - self.loss
+
+
+@dataclass(frozen=True, kw_only=True)
+class Warned:
+    """Something the user should know that does not stop the fit."""
+
+    message: str
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Summary:
+    """The outcome of a fit, however it ended."""
+
+    status: Status
+    reason: str
+    names: tuple[str, ...]
+    best_params: Mapping[str, float] | None
+    best_loss: float | None
+    recommendation: Mapping[str, float] | None
+    recommendation_loss: float | None
+    evaluations: int
+    nan_candidates: int
+    wall_s: float
+    device: str
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def best_corr(self) -> float | None:
+        """FC correlation of the best candidate."""
+        return None if self.best_loss is None else 1.0 - self.best_loss
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return {
+            "status": self.status,
+            "reason": self.reason,
+            "best_params": dict(self.best_params) if self.best_params else None,
+            "best_loss": self.best_loss,
+            "fc_corr": self.best_corr,
+            "recommendation": dict(self.recommendation) if self.recommendation else None,
+            "recommendation_loss": self.recommendation_loss,
+            "evaluations": self.evaluations,
+            "nan_candidates": self.nan_candidates,
+            "wall_s": round(self.wall_s, 3),
+            "device": self.device,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finished:
+    """The budget was spent."""
+
+    summary: Summary
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Cancelled:
+    """The user stopped the fit; results so far are kept."""
+
+    summary: Summary
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Failed:
+    """The fit ended on an error; results so far are kept."""
+
+    summary: Summary
+    time: float = field(default_factory=_now)
+
+
+Event = Union[Started, Compiling, BatchEvaluated, NewBest, Warned, Finished, Cancelled, Failed]
+Listener = Callable[[Event], None]
+TERMINAL = (Finished, Cancelled, Failed)

@@ -1,0 +1,324 @@
+"""The search loop: ask a batch from the optimizer, score it in one device call, tell, emit events.
+
+The caller owns the loop (Nevergrad's ask/tell), so batches, cancellation, checkpoints and resume are
+ours. ``Search.run`` blocks; ``start`` runs it in a daemon thread.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+
+from engine.config import GRID, FitConfig
+from engine.data import Dataset
+from engine.events import (
+    BatchEvaluated, Cancelled, Compiling, Event, Failed, Finished, Listener, NewBest, Started, Summary, Warned,
+)
+
+#: A best value this close to a bound (as a fraction of the range) triggers a warning.
+BOUND_MARGIN = 0.02
+
+
+class Proposer(Protocol):
+    """What the loop needs from an optimizer: batches of candidates in, losses back."""
+
+    def ask(self, n: int) -> np.ndarray: ...
+
+    def tell(self, values: np.ndarray, losses: np.ndarray) -> None: ...
+
+    def recommend(self) -> np.ndarray | None: ...
+
+
+class NevergradProposer:
+    """Any optimizer of Nevergrad's registry over a box, driven by ask/tell."""
+
+    def __init__(self, name: str, bounds: np.ndarray, *, budget: int, batch: int, seed: int) -> None:
+        import nevergrad as ng
+
+        param = ng.p.Array(shape=(bounds.shape[0],), lower=bounds[:, 0], upper=bounds[:, 1])
+        param.random_state = np.random.RandomState(seed)
+        self.optimizer = ng.optimizers.registry[name](parametrization=param, budget=budget, num_workers=batch)
+        self._pending: list[Any] = []
+
+    def ask(self, n: int) -> np.ndarray:
+        """Ask ``n`` candidates; returns their values (n, P)."""
+        self._pending = [self.optimizer.ask() for _ in range(n)]
+        return np.array([np.asarray(c.value, np.float64) for c in self._pending])
+
+    def tell(self, values: np.ndarray, losses: np.ndarray) -> None:
+        """Tell the losses of the last asked batch."""
+        for cand, loss in zip(self._pending, losses):
+            self.optimizer.tell(cand, float(loss))
+        self._pending = []
+
+    def recommend(self) -> np.ndarray | None:
+        """Nevergrad's recommendation (its estimate of the optimum, not always an evaluated point)."""
+        return np.asarray(self.optimizer.provide_recommendation().value, np.float64)
+
+
+class GridProposer:
+    """A regular grid over one or two parameters, visited row by row: a map of the loss landscape."""
+
+    def __init__(self, bounds: np.ndarray, *, budget: int) -> None:
+        p = bounds.shape[0]
+        per_axis = max(2, math.ceil(budget ** (1.0 / p) - 1e-9))
+        axes = [np.linspace(lo, hi, per_axis) for lo, hi in bounds]
+        mesh = np.meshgrid(*axes, indexing="ij")
+        self.points = np.stack([m.ravel() for m in mesh], axis=1)[:budget]
+        self.position = 0
+        self._best: tuple[float, np.ndarray] | None = None
+
+    def ask(self, n: int) -> np.ndarray:
+        """The next ``n`` grid points."""
+        out = self.points[self.position:self.position + n]
+        self.position += len(out)
+        return out
+
+    def tell(self, values: np.ndarray, losses: np.ndarray) -> None:
+        """Remember the best grid point."""
+        i = int(np.argmin(losses))
+        if self._best is None or losses[i] < self._best[0]:
+            self._best = (float(losses[i]), np.array(values[i]))
+
+    def recommend(self) -> np.ndarray | None:
+        """The best grid point seen."""
+        return None if self._best is None else self._best[1]
+
+
+def make_proposer(config: FitConfig) -> Proposer:
+    """The proposer a configuration asks for."""
+    bounds = np.array([config.bounds[n] for n in config.names], np.float64)
+    if config.optimizer == GRID:
+        return GridProposer(bounds, budget=config.budget)
+    return NevergradProposer(config.optimizer, bounds, budget=config.budget, batch=config.batch, seed=config.seed)
+
+
+def budget_of(config: FitConfig) -> int:
+    """Evaluations a run will make (a grid may hold fewer points than the budget)."""
+    if config.optimizer == GRID:
+        return len(make_proposer(config).points)  # type: ignore[attr-defined]
+    return config.budget
+
+
+class Checkpointer(Protocol):
+    """Persists the optimizer after every told batch (see ``engine.runs``)."""
+
+    def save(self, *, proposer: bytes, evaluations: int, batches: int) -> None: ...
+
+
+@dataclass(kw_only=True)
+class Resume:
+    """Where a resumed run picks up: the unpickled proposer and what was already evaluated."""
+
+    proposer: Proposer
+    evaluations: int
+    batches: int
+    best_values: np.ndarray | None = None
+    best_loss: float | None = None
+    best_fc: np.ndarray | None = None
+    nan_candidates: int = 0
+    wall_s: float = 0.0
+
+
+@dataclass
+class _Progress:
+    evaluations: int = 0
+    batches: int = 0
+    best_values: np.ndarray | None = None
+    best_loss: float | None = None
+    best_fc: np.ndarray | None = None
+    nan_candidates: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def bound_warnings(names: Sequence[str], values: np.ndarray, bounds: dict[str, tuple[float, float]]) -> list[str]:
+    """Warnings for fitted values within 2 % of a bound: the optimum may lie outside the bounds."""
+    out = []
+    for name, v in zip(names, values):
+        lo, hi = bounds[name]
+        margin = BOUND_MARGIN * (hi - lo)
+        side = "lower" if v - lo <= margin else "upper" if hi - v <= margin else None
+        if side:
+            out.append(f"best {name} = {v:.4g} lies within 2% of its {side} bound "
+                       f"[{lo:g}, {hi:g}]; the optimum may lie beyond it — widen the bounds")
+    return out
+
+
+def stop_helper_threads() -> None:
+    """Stop Nevergrad's recast-optimizer threads, which are not daemons and would keep the process alive."""
+    try:
+        from nevergrad.optimization.recaster import _MessagingThread
+    except ImportError:  # pragma: no cover - layout of another nevergrad version
+        return
+    for t in threading.enumerate():
+        if isinstance(t, _MessagingThread) and t.is_alive():
+            t.stop()
+
+
+class Search:
+    """One fit: owns the ask/tell loop, calls listeners with events, can be cancelled from any thread."""
+
+    def __init__(self, config: FitConfig, dataset: Dataset, *, listeners: Sequence[Listener] = (),
+                 objective: Any | None = None, checkpointer: Checkpointer | None = None,
+                 resume: Resume | None = None, objective_factory: Callable[[], Any] | None = None) -> None:
+        self.config = config
+        self.dataset = dataset
+        self.listeners = list(listeners)
+        self.objective = objective
+        self._objective_factory = objective_factory
+        self.checkpointer = checkpointer
+        self.resume = resume
+        self._cancel = threading.Event()
+        self.summary: Summary | None = None
+
+    def cancel(self) -> None:
+        """Ask the loop to stop; it stops before the next device call (within one batch)."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether a stop was requested."""
+        return self._cancel.is_set()
+
+    def _emit(self, event: Event) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def _device(self) -> str:
+        return getattr(self.objective, "description", "not started")
+
+    def _summary(self, status: str, reason: str, prog: _Progress, t0: float, proposer: Proposer | None,
+                 rec: tuple[np.ndarray | None, float | None] = (None, None)) -> Summary:
+        names = self.config.names
+        as_dict = lambda v: None if v is None else {n: float(x) for n, x in zip(names, v)}
+        base = self.resume.wall_s if self.resume else 0.0
+        return Summary(status=status, reason=reason, names=names,  # type: ignore[arg-type]
+                       best_params=as_dict(prog.best_values), best_loss=prog.best_loss,
+                       recommendation=as_dict(rec[0]), recommendation_loss=rec[1],
+                       evaluations=prog.evaluations, nan_candidates=prog.nan_candidates,
+                       wall_s=base + time.perf_counter() - t0, device=self._device(), warnings=tuple(prog.warnings))
+
+    def run(self) -> Summary:
+        """Run to the end of the budget, a cancel or an error; never raises for the fit's own errors."""
+        t0 = time.perf_counter()
+        cfg = self.config
+        prog = _Progress()
+        proposer: Proposer | None = None
+        if self.resume:
+            r = self.resume
+            proposer = r.proposer
+            prog = _Progress(evaluations=r.evaluations, batches=r.batches, best_values=r.best_values,
+                             best_loss=r.best_loss, best_fc=r.best_fc, nan_candidates=r.nan_candidates)
+        try:
+            return self._loop(cfg, prog, proposer, t0)
+        except Exception as e:  # noqa: BLE001 - any failure ends the run cleanly, results kept
+            reason = f"{type(e).__name__}: {e}".strip().splitlines()[0]
+            self.summary = self._summary("failed", reason, prog, t0, proposer)
+            self._emit(Failed(summary=self.summary))
+            return self.summary
+        finally:
+            stop_helper_threads()
+
+    def _loop(self, cfg: FitConfig, prog: _Progress, proposer: Proposer | None, t0: float) -> Summary:
+        if self.objective is None:
+            if self._objective_factory is not None:
+                self.objective = self._objective_factory()
+            else:
+                from engine.objective import Objective
+
+                self.objective = Objective(self.dataset, cfg)
+        obj = self.objective
+        self._emit(Started(config=cfg, target_fc=self.dataset.target_fc, dataset=self.dataset.name,
+                           device=obj.description, evaluations_done=prog.evaluations))
+        if proposer is None:
+            try:
+                proposer = make_proposer(cfg)
+            except Exception as e:  # noqa: BLE001
+                raise RuntimeError(f"optimizer {cfg.optimizer} could not start: {type(e).__name__}: {e}") from e
+        budget = budget_of(cfg)
+        names = cfg.names
+        checkpoint_warned = False
+        while prog.evaluations < budget:
+            if self.cancelled:
+                self.summary = self._summary("stopped", "stopped by the user", prog, t0, proposer)
+                self._emit(Cancelled(summary=self.summary))
+                return self.summary
+            n = min(cfg.batch, budget - prog.evaluations)
+            try:
+                values = proposer.ask(n)
+            except Exception as e:  # noqa: BLE001
+                raise RuntimeError(f"optimizer {cfg.optimizer} failed in ask: {type(e).__name__}: {e}") from e
+            if len(values) == 0:
+                break
+            if not obj.compiled:
+                self._emit(Compiling(batch=obj.batch))
+            res = obj(values, first_lane=prog.evaluations)
+            first = prog.evaluations
+            prog.evaluations += len(values)
+            prog.batches += 1
+            bad = sum(1 for f in res.flags if f)
+            prog.nan_candidates += bad
+            improved = prog.best_loss is None or res.losses[res.best_index] < prog.best_loss
+            if improved:
+                prog.best_loss = float(res.losses[res.best_index])
+                prog.best_values = np.array(values[res.best_index])
+                prog.best_fc = res.best_fc
+            wall = max(res.wall_s, 1e-9)
+            self._emit(BatchEvaluated(
+                batch_index=prog.batches - 1, first_evaluation=first, names=names, values=np.array(values),
+                losses=res.losses, flags=res.flags, wall_s=res.wall_s, compile_s=res.compile_s,
+                evaluations=prog.evaluations, candidates_per_s=len(values) / wall,
+                sim_s_per_s=len(values) * cfg.simulated_seconds / wall, best_loss=float(prog.best_loss)))  # type: ignore[arg-type]
+            if improved:
+                self._emit(NewBest(evaluation=first + res.best_index,
+                                   params={k: float(v) for k, v in zip(names, values[res.best_index])},
+                                   loss=float(prog.best_loss), model_fc=res.best_fc))  # type: ignore[arg-type]
+            if bad:
+                self._emit(Warned(message=f"{bad} candidate(s) in batch {prog.batches} diverged "
+                                          f"({', '.join(sorted(set(f for f in res.flags if f)))}); "
+                                          f"they got the worst loss and the fit goes on"))
+            try:
+                proposer.tell(values, res.losses)
+            except Exception as e:  # noqa: BLE001
+                raise RuntimeError(f"optimizer {cfg.optimizer} failed in tell: {type(e).__name__}: {e}") from e
+            if self.checkpointer is not None:
+                try:
+                    blob = pickle.dumps(proposer)
+                except Exception as e:  # noqa: BLE001 - e.g. optimizers running a helper thread
+                    if not checkpoint_warned:
+                        checkpoint_warned = True
+                        self._emit(Warned(message=f"optimizer {cfg.optimizer} cannot be checkpointed "
+                                                  f"({type(e).__name__}); a resume restarts it"))
+                    blob = b""
+                self.checkpointer.save(proposer=blob, evaluations=prog.evaluations, batches=prog.batches)
+        rec_values: np.ndarray | None = None
+        rec_loss: float | None = None
+        try:
+            rec_values = proposer.recommend()
+        except Exception as e:  # noqa: BLE001
+            self._emit(Warned(message=f"optimizer gave no recommendation: {type(e).__name__}: {e}"))
+        if rec_values is not None:
+            if prog.best_values is not None and np.allclose(rec_values, prog.best_values, rtol=0, atol=1e-12):
+                rec_loss = prog.best_loss
+            elif not self.cancelled:
+                rec_loss = float(obj(rec_values[None, :], first_lane=0).losses[0])
+        if prog.best_values is not None:
+            for w in bound_warnings(names, prog.best_values, dict(cfg.bounds)):
+                prog.warnings.append(w)
+                self._emit(Warned(message=w))
+        self.summary = self._summary("finished", "budget spent", prog, t0, proposer, (rec_values, rec_loss))
+        self._emit(Finished(summary=self.summary))
+        return self.summary
+
+
+def start(search: Search) -> threading.Thread:
+    """Run a search in a daemon thread and return the thread."""
+    thread = threading.Thread(target=search.run, name="wcfit-search", daemon=True)
+    thread.start()
+    return thread

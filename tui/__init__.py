@@ -1,0 +1,1 @@
+"""wcfit-tui: the Textual app, a view over the engine's events."""
