@@ -21,6 +21,10 @@ from engine.events import (
     BatchEvaluated, Cancelled, Compiling, Event, Failed, Finished, Listener, NewBest, Started, Summary, Warned,
 )
 
+class FitError(RuntimeError):
+    """A failure of the fit with a message meant for the user as it is."""
+
+
 #: A best value this close to a bound (as a fraction of the range) triggers a warning.
 BOUND_MARGIN = 0.02
 
@@ -218,7 +222,8 @@ class Search:
         try:
             return self._loop(cfg, prog, proposer, t0)
         except Exception as e:  # noqa: BLE001 - any failure ends the run cleanly, results kept
-            reason = f"{type(e).__name__}: {e}".strip().splitlines()[0]
+            text = str(e) if isinstance(e, FitError) else f"{type(e).__name__}: {e}"
+            reason = (text.strip().splitlines() or ["unknown error"])[0]
             self.summary = self._summary("failed", reason, prog, t0, proposer)
             self._emit(Failed(summary=self.summary))
             return self.summary
@@ -240,7 +245,7 @@ class Search:
             try:
                 proposer = make_proposer(cfg)
             except Exception as e:  # noqa: BLE001
-                raise RuntimeError(f"optimizer {cfg.optimizer} could not start: {type(e).__name__}: {e}") from e
+                raise FitError(f"optimizer {cfg.optimizer} could not start: {type(e).__name__}: {e}") from e
         budget = budget_of(cfg)
         names = cfg.names
         checkpoint_warned = False
@@ -253,7 +258,7 @@ class Search:
             try:
                 values = proposer.ask(n)
             except Exception as e:  # noqa: BLE001
-                raise RuntimeError(f"optimizer {cfg.optimizer} failed in ask: {type(e).__name__}: {e}") from e
+                raise FitError(f"optimizer {cfg.optimizer} failed in ask: {type(e).__name__}: {e}") from e
             if len(values) == 0:
                 break
             if not obj.compiled:
@@ -286,7 +291,7 @@ class Search:
             try:
                 proposer.tell(values, res.losses)
             except Exception as e:  # noqa: BLE001
-                raise RuntimeError(f"optimizer {cfg.optimizer} failed in tell: {type(e).__name__}: {e}") from e
+                raise FitError(f"optimizer {cfg.optimizer} failed in tell: {type(e).__name__}: {e}") from e
             if self.checkpointer is not None:
                 try:
                     blob = pickle.dumps(proposer)
