@@ -1,10 +1,57 @@
-"""Console entry point: placeholder until the TUI lands."""
+"""Console entry point: the Textual app, or the headless CLI for its subcommands."""
 
+from __future__ import annotations
+
+import argparse
 import sys
+
+#: Subcommands handled by the headless CLI (engine.cli).
+CLI_COMMANDS = ("fit", "info", "bench", "runs", "resume", "export")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser of the app itself (subcommands are listed in the epilog)."""
+    p = argparse.ArgumentParser(
+        prog="wcfit-tui",
+        description="Fit a whole-brain Wilson–Cowan network to an empirical FC target, in the terminal. "
+                    "With no subcommand, opens the interactive app.",
+        epilog="subcommands (headless, see `wcfit-tui COMMAND --help`):\n"
+               "  fit      run a fit without the UI and write a run directory\n"
+               "  info     describe a dataset, the parameters and the devices\n"
+               "  bench    measure candidates per second on this machine\n"
+               "  runs     list run directories\n"
+               "  resume   continue a stopped run\n"
+               "  export   export a run's candidates CSV / summary JSON / FCs NPZ\n"
+               "  attach RUN   open the app as a read-only viewer of a (running) run directory\n\n"
+               "keys in the app: F5 start, F6 stop, Ctrl+R reset, F7 export, F8 plot view, F1 help, Ctrl+Q quit",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--data", default="bundled",
+                   help="dataset: 'bundled' (HCP, 80 regions), a .msgpack/.npz path, or kaggle:OWNER/DATASET[/FILE]")
+    return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Dispatch to the headless CLI."""
-    from engine.cli import main as cli_main
+    """Run the app, or dispatch a subcommand to the headless CLI; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in CLI_COMMANDS:
+        from engine.cli import main as cli_main
 
-    return cli_main(sys.argv[1:] if argv is None else argv)
+        return int(cli_main(argv) or 0)
+    attach = None
+    if argv and argv[0] == "attach":
+        if len(argv) != 2 or argv[1].startswith("-"):
+            print("usage: wcfit-tui attach RUN_DIR", file=sys.stderr)
+            return 2
+        attach = argv[1]
+        argv = []
+    args = parser().parse_args(argv)
+    from tui.app import WcfitApp
+
+    app = WcfitApp(args.data, attach=attach)
+    app.run()
+    return int(app.return_code or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

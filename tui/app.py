@@ -1,0 +1,47 @@
+"""The Textual app: a view over the engine's event stream (the work happens in MainScreen's thread worker)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+
+
+class WcfitApp(App):
+    """wcfit-tui: fit a whole-brain Wilson–Cowan network to an empirical FC."""
+
+    CSS_PATH = "wcfit.tcss"
+    TITLE = "wcfit-tui"
+    BINDINGS = [Binding("f1", "help", "Help"), Binding("ctrl+q", "quit", "Quit", priority=True)]
+
+    def __init__(self, data: str = "bundled", *, attach: str | None = None, probe_devices: bool = True) -> None:
+        super().__init__()
+        self.data = data
+        self.attach = attach
+        self.probe_devices = probe_devices
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen(self.data, attach=self.attach, probe_devices=self.probe_devices)
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        main = self.screen_stack[0] if isinstance(self.screen_stack[0], MainScreen) else None
+        if main is None:
+            return
+        yield SystemCommand("Start fit", "Start a fit with the setup form's settings (F5)", main.action_start)
+        yield SystemCommand("Stop fit", "Stop the running fit within one batch (F6)", main.action_stop)
+        yield SystemCommand("Reset", "Clear results and return to the setup (Ctrl+R)", main.action_reset)
+        yield SystemCommand("Export run", "Write candidates CSV, summary JSON and FCs NPZ to the run dir (F7)",
+                            main.action_export)
+        yield SystemCommand("Next plot view", "Loss vs evaluation, or a parameter vs loss (F8)", main.action_plot_view)
+        yield SystemCommand("Keys", "Show the help screen (F1)", self.action_help)

@@ -1,0 +1,47 @@
+"""The help screen: every key binding and what the panels show."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# wcfit-tui — keys
+
+| key | action |
+|---|---|
+| **F5** | start the fit with the setup form's settings |
+| **F6** | stop the fit (within one batch; results so far stay) |
+| **Ctrl+R** | reset: clear results and go back to the setup |
+| **F7** | export the run (candidates CSV, summary JSON, FCs NPZ) into its run directory |
+| **F8** | next plot view: loss vs evaluation, then each fitted parameter vs loss |
+| **F2 / F3 / F4 / F9** | Setup / Fit / Candidates / Log tab |
+| **Ctrl+O** | pick a dataset file (.msgpack / .npz) |
+| **s** | (in the table) sort by the next column; click a header to sort by it |
+| **Ctrl+P** | command palette (start, stop, reset, export, themes) |
+| **F1** | this help |
+| **Ctrl+Q** | quit |
+
+Tab / Shift+Tab move between inputs. Invalid settings show their reason under the form
+and in the status line, and F5 refuses to start until they are fixed.
+
+The **Fit** tab shows each candidate's loss (1 − FC correlation) and the best so far, and the
+target FC, best model FC and their difference. **Candidates** lists every evaluated candidate,
+best first. **Log** has run events, warnings and errors.
+
+Headless use: `wcfit-tui fit|info|bench|runs|resume|export …`; follow a running fit with
+`wcfit-tui attach RUN_DIR`.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the keys; any of escape, F1, q closes it."""
+
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Markdown(HELP)

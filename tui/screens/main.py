@@ -1,0 +1,366 @@
+"""The main screen: setup, fit panels, candidates and log in tabs; runs the engine in a thread worker."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPane
+from textual.worker import Worker, get_current_worker
+
+from engine.events import BatchEvaluated, Cancelled, Compiling, Event, Failed, Finished, NewBest, Started, Warned
+from tui.bridge import EventPump
+from tui.screens.file_picker import FilePicker
+from tui.widgets.candidates import CandidatesTable
+from tui.widgets.device_panel import DevicePanel
+from tui.widgets.fc_heatmap import FCHeatmaps
+from tui.widgets.loss_plot import LossPlot
+from tui.widgets.run_log import RunLog
+from tui.widgets.setup_form import SetupForm
+from tui.widgets.status_bar import StatusBar
+
+#: Below this width or height the panels stack instead of sitting side by side.
+WIDE_MIN = (120, 36)
+TERMINAL_STATE = {Finished: "finished", Cancelled: "stopped", Failed: "failed"}
+
+
+class MainScreen(Screen):
+    """Everything the app shows; ``attach`` makes it a read-only viewer of an existing run directory."""
+
+    BINDINGS = [
+        Binding("f5", "start", "Start"),
+        Binding("f6", "stop", "Stop"),
+        Binding("ctrl+r", "reset", "Reset"),
+        Binding("f7", "export", "Export"),
+        Binding("f8", "plot_view", "Plot view"),
+        Binding("f2", "tab('setup')", "Setup", show=False),
+        Binding("f3", "tab('fit')", "Fit", show=False),
+        Binding("f4", "tab('candidates')", "Candidates", show=False),
+        Binding("f9", "tab('log')", "Log", show=False),
+        Binding("ctrl+o", "browse", "Open data", show=False),
+    ]
+
+    def __init__(self, data: str = "bundled", *, attach: str | None = None, probe_devices: bool = True) -> None:
+        super().__init__()
+        self.data = data
+        self.attach = attach
+        self.probe_devices = probe_devices
+        self.pump = EventPump(self.post_message)
+        self.state = "idle"
+        self.search = None
+        self.run_path: str | None = None
+        self.summary = None
+        self._stop_follow = threading.Event()
+        self._fit_worker: Worker | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="setup" if not self.attach else "fit", id="tabs"):
+            with TabPane("Setup", id="setup"):
+                with Horizontal(id="controls"):
+                    yield Button("Start (F5)", id="start", variant="success", compact=True, disabled=True)
+                    yield Button("Stop (F6)", id="stop", variant="error", compact=True, disabled=True)
+                    yield Static("", id="start-reason")
+                with Horizontal(id="setup-body"):
+                    yield SetupForm(self.data, id="form")
+                    yield DevicePanel(id="device", probe=self.probe_devices)
+            with TabPane("Fit", id="fit"):
+                with Horizontal(id="fit-panels"):
+                    yield LossPlot(id="plot")
+                    yield FCHeatmaps(id="heatmaps")
+            with TabPane("Candidates", id="candidates"):
+                yield CandidatesTable(id="table")
+            with TabPane("Log", id="log"):
+                yield RunLog(id="runlog")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(CandidatesTable).reset(())
+        self.set_interval(0.1, self._tick)
+        self._layout(self.size.width, self.size.height)
+        log = self.query_one(RunLog)
+        if self.attach:
+            self.query_one(SetupForm).disabled = True
+            self._set_state("attached", f"following {self.attach} (read-only)")
+            log.line(f"attached to {self.attach} (read-only)")
+            self.follow(self.attach)
+        else:
+            log.line("ready: fill in the setup and press F5 (F1 for help)")
+
+    # -- layout -----------------------------------------------------------------------------
+    def on_resize(self, event) -> None:
+        self._layout(event.size.width, event.size.height)
+
+    def _layout(self, width: int, height: int) -> None:
+        narrow = width < WIDE_MIN[0] or height < WIDE_MIN[1]
+        self.set_class(narrow, "narrow")
+
+    # -- the form ---------------------------------------------------------------------------
+    def on_setup_form_validated(self, event: SetupForm.Validated) -> None:
+        if event.dataset is not None and self.state in ("idle",):
+            self.query_one(FCHeatmaps).set_target(event.dataset.target_fc)  # type: ignore[attr-defined]
+        self._refresh_controls()
+
+    def _start_problem(self) -> str | None:
+        if self.attach:
+            return "attached to a run: read-only"
+        if self.state in ("preparing", "compiling", "running", "stopping"):
+            return "a fit is running (F6 stops it)"
+        form = self.query_one(SetupForm)
+        return form.problem
+
+    def _refresh_controls(self) -> None:
+        problem = self._start_problem()
+        self.query_one("#start", Button).disabled = problem is not None
+        self.query_one("#stop", Button).disabled = self.state not in ("preparing", "compiling", "running")
+        reason = self.query_one("#start-reason", Static)
+        reason.update(f"[red]cannot start:[/] {problem}" if problem else "[green]ready[/]")
+
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    @on(Button.Pressed, "#stop")
+    def _stop_pressed(self) -> None:
+        self.action_stop()
+
+    @on(Button.Pressed, "#browse")
+    def _browse_pressed(self) -> None:
+        self.action_browse()
+
+    # -- actions ----------------------------------------------------------------------------
+    def action_start(self) -> None:
+        """Start a fit with the form's configuration."""
+        problem = self._start_problem()
+        if problem:
+            self.notify(f"cannot start: {problem}", severity="warning")
+            return
+        form = self.query_one(SetupForm)
+        config, dataset = form.config, form.dataset
+        self._clear_results(config.names)  # type: ignore[union-attr]
+        self.summary = None
+        self._set_state("preparing", "loading JAX and building the model")
+        self.query_one(TabbedContent).active = "fit"
+        self._fit_worker = self.run_fit(config, dataset)
+
+    def action_stop(self) -> None:
+        """Stop the running fit before its next batch."""
+        if self.state not in ("preparing", "compiling", "running"):
+            self.notify("no fit is running", severity="warning")
+            return
+        if self.search is not None:
+            self.search.cancel()
+        if self._fit_worker is not None:
+            self._fit_worker.cancel()
+        self._set_state("stopping", "finishing the current batch")
+
+    def action_reset(self) -> None:
+        """Clear the results (not while a fit runs)."""
+        if self.state in ("preparing", "compiling", "running", "stopping"):
+            self.notify("stop the fit first (F6)", severity="warning")
+            return
+        form = self.query_one(SetupForm)
+        self._clear_results(())
+        self.summary, self.run_path = None, None
+        self.query_one(FCHeatmaps).set_target(None if form.dataset is None else form.dataset.target_fc)  # type: ignore[attr-defined]
+        self.query_one(StatusBar).best = ""
+        self.query_one(StatusBar).progress = ""
+        self._set_state("idle", "F5 start · F1 help")
+        self.query_one(TabbedContent).active = "setup"
+        self.query_one(RunLog).line("reset")
+
+    def action_export(self) -> None:
+        """Export the current run's candidates, summary and FCs into its run directory."""
+        if not self.run_path:
+            self.notify("no run directory to export from (start a fit first)", severity="warning")
+            return
+        try:
+            from engine.runs import export
+        except ImportError:
+            self.notify("export is not available: engine.runs.export is missing", severity="error")
+            return
+        self.export_run(export, self.run_path)
+
+    @work(thread=True, exclusive=True, group="export")
+    def export_run(self, export, path: str) -> None:
+        """Run the three exports in a thread; notify the written paths."""
+        written = []
+        for fmt, name in (("csv", "candidates.csv"), ("json", "summary.json"), ("npz", "fc.npz")):
+            try:
+                out = export(path, fmt, str(Path(path) / name))
+                written.append(str(out or Path(path) / name))
+            except Exception as e:  # noqa: BLE001
+                self.app.call_from_thread(self.notify, f"export {fmt} failed: {e}", severity="error")
+        if written:
+            self.app.call_from_thread(self.notify, "exported: " + ", ".join(written), timeout=8)
+            self.app.call_from_thread(self.query_one(RunLog).line, "exported " + ", ".join(written))
+
+    def action_plot_view(self) -> None:
+        """Cycle the plot between loss and parameter-vs-loss views."""
+        view = self.query_one(LossPlot).cycle_view()
+        self.query_one(TabbedContent).active = "fit"
+        self.notify(f"plot: {view}", timeout=1.5)
+
+    def action_tab(self, tab: str) -> None:
+        """Show a tab."""
+        self.query_one(TabbedContent).active = tab
+
+    def action_browse(self) -> None:
+        """Pick a dataset file."""
+        if self.attach or self.state not in ("idle", "finished", "stopped", "failed"):
+            return
+        self.app.push_screen(FilePicker(Path.cwd()), self._picked)
+
+    def _picked(self, path: str | None) -> None:
+        if path:
+            self.query_one(SetupForm).set_data(path)
+
+    # -- the engine -------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="fit")
+    def run_fit(self, config, dataset) -> None:
+        """Run the search in this thread; every event goes through the pump (and the run recorder)."""
+        from engine.search import Search
+
+        worker = get_current_worker()
+        recorder = None
+        try:
+            from engine import runs
+
+            recorder = runs.record(config, dataset)
+        except ImportError:
+            self.pump(Warned(message="no run directory written: engine.runs is not available in this build"))
+        except Exception as e:  # noqa: BLE001
+            self.pump(Warned(message=f"no run directory written: {type(e).__name__}: {e}"))
+        if recorder is not None:
+            self.app.call_from_thread(self._recording, str(recorder.path))
+
+        def listener(event: Event) -> None:
+            self.pump(event)
+            if worker.is_cancelled and self.search is not None:
+                self.search.cancel()
+
+        listeners = [listener] + ([recorder.listener] if recorder is not None else [])
+        self.search = Search(config, dataset, listeners=listeners,
+                             checkpointer=getattr(recorder, "checkpointer", None))
+        try:
+            if not worker.is_cancelled:
+                self.search.run()
+            else:
+                self.search.cancel()
+                self.search.run()
+        finally:
+            if recorder is not None:
+                try:
+                    recorder.close()
+                except Exception as e:  # noqa: BLE001
+                    self.pump(Warned(message=f"run directory not closed cleanly: {e}"))
+            self.pump.flush()
+
+    @work(thread=True, exclusive=True, group="fit")
+    def follow(self, path: str) -> None:
+        """Replay and follow an existing run directory (attach mode)."""
+        try:
+            from engine.runs import follow
+        except ImportError:
+            self.pump(Failed(summary=_failed_summary("attach needs engine.runs.follow, missing in this build")))
+            return
+        self.run_path = path
+        try:
+            for event in follow(path, self._stop_follow):
+                self.pump(event)
+                if get_current_worker().is_cancelled:
+                    break
+        except Exception as e:  # noqa: BLE001
+            self.pump(Failed(summary=_failed_summary(f"cannot follow {path}: {type(e).__name__}: {e}")))
+        finally:
+            self.pump.flush()
+
+    def on_unmount(self) -> None:
+        self._stop_follow.set()
+        if self.search is not None:
+            self.search.cancel()
+
+    def _recording(self, path: str) -> None:
+        self.run_path = path
+        self.query_one(RunLog).line(f"run directory: {path}")
+
+    def on_event_pump_events_queued(self, _message: EventPump.EventsQueued) -> None:
+        self._drain()
+
+    def _tick(self) -> None:
+        self._drain()
+        self.query_one(StatusBar).tick()
+
+    def _drain(self) -> None:
+        for event in self.pump.drain():
+            self.show_event(event)
+
+    def show_event(self, e: Event) -> None:
+        """Render one engine event on every widget that cares."""
+        log = self.query_one(RunLog)
+        status = self.query_one(StatusBar)
+        log.event(e)
+        if isinstance(e, Started):
+            names = e.config.names
+            if self.query_one(CandidatesTable).names != names:
+                self._clear_results(names)
+            self.query_one(FCHeatmaps).set_target(e.target_fc)
+            self._budget = e.config.budget
+            if not self.attach:
+                self._set_state("running", f"{e.config.optimizer} on {e.dataset}")
+            status.progress = f"{e.evaluations_done}/{e.config.budget}"
+        elif isinstance(e, Compiling):
+            if not self.attach:
+                self._set_state("compiling", f"JIT for batch {e.batch}")
+        elif isinstance(e, BatchEvaluated):
+            if self.state == "compiling":
+                self._set_state("running", "")
+            self.query_one(LossPlot).add_batch(e.first_evaluation, e.values, e.losses)
+            self.query_one(CandidatesTable).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags)
+            self.query_one(DevicePanel).set_throughput(e.candidates_per_s, e.sim_s_per_s)
+            status.progress = (f"{e.evaluations}/{getattr(self, '_budget', '?')} evals · "
+                               f"{e.candidates_per_s:.1f} cand/s")
+        elif isinstance(e, NewBest):
+            self.query_one(FCHeatmaps).set_model(e.model_fc, e.fc_corr)
+            params = " ".join(f"{k}={v:.4g}" for k, v in e.params.items())
+            status.best = f"best loss {e.loss:.4f} · r {e.fc_corr:.3f} · {params}"
+        elif isinstance(e, Warned):
+            self.notify(e.message, severity="warning", timeout=6)
+        elif isinstance(e, (Finished, Cancelled, Failed)):
+            s = e.summary
+            self.summary = s
+            self.search = None
+            if s.best_loss is not None:
+                params = " ".join(f"{k}={v:.4g}" for k, v in (s.best_params or {}).items())
+                status.best = f"best loss {s.best_loss:.4f} · r {s.best_corr:.3f} · {params}"
+            self._set_state(TERMINAL_STATE[type(e)], s.reason)
+            if isinstance(e, Failed):
+                self.notify(f"fit failed: {s.reason}", severity="error", timeout=10)
+            else:
+                self.notify(f"fit {s.status}: {s.evaluations} evaluations", timeout=4)
+        status.refresh()
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _clear_results(self, names: tuple[str, ...]) -> None:
+        self.query_one(LossPlot).reset(names)
+        self.query_one(CandidatesTable).reset(names)
+        self.query_one(FCHeatmaps).clear_model()
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        self.state = state
+        self.query_one(StatusBar).set_state(state, detail)
+        self.sub_title = state
+        self._refresh_controls()
+
+
+def _failed_summary(reason: str):
+    from engine.events import Summary
+
+    return Summary(status="failed", reason=reason, names=(), best_params=None, best_loss=None, recommendation=None,
+                   recommendation_loss=None, evaluations=0, nan_candidates=0, wall_s=0.0, device="")

@@ -1,0 +1,62 @@
+"""Every evaluated candidate: its parameters, loss and flags; sortable, best first."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.widgets import DataTable
+
+
+class CandidatesTable(DataTable):
+    """A DataTable of candidates; click a header (or press s) to sort by that column, again to reverse."""
+
+    BINDINGS = [("s", "cycle_sort", "Sort column")]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, zebra_stripes=True, cursor_type="row")
+        self.names: tuple[str, ...] = ()
+        self.sort_column = "loss"
+        self.sort_reverse = False
+
+    def reset(self, names: tuple[str, ...] = ()) -> None:
+        """Clear rows and set columns for the fitted parameters ``names``."""
+        self.clear(columns=True)
+        self.names = tuple(names)
+        self.add_column("#", key="eval")
+        self.add_column("loss", key="loss")
+        for n in self.names:
+            self.add_column(n, key=n)
+        self.add_column("flags", key="flags")
+        self.sort_column, self.sort_reverse = "loss", False
+
+    def add_batch(self, first: int, names: tuple[str, ...], values: np.ndarray, losses: np.ndarray,
+                  flags: tuple[str, ...]) -> None:
+        """Add one evaluated batch and keep the current sort."""
+        if tuple(names) != self.names:
+            self.reset(tuple(names))
+        for i, loss in enumerate(losses):
+            row = [first + i + 1, float(loss), *(float(v) for v in values[i]), flags[i] if i < len(flags) else ""]
+            self.add_row(*row, key=str(first + i))
+        self.apply_sort()
+
+    def apply_sort(self) -> None:
+        """Sort rows by the current column (numbers numerically)."""
+        if self.row_count and self.sort_column in {str(c.value) for c in self.columns}:
+            self.sort(self.sort_column, reverse=self.sort_reverse)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = str(event.column_key.value)
+        self.sort_reverse = (not self.sort_reverse) if key == self.sort_column else False
+        self.sort_column = key
+        self.apply_sort()
+
+    def action_cycle_sort(self) -> None:
+        keys = [str(c.value) for c in self.columns]
+        if keys:
+            i = keys.index(self.sort_column) if self.sort_column in keys else -1
+            self.sort_column, self.sort_reverse = keys[(i + 1) % len(keys)], False
+            self.apply_sort()
+            self.notify(f"sorted by {self.sort_column}", timeout=2)
+
+    def sorted_keys(self) -> list[str]:
+        """Row keys in display order (for tests)."""
+        return [str(r.key.value) for r in self.ordered_rows]

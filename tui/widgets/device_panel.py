@@ -1,0 +1,129 @@
+"""JAX backend and devices, GPU utilisation/temperature through NVML, and the fit's live throughput."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual import work
+from textual.widgets import Static
+from textual.worker import get_current_worker
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What was found about the accelerators (all strings, ready to show)."""
+
+    backend: str = "…"
+    devices: tuple[str, ...] = ()
+    gpus: tuple[str, ...] = ()
+    nvml: str = ""
+
+
+def _mib(b: float) -> str:
+    return f"{b / 2**20:,.0f} MiB"
+
+
+def gather_jax() -> tuple[str, tuple[str, ...]]:
+    """JAX backend/version and one line per device (imports JAX: call from a worker)."""
+    try:
+        import jax
+    except Exception as e:  # noqa: BLE001
+        return f"JAX unavailable: {type(e).__name__}: {e}", ()
+    lines = []
+    for d in jax.devices():
+        try:
+            stats = d.memory_stats()
+        except Exception:  # noqa: BLE001
+            stats = None
+        mem = (f"{_mib(stats.get('bytes_in_use', 0))} / {_mib(stats['bytes_limit'])}"
+               if stats and stats.get("bytes_limit") else "memory not reported")
+        lines.append(f"{d.platform}:{d.id} {d.device_kind} — {mem}")
+    return f"JAX {jax.__version__}, backend {jax.default_backend()}", tuple(lines)
+
+
+def gather_nvml() -> tuple[tuple[str, ...], str]:
+    """One line per NVIDIA GPU (utilisation, temperature, memory), or why there is none."""
+    try:
+        import pynvml
+    except ImportError:
+        return (), "NVML: pynvml not installed (pip install nvidia-ml-py)"
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError as e:
+        return (), f"NVML: no NVIDIA GPU/driver ({e})"
+    try:
+        out = []
+        for i in range(pynvml.nvmlDeviceGetCount()):
+            h = pynvml.nvmlDeviceGetHandleByIndex(i)
+            name = pynvml.nvmlDeviceGetName(h)
+            name = name.decode() if isinstance(name, bytes) else name
+            util = pynvml.nvmlDeviceGetUtilizationRates(h)
+            temp = pynvml.nvmlDeviceGetTemperature(h, pynvml.NVML_TEMPERATURE_GPU)
+            mem = pynvml.nvmlDeviceGetMemoryInfo(h)
+            out.append(f"GPU{i} {name}: {util.gpu}% util, {temp}°C, {_mib(mem.used)} / {_mib(mem.total)}")
+        return tuple(out), "" if out else "NVML: no GPUs"
+    except pynvml.NVMLError as e:
+        return (), f"NVML error: {e}"
+    finally:
+        try:
+            pynvml.nvmlShutdown()
+        except pynvml.NVMLError:
+            pass
+
+
+class DevicePanel(Static):
+    """Device facts (gathered in a worker after the first frame) and live throughput."""
+
+    def __init__(self, *, id: str | None = None, probe: bool = True) -> None:
+        super().__init__(id=id)
+        self.info = DeviceInfo()
+        self.throughput = "no fit yet"
+        self.probe = probe
+
+    def on_mount(self) -> None:
+        self.border_title = "Device"
+        self._show()
+        if self.probe:
+            self.call_after_refresh(self.gather)
+
+    @work(thread=True, exclusive=True, group="device")
+    def gather(self) -> None:
+        """Gather JAX device facts once, then poll NVML every 2 s."""
+        worker = get_current_worker()
+        backend, devices = gather_jax()
+        gpus, nvml = gather_nvml()
+        self.app.call_from_thread(self.set_info, DeviceInfo(backend, devices, gpus, nvml))
+        while gpus and not worker.is_cancelled:
+            import time
+
+            time.sleep(2.0)
+            gpus, nvml = gather_nvml()
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self.set_info, DeviceInfo(backend, devices, gpus, nvml))
+
+    def set_info(self, info: DeviceInfo) -> None:
+        """Show gathered device facts."""
+        self.info = info
+        self._show()
+
+    def set_throughput(self, candidates_per_s: float, sim_s_per_s: float, device: str | None = None) -> None:
+        """Show the latest batch's throughput."""
+        self.throughput = f"{candidates_per_s:,.1f} candidates/s · {sim_s_per_s:,.1f} simulated s per wall s"
+        if device:
+            self.throughput += f"\nrunning on {device}"
+        self._show()
+
+    def _show(self) -> None:
+        i = self.info
+        t = Text()
+        t.append(i.backend + "\n", "bold")
+        for d in i.devices:
+            t.append("  " + d + "\n")
+        for g in i.gpus:
+            t.append("  " + g + "\n")
+        if i.nvml:
+            t.append(i.nvml + "\n", "dim")
+        t.append("throughput: ", "bold")
+        t.append(self.throughput)
+        self.update(t)

@@ -1,0 +1,167 @@
+"""The setup form: dataset (checked as you type), optimizer, search and simulation settings, parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.worker import get_current_worker
+
+from engine.config import OPTIMIZERS, ConfigError, FitConfig
+from tui.widgets.param_table import ParamTable, parse_number
+
+#: Seconds of quiet typing before the dataset path is loaded.
+DATA_DEBOUNCE_S = 0.3
+
+FIELDS = (  # (field, label, kind, unit)
+    ("batch", "batch", int, "candidates per device call"),
+    ("budget", "budget", int, "evaluations"),
+    ("duration_ms", "duration", float, "ms simulated"),
+    ("dt_ms", "dt", float, "ms"),
+    ("transient_ms", "transient", float, "ms discarded"),
+    ("seed", "seed", int, ""),
+)
+
+
+class SetupForm(VerticalScroll):
+    """Builds a ``FitConfig`` from the inputs; posts ``Validated`` with the config or the reason it is invalid."""
+
+    @dataclass
+    class Validated(Message):
+        """The form was checked: ``config`` and ``dataset`` when usable, else ``problem`` says why not."""
+
+        config: FitConfig | None
+        dataset: object | None
+        problem: str | None
+
+    @dataclass
+    class DataLoaded(Message):
+        """A dataset path was checked (from the loader worker)."""
+
+        source: str
+        dataset: object | None
+        error: str | None
+
+    def __init__(self, data: str = "bundled", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.initial = FitConfig(data=data) if data else FitConfig()
+        self.dataset = None
+        self.data_problem: str | None = "checking the dataset…"
+        self.config: FitConfig | None = None
+        self.problem: str | None = "checking the dataset…"
+        self._data_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        c = self.initial
+        with Horizontal(classes="form-row"):
+            yield Label("dataset", classes="flabel")
+            yield Input(c.data, id="data", compact=True, placeholder="bundled, a .msgpack/.npz path, or kaggle:OWNER/DATASET")
+            yield Button("Browse… (^o)", id="browse", compact=True)
+        yield Static("checking…", id="data-status", classes="status-line")
+        with Horizontal(classes="form-row"):
+            yield Label("optimizer", classes="flabel")
+            yield Select([(o, o) for o in OPTIMIZERS], value=c.optimizer, allow_blank=False, compact=True, id="optimizer")
+            yield Checkbox("common noise", c.common_noise, compact=True, id="common_noise",
+                           tooltip="all candidates of a batch see the same noise (fair comparison)")
+        for name, label, _kind, unit in FIELDS:
+            with Horizontal(classes="form-row"):
+                yield Label(label, classes="flabel")
+                yield Input(f"{getattr(c, name):g}", id=name, compact=True, classes="num")
+                yield Label(unit, classes="funit")
+        yield ParamTable(dict(c.bounds), dict(c.fixed), id="params")
+        yield Static("", id="form-problem", classes="status-line")
+
+    def on_mount(self) -> None:
+        self.border_title = "Setup"
+        self.check_data(self.query_one("#data", Input).value)
+
+    # -- dataset ----------------------------------------------------------------------------
+    @on(Input.Changed, "#data")
+    def _data_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.dataset, self.data_problem = None, "checking the dataset…"
+        self._show_data("checking…", "dim")
+        self.validate()
+        if self._data_timer is not None:
+            self._data_timer.stop()
+        self._data_timer = self.set_timer(DATA_DEBOUNCE_S, lambda: self.check_data(event.value))
+
+    @work(thread=True, exclusive=True, group="data")
+    def check_data(self, source: str) -> None:
+        """Load the dataset in a thread; post ``DataLoaded``."""
+        from engine.data import DataError, load_dataset
+
+        try:
+            ds, err = load_dataset(source.strip() or None), None
+        except DataError as e:
+            ds, err = None, str(e)
+        except Exception as e:  # noqa: BLE001 - an unexpected loader failure is still just a bad dataset
+            ds, err = None, f"{type(e).__name__}: {e}".splitlines()[0]
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.DataLoaded(source, ds, err))
+
+    def on_setup_form_data_loaded(self, event: DataLoaded) -> None:
+        if event.source != self.query_one("#data", Input).value:
+            return  # a stale answer
+        self.dataset, self.data_problem = event.dataset, event.error
+        if event.dataset is not None:
+            d = event.dataset
+            scans = f", {d.n_scans} scans × {d.n_timepoints} samples" if d.n_scans else ""
+            self._show_data(f"✓ {d.name}: {d.n_nodes} regions{scans}", "green")
+        else:
+            self._show_data(f"✗ {event.error}", "red")
+        self.validate()
+
+    def _show_data(self, text: str, style: str) -> None:
+        self.query_one("#data-status", Static).update(Text(text, style=style))
+
+    def set_data(self, path: str) -> None:
+        """Put a path into the dataset input (from the file picker)."""
+        self.query_one("#data", Input).value = path
+
+    # -- the rest ---------------------------------------------------------------------------
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    @on(Select.Changed)
+    def _changed(self, event: Message) -> None:
+        self.validate()
+
+    def read(self) -> FitConfig:
+        """The configuration the inputs describe; ConfigError (one line) if it is invalid."""
+        kw: dict[str, object] = {}
+        try:
+            for name, label, kind, _unit in FIELDS:
+                text = self.query_one(f"#{name}", Input).value.strip()
+                if kind is int:
+                    try:
+                        kw[name] = int(text)
+                    except ValueError:
+                        raise ValueError(f"{label}: {text!r} is not a whole number") from None
+                else:
+                    kw[name] = parse_number(text, label)
+            bounds, fixed = self.query_one(ParamTable).read()
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        return FitConfig(data=self.query_one("#data", Input).value.strip() or "bundled",
+                         optimizer=str(self.query_one("#optimizer", Select).value),
+                         common_noise=self.query_one("#common_noise", Checkbox).value,
+                         bounds=bounds, fixed=fixed, **kw)  # type: ignore[arg-type]
+
+    def validate(self) -> None:
+        """Rebuild the configuration, show its problem inline and post ``Validated``."""
+        try:
+            self.config, self.problem = self.read(), None
+        except ConfigError as e:
+            self.config, self.problem = None, str(e)
+        if self.problem is None and self.data_problem:
+            self.problem = self.data_problem if self.dataset is None and "checking" in self.data_problem \
+                else f"dataset: {self.data_problem}"
+        line = self.query_one("#form-problem", Static)
+        line.update(Text(f"✗ {self.problem}", style="red") if self.problem else Text("✓ ready: F5 starts the fit", style="green"))
+        self.post_message(self.Validated(self.config if self.problem is None else None, self.dataset, self.problem))
