@@ -1,0 +1,72 @@
+"""The headless CLI end to end, in a subprocess as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def wcfit(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "WCFIT_NO_CACHE": "1"}
+    return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=env, timeout=timeout)
+
+
+def test_fit_on_the_bundled_data_prints_a_json_summary(tmp_path):
+    r = wcfit("fit", "--duration", "100", "--budget", "4", "--batch", "2", "--json", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["status"] == "finished" and summary["evaluations"] == 4
+    assert 0 <= summary["best_loss"] <= 2 and summary["fc_corr"] == pytest.approx(1 - summary["best_loss"])
+    assert 0.5 <= summary["best_params"]["k"] <= 3.0
+    assert summary["dataset"] == "hcp80 (bundled)" and "cpu" in summary["device"]
+    assert "Traceback" not in r.stderr
+
+
+def test_fit_on_a_generated_dataset_of_another_n(tmp_path):
+    rng = np.random.default_rng(0)
+    n, scans, t = 7, 2, 150
+    c = rng.random((n, n)); c = (c + c.T) / 2
+    d = rng.uniform(5, 100, (n, n)); d = (d + d.T) / 2
+    np.savez(tmp_path / "seven.npz", Cmat=c, Dmat=d, BOLDs=rng.standard_normal((scans, n, t)))
+    r = wcfit("fit", "--data", str(tmp_path / "seven.npz"), "--param", "k=0.1:2", "--param", "sigma=0.01:0.1",
+              "--optimizer", "RandomSearch", "--duration", "100", "--budget", "3", "--batch", "3", "--no-record")
+    assert r.returncode == 0, r.stderr
+    assert "N = 7" in r.stdout and "seven" in r.stdout
+    assert "k = " in r.stdout and "sigma = " in r.stdout
+
+
+@pytest.mark.parametrize("args, phrase", [
+    (["--data", "/no/such/file.msgpack"], "not found"),
+    (["--param", "k=3:0.5"], "inverted"),
+    (["--param", "k"], "NAME=LO:HI"),
+    (["--optimizer", "Nope"], "unknown optimizer"),
+    (["--fixed", "sigma=-1"], "valid range"),
+    (["--batch", "x"], "invalid int value"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, phrase):
+    r = wcfit("fit", "--no-record", *args)
+    assert r.returncode == 2
+    assert phrase in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_help_documents_options_and_registry():
+    r = wcfit("fit", "--help")
+    assert r.returncode == 0
+    for word in ("--param", "--fixed", "--optimizer", "--batch", "--budget", "--duration", "--dt", "--transient",
+                 "--seed", "--json", "signal_speed", "theta_E", "ext_E"):
+        assert word in r.stdout
+
+
+def test_info_reports_the_backend():
+    r = wcfit("info")
+    assert r.returncode == 0 and "backend" in r.stdout and "device 0" in r.stdout
