@@ -690,7 +690,7 @@ def _warm_start(proposer: Proposer, rows: Sequence[Mapping[str, Any]], names: Se
 
 def record_existing(path: str | Path) -> Resumed:
     """Lock a stopped, failed or crashed run for resuming: drop log rows past its checkpoint and load the optimizer."""
-    run = Path(path)
+    run = resolve_run(path)
     _check_marker(run)
     fd = _acquire_lock(run)
     try:
@@ -857,7 +857,7 @@ def _batch_event(rows: Sequence[Mapping[str, Any]], names: tuple[str, ...], conf
 
 def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5) -> Iterator[Event]:
     """Replay a run's events and keep following it until a terminal status or ``stop``; read-only."""
-    run = Path(path)
+    run = resolve_run(path)
     _check_marker(run)
     config = _load_config(run)
     names = config.names
@@ -974,7 +974,7 @@ def _crashed_summary(run: Path, config: FitConfig, status: Mapping[str, Any], ev
 
 def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
     """Export a run: candidates as CSV, summary as JSON or FCs (target, best model, difference) as NPZ."""
-    run = Path(path)
+    run = resolve_run(path)
     _check_marker(run)
     fmt = fmt.lower().lstrip(".")
     if fmt not in _EXPORT_FORMATS:
