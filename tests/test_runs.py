@@ -1,0 +1,411 @@
+"""Tests for engine.runs / engine.runs_cli: run directories, crash-safe resume, follow, listing, export, faults."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from engine import runs  # noqa: E402
+from engine.config import FitConfig  # noqa: E402
+from engine.data import load_dataset  # noqa: E402
+from engine.events import BatchEvaluated, Failed, Finished, NewBest, Started  # noqa: E402
+from engine.objective import BatchResult  # noqa: E402
+from engine.runs import RunError, RunWriteError  # noqa: E402
+from engine.search import Search  # noqa: E402
+
+N = 6
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+@pytest.fixture(scope="module")
+def small_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated dataset (N=6) saved as .npz."""
+    rng = np.random.default_rng(0)
+    c = rng.random((N, N))
+    c = (c + c.T) / 2
+    np.fill_diagonal(c, 0)
+    d = rng.random((N, N)) * 50 + 10
+    d = (d + d.T) / 2
+    np.fill_diagonal(d, 0)
+    path = tmp_path_factory.mktemp("data") / "small.npz"
+    np.savez(path, Cmat=c, Dmat=d, BOLDs=rng.standard_normal((3, N, 50)))
+    return path
+
+
+class FakeObjective:
+    """A deterministic stand-in for the JAX objective: loss = distance to k = 1.7 (no compilation)."""
+
+    description = "fake device"
+    compiled = True
+
+    def __init__(self, batch: int, fail_after: int | None = None) -> None:
+        self.batch = batch
+
+    def __call__(self, values: np.ndarray, first_lane: int = 0) -> BatchResult:
+        values = np.asarray(values, np.float64).reshape(len(values), -1)
+        losses = np.abs(values - 1.7).sum(axis=1) + 0.1
+        b = int(np.argmin(losses))
+        fc = np.full((N, N), float(losses[b]))
+        return BatchResult(losses=losses, flags=tuple("" for _ in losses), best_index=b, best_fc=fc,
+                           wall_s=0.01, compile_s=0.0)
+
+
+def fake_fit(small_npz: Path, out: Path, name: str, *, budget: int = 8, batch: int = 2,
+             cancel_after: int | None = None, blank_checkpoint: bool = False) -> Path:
+    """A recorded fit with the fake objective (fast, no JAX); returns the run directory."""
+    config = FitConfig(data=str(small_npz), duration_ms=50, batch=batch, budget=budget)
+    dataset = load_dataset(config.data)
+    rec = runs.record(config, dataset, out=str(out), name=name)
+    search: Search
+
+    def cancel(ev: Any) -> None:
+        if cancel_after is not None and isinstance(ev, BatchEvaluated) and ev.evaluations >= cancel_after:
+            search.cancel()
+
+    class Blank:
+        def save(self, *, proposer: bytes, evaluations: int, batches: int) -> None:
+            rec.checkpointer.save(proposer=b"", evaluations=evaluations, batches=batches)
+
+    with rec:
+        search = Search(config, dataset, listeners=[rec.listener, cancel], objective=FakeObjective(batch),
+                        checkpointer=Blank() if blank_checkpoint else rec.checkpointer)
+        search.run()
+    return rec.path
+
+
+def rows_of(run: Path) -> list[dict[str, Any]]:
+    return runs.read_log(run / runs.LOG)
+
+
+def env_with_cache(tmp_root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(JAX_COMPILATION_CACHE_DIR=str(tmp_root / "jax-cache"), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+               PYTHONPATH=str(ROOT), JAX_PLATFORMS=env.get("JAX_PLATFORMS", "cpu"))
+    return env
+
+
+# ---------------------------------------------------------------------------
+# layout, listing, export
+
+
+def test_run_directory_layout_and_replay(small_npz: Path, tmp_path: Path) -> None:
+    run = fake_fit(small_npz, tmp_path, "a")
+    for name in (runs.MARKER, runs.CONFIG, runs.DATASET_INFO, runs.DATASET_ARRAYS, runs.TARGET_FC, runs.LOG,
+                 runs.STATUS, runs.MANIFEST, runs.BEST):
+        assert (run / name).is_file(), name
+    assert FitConfig.from_json((run / runs.CONFIG).read_text()).budget == 8
+    rows = rows_of(run)
+    assert [r["evaluation"] for r in rows] == list(range(8))
+    assert set(runs.LOG_FIELDS) <= set(rows[0])
+    assert json.loads((run / runs.STATUS).read_text())["status"] == "finished"
+    assert len(list(run.glob("checkpoint-*.pkl"))) == 1  # older checkpoints are removed
+    events = list(runs.follow(run, threading.Event(), poll_s=0.05))
+    assert isinstance(events[0], Started) and isinstance(events[-1], Finished)
+    batches = [e for e in events if isinstance(e, BatchEvaluated)]
+    assert [b.batch_index for b in batches] == [0, 1, 2, 3] and batches[-1].evaluations == 8
+    bests = [e for e in events if isinstance(e, NewBest)]
+    assert bests and bests[-1].loss == min(r["loss"] for r in rows)
+    assert np.allclose(bests[-1].model_fc, bests[-1].loss)  # the stored FC of that evaluation
+    assert events[-1].summary.evaluations == 8
+
+
+def test_export_formats(small_npz: Path, tmp_path: Path) -> None:
+    run = fake_fit(small_npz, tmp_path, "exp")
+    csv_path = runs.export(run, "csv")
+    lines = csv_path.read_text().splitlines()
+    assert lines[0] == "evaluation,batch,k,loss,fc_corr,flag,time" and len(lines) == 9
+    summary = json.loads(runs.export(run, "json", tmp_path / "s.json").read_text())
+    assert summary["status"] == "finished" and summary["evaluations"] == 8
+    best = min(rows_of(run), key=lambda r: r["loss"])
+    assert summary["best"]["loss"] == best["loss"] and summary["config"]["budget"] == 8
+    with np.load(runs.export(run, "npz", tmp_path)) as z:
+        assert np.allclose(z["difference"], z["model"] - z["target"])
+        assert z["target"].shape == (N, N) and np.allclose(z["model"], best["loss"])
+    with pytest.raises(RunError, match="unknown export format"):
+        runs.export(run, "xlsx")
+
+
+def test_listing_statuses(small_npz: Path, tmp_path: Path) -> None:
+    fake_fit(small_npz, tmp_path, "done")
+    fake_fit(small_npz, tmp_path, "stopped", cancel_after=2)
+    config = FitConfig(data=str(small_npz), duration_ms=50, batch=2, budget=8)
+    live = runs.record(config, load_dataset(config.data), out=str(tmp_path), name="live")
+    # a writer that dies without a final event: status says running, nobody holds the lock
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from engine import runs; from engine.config import FitConfig;"
+            "from engine.data import load_dataset; c = FitConfig(data=sys.argv[2], duration_ms=50, batch=2, budget=8);"
+            "runs.record(c, load_dataset(c.data), out=sys.argv[3], name='dead'); import os; os._exit(0)")
+    subprocess.run([sys.executable, "-c", code, str(ROOT), str(small_npz), str(tmp_path)], check=True, timeout=60)
+    (tmp_path / "not-a-run").mkdir()
+    try:
+        listed = {r.name: r for r in runs.list_runs(tmp_path)}
+        assert {k: v.status for k, v in listed.items()} == {
+            "done": "finished", "stopped": "stopped", "live": "running", "dead": "crashed"}
+        assert listed["done"].evaluations == 8 and listed["stopped"].evaluations == 2
+        assert listed["done"].best_loss is not None and "k" in listed["done"].best_params
+        assert listed["live"].pid == str(os.getpid())
+    finally:
+        live.close()
+    from engine.cli import main
+
+    assert main(["runs", str(tmp_path), "--json"]) == 0
+
+
+# ---------------------------------------------------------------------------
+# faults
+
+
+def test_second_writer_refused(small_npz: Path, tmp_path: Path) -> None:
+    run = fake_fit(small_npz, tmp_path, "r", cancel_after=4)
+    first = runs.record_existing(run)
+    try:
+        with pytest.raises(RunError, match="is live: process"):
+            runs.record_existing(run)
+        config = FitConfig(data=str(small_npz), duration_ms=50, batch=2, budget=8)
+        with pytest.raises(RunError, match="already exists"):
+            runs.record(config, load_dataset(config.data), out=str(tmp_path), name="r")
+    finally:
+        first.recorder.close()
+
+
+def test_resume_refuses_finished_and_foreign_dirs(small_npz: Path, tmp_path: Path, capsys: Any) -> None:
+    run = fake_fit(small_npz, tmp_path, "fin")
+    with pytest.raises(RunError, match="finished"):
+        runs.record_existing(run)
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(RunError, match="not a wcfit run directory"):
+        runs.record_existing(tmp_path / "plain")
+    from engine.cli import main
+
+    assert main(["resume", str(run)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "finished" in err and "Traceback" not in err
+    assert main(["export", str(tmp_path / "nope"), "--csv"]) == 2
+
+
+def test_torn_last_line_tolerated_and_dropped_on_resume(small_npz: Path, tmp_path: Path) -> None:
+    run = fake_fit(small_npz, tmp_path, "torn", cancel_after=4)
+    before = rows_of(run)
+    with open(run / runs.LOG, "ab") as f:
+        f.write(b'{"evaluation": 4, "batch": 2, "params": {"k": 1.')  # killed mid-append
+    assert rows_of(run) == before
+    assert runs.run_info(run).evaluations == 4
+    events = list(runs.follow(run, threading.Event(), poll_s=0.05))
+    assert sum(isinstance(e, BatchEvaluated) for e in events) == 2
+    config, dataset, resume, rec = runs.record_existing(run)
+    with rec:
+        assert resume.evaluations == 4 and rows_of(run) == before
+        assert (run / runs.LOG).read_bytes().endswith(b"\n")
+        Search(config, dataset, listeners=[rec.listener], objective=FakeObjective(2), checkpointer=rec.checkpointer,
+               resume=resume).run()
+    assert [r["evaluation"] for r in rows_of(run)] == list(range(8))
+    assert rows_of(run)[:4] == before
+
+
+def test_unpicklable_optimizer_restarts_fresh(small_npz: Path, tmp_path: Path) -> None:
+    run = fake_fit(small_npz, tmp_path, "blank", cancel_after=4, blank_checkpoint=True)
+    config, dataset, resume, rec = runs.record_existing(run)
+    with rec:
+        assert resume.evaluations == 4
+        assert any("restarts fresh" in n for n in rec.notes)
+        Search(config, dataset, listeners=[rec.listener], objective=FakeObjective(2), checkpointer=rec.checkpointer,
+               resume=resume).run()
+    assert [r["evaluation"] for r in rows_of(run)] == list(range(8))
+
+
+def test_tampered_checkpoint_refused_without_unpickling(small_npz: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    run = fake_fit(small_npz, tmp_path, "tamper", cancel_after=4)
+    manifest = json.loads((run / runs.MANIFEST).read_text())
+    ckpt = run / manifest["file"]
+    calls: list[int] = []
+    monkeypatch.setattr(runs._CheckpointUnpickler, "load", lambda self: calls.append(1))  # must never run
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: calls.append(1))
+    blob = bytearray(ckpt.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    ckpt.write_bytes(bytes(blob))
+    with pytest.raises(RunError, match="does not match the SHA-256"):
+        runs.record_existing(run)
+    # a manifest pointing outside the run directory, or at a symlink, is refused too
+    for name in ("../evil.pkl", "/tmp/evil.pkl"):
+        (run / runs.MANIFEST).write_text(json.dumps(dict(manifest, file=name)))
+        with pytest.raises(RunError, match="unexpected file"):
+            runs.record_existing(run)
+    link = run / "checkpoint-999999.pkl"
+    link.symlink_to(ckpt)
+    (run / runs.MANIFEST).write_text(json.dumps(dict(manifest, file=link.name)))
+    with pytest.raises(RunError, match="not a regular file"):
+        runs.record_existing(run)
+    (run / runs.MARKER).unlink()
+    with pytest.raises(RunError, match="not a wcfit run directory"):
+        runs.record_existing(run)
+    assert calls == []
+    assert runs.lock_holder(run) is None  # every refusal released the lock
+
+
+class _Evil:
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self) -> Any:
+        return (os.mkdir, (str(self.target),))
+
+
+def test_checkpoint_with_foreign_globals_not_loaded(small_npz: Path, tmp_path: Path) -> None:
+    run = fake_fit(small_npz, tmp_path, "evil", cancel_after=4)
+    manifest = json.loads((run / runs.MANIFEST).read_text())
+    blob = pickle.dumps(_Evil(tmp_path / "pwned"))
+    (run / manifest["file"]).write_bytes(blob)  # even with a matching checksum ...
+    (run / runs.MANIFEST).write_text(json.dumps(dict(manifest, sha256=hashlib.sha256(blob).hexdigest(),
+                                                     size=len(blob))))
+    config, dataset, resume, rec = runs.record_existing(run)
+    rec.close()
+    assert not (tmp_path / "pwned").exists()  # ... the unpickler does not resolve os.mkdir
+    assert any("not loaded" in n and "restarts fresh" in n for n in rec.notes)
+
+
+def _enospc(*a: Any, **k: Any) -> Any:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_full_disk_fails_the_fit_cleanly(small_npz: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = FitConfig(data=str(small_npz), duration_ms=50, batch=2, budget=8)
+    dataset = load_dataset(config.data)
+    rec = runs.record(config, dataset, out=str(tmp_path), name="full")
+    real_write = os.write
+    seen: list[Any] = []
+
+    def listener(ev: Any) -> None:
+        seen.append(ev)
+        if isinstance(ev, BatchEvaluated) and ev.batch_index == 1:
+            monkeypatch.setattr(runs.os, "write", _enospc)  # the disk fills up after the second batch
+
+    with rec:
+        search = Search(config, dataset, listeners=[listener, rec.listener], objective=FakeObjective(2),
+                        checkpointer=rec.checkpointer)
+        summary = search.run()
+    monkeypatch.setattr(runs.os, "write", real_write)
+    assert summary.status == "failed"
+    assert f"cannot write run directory {rec.path}: No space left on device" in summary.reason
+    assert isinstance(seen[-1], Failed) and summary.evaluations == 4
+    assert [r["evaluation"] for r in rows_of(rec.path)] == [0, 1]  # what was written is intact
+    assert FitConfig.from_json((rec.path / runs.CONFIG).read_text()) == config
+    assert json.loads((rec.path / runs.MANIFEST).read_text())["evaluations"] == 2
+    assert runs.lock_holder(rec.path) is None
+    assert runs.run_info(rec.path).status in ("failed", "crashed")
+
+
+def test_unwritable_root_is_one_clear_error(small_npz: Path, tmp_path: Path) -> None:
+    config = FitConfig(data=str(small_npz), duration_ms=50, batch=2, budget=8)
+    dataset = load_dataset(config.data)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(RunWriteError, match="cannot create run root"):
+        runs.record(config, dataset, out=str(blocker / "runs"))
+    if os.geteuid() != 0:
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        try:
+            with pytest.raises(RunWriteError, match="Permission denied"):
+                runs.record(config, dataset, out=str(ro))
+        finally:
+            ro.chmod(0o700)
+
+
+# ---------------------------------------------------------------------------
+# the real thing: a live fit in another process, followed, killed mid-batch, resumed
+
+
+@pytest.mark.slow
+def test_kill9_mid_batch_then_resume(small_npz: Path, tmp_path: Path) -> None:
+    budget = 10
+    config = FitConfig(data=str(small_npz), duration_ms=30000, batch=2, budget=budget, seed=3)
+    cfg_path = tmp_path / "config.json"
+    cfg_path.write_text(config.to_json())
+    out = tmp_path / "runs"
+    run = out / "crash"
+    env = env_with_cache(tmp_path)
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "_runs_fit.py"), "fit", str(cfg_path), str(out),
+                             "crash"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+    stop = threading.Event()
+    seen: list[tuple[float, Any]] = []
+
+    def watch() -> None:
+        while not (run / runs.MARKER).exists() and not stop.is_set():
+            time.sleep(0.05)
+        for ev in runs.follow(run, stop, poll_s=0.2):
+            seen.append((time.monotonic(), ev))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 120
+        manifest: dict[str, Any] = {}
+        while time.monotonic() < deadline:  # wait for ≥ 2 checkpointed batches, then the next batch is running
+            try:
+                manifest = json.loads((run / runs.MANIFEST).read_text())
+            except (OSError, ValueError):
+                manifest = {}
+            if manifest.get("evaluations", 0) >= 4 and len(rows_of(run)) == manifest["evaluations"]:
+                break
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            time.sleep(0.05)
+        else:
+            pytest.fail("the fit did not log two batches in time")
+        time.sleep(0.3)  # inside the next batch's device call (a batch takes about a second)
+        killed_at = time.monotonic()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    watcher.join(timeout=10)
+    assert not watcher.is_alive(), "follow did not end on the crashed run"
+    live_batches = [t for t, ev in seen if isinstance(ev, BatchEvaluated) and t < killed_at]
+    assert len(live_batches) >= 2, "follow saw no batches while the fit was live"
+    assert isinstance(seen[-1][1], Failed) and seen[-1][1].summary.status == "crashed"
+    assert runs.run_info(run).status == "crashed"
+
+    manifest = json.loads((run / runs.MANIFEST).read_text())
+    done = manifest["evaluations"]
+    before = [r for r in rows_of(run) if r["evaluation"] < done]
+    assert len(before) == done and done < budget
+    # as if the kill had hit after the batch was logged but before its checkpoint: those rows must be redone
+    fake_rows = [dict(before[0], evaluation=done + i, batch=manifest["batches"], loss=9.0) for i in range(2)]
+    with open(run / runs.LOG, "a") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in fake_rows) + '{"evaluation": ')
+
+    res = subprocess.run([sys.executable, "-m", "engine.cli", "resume", str(run), "--quiet"], env=env, cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    final = rows_of(run)
+    assert [r["evaluation"] for r in final] == list(range(budget))  # exactly the budget, none lost or doubled
+    assert final[:done] == before  # pre-crash rows (losses, params, times) unchanged
+    assert all(r["loss"] != 9.0 for r in final)
+    status = json.loads((run / runs.STATUS).read_text())
+    assert status["status"] == "finished" and status["summary"]["evaluations"] == budget
+    assert len(status["starts"]) == 2
+    assert runs.run_info(run).status == "finished"
+    again = subprocess.run([sys.executable, "-m", "engine.cli", "resume", str(run)], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=60)
+    assert again.returncode == 2 and "finished" in again.stderr and "Traceback" not in again.stderr
