@@ -17,7 +17,7 @@ class WcfitApp(App):
 
     CSS_PATH = "wcfit.tcss"
     TITLE = "wcfit-tui"
-    BINDINGS = [Binding("f1", "help", "Help"), Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS = [Binding("f1", "help", "Help"), Binding("ctrl+q", "quit", "Quit", priority=True, show=False)]
 
     def __init__(self, data: str = "bundled", *, attach: str | None = None, probe_devices: bool = True) -> None:
         super().__init__()

@@ -3,7 +3,21 @@
 from __future__ import annotations
 
 import numpy as np
+from rich.text import Text
 from textual.widgets import DataTable
+
+
+def _num(v: float) -> Text:
+    return Text(f"{float(v):.5g}" if abs(float(v)) >= 1e-3 or v == 0 else f"{float(v):.3e}", justify="right")
+
+
+def _sort_key(cell: object) -> tuple[int, float | str]:
+    """Numbers sort numerically (shown as Text); flags sort as text after them."""
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    try:
+        return (0, float(text))
+    except ValueError:
+        return (1, text)
 
 
 class CandidatesTable(DataTable):
@@ -34,14 +48,15 @@ class CandidatesTable(DataTable):
         if tuple(names) != self.names:
             self.reset(tuple(names))
         for i, loss in enumerate(losses):
-            row = [first + i + 1, float(loss), *(float(v) for v in values[i]), flags[i] if i < len(flags) else ""]
+            row = [Text(str(first + i + 1), justify="right"), _num(loss), *(_num(v) for v in values[i]),
+                   flags[i] if i < len(flags) else ""]
             self.add_row(*row, key=str(first + i))
         self.apply_sort()
 
     def apply_sort(self) -> None:
         """Sort rows by the current column (numbers numerically)."""
         if self.row_count and self.sort_column in {str(c.value) for c in self.columns}:
-            self.sort(self.sort_column, reverse=self.sort_reverse)
+            self.sort(self.sort_column, key=_sort_key, reverse=self.sort_reverse)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         key = str(event.column_key.value)

@@ -84,7 +84,11 @@ class FCHeatmaps(Widget):
         if self.force_ascii is not None:
             return self.force_ascii
         app = self.app
-        return bool(app.no_color) or app.console.color_system in (None, "standard", "windows")
+        if app.no_color:
+            return True
+        if app.is_headless:
+            return False  # tests and screenshots render to truecolour SVG
+        return app.console.color_system in (None, "standard", "windows")
 
     # -- drawing ----------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:

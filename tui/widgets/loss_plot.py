@@ -84,6 +84,7 @@ class LossPlot(Widget):
 
         ev = np.concatenate(self._evals)
         loss = np.concatenate(self._losses)
+        plt.terminal.limit(False, False)  # size to the panel, not to the real terminal
         fig = plt.figure
         fig.clear()
         fig.plot_size(w, h)
@@ -95,10 +96,9 @@ class LossPlot(Widget):
             best = np.minimum.accumulate(loss)
             pts = fig.signal(ev[keep].tolist(), loss[keep].tolist(), marker="braille")
             line = fig.signal(ev[keep].tolist(), best[keep].tolist(), marker="braille")
-            line.lines()
             fig.draw(pts)
             fig.draw(line)
-            fig.title(f"loss (⠂ candidates, ─ best so far {best[-1]:.4f}) — F8: next view")
+            fig.title(f"loss (⠂ candidates, ⠒ best so far {best[-1]:.4f}) — F8: next view")
             fig.label("evaluation", axis="x")
         else:
             j = self.names.index(self.view)

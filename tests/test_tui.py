@@ -1,0 +1,266 @@
+"""Pilot tests of the real app, synthetic-event rendering tests and SVG snapshots of the main states."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+
+import numpy as np
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Button, Input
+
+from engine.data import load_dataset
+from tui.app import WcfitApp
+from tui.demo import synthetic_run
+from tui.main import main
+from tui.widgets.candidates import CandidatesTable
+from tui.widgets.fc_heatmap import ASCII_RAMP, HALF, FCHeatmaps
+from tui.widgets.loss_plot import LossPlot, thin
+
+TARGET = load_dataset(None).target_fc
+
+
+def aio(f):
+    """Run an async test with asyncio (no pytest-asyncio plugin needed)."""
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        return asyncio.run(f(*args, **kwargs))
+    return wrapper
+
+
+async def wait_for(pilot, cond, timeout: float = 30.0) -> None:
+    t = time.monotonic()
+
+    def ok() -> bool:
+        try:
+            return bool(cond())
+        except Exception:  # noqa: BLE001 - the screen may not be composed yet
+            return False
+
+    while not ok():
+        if time.monotonic() - t > timeout:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.05)
+
+
+def problem_of(app) -> str:
+    return str(app.screen.query_one("#start-reason").render())
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+def test_help_lists_subcommands(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for cmd in ("fit", "info", "bench", "runs", "resume", "export", "attach"):
+        assert cmd in out
+
+
+def test_attach_needs_a_run_dir(capsys):
+    assert main(["attach"]) == 2
+
+
+# -- the form ------------------------------------------------------------------------------
+
+@aio
+async def test_form_rejects_inverted_bounds_and_missing_data(tmp_path):
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        form = app.screen.query_one("#form")
+        await wait_for(pilot, lambda: form.dataset is not None)
+        start = app.screen.query_one("#start", Button)
+        assert not start.disabled and "ready" in problem_of(app)
+        # inverted bounds: Start disabled with ConfigError's reason
+        app.screen.query_one("#lo-k", Input).value = "3"
+        app.screen.query_one("#hi-k", Input).value = "1"
+        await pilot.pause()
+        assert start.disabled and "inverted" in problem_of(app)
+        await pilot.press("f5")  # refused
+        assert app.screen.state == "idle"
+        app.screen.query_one("#hi-k", Input).value = "4"
+        await pilot.pause()
+        assert not start.disabled
+        # not a number
+        app.screen.query_one("#batch", Input).value = "two"
+        await pilot.pause()
+        assert start.disabled and "batch" in problem_of(app)
+        app.screen.query_one("#batch", Input).value = "2"
+        # a missing data file: its reason shows inline and blocks Start
+        missing = tmp_path / "nope.msgpack"
+        app.screen.query_one("#data", Input).value = str(missing)
+        await wait_for(pilot, lambda: form.data_problem and "checking" not in form.data_problem)
+        assert start.disabled
+        assert "nope.msgpack" in str(app.screen.query_one("#data-status").render())
+        app.screen.query_one("#data", Input).value = "bundled"
+        await wait_for(pilot, lambda: form.dataset is not None)
+        assert not start.disabled
+
+
+@aio
+async def test_fixing_a_parameter_and_fitting_another():
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = app.screen.query_one("#form")
+        await wait_for(pilot, lambda: form.dataset is not None)
+        app.screen.query_one("#fit-sigma").value = True
+        app.screen.query_one("#val-k", Input).value = "2.5"
+        app.screen.query_one("#fit-k").value = False
+        await pilot.pause()
+        assert form.config is not None
+        assert form.config.names == ("sigma",) and form.config.fixed["k"] == 2.5
+
+
+# -- a real (tiny) fit ---------------------------------------------------------------------
+
+@pytest.mark.slow
+@aio
+async def test_real_fit_updates_panels_and_stops():
+    app = WcfitApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        form = screen.query_one("#form")
+        await wait_for(pilot, lambda: form.dataset is not None)
+        for name, value in (("duration_ms", "50"), ("budget", "200"), ("batch", "2")):
+            screen.query_one(f"#{name}", Input).value = value
+        await pilot.pause()
+        await pilot.press("f5")
+        assert screen.state in ("preparing", "compiling", "running")
+        table = screen.query_one(CandidatesTable)
+        await wait_for(pilot, lambda: table.row_count >= 2, timeout=60)
+        assert screen.query_one(LossPlot).count >= 2
+        assert screen.query_one(FCHeatmaps).model is not None
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: screen.state == "stopped", timeout=30)
+        assert table.row_count < 200  # stopped well before the budget
+        assert screen.query_one(FCHeatmaps).model is not None  # results stay
+        assert "best loss" in str(screen.query_one("#status").render())
+
+
+# -- synthetic events ----------------------------------------------------------------------
+
+def feed(app, events) -> None:
+    for e in events:
+        app.screen.show_event(e)
+
+
+@aio
+async def test_synthetic_run_fills_every_panel_and_reset_clears():
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        feed(app, synthetic_run(TARGET, batches=6, batch=4))
+        await pilot.pause()
+        s = app.screen
+        assert s.state == "finished"
+        assert s.query_one(CandidatesTable).row_count == 24
+        assert s.query_one(LossPlot).count == 24
+        status = str(s.query_one("#status").render())
+        assert "finished" in status and "best loss" in status and "k=" in status
+        assert s.query_one(FCHeatmaps).corr is not None
+        await pilot.press("f8")
+        assert s.query_one(LossPlot).view == "k"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert s.state == "idle" and s.query_one(CandidatesTable).row_count == 0
+
+
+class HeatmapApp(App):
+    def __init__(self, ascii: bool | None) -> None:
+        super().__init__()
+        self.ascii = ascii
+
+    def compose(self) -> ComposeResult:
+        yield FCHeatmaps(ascii=self.ascii)
+
+
+@pytest.mark.parametrize("ascii", [False, True])
+@aio
+async def test_heatmap_colour_and_ascii_ramp(ascii):
+    app = HeatmapApp(ascii)
+    async with app.run_test(size=(90, 20)) as pilot:
+        hm = app.query_one(FCHeatmaps)
+        hm.set_target(TARGET)
+        hm.set_model(TARGET * 0.5, 0.42)
+        await pilot.pause()
+        lines = [hm.render_line(y) for y in range(hm.size.height)]
+        text = "".join(s.text for s in lines)
+        assert "target FC" in text and "0.420" in text
+        if ascii:
+            assert HALF not in text
+            assert set(ASCII_RAMP[1:]) & set(text)
+        else:
+            cells = [seg for s in lines for seg in s if seg.text == HALF]
+            assert cells and all(seg.style.color and seg.style.bgcolor for seg in cells)
+        assert all(s.cell_length == hm.size.width for s in lines)
+        assert hm.render_line(3) is lines[3]  # cached
+
+
+@aio
+async def test_heatmap_follows_no_color(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = HeatmapApp(None)
+    async with app.run_test(size=(60, 12)):
+        assert app.query_one(FCHeatmaps).use_ascii
+
+
+class TableApp(App):
+    def compose(self) -> ComposeResult:
+        yield CandidatesTable()
+
+
+@aio
+async def test_table_sorts_best_first_and_by_header():
+    app = TableApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        t = app.query_one(CandidatesTable)
+        t.reset(("k",))
+        t.add_batch(0, ("k",), np.array([[1.0], [2.0], [3.0]]), np.array([0.5, 0.3, 0.9]), ("", "", ""))
+        t.add_batch(3, ("k",), np.array([[0.7], [10.0]]), np.array([0.1, 0.35]), ("nan", ""))
+        assert t.sorted_keys() == ["3", "1", "4", "0", "2"]  # best loss first
+        await pilot.click(CandidatesTable, offset=(12, 0))  # the "k" header
+        await pilot.pause()
+        assert t.sort_column == "k"
+        assert t.sorted_keys()[0] == "3" and t.sorted_keys()[-1] == "4"  # k 0.7 … 10 (numeric, not text)
+
+
+def test_thin_keeps_at_most_1000_points():
+    idx = thin(25_000)
+    assert len(idx) <= 1000 and idx[0] == 0 and idx[-1] == 24_999
+
+
+# -- SVG snapshots (deterministic: synthetic events, fixed sizes) ---------------------------
+
+def _finished(tab: str):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: app.screen.query_one("#form").dataset is not None)
+        feed(app, synthetic_run(TARGET, batches=10, batch=4))
+        app.screen.query_one("#tabs").active = tab
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+    return run_before
+
+
+async def _idle(pilot) -> None:
+    await wait_for(pilot, lambda: pilot.app.screen.query_one("#form").dataset is not None)
+    await pilot.pause()
+
+
+def test_snapshot_idle(snap_compare):
+    assert snap_compare(WcfitApp(probe_devices=False), terminal_size=(160, 48), run_before=_idle)
+
+
+def test_snapshot_finished_fit_wide(snap_compare):
+    assert snap_compare(WcfitApp(probe_devices=False), terminal_size=(160, 48), run_before=_finished("fit"))
+
+
+def test_snapshot_finished_fit_narrow(snap_compare):
+    assert snap_compare(WcfitApp(probe_devices=False), terminal_size=(80, 24), run_before=_finished("fit"))
+
+
+def test_snapshot_candidates_narrow(snap_compare):
+    assert snap_compare(WcfitApp(probe_devices=False), terminal_size=(80, 24), run_before=_finished("candidates"))

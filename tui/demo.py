@@ -1,0 +1,54 @@
+"""Deterministic synthetic engine events, for tests, snapshots and screenshots (no JAX involved)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.config import FitConfig
+from engine.events import BatchEvaluated, Compiling, Event, Finished, NewBest, Started, Summary, Warned
+
+T0 = 1_700_000_000.0  # a fixed clock, so logs and snapshots do not depend on the time of day
+
+
+def synthetic_run(target_fc: np.ndarray, *, batches: int = 10, batch: int = 4, finish: bool = True,
+                  seed: int = 0) -> list[Event]:
+    """Events of a plausible fit of k and sigma: losses fall towards 0.4 near k = 2.2."""
+    rng = np.random.default_rng(seed)
+    cfg = FitConfig(bounds={"k": (0.5, 3.0), "sigma": (0.0, 0.2)}, fixed={}, batch=batch, budget=batches * batch)
+    n = target_fc.shape[0]
+    events: list[Event] = [Started(config=cfg, target_fc=target_fc, dataset="hcp80 (bundled)",
+                                   device="1× cpu (synthetic)", time=T0),
+                           Compiling(batch=batch, time=T0 + 1)]
+    best = None
+    noise = rng.normal(0, 0.25, (n, n))
+    noise = (noise + noise.T) / 2
+    for b in range(batches):
+        vals = np.column_stack([rng.uniform(0.5, 3.0, batch), rng.uniform(0.0, 0.2, batch)])
+        losses = 0.4 + 0.15 * (vals[:, 0] - 2.2) ** 2 + 0.8 * (vals[:, 1] - 0.06) ** 2 + rng.normal(0, 0.01, batch)
+        flags = tuple("nan" if (b == 3 and i == 0) else "" for i in range(batch))
+        losses = np.where([f == "nan" for f in flags], 2.0, losses)
+        i = int(np.argmin(losses))
+        improved = best is None or losses[i] < best
+        best = float(losses[i]) if improved else best
+        t = T0 + 2 + b
+        events.append(BatchEvaluated(batch_index=b, first_evaluation=b * batch, names=cfg.names, values=vals,
+                                     losses=losses, flags=flags, wall_s=0.5, compile_s=3.0 if b == 0 else 0.0,
+                                     evaluations=(b + 1) * batch, candidates_per_s=batch / 0.5,
+                                     sim_s_per_s=batch * 6 / 0.5, best_loss=float(best), time=t))
+        if improved:
+            mix = min(1.0, 1.1 - best)
+            fc = mix * target_fc + (1 - mix) * noise
+            np.fill_diagonal(fc, 1.0)
+            events.append(NewBest(evaluation=b * batch + i, params=dict(zip(cfg.names, map(float, vals[i]))),
+                                  loss=float(best), model_fc=fc, time=t))
+        if "nan" in flags:
+            events.append(Warned(message=f"1 candidate(s) in batch {b + 1} diverged (nan); they got the worst loss "
+                                         "and the fit goes on", time=t))
+    if finish:
+        last = [e for e in events if isinstance(e, NewBest)][-1]
+        events.append(Finished(summary=Summary(
+            status="finished", reason="budget spent", names=cfg.names, best_params=dict(last.params),
+            best_loss=last.loss, recommendation=dict(last.params), recommendation_loss=last.loss,
+            evaluations=batches * batch, nan_candidates=1, wall_s=float(batches) * 0.5, device="1× cpu (synthetic)"),
+            time=T0 + 3 + batches))
+    return events
