@@ -118,7 +118,8 @@ async def test_fixing_a_parameter_and_fitting_another():
 
 @pytest.mark.slow
 @aio
-async def test_real_fit_updates_panels_and_stops():
+async def test_real_fit_updates_panels_and_stops(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the run directory goes to ./wcfit-runs
     app = WcfitApp()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
@@ -138,6 +139,7 @@ async def test_real_fit_updates_panels_and_stops():
         assert table.row_count < 200  # stopped well before the budget
         assert screen.query_one(FCHeatmaps).model is not None  # results stay
         assert "best loss" in str(screen.query_one("#status").render())
+        assert screen.run_path and (tmp_path / "wcfit-runs").is_dir()  # engine.runs recorded the run
 
 
 # -- synthetic events ----------------------------------------------------------------------

@@ -191,10 +191,9 @@ class MainScreen(Screen):
     def export_run(self, export, path: str) -> None:
         """Run the three exports in a thread; notify the written paths."""
         written = []
-        for fmt, name in (("csv", "candidates.csv"), ("json", "summary.json"), ("npz", "fc.npz")):
+        for fmt in ("csv", "json", "npz"):
             try:
-                out = export(path, fmt, str(Path(path) / name))
-                written.append(str(out or Path(path) / name))
+                written.append(str(export(path, fmt)))
             except Exception as e:  # noqa: BLE001
                 self.app.call_from_thread(self.notify, f"export {fmt} failed: {e}", severity="error")
         if written:
