@@ -816,8 +816,12 @@ def run_info(path: str | Path) -> RunInfo:
         duration: float | None = time.time() - float(started)
     elif summary:
         duration = float(summary.get("wall_s", 0.0))
-    elif started:
-        duration = float(status.get("updated") or started) - float(started)
+    elif started:  # crashed: up to the last thing it wrote
+        try:
+            last = max(float(status.get("updated") or started), os.stat(run / LOG).st_mtime)
+        except OSError:
+            last = float(status.get("updated") or started)
+        duration = last - float(started)
     else:
         duration = None
     return RunInfo(name=run.name, path=run, status=state, evaluations=evaluations, budget=budget,

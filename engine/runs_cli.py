@@ -100,7 +100,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         console.print(f"no runs in {args.dir or DEFAULT_ROOT}")
         return EXIT_OK
     table = Table(title=f"runs in {args.dir or DEFAULT_ROOT}")
-    for col, kw in (("name", {"no_wrap": True}), ("status", {}), ("evals", {"justify": "right"}),
+    for col, kw in (("name", {"no_wrap": True}), ("status", {"min_width": 8}), ("evals", {"justify": "right"}),
                     ("best loss", {"justify": "right", "no_wrap": True}), ("best params", {}),
                     ("started", {"no_wrap": True}), ("duration", {"justify": "right"})):
         table.add_column(col, **kw)  # type: ignore[arg-type]
