@@ -127,7 +127,10 @@ def initial_history(key: Array, s: Structure, per_candidate: bool, dtype: jnp.dt
         k, sub = _split(k)
         return k, jax.random.uniform(sub, (s.hist_len, s.n_nodes), dtype=dtype, minval=0.0, maxval=HISTORY_INIT_HIGH)
 
-    return _per_lane(draw, key, per_candidate)
+    if not per_candidate:
+        return _per_lane(draw, key, per_candidate)
+    key, hist = jax.lax.map(draw, key)  # lane by lane: the random-bit temporaries of one lane at a time
+    return key, jnp.moveaxis(hist, 0, -1)
 
 
 def noise_block(key: Array, block_index: Array, s: Structure, per_candidate: bool, stream: NoiseStream,
@@ -158,10 +161,9 @@ def noise_block(key: Array, block_index: Array, s: Structure, per_candidate: boo
 def ring_from_history(hist: Array, s: Structure, batch: int) -> Array:
     """Lay the seed's history (L, N, 1|B) into our time-major ring (N, ring + T, B) with its mirror."""
     n = s.n_nodes
-    hist = jnp.broadcast_to(hist, (s.hist_len, n, batch))
-    ring = jnp.zeros((n, s.ring, batch), hist.dtype)
-    ring = ring.at[:, s.ring - s.hist_len:, :].set(jnp.moveaxis(hist, 0, 1))
-    return jnp.concatenate([ring, ring[:, : s.block]], axis=1)
+    hist = jnp.moveaxis(jnp.broadcast_to(hist, (s.hist_len, n, batch)), 0, 1)
+    body = jnp.concatenate([jnp.zeros((n, s.ring - s.hist_len, batch), hist.dtype), hist], axis=1)
+    return jnp.concatenate([body, body[:, : s.block]], axis=1)
 
 
 def window_starts(p: Mapping[str, Array], s: Structure, batch: int) -> Array:
