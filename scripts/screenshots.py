@@ -49,8 +49,7 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             made.append(svg.with_suffix(".png"))
 
         await save("idle")
-        half = [e for e in events if getattr(e, "batch_index", 0) < 6 and type(e).__name__ != "Finished"]
-        cut = events.index(half[-1]) + 1
+        cut = next(i for i, e in enumerate(events) if getattr(e, "batch_index", -1) == 6)  # half way
         app.screen._set_state("running", "DE on hcp80 (bundled)")
         for e in events[:cut]:
             app.screen.show_event(e)

@@ -106,10 +106,17 @@ async def test_fixing_a_parameter_and_fitting_another():
     async with app.run_test(size=(80, 24)) as pilot:
         form = app.screen.query_one("#form")
         await wait_for(pilot, lambda: form.dataset is not None)
+        toggle = app.screen.query_one("#fit-sigma")
+        assert "fixed" in str(toggle.label) and not app.screen.query_one("#val-sigma", Input).disabled
+        assert "fit" in str(app.screen.query_one("#fit-k").label)
         app.screen.query_one("#fit-sigma").value = True
         app.screen.query_one("#val-k", Input).value = "2.5"
         app.screen.query_one("#fit-k").value = False
         await pilot.pause()
+        # the state reads as a word (no colour needed) and the inputs follow it
+        assert str(toggle.label).strip() == "fit" and str(app.screen.query_one("#fit-k").label) == "fixed"
+        assert app.screen.query_one("#val-k", Input).disabled is False
+        assert app.screen.query_one("#lo-k", Input).disabled and not app.screen.query_one("#lo-sigma", Input).disabled
         assert form.config is not None
         assert form.config.names == ("sigma",) and form.config.fixed["k"] == 2.5
 
@@ -147,6 +154,47 @@ async def test_real_fit_updates_panels_and_stops(tmp_path, monkeypatch):
 def feed(app, events) -> None:
     for e in events:
         app.screen.show_event(e)
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+@aio
+async def test_summary_shows_best_recommendation_and_bound_warning(size):
+    from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
+
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=size) as pilot:
+        feed(app, synthetic_run(TARGET, batches=10, batch=4))
+        app.screen.query_one("#tabs").active = "fit"
+        await pilot.pause()
+        s = app.screen
+        wide = size[0] >= 120
+        panel = s.query_one(RunPanel if wide else SummaryPanel)
+        assert panel.region.height > 0  # visible in this layout
+        text = " ".join(panel.render_line(y).text.strip() for y in range(panel.size.height))
+        for part in ("FINISHED", "best k=", "FC r", "recommends", "WARNING", "widen the bounds"):
+            assert part in text, part
+        if wide:
+            assert s.query_one(TopCandidates).region.height > 5 and s.query_one("#logtail").region.height > 5
+            assert s.query_one(TopCandidates).rows()[0][1] == pytest.approx(s.summary.best_loss)
+        else:
+            assert s.query_one(TopCandidates).region.height == 0
+
+
+def test_loss_plot_leaves_diverged_candidates_off_the_y_range():
+    plot = LossPlot()
+    plot.reset(("k",))
+    plot.add_batch(0, np.array([[1.0], [2.0], [3.0]]), np.array([0.5, 2.0, 0.45]), ("", "nan", ""))
+    assert plot.count == 3 and plot.diverged == 1
+
+
+def test_dashboard_heatmaps_are_square_and_fit():
+    from tui.screens.main import MainScreen
+
+    for w, h in ((120, 36), (160, 48), (220, 60)):
+        top, heat = MainScreen.dashboard_sizes(w, h)
+        rows = top - 4
+        assert heat <= 0.62 * w and top <= 0.6 * (h - 5) + 1
+        assert (heat - 2 - 4) // 3 == 2 * rows  # each image: 2·rows columns × rows (half blocks) = square
 
 
 @aio

@@ -12,7 +12,8 @@ T0 = 1_700_000_000.0  # a fixed clock, so logs and snapshots do not depend on th
 
 def synthetic_run(target_fc: np.ndarray, *, batches: int = 10, batch: int = 4, finish: bool = True,
                   seed: int = 0) -> list[Event]:
-    """Events of a plausible fit of k and sigma: losses fall towards 0.4 near k = 2.2."""
+    """Events of a plausible fit of k and sigma: losses fall towards 0.4 as k nears its upper bound (3), as on the
+    bundled data, so the run ends with the "widen the bounds" warning."""
     rng = np.random.default_rng(seed)
     cfg = FitConfig(bounds={"k": (0.5, 3.0), "sigma": (0.0, 0.2)}, fixed={}, batch=batch, budget=batches * batch)
     n = target_fc.shape[0]
@@ -23,8 +24,11 @@ def synthetic_run(target_fc: np.ndarray, *, batches: int = 10, batch: int = 4, f
     noise = rng.normal(0, 0.25, (n, n))
     noise = (noise + noise.T) / 2
     for b in range(batches):
-        vals = np.column_stack([rng.uniform(0.5, 3.0, batch), rng.uniform(0.0, 0.2, batch)])
-        losses = 0.4 + 0.15 * (vals[:, 0] - 2.2) ** 2 + 0.8 * (vals[:, 1] - 0.06) ** 2 + rng.normal(0, 0.01, batch)
+        lo = 0.5 + 2.3 * b / max(1, batches - 1)  # the search closes in on the upper bound, like DE does here
+        vals = np.column_stack([rng.uniform(lo, 3.0, batch), rng.uniform(0.0, 0.2, batch)])
+        if b == batches - 1:
+            vals[0] = (2.99, 0.06)  # the best lands on the upper bound of k
+        losses = 0.4 + 0.15 * (vals[:, 0] - 3.3) ** 2 + 0.8 * (vals[:, 1] - 0.06) ** 2 + rng.normal(0, 0.01, batch)
         flags = tuple("nan" if (b == 3 and i == 0) else "" for i in range(batch))
         losses = np.where([f == "nan" for f in flags], 2.0, losses)
         i = int(np.argmin(losses))
@@ -45,10 +49,15 @@ def synthetic_run(target_fc: np.ndarray, *, batches: int = 10, batch: int = 4, f
             events.append(Warned(message=f"1 candidate(s) in batch {b + 1} diverged (nan); they got the worst loss "
                                          "and the fit goes on", time=t))
     if finish:
+        from engine.search import bound_warnings
+
         last = [e for e in events if isinstance(e, NewBest)][-1]
+        warnings = tuple(bound_warnings(cfg.names, np.array([last.params[n] for n in cfg.names]), dict(cfg.bounds)))
+        events += [Warned(message=w, time=T0 + 3 + batches) for w in warnings]
         events.append(Finished(summary=Summary(
             status="finished", reason="budget spent", names=cfg.names, best_params=dict(last.params),
-            best_loss=last.loss, recommendation=dict(last.params), recommendation_loss=last.loss,
-            evaluations=batches * batch, nan_candidates=1, wall_s=float(batches) * 0.5, device="1× cpu (synthetic)"),
-            time=T0 + 3 + batches))
+            best_loss=last.loss, recommendation={n: v * 0.995 for n, v in last.params.items()},
+            recommendation_loss=last.loss + 0.004,
+            evaluations=batches * batch, nan_candidates=1, wall_s=float(batches) * 0.5, device="1× cpu (synthetic)",
+            warnings=warnings), time=T0 + 3 + batches))
     return events

@@ -17,8 +17,9 @@ from engine.events import BatchEvaluated, Cancelled, Compiling, Event, Failed, F
 from tui.bridge import EventPump
 from tui.screens.file_picker import FilePicker
 from tui.widgets.candidates import CandidatesTable
+from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
 from tui.widgets.device_panel import DevicePanel
-from tui.widgets.fc_heatmap import FCHeatmaps
+from tui.widgets.fc_heatmap import GAP, FCHeatmaps
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.run_log import RunLog
 from tui.widgets.setup_form import SetupForm
@@ -57,6 +58,8 @@ class MainScreen(Screen):
         self.summary = None
         self._stop_follow = threading.Event()
         self._fit_worker: Worker | None = None
+        self._warnings: list[str] = []
+        self._budget: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -70,9 +73,15 @@ class MainScreen(Screen):
                     yield SetupForm(self.data, id="form")
                     yield DevicePanel(id="device", probe=self.probe_devices)
             with TabPane("Fit", id="fit"):
-                with Horizontal(id="fit-panels"):
-                    yield LossPlot(id="plot")
-                    yield FCHeatmaps(id="heatmaps")
+                with Vertical(id="dash"):
+                    yield SummaryPanel(compact=True, id="summary")  # narrow terminals only
+                    with Horizontal(id="fit-panels"):
+                        yield LossPlot(id="plot")
+                        yield FCHeatmaps(id="heatmaps")
+                    with Horizontal(id="dash-bottom"):  # wide terminals only
+                        yield TopCandidates(id="top")
+                        yield RunPanel(id="runpanel")
+                        yield RunLog(id="logtail")
             with TabPane("Candidates", id="candidates"):
                 yield CandidatesTable(id="table")
             with TabPane("Log", id="log"):
@@ -84,7 +93,8 @@ class MainScreen(Screen):
         self.query_one(CandidatesTable).reset(())
         self.set_interval(0.1, self._tick)
         self._layout(self.size.width, self.size.height)
-        log = self.query_one(RunLog)
+        log = self.query_one("#runlog", RunLog)
+        self.query_one("#logtail", RunLog).border_title = "Log (F9: all)"
         if self.attach:
             self.query_one(SetupForm).disabled = True
             self._set_state("attached", f"following {self.attach} (read-only)")
@@ -100,6 +110,23 @@ class MainScreen(Screen):
     def _layout(self, width: int, height: int) -> None:
         narrow = width < WIDE_MIN[0] or height < WIDE_MIN[1]
         self.set_class(narrow, "narrow")
+        top, heat = self.dashboard_sizes(width, height)
+        panels, heatmaps = self.query_one("#fit-panels"), self.query_one(FCHeatmaps)
+        if narrow:
+            panels.styles.height, heatmaps.styles.width = None, None
+        else:
+            panels.styles.height, heatmaps.styles.width = top, heat
+
+    @staticmethod
+    def dashboard_sizes(width: int, height: int) -> tuple[int, int]:
+        """Wide dashboard: height of the plot/heatmap row and width of the heatmap panel.
+
+        The heatmaps get at most ~60 % of the width; their three square images (half blocks: one cell is
+        one column wide and half a row high) set the row's height; the rest goes to the bottom row."""
+        avail = height - 5  # header, tabs (2), status bar, footer
+        pw = (int(width * 0.6) - 2 - 2 * GAP) // 3
+        rows = max(6, min(pw // 2, int(avail * 0.6) - 4))
+        return rows + 4, 3 * 2 * rows + 2 * GAP + 2  # + border (2) + title + colour bar
 
     # -- the form ---------------------------------------------------------------------------
     def on_setup_form_validated(self, event: SetupForm.Validated) -> None:
@@ -145,6 +172,7 @@ class MainScreen(Screen):
         config, dataset = form.config, form.dataset
         self._clear_results(config.names)  # type: ignore[union-attr]
         self.summary = None
+        self._show_summary()
         self._set_state("preparing", "loading JAX and building the model")
         self.query_one(TabbedContent).active = "fit"
         self._fit_worker = self.run_fit(config, dataset)
@@ -168,12 +196,14 @@ class MainScreen(Screen):
         form = self.query_one(SetupForm)
         self._clear_results(())
         self.summary, self.run_path = None, None
+        self._show_summary()
         self.query_one(FCHeatmaps).set_target(None if form.dataset is None else form.dataset.target_fc)  # type: ignore[attr-defined]
         self.query_one(StatusBar).best = ""
         self.query_one(StatusBar).progress = ""
         self._set_state("idle", "F5 start · F1 help")
         self.query_one(TabbedContent).active = "setup"
-        self.query_one(RunLog).line("reset")
+        for log in self.query(RunLog):
+            log.line("reset")
 
     def action_export(self) -> None:
         """Export the current run's candidates, summary and FCs into its run directory."""
@@ -198,7 +228,8 @@ class MainScreen(Screen):
                 self.app.call_from_thread(self.notify, f"export {fmt} failed: {e}", severity="error")
         if written:
             self.app.call_from_thread(self.notify, "exported: " + ", ".join(written), timeout=8)
-            self.app.call_from_thread(self.query_one(RunLog).line, "exported " + ", ".join(written))
+            for log in self.query(RunLog):
+                self.app.call_from_thread(log.line, "exported " + ", ".join(written))
 
     def action_plot_view(self) -> None:
         """Cycle the plot between loss and parameter-vs-loss views."""
@@ -227,6 +258,12 @@ class MainScreen(Screen):
         from engine.search import Search
 
         worker = get_current_worker()
+        try:  # cheap; a second fit with the same settings then loads the compiled objective from disk
+            from engine.devices import enable_compilation_cache
+
+            enable_compilation_cache()
+        except Exception as e:  # noqa: BLE001 - the fit works without the cache, only slower to start
+            self.pump(Warned(message=f"JAX compilation cache not enabled: {type(e).__name__}: {e}"))
         recorder = None
         try:
             from engine import runs
@@ -287,7 +324,8 @@ class MainScreen(Screen):
 
     def _recording(self, path: str) -> None:
         self.run_path = path
-        self.query_one(RunLog).line(f"run directory: {path}")
+        for log in self.query(RunLog):
+            log.line(f"run directory: {path}")
 
     def on_event_pump_events_queued(self, _message: EventPump.EventsQueued) -> None:
         self._drain()
@@ -302,14 +340,15 @@ class MainScreen(Screen):
 
     def show_event(self, e: Event) -> None:
         """Render one engine event on every widget that cares."""
-        log = self.query_one(RunLog)
         status = self.query_one(StatusBar)
-        log.event(e)
+        for log in self.query(RunLog):
+            log.event(e)
         if isinstance(e, Started):
             names = e.config.names
             if self.query_one(CandidatesTable).names != names:
                 self._clear_results(names)
             self.query_one(FCHeatmaps).set_target(e.target_fc)
+            self.query_one(RunPanel).set_device(e.device)
             self._budget = e.config.budget
             if not self.attach:
                 self._set_state("running", f"{e.config.optimizer} on {e.dataset}")
@@ -320,8 +359,11 @@ class MainScreen(Screen):
         elif isinstance(e, BatchEvaluated):
             if self.state == "compiling":
                 self._set_state("running", "")
-            self.query_one(LossPlot).add_batch(e.first_evaluation, e.values, e.losses)
+            self.query_one(LossPlot).add_batch(e.first_evaluation, e.values, e.losses, e.flags)
             self.query_one(CandidatesTable).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags)
+            self.query_one(TopCandidates).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags)
+            self.query_one(RunPanel).set_batch(e.evaluations, self._budget, e.candidates_per_s, e.sim_s_per_s,
+                                               e.wall_s, e.compile_s)
             self.query_one(DevicePanel).set_throughput(e.candidates_per_s, e.sim_s_per_s)
             status.progress = (f"{e.evaluations}/{getattr(self, '_budget', '?')} evals · "
                                f"{e.candidates_per_s:.1f} cand/s")
@@ -331,6 +373,8 @@ class MainScreen(Screen):
             status.best = f"best loss {e.loss:.4f} · r {e.fc_corr:.3f} · {params}"
         elif isinstance(e, Warned):
             self.notify(e.message, severity="warning", timeout=6)
+            if "widen the bounds" in e.message and e.message not in self._warnings:
+                self._warnings.append(e.message)
         elif isinstance(e, (Finished, Cancelled, Failed)):
             s = e.summary
             self.summary = s
@@ -339,6 +383,7 @@ class MainScreen(Screen):
                 params = " ".join(f"{k}={v:.4g}" for k, v in (s.best_params or {}).items())
                 status.best = f"best loss {s.best_loss:.4f} · r {s.best_corr:.3f} · {params}"
             self._set_state(TERMINAL_STATE[type(e)], s.reason)
+            self._show_summary()
             if isinstance(e, Failed):
                 self.notify(f"fit failed: {s.reason}", severity="error", timeout=10)
             else:
@@ -349,7 +394,15 @@ class MainScreen(Screen):
     def _clear_results(self, names: tuple[str, ...]) -> None:
         self.query_one(LossPlot).reset(names)
         self.query_one(CandidatesTable).reset(names)
+        self.query_one(TopCandidates).reset(names)
+        self.query_one(RunPanel).reset()
         self.query_one(FCHeatmaps).clear_model()
+        self._warnings = []
+
+    def _show_summary(self) -> None:
+        """Show (or hide, with no summary) the end-of-run result in the dashboard and the narrow summary."""
+        self.query_one(SummaryPanel).show(self.summary, self._warnings)
+        self.query_one(RunPanel).set_summary(self.summary, self._warnings)
 
     def _set_state(self, state: str, detail: str = "") -> None:
         self.state = state

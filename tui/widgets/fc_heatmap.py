@@ -126,7 +126,7 @@ class FCHeatmaps(Widget):
             for r in range(rows):
                 row: list[Segment] = list(sep)
                 if img is None or r >= img_rows:
-                    text = "(waiting for the first batch)" if img is None and r == img_rows // 2 else ""
+                    text = "(no model yet)" if img is None and r == img_rows // 2 else ""
                     row.append(Segment(text[:pw].center(pw), base + Style(dim=True)))
                 else:
                     if ascii:

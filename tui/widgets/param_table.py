@@ -17,6 +17,19 @@ def parse_number(text: str, what: str) -> float:
         raise ValueError(f"{what}: {text.strip()!r} is not a number") from None
 
 
+def mode_label(fit: bool) -> str:
+    """The toggle's label: the state as a word, readable without colour ("fit" or "fixed")."""
+    return "fit  " if fit else "fixed"
+
+
+class ModeToggle(Checkbox):
+    """A checkbox whose box shows X only when on (the stock one draws X either way, told apart by colour)."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # noqa: N802 - Textual's class attribute, made state-dependent
+        return "X" if self.value else " "
+
+
 class ParamRow(Horizontal):
     """One parameter: name, fit toggle, lower, upper, fixed value, unit."""
 
@@ -29,7 +42,8 @@ class ParamRow(Horizontal):
         fit, lo, hi, val = self._init
         s = self.spec
         yield Label(s.name, classes="pname")
-        yield Checkbox("fit", fit, compact=True, id=f"fit-{s.name}", tooltip=s.description)
+        yield ModeToggle(mode_label(fit), fit, compact=True, id=f"fit-{s.name}",
+                       tooltip=f"{s.description} — space/click toggles fit ↔ fixed")
         yield Input(f"{lo:g}", compact=True, id=f"lo-{s.name}", classes="num", disabled=not fit)
         yield Input(f"{hi:g}", compact=True, id=f"hi-{s.name}", classes="num", disabled=not fit)
         yield Input(f"{val:g}", compact=True, id=f"val-{s.name}", classes="num", disabled=fit)
@@ -42,6 +56,7 @@ class ParamRow(Horizontal):
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         name = self.spec.name
+        event.checkbox.label = mode_label(event.value)
         self.query_one(f"#lo-{name}", Input).disabled = not event.value
         self.query_one(f"#hi-{name}", Input).disabled = not event.value
         self.query_one(f"#val-{name}", Input).disabled = event.value
@@ -65,7 +80,7 @@ class ParamTable(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="param-row param-head"):
-            for text, cls in (("parameter", "pname"), ("", "pfit"), ("lower", "num"), ("upper", "num"),
+            for text, cls in (("parameter", "pname"), ("mode", "pfit"), ("lower", "num"), ("upper", "num"),
                               ("fixed", "num"), ("unit", "punit")):
                 yield Label(text, classes=cls)
         for name, spec in REGISTRY.items():

@@ -18,7 +18,7 @@ class RunLog(RichLog):
     """A RichLog that renders engine events as one line each."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, wrap=True, markup=False, max_lines=5000)
+        super().__init__(id=id, wrap=True, markup=False, max_lines=5000, min_width=20)
 
     def line(self, text: str, style: str = "", when: float | None = None) -> None:
         """Write one time-stamped line."""
