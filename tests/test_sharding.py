@@ -1,0 +1,42 @@
+"""The objective sharded over 4 host CPU devices equals the single-device result (run in a subprocess)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent("""
+    import json
+    import jax
+    import numpy as np
+    from engine.config import FitConfig
+    from engine.data import load_dataset
+    from engine.objective import Objective
+
+    ds = load_dataset()
+    cfg = FitConfig(batch=8, duration_ms=100.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05}, common_noise=True)
+    values = np.linspace(0.5, 3.0, 8, dtype=np.float32).reshape(-1, 1)
+    sharded = Objective(ds, cfg)
+    single = Objective(ds, cfg, devices=[jax.devices()[0]])
+    a, b = sharded(values), single(values)
+    out_devices = {len(s.device_set) for s in jax.tree.leaves(sharded._compiled.output_shardings)}
+    print(json.dumps({"n_devices": len(jax.devices()), "objective_devices": len(sharded.devices),
+                      "out_devices": sorted(out_devices), "sharded": a.losses.tolist(), "single": b.losses.tolist(),
+                      "best": [a.best_index, b.best_index]}))
+""")
+
+
+def test_sharded_objective_equals_single_device() -> None:
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["n_devices"] == 4 and res["objective_devices"] == 4
+    assert res["out_devices"] == [4]  # the compiled function really is spread over the 4 devices
+    diff = max(abs(x - y) for x, y in zip(res["sharded"], res["single"]))
+    assert diff < 1e-5, res
+    assert res["best"][0] == res["best"][1]
