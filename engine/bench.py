@@ -91,8 +91,6 @@ def bench_reference(data: Any, batch: int, duration_ms: float, repeats: int = 2)
 def bench_engine(data: Any, batch: int, duration_ms: float, repeats: int = 2, *, common_noise: bool = False,
                  stream: str = "block") -> dict[str, Any]:
     """Time ``engine.objective.Objective`` on ``batch`` values of k (one fixed-shape compiled call)."""
-    import jax
-
     from engine.config import FitConfig
     from engine.objective import Objective
 
@@ -107,11 +105,11 @@ def bench_engine(data: Any, batch: int, duration_ms: float, repeats: int = 2, *,
     if peak is not None:
         mem, mem_how = peak * len(obj.devices), "device peak"
     else:
-        mem, mem_how = _analysis_bytes(obj._compiled), "XLA memory analysis"  # noqa: SLF001 - same package
+        per_device = _analysis_bytes(obj._compiled)  # noqa: SLF001 - same package; SPMD: one device's share
+        mem, mem_how = (None if per_device is None else per_device * len(obj.devices)), "XLA memory analysis"
     row = _row(batch, compile_s, wall, duration_ms, mem, mem_how)
     row["layout"] = obj.description
     row["devices"] = len(obj.devices)
-    del jax
     return row
 
 

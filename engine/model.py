@@ -90,7 +90,10 @@ class Nodes(NamedTuple):
 
 
 class Stats(NamedTuple):
-    """Running count, mean (N, B) and centred co-moment (N, N, B) of the recorded rE."""
+    """Running count, mean (N, B) and centred co-moment of the recorded rE.
+
+    ``simulate_stats`` returns ``m2`` as (N, N, B); inside the time loop it is kept (B, N, N) for the GEMM.
+    """
 
     count: Array
     mean: Array
