@@ -17,10 +17,10 @@ def parser() -> argparse.ArgumentParser:
                     "With no subcommand, opens the interactive app.",
         epilog="subcommands (headless, see `wcfit-tui COMMAND --help`):\n"
                "  fit      run a fit without the UI and write a run directory\n"
-               "  info     describe a dataset, the parameters and the devices\n"
+               "  info     print the JAX backend, devices, memory and GPUs\n"
                "  bench    measure candidates per second on this machine\n"
                "  runs     list run directories\n"
-               "  resume   continue a stopped run\n"
+               "  resume   continue a stopped or crashed run\n"
                "  export   export a run's candidates CSV / summary JSON / FCs NPZ\n"
                "  attach RUN   open the app as a read-only viewer of a (running) run directory\n\n"
                "keys in the app: F5 start, F6 stop, Ctrl+R reset, F7 export, F8 plot view, F1 help, Ctrl+Q quit",
