@@ -1,23 +1,33 @@
-"""Render screenshots/*.png (idle, running, finished at 160×48 and 80×24) from the app's own SVG screenshots.
+"""Render screenshots/*.png from the real app: idle, a real fit running and finished, its candidates and log.
 
-Drives the real app with pilot and deterministic synthetic events (tui.demo), saves each screen with
-``save_screenshot`` and converts it with rsvg-convert (apt-get install librsvg2-bin fonts-dejavu-core).
-Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR]
+Drives the app with pilot: fills the setup form (duration, budget, batch), presses F5 and lets the engine fit the
+bundled data for real, saving the screen with ``save_screenshot`` while it runs and when it ends. Each SVG is converted
+with rsvg-convert (apt-get install librsvg2-bin fonts-dejavu-core). The run directory goes to a temporary folder.
+(The SVG snapshot tests use the deterministic synthetic events of tui.demo instead.)
+Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR [WxH ...]]
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine.data import load_dataset  # noqa: E402
+from textual.widgets import Input  # noqa: E402
+
 from tui.app import WcfitApp  # noqa: E402
-from tui.demo import synthetic_run  # noqa: E402
+from tui.widgets.loss_plot import LossPlot  # noqa: E402
+
+#: The fit the screenshots show: short simulations so that it ends in about a minute on two CPU cores.
+FORM = {"duration_ms": "1000", "budget": "24", "batch": "4"}
+RUNNING_AT = 8  # evaluations shown before the "running" screenshot (two batches of four)
 
 
 def to_png(svg: Path, png: Path) -> None:
@@ -27,19 +37,29 @@ def to_png(svg: Path, png: Path) -> None:
     subprocess.run(["rsvg-convert", str(svg), "-o", str(png)], check=True)
 
 
+async def wait_for(pilot, cond, timeout: float, what: str) -> None:
+    t = time.monotonic()
+    while not cond():
+        if time.monotonic() - t > timeout:
+            raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f} s")
+        await pilot.pause(0.05)
+
+
 async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
-    target = load_dataset(None).target_fc
-    events = synthetic_run(target, batches=12, batch=4)
     tag = f"{size[0]}x{size[1]}"
     made = []
-    app = WcfitApp(probe_devices=False)
+    app = WcfitApp()
     async with app.run_test(size=size) as pilot:
-        form = app.screen.query_one("#form")
-        while form.dataset is None:
-            await pilot.pause(0.05)
+        screen = app.screen
+        form = screen.query_one("#form")
+        device = screen.query_one("#device")
+        await wait_for(pilot, lambda: form.dataset is not None and device.info.backend != "…", 60, "dataset and devices")
         await pilot.pause()
 
-        async def save(name: str) -> None:
+        async def save(name: str, tab: str | None = None) -> None:
+            if tab and screen.query_one("#tabs").active != tab:
+                screen.query_one("#tabs").active = tab
+                await pilot.pause(0.6)  # let the tab underline finish its slide
             app.clear_notifications()
             await pilot.pause()
             svg = out / f"{name}-{tag}.svg"
@@ -47,34 +67,44 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             to_png(svg, svg.with_suffix(".png"))
             svg.unlink()
             made.append(svg.with_suffix(".png"))
+            print(svg.with_suffix(".png"), flush=True)
 
         await save("idle")
-        cut = next(i for i, e in enumerate(events) if getattr(e, "batch_index", -1) == 6)  # half way
-        app.screen._set_state("running", "DE on hcp80 (bundled)")
-        for e in events[:cut]:
-            app.screen.show_event(e)
-        app.screen.query_one("#tabs").active = "fit"
-        await save("running")
-        for e in events[cut:]:
-            app.screen.show_event(e)
-        await save("finished")
-        app.screen.query_one("#tabs").active = "candidates"
-        await save("candidates")
-        app.screen.query_one("#tabs").active = "log"
-        await save("log")
+        for name, value in FORM.items():
+            screen.query_one(f"#{name}", Input).value = value
+        await pilot.pause(0.5)
+        assert form.problem is None, form.problem
+        await pilot.press("f5")
+        plot = screen.query_one(LossPlot)
+        await wait_for(pilot, lambda: plot.count >= RUNNING_AT or screen.state not in ("preparing", "compiling", "running"),
+                       600, f"{RUNNING_AT} evaluations")
+        assert screen.state == "running", f"the fit is {screen.state}, not running: {screen.summary}"
+        screen._drain = lambda: None  # freeze the display while saving: the fit goes on, its events wait in the pump
+        await save("running", "fit")
+        del screen._drain  # back to the class's method: the queued events show
+        await wait_for(pilot, lambda: screen.state in ("finished", "stopped", "failed"), 900, "the end of the fit")
+        await pilot.pause(0.3)
+        assert screen.state == "finished", f"the fit {screen.state}: {screen.summary}"
+        await save("finished", "fit")
+        if screen.has_class("narrow"):
+            await save("fc", "fc")
+        await save("candidates", "candidates")
+        await save("log", "log")
     return made
 
 
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "screenshots"
+    out = (Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "screenshots").resolve()
     out.mkdir(parents=True, exist_ok=True)
     sizes = [tuple(map(int, a.split("x"))) for a in sys.argv[2:]] or [(160, 48), (80, 24)]
     if len(sizes) > 1:  # one app per process: Textual/plotext keep per-process state between apps
         for w, h in sizes:
             subprocess.run([sys.executable, __file__, str(out), f"{w}x{h}"], check=True)
         return
-    for p in asyncio.run(shoot(out, sizes[0])):
-        print(p)
+    with tempfile.TemporaryDirectory(prefix="wcfit-shots-") as tmp:
+        os.chdir(tmp)  # the fit's run directory (./wcfit-runs) goes here, not into the repository
+        for _ in asyncio.run(shoot(out, sizes[0])):
+            pass
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ async def test_form_rejects_inverted_bounds_and_missing_data(tmp_path):
         assert "nope.msgpack" in str(app.screen.query_one("#data-status").render())
         app.screen.query_one("#data", Input).value = "bundled"
         await wait_for(pilot, lambda: form.dataset is not None)
-        assert not start.disabled
+        await wait_for(pilot, lambda: not start.disabled, timeout=5)  # the screen handles Validated a moment later
 
 
 @aio
@@ -138,9 +138,10 @@ async def test_real_fit_updates_panels_and_stops(tmp_path, monkeypatch):
         await pilot.press("f5")
         assert screen.state in ("preparing", "compiling", "running")
         table = screen.query_one(CandidatesTable)
-        await wait_for(pilot, lambda: table.row_count >= 2, timeout=60)
+        maps = screen.query(FCHeatmaps)  # the Fit tab's and the FC tab's (narrow terminals)
+        # NewBest follows its BatchEvaluated, possibly in the pump's next flush
+        await wait_for(pilot, lambda: table.row_count >= 2 and all(m.model is not None for m in maps), timeout=60)
         assert screen.query_one(LossPlot).count >= 2
-        assert screen.query_one(FCHeatmaps).model is not None
         await pilot.press("f6")
         await wait_for(pilot, lambda: screen.state == "stopped", timeout=30)
         assert table.row_count < 200  # stopped well before the budget
@@ -314,3 +315,28 @@ def test_snapshot_finished_fit_narrow(snap_compare):
 
 def test_snapshot_candidates_narrow(snap_compare):
     assert snap_compare(WcfitApp(probe_devices=False), terminal_size=(80, 24), run_before=_finished("candidates"))
+
+
+def test_snapshot_fc_tab_narrow(snap_compare):
+    assert snap_compare(WcfitApp(probe_devices=False), terminal_size=(80, 24), run_before=_finished("fc"))
+
+
+@aio
+async def test_narrow_fc_tab_shows_whole_heatmaps():
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        feed(app, synthetic_run(TARGET, batches=4, batch=4))
+        await pilot.press("f10")
+        await pilot.pause()
+        s = app.screen
+        assert s.query_one("#tabs").active == "fc"
+        hm = s.query_one("#fcmaps", FCHeatmaps)
+        assert hm.model is not None and hm.region.height >= 12
+        assert hm.region.bottom <= s.query_one("#status").region.y  # above the status bar: nothing below the fold
+        text = "".join(hm.render_line(y).text for y in range(hm.size.height))
+        assert "best model FC" in text and "FC correlation r = 0." in text
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=(160, 48)) as pilot:  # wide: the heatmaps sit in the Fit tab, no FC tab
+        await pilot.press("f10")
+        await pilot.pause()
+        assert app.screen.query_one("#tabs").active == "fit"

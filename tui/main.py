@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         from engine.cli import main as cli_main
 
         return int(cli_main(argv) or 0)
+    from engine.devices import use_cpu_cores_as_devices
+
+    use_cpu_cores_as_devices()  # before JAX starts: shard batches over every CPU core
     attach = None
     if argv and argv[0] == "attach":
         if len(argv) != 2 or argv[1].startswith("-"):

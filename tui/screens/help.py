@@ -19,6 +19,7 @@ HELP = """\
 | **F7** | export the run (candidates CSV, summary JSON, FCs NPZ) into its run directory |
 | **F8** | next plot view: loss vs evaluation, then each fitted parameter vs loss |
 | **F2 / F3 / F4 / F9** | Setup / Fit / Candidates / Log tab |
+| **F10** | FC tab (narrow terminals, where the heatmaps leave the Fit tab) |
 | **Ctrl+O** | pick a dataset file (.msgpack / .npz) |
 | **s** | (in the table) sort by the next column; click a header to sort by it |
 | **Ctrl+P** | command palette (start, stop, reset, export, themes) |

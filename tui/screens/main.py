@@ -43,6 +43,7 @@ class MainScreen(Screen):
         Binding("f3", "tab('fit')", "Fit", show=False),
         Binding("f4", "tab('candidates')", "Candidates", show=False),
         Binding("f9", "tab('log')", "Log", show=False),
+        Binding("f10", "tab('fc')", "FC", show=False),
         Binding("ctrl+o", "browse", "Open data", show=False),
     ]
 
@@ -82,6 +83,8 @@ class MainScreen(Screen):
                         yield TopCandidates(id="top")
                         yield RunPanel(id="runpanel")
                         yield RunLog(id="logtail")
+            with TabPane("FC", id="fc"):  # narrow terminals only: the Fit tab has no room for the heatmaps
+                yield FCHeatmaps(id="fcmaps")
             with TabPane("Candidates", id="candidates"):
                 yield CandidatesTable(id="table")
             with TabPane("Log", id="log"):
@@ -111,11 +114,19 @@ class MainScreen(Screen):
         narrow = width < WIDE_MIN[0] or height < WIDE_MIN[1]
         self.set_class(narrow, "narrow")
         top, heat = self.dashboard_sizes(width, height)
-        panels, heatmaps = self.query_one("#fit-panels"), self.query_one(FCHeatmaps)
+        panels, heatmaps = self.query_one("#fit-panels"), self.query_one("#heatmaps", FCHeatmaps)
+        tabs = self.query_one(TabbedContent)
         if narrow:
             panels.styles.height, heatmaps.styles.width = None, None
+            # FC tab: as tall as the three square images need (half blocks: a side of pw columns is pw/2 rows)
+            pw = (width - 2 - 2 * GAP) // 3  # inside the border
+            self.query_one("#fcmaps", FCHeatmaps).styles.height = max(4, min(height - 5, pw // 2 + 4))
+            tabs.show_tab("fc")
         else:
             panels.styles.height, heatmaps.styles.width = top, heat
+            if tabs.active == "fc":
+                tabs.active = "fit"
+            tabs.hide_tab("fc")
 
     @staticmethod
     def dashboard_sizes(width: int, height: int) -> tuple[int, int]:
@@ -131,7 +142,7 @@ class MainScreen(Screen):
     # -- the form ---------------------------------------------------------------------------
     def on_setup_form_validated(self, event: SetupForm.Validated) -> None:
         if event.dataset is not None and self.state in ("idle",):
-            self.query_one(FCHeatmaps).set_target(event.dataset.target_fc)  # type: ignore[attr-defined]
+            self._heatmaps("set_target", event.dataset.target_fc)  # type: ignore[attr-defined]
         self._refresh_controls()
 
     def _start_problem(self) -> str | None:
@@ -197,7 +208,7 @@ class MainScreen(Screen):
         self._clear_results(())
         self.summary, self.run_path = None, None
         self._show_summary()
-        self.query_one(FCHeatmaps).set_target(None if form.dataset is None else form.dataset.target_fc)  # type: ignore[attr-defined]
+        self._heatmaps("set_target", None if form.dataset is None else form.dataset.target_fc)  # type: ignore[attr-defined]
         self.query_one(StatusBar).best = ""
         self.query_one(StatusBar).progress = ""
         self._set_state("idle", "F5 start · F1 help")
@@ -238,7 +249,9 @@ class MainScreen(Screen):
         self.notify(f"plot: {view}", timeout=1.5)
 
     def action_tab(self, tab: str) -> None:
-        """Show a tab."""
+        """Show a tab (the FC tab exists on narrow terminals only; elsewhere the Fit tab shows the heatmaps)."""
+        if tab == "fc" and not self.has_class("narrow"):
+            tab = "fit"
         self.query_one(TabbedContent).active = tab
 
     def action_browse(self) -> None:
@@ -347,7 +360,7 @@ class MainScreen(Screen):
             names = e.config.names
             if self.query_one(CandidatesTable).names != names:
                 self._clear_results(names)
-            self.query_one(FCHeatmaps).set_target(e.target_fc)
+            self._heatmaps("set_target", e.target_fc)
             self.query_one(RunPanel).set_device(e.device)
             self._budget = e.config.budget
             if not self.attach:
@@ -368,7 +381,7 @@ class MainScreen(Screen):
             status.progress = (f"{e.evaluations}/{getattr(self, '_budget', '?')} evals · "
                                f"{e.candidates_per_s:.1f} cand/s")
         elif isinstance(e, NewBest):
-            self.query_one(FCHeatmaps).set_model(e.model_fc, e.fc_corr)
+            self._heatmaps("set_model", e.model_fc, e.fc_corr)
             params = " ".join(f"{k}={v:.4g}" for k, v in e.params.items())
             status.best = f"best loss {e.loss:.4f} · r {e.fc_corr:.3f} · {params}"
         elif isinstance(e, Warned):
@@ -396,8 +409,13 @@ class MainScreen(Screen):
         self.query_one(CandidatesTable).reset(names)
         self.query_one(TopCandidates).reset(names)
         self.query_one(RunPanel).reset()
-        self.query_one(FCHeatmaps).clear_model()
+        self._heatmaps("clear_model")
         self._warnings = []
+
+    def _heatmaps(self, method: str, *args) -> None:
+        """Call ``method`` on both heatmap panels (the Fit tab's, and the FC tab's used on narrow terminals)."""
+        for hm in self.query(FCHeatmaps):
+            getattr(hm, method)(*args)
 
     def _show_summary(self) -> None:
         """Show (or hide, with no summary) the end-of-run result in the dashboard and the narrow summary."""
