@@ -215,6 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return EXIT_OK
+        if args.command in ("fit", "resume", "info"):
+            from engine.devices import use_cpu_cores_as_devices
+
+            use_cpu_cores_as_devices()  # before JAX starts: shard batches over every CPU core
         return int(args.func(args))
     except UsageError as e:
         print(str(e), file=sys.stderr)

@@ -31,6 +31,24 @@ class GpuStatus:
     memory_total: int
 
 
+def use_cpu_cores_as_devices(environ: dict[str, str] | None = None) -> int | None:
+    """Before JAX starts: one host (CPU) device per core, so batches shard over all cores; returns the count.
+
+    Only when XLA_FLAGS sets no device count already and ``WCFIT_CPU_DEVICES`` does not say otherwise
+    (``WCFIT_CPU_DEVICES=1`` turns it off). It changes nothing on GPU, where the GPUs are the devices.
+    """
+    env = os.environ if environ is None else environ
+    flags = env.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" in flags:
+        return None
+    wanted = env.get("WCFIT_CPU_DEVICES")
+    count = int(wanted) if wanted and wanted.isdigit() else min(os.cpu_count() or 1, 8)
+    if count <= 1:
+        return None
+    env["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={count}".strip()
+    return count
+
+
 def default_cache_dir() -> Path:
     """Where JAX's persistent compilation cache lives (``WCFIT_CACHE_DIR`` or ~/.cache/wcfit-tui/jax)."""
     env = os.environ.get("WCFIT_CACHE_DIR")

@@ -61,7 +61,8 @@ class Objective:
         self.names = config.names
         self.dtype = dtype
         self.stream = stream
-        self.devices = list(devices) if devices is not None else jax.local_devices()
+        devs = list(devices) if devices is not None else jax.local_devices()
+        self.devices = devs[:max(1, min(len(devs), config.batch))]  # no device idles on padding alone
         values = config.values()
         if "signal_speed" in config.bounds:
             speed_range = config.bounds["signal_speed"]

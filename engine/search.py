@@ -139,6 +139,7 @@ class _Progress:
     best_fc: np.ndarray | None = None
     nan_candidates: int = 0
     warnings: list[str] = field(default_factory=list)
+    seen: list[tuple[np.ndarray, float]] = field(default_factory=list)  # this session's (values, loss)
 
 
 def bound_warnings(names: Sequence[str], values: np.ndarray, bounds: dict[str, tuple[float, float]]) -> list[str]:
@@ -267,6 +268,7 @@ class Search:
             first = prog.evaluations
             prog.evaluations += len(values)
             prog.batches += 1
+            prog.seen.extend(zip(np.array(values), (float(x) for x in res.losses)))
             bad = sum(1 for f in res.flags if f)
             prog.nan_candidates += bad
             improved = prog.best_loss is None or res.losses[res.best_index] < prog.best_loss
@@ -309,9 +311,10 @@ class Search:
         except Exception as e:  # noqa: BLE001
             self._emit(Warned(message=f"optimizer gave no recommendation: {type(e).__name__}: {e}"))
         if rec_values is not None:
-            if prog.best_values is not None and np.allclose(rec_values, prog.best_values, rtol=0, atol=1e-12):
-                rec_loss = prog.best_loss
-            elif not self.cancelled:
+            seen = [loss for values, loss in prog.seen if np.array_equal(values, rec_values)]
+            if seen:
+                rec_loss = seen[0]
+            elif not self.cancelled:  # a point the optimizer inferred but never asked: score it once
                 rec_loss = float(obj(rec_values[None, :], first_lane=0).losses[0])
         if prog.best_values is not None:
             for w in bound_warnings(names, prog.best_values, dict(cfg.bounds)):
