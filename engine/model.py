@@ -2,7 +2,7 @@
 
 The equations, integrator, delays and random-number order follow the seed notebook's brainmass network
 (``WilsonCowanStep`` + ``OUProcess`` noise + ``DiffusiveCoupling`` through a brainstate delay ring
-buffer), so that for one candidate and the same key (``noise="seed"``) the FC equals the seed's; see
+buffer), so that for one candidate and the same key (``stream="seed"``) the FC equals the seed's; see
 ``engine.reference`` and ``tests/test_faithful.py``.
 
 Speed comes from three facts. (1) Every coupled pair has a delay of at least ``d_min`` steps, so the
