@@ -9,6 +9,8 @@ otherwise XLA's compiled memory analysis (arguments + outputs + temporaries) of 
 
 from __future__ import annotations
 
+import sys
+
 import argparse
 import json
 import time
@@ -162,8 +164,9 @@ def print_table(result: dict[str, Any]) -> None:
             speed = f"{row['speedup']:.1f}×" if code == "engine" and "speedup" in row else ""
             t.add_row(str(row["batch"]), code, f"{r['compile_s']:.2f}", f"{r['wall_s']:.3f}", f"{r['candidates_per_s']:.2f}",
                       f"{r['s_per_candidate']:.4f}", f"{r['sim_s_per_wall_s']:.2f}", _fmt_mem(r["mem_per_candidate_bytes"]), speed)
-    Console().print(t)
-    Console().print("memory: engine = " + ", ".join(sorted({r["engine"]["mem_source"] for r in result["rows"]}))
+    console = Console(width=None if sys.stdout.isatty() else 120)  # piped: don't squeeze the table to 80
+    console.print(t)
+    console.print("memory: engine = " + ", ".join(sorted({r["engine"]["mem_source"] for r in result["rows"]}))
                     + "; reference = device peak where reported")
 
 
