@@ -95,7 +95,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 140)  # piped: keep every column
     if not runs:
         console.print(f"no runs in {args.dir or DEFAULT_ROOT}")
         return EXIT_OK
