@@ -121,27 +121,23 @@ class Summary:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Finished:
+class Ended:
+    """The fit ended; ``summary`` says how. Subclassed by the three ways it can end."""
+
+    summary: Summary
+    time: float = field(default_factory=_now)
+
+
+class Finished(Ended):
     """The budget was spent."""
 
-    summary: Summary
-    time: float = field(default_factory=_now)
 
-
-@dataclass(frozen=True, kw_only=True)
-class Cancelled:
+class Cancelled(Ended):
     """The user stopped the fit; results so far are kept."""
 
-    summary: Summary
-    time: float = field(default_factory=_now)
 
-
-@dataclass(frozen=True, kw_only=True)
-class Failed:
+class Failed(Ended):
     """The fit ended on an error; results so far are kept."""
-
-    summary: Summary
-    time: float = field(default_factory=_now)
 
 
 Event = Union[Started, Compiling, BatchEvaluated, NewBest, Warned, Finished, Cancelled, Failed]

@@ -73,20 +73,21 @@ async def test_form_rejects_inverted_bounds_and_missing_data(tmp_path):
         form = app.screen.query_one("#form")
         await wait_for(pilot, lambda: form.dataset is not None)
         start = app.screen.query_one("#start", Button)
+        await wait_for(pilot, lambda: not start.disabled)  # the screen handles Validated a moment later
         assert not start.disabled and "ready" in problem_of(app)
         # inverted bounds: Start disabled with ConfigError's reason
         app.screen.query_one("#lo-k", Input).value = "3"
         app.screen.query_one("#hi-k", Input).value = "1"
-        await pilot.pause()
+        await wait_for(pilot, lambda: start.disabled)
         assert start.disabled and "inverted" in problem_of(app)
         await pilot.press("f5")  # refused
         assert app.screen.state == "idle"
         app.screen.query_one("#hi-k", Input).value = "4"
-        await pilot.pause()
+        await wait_for(pilot, lambda: not start.disabled)
         assert not start.disabled
         # not a number
         app.screen.query_one("#batch", Input).value = "two"
-        await pilot.pause()
+        await wait_for(pilot, lambda: start.disabled)
         assert start.disabled and "batch" in problem_of(app)
         app.screen.query_one("#batch", Input).value = "2"
         # a missing data file: its reason shows inline and blocks Start
@@ -112,7 +113,7 @@ async def test_fixing_a_parameter_and_fitting_another():
         app.screen.query_one("#fit-sigma").value = True
         app.screen.query_one("#val-k", Input).value = "2.5"
         app.screen.query_one("#fit-k").value = False
-        await pilot.pause()
+        await wait_for(pilot, lambda: form.config is not None and form.config.names == ("sigma",))
         # the state reads as a word (no colour needed) and the inputs follow it
         assert str(toggle.label).strip() == "fit" and str(app.screen.query_one("#fit-k").label) == "fixed"
         assert app.screen.query_one("#val-k", Input).disabled is False
