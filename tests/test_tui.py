@@ -135,7 +135,8 @@ async def test_real_fit_updates_panels_and_stops(tmp_path, monkeypatch):
         await wait_for(pilot, lambda: form.dataset is not None)
         for name, value in (("duration_ms", "50"), ("budget", "200"), ("batch", "2")):
             screen.query_one(f"#{name}", Input).value = value
-        await pilot.pause()
+        await wait_for(pilot, lambda: form.config is not None and form.config.batch == 2
+                       and not screen.query_one("#start", Button).disabled)
         await pilot.press("f5")
         assert screen.state in ("preparing", "compiling", "running")
         table = screen.query_one(CandidatesTable)
