@@ -58,7 +58,7 @@ import numpy as np
 from engine.config import ConfigError, FitConfig
 from engine.data import Dataset
 from engine.events import (
-    BatchEvaluated, Cancelled, Event, Failed, Finished, NewBest, Started, Summary, Warned,
+    BatchEvaluated, Cancelled, Ended, Event, Failed, Finished, NewBest, Started, Summary, Warned,
 )
 from engine.search import Proposer, Resume, make_proposer
 
@@ -464,7 +464,7 @@ class Recorder:
 
     def listener(self, event: Event) -> None:
         """Record one event; raises RunWriteError when the directory cannot be written (the fit then fails)."""
-        terminal = isinstance(event, (Finished, Cancelled, Failed))
+        terminal = isinstance(event, Ended)
         if self._error is not None and not terminal:
             raise self._error
         try:
@@ -501,7 +501,7 @@ class Recorder:
         elif isinstance(event, Warned):
             self._append(self._warn_fd, [{"message": event.message, "evaluations": self._evaluations,
                                           "time": event.time}])
-        elif isinstance(event, (Finished, Cancelled, Failed)):
+        elif isinstance(event, Ended):
             self._terminal = True
             s = event.summary
             self._write_status(status=_TERMINAL_STATUS[type(event)], reason=s.reason, ended=event.time,

@@ -121,7 +121,7 @@ def _info_dict(r: RunInfo) -> dict[str, Any]:
 
 def cmd_attach(args: argparse.Namespace) -> int:
     """``attach RUN`` (headless): print the run's batches as they are logged until it ends; Ctrl-C detaches."""
-    from engine.events import BatchEvaluated, Cancelled, Failed, Finished, NewBest, Started, Warned
+    from engine.events import BatchEvaluated, Ended, NewBest, Started, Warned
 
     path = resolve_run(args.run)
     stop = threading.Event()
@@ -137,7 +137,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
                 print(f"  new best #{ev.evaluation}: {_fmt_params(ev.params)}  loss {ev.loss:.5f}", flush=True)
             elif isinstance(ev, Warned):
                 print(f"  warning: {ev.message}", flush=True)
-            elif isinstance(ev, (Finished, Cancelled, Failed)):
+            elif isinstance(ev, Ended):
                 status = ev.summary.status
                 print(f"{status}: {ev.summary.reason}", flush=True)
     except KeyboardInterrupt:
