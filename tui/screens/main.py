@@ -13,7 +13,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, get_current_worker
 
-from engine.events import BatchEvaluated, Cancelled, Compiling, Event, Failed, Finished, NewBest, Started, Warned
+from engine.events import (
+    BatchEvaluated, Cancelled, Compiling, Ended, Event, Failed, Finished, NewBest, Started, Warned,
+)
 from tui.bridge import EventPump
 from tui.screens.file_picker import FilePicker
 from tui.widgets.candidates import CandidatesTable
@@ -388,7 +390,7 @@ class MainScreen(Screen):
             self.notify(e.message, severity="warning", timeout=6)
             if "widen the bounds" in e.message and e.message not in self._warnings:
                 self._warnings.append(e.message)
-        elif isinstance(e, (Finished, Cancelled, Failed)):
+        elif isinstance(e, Ended):
             s = e.summary
             self.summary = s
             self.search = None

@@ -7,7 +7,7 @@ import time
 from rich.text import Text
 from textual.widgets import RichLog
 
-from engine.events import BatchEvaluated, Cancelled, Compiling, Event, Failed, Finished, NewBest, Started, Warned
+from engine.events import BatchEvaluated, Compiling, Ended, Event, Failed, NewBest, Started, Warned
 
 
 def _params(p) -> str:
@@ -42,7 +42,7 @@ class RunLog(RichLog):
                       "green", e.time)
         elif isinstance(e, Warned):
             self.line(f"warning: {e.message}", "yellow", e.time)
-        elif isinstance(e, (Finished, Cancelled, Failed)):
+        elif isinstance(e, Ended):
             s = e.summary
             style = "bold red" if isinstance(e, Failed) else "bold"
             self.line(f"{s.status}: {s.reason}; {s.evaluations} evaluations in {s.wall_s:.1f} s", style, e.time)
