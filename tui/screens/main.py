@@ -364,10 +364,12 @@ class MainScreen(Screen):
                 self._clear_results(names)
             self._heatmaps("set_target", e.target_fc)
             self.query_one(RunPanel).set_device(e.device)
-            self._budget = e.config.budget
+            from engine.search import budget_of
+
+            self._budget = budget_of(e.config)  # a grid may hold fewer points than the budget
             if not self.attach:
                 self._set_state("running", f"{e.config.optimizer} on {e.dataset}")
-            status.progress = f"{e.evaluations_done}/{e.config.budget}"
+            status.progress = f"{e.evaluations_done}/{self._budget}"
         elif isinstance(e, Compiling):
             if not self.attach:
                 self._set_state("compiling", f"JIT for batch {e.batch}")
@@ -380,7 +382,7 @@ class MainScreen(Screen):
             self.query_one(RunPanel).set_batch(e.evaluations, self._budget, e.candidates_per_s, e.sim_s_per_s,
                                                e.wall_s, e.compile_s)
             self.query_one(DevicePanel).set_throughput(e.candidates_per_s, e.sim_s_per_s)
-            status.progress = (f"{e.evaluations}/{getattr(self, '_budget', '?')} evals · "
+            status.progress = (f"{e.evaluations}/{self._budget if self._budget is not None else '?'} evals · "
                                f"{e.candidates_per_s:.1f} cand/s")
         elif isinstance(e, NewBest):
             self._heatmaps("set_model", e.model_fc, e.fc_corr)
