@@ -172,6 +172,15 @@ def _load_npy(path: Path) -> np.ndarray | None:
         return None
 
 
+def _best_fc(run: Path, evaluation: int | None) -> np.ndarray | None:
+    """The stored model FC of that evaluation's best, else the newest stored one, else None."""
+    fc = _load_npy(run / BEST_FC_DIR / f"{evaluation:08d}.npy") if evaluation is not None else None
+    if fc is None and (run / BEST_FC_DIR).is_dir():
+        files = sorted(p for p in (run / BEST_FC_DIR).glob("*.npy") if p.stem.isdigit())
+        fc = _load_npy(files[-1]) if files else None
+    return fc
+
+
 def read_log(path: Path) -> list[dict[str, Any]]:
     """The complete, valid rows of a JSON-lines log; a torn or unparsable line is skipped."""
     try:
@@ -929,11 +938,7 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5) -> Iter
             evaluations = int(rows_b[-1]["evaluation"]) + 1
             yield _batch_event(rows_b, names, config, float(best["loss"]))  # type: ignore[index]
             if improved is not None:
-                fc = _load_npy(run / BEST_FC_DIR / f"{improved['evaluation']:08d}.npy")
-                if fc is None:
-                    files = sorted(p for p in (run / BEST_FC_DIR).glob("*.npy") if p.stem.isdigit()) \
-                        if (run / BEST_FC_DIR).is_dir() else []
-                    fc = _load_npy(files[-1]) if files else last_fc
+                fc = _best_fc(run, int(improved["evaluation"]))
                 last_fc = fc if fc is not None else last_fc
                 yield NewBest(evaluation=int(improved["evaluation"]),
                               params={n: float(improved["params"].get(n, math.nan)) for n in names},
@@ -951,7 +956,6 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5) -> Iter
         crashed = state in ("running", "crashed") and lock_holder(run) is None
         if state in ("finished", "stopped", "failed") or crashed:
             # the log is complete before the status is written: read what is left, then end
-            status = _read_json(run / STATUS) or status
             yield from drain()
             for w in warnings:
                 yield Warned(message=w["message"], time=float(w.get("time", time.time())))
@@ -1020,10 +1024,7 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
         target = _load_npy(run / TARGET_FC)
         if target is None:
             raise RunError(f"cannot read the target FC of {run}")
-        model = _load_npy(run / BEST_FC_DIR / f"{best_row['evaluation']:08d}.npy") if best_row else None
-        if model is None and (run / BEST_FC_DIR).is_dir():
-            files = sorted(p for p in (run / BEST_FC_DIR).glob("*.npy") if p.stem.isdigit())
-            model = _load_npy(files[-1]) if files else None
+        model = _best_fc(run, int(best_row["evaluation"]) if best_row else None)
         if model is None:
             raise RunError(f"run {run} has no best model FC yet (no batch finished)")
         buf2 = io.BytesIO()
