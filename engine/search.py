@@ -66,12 +66,17 @@ class NevergradProposer:
         return np.asarray(self.optimizer.provide_recommendation().value, np.float64)
 
 
+def grid_per_axis(n_params: int, budget: int) -> int:
+    """Grid points per axis for a budget: about budget^(1/P), at least 2."""
+    return max(2, math.ceil(budget ** (1.0 / n_params) - 1e-9))
+
+
 class GridProposer:
     """A regular grid over one or two parameters, visited row by row: a map of the loss landscape."""
 
     def __init__(self, bounds: np.ndarray, *, budget: int) -> None:
         p = bounds.shape[0]
-        per_axis = max(2, math.ceil(budget ** (1.0 / p) - 1e-9))
+        per_axis = grid_per_axis(p, budget)
         axes = [np.linspace(lo, hi, per_axis) for lo, hi in bounds]
         mesh = np.meshgrid(*axes, indexing="ij")
         self.points = np.stack([m.ravel() for m in mesh], axis=1)[:budget]
@@ -106,7 +111,7 @@ def make_proposer(config: FitConfig) -> Proposer:
 def budget_of(config: FitConfig) -> int:
     """Evaluations a run will make (a grid may hold fewer points than the budget)."""
     if config.optimizer == GRID:
-        return len(make_proposer(config).points)  # type: ignore[attr-defined]
+        return min(config.budget, grid_per_axis(len(config.bounds), config.budget) ** len(config.bounds))
     return config.budget
 
 
