@@ -6,6 +6,7 @@ devices, and within a device the batch runs in memory-sized chunks, so one compi
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
@@ -43,8 +44,6 @@ def _memory_budget(device: jax.Device) -> int:
     if limit:
         return int(0.7 * (limit - stats.get("bytes_in_use", 0)))
     try:
-        import os
-
         return int(0.25 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):
         return 4 << 30
@@ -175,8 +174,3 @@ class Objective:
         """The model FC (N, N) of one candidate (P,), computed in a batch of its own."""
         res = self(np.asarray(candidate, np.float32).reshape(1, -1))
         return res.best_fc
-
-    def bounds_array(self) -> np.ndarray:
-        """Bounds (P, 2) of the fitted parameters, in ``names`` order."""
-        return np.array([self.config.bounds[n] for n in self.names], np.float64)
-
