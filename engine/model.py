@@ -161,6 +161,41 @@ def noise_block(key: Array, block_index: Array, s: Structure, per_candidate: boo
     return _per_lane(whole, key, per_candidate)
 
 
+#: Nodes whose initial history is drawn in one piece by the default stream (bounds the random-bit temporaries).
+HISTORY_CHUNK = 8
+
+
+def initial_ring(key: Array, s: Structure, batch: int, per_candidate: bool, stream: NoiseStream,
+                 dtype: jnp.dtype) -> tuple[Array, Array]:
+    """The ring (N, ring + T, B) holding a uniform [0, 0.05) initial history, and the advanced key.
+
+    ``seed`` draws the history exactly as the seed does (one (L, N) draw). ``block`` draws it straight into
+    the ring, a few nodes at a time from ``fold_in(key, chunk)``, so no history-sized temporaries exist.
+    """
+    if stream == "seed":
+        key, hist = initial_history(key, s, per_candidate, dtype)
+        return key, ring_from_history(hist, s, batch)
+    n, length = s.n_nodes, s.hist_len
+    c = max(d for d in range(1, min(n, HISTORY_CHUNK) + 1) if n % d == 0)
+
+    def draw(k: Array, chunk: Array) -> Array:
+        return jax.random.uniform(jax.random.fold_in(k, chunk), (c, length), dtype=dtype, minval=0.0,
+                                  maxval=HISTORY_INIT_HIGH)
+
+    if per_candidate:
+        key, sub = jax.vmap(_split)(key)
+    else:
+        key, sub = _split(key)
+
+    def fill(i: Array, ring: Array) -> Array:
+        part = jax.vmap(draw, (0, None), -1)(sub, i) if per_candidate else draw(sub, i)[..., None]
+        part = jnp.broadcast_to(part, (c, length, batch))
+        return jax.lax.dynamic_update_slice(ring, part, (i * c, s.ring - length, 0))
+
+    ring = jax.lax.fori_loop(0, n // c, fill, jnp.zeros((n, s.ring + s.block, batch), dtype))
+    return key, jax.lax.dynamic_update_slice_in_dim(ring, ring[:, : s.block], s.ring, axis=1)
+
+
 def ring_from_history(hist: Array, s: Structure, batch: int) -> Array:
     """Lay the seed's history (L, N, 1|B) into our time-major ring (N, ring + T, B) with its mirror."""
     n = s.n_nodes
@@ -326,8 +361,7 @@ def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps:
                    dtype: jnp.dtype = jnp.float32) -> tuple[Stats, Nodes]:
     """Simulate ``n_steps`` of a batch and return FC statistics of rE after ``transient_steps``."""
     n, t = s.n_nodes, s.block
-    key, hist = initial_history(key, s, per_candidate, dtype)
-    ring = ring_from_history(hist, s, batch)
+    key, ring = initial_ring(key, s, batch, per_candidate, stream, dtype)
     plan = source_plan(s, window_starts(p, s, batch))
     cmat = jnp.asarray(s.cmat, dtype)
     rowsum = cmat.sum(axis=1)[:, None]

@@ -131,9 +131,28 @@ def test_memory_per_candidate_under_1mb(bundled) -> None:
 
 
 @pytest.mark.parametrize("per_candidate", [False, True])
-def test_compiled_memory_per_candidate_under_1mb(bundled, per_candidate: bool) -> None:
-    """XLA's own accounting of a compiled batch of 32 (arguments + outputs + temporaries) per candidate."""
-    b = 32
+def test_initial_ring_holds_the_history_only(small, per_candidate: bool) -> None:
+    """Default stream: uniform [0, 0.05) history in the last L slots, zeros before, the mirror equal to the start."""
+    b = 3
+    s = model.Structure.build(small.cmat, small.dmat, dt=0.1, speed_range=(2.0, 2.0))
+    key = jax.random.split(jax.random.PRNGKey(2), b) if per_candidate else jax.random.PRNGKey(2)
+    _, ring = model.initial_ring(key, s, b, per_candidate, "block", jnp.float32)
+    ring = np.asarray(ring)
+    assert ring.shape == (s.n_nodes, s.ring + s.block, b)
+    hist = ring[:, s.ring - s.hist_len: s.ring]
+    assert (hist >= 0).all() and (hist < model.HISTORY_INIT_HIGH).all()
+    assert abs(hist.mean() - model.HISTORY_INIT_HIGH / 2) < 0.002 and len(np.unique(hist[..., 0])) > 0.99 * hist[..., 0].size
+    assert not ring[:, : s.ring - s.hist_len].any()
+    np.testing.assert_array_equal(ring[:, s.ring:], ring[:, : s.block])
+    lanes_differ = not np.array_equal(hist[..., 0], hist[..., 1])
+    assert lanes_differ == per_candidate
+
+
+@pytest.mark.parametrize("batch", [1, 4, 32])
+@pytest.mark.parametrize("per_candidate", [False, True])
+def test_compiled_memory_per_candidate_under_1mb(bundled, per_candidate: bool, batch: int) -> None:
+    """XLA's own accounting of a compiled batch (arguments + outputs + temporaries) per candidate."""
+    b = batch
     s = model.Structure.build(bundled.cmat, bundled.dmat, dt=0.1, speed_range=(2.0, 2.0))
     key = jax.random.split(jax.random.PRNGKey(0), b) if per_candidate else jax.random.PRNGKey(0)
     fn = jax.jit(lambda p, key: model.simulate_stats(p, s, batch=b, n_steps=100, transient_steps=0, key=key,
