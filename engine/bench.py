@@ -32,6 +32,16 @@ def _parse_batches(text: str) -> tuple[int, ...]:
     return out
 
 
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
+    return value
+
+
 def _time_calls(fn: Callable[[], Any], repeats: int) -> float:
     """Best wall time of ``repeats`` calls (each waits for its result)."""
     import jax
@@ -91,14 +101,14 @@ def bench_reference(data: Any, batch: int, duration_ms: float, repeats: int = 2)
 
 
 def bench_engine(data: Any, batch: int, duration_ms: float, repeats: int = 2, *, common_noise: bool = False,
-                 stream: str = "block") -> dict[str, Any]:
+                 stream: str = "block", unroll: int | None = None) -> dict[str, Any]:
     """Time ``engine.objective.Objective`` on ``batch`` values of k (one fixed-shape compiled call)."""
     from engine.config import FitConfig
     from engine.objective import Objective
 
     config = FitConfig(batch=batch, duration_ms=duration_ms, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05},
                        common_noise=common_noise)
-    obj = Objective(data, config, stream=stream)  # type: ignore[arg-type]
+    obj = Objective(data, config, stream=stream, unroll=unroll)  # type: ignore[arg-type]
     values = np.linspace(0.5, 3.0, batch, dtype=np.float32).reshape(-1, 1)
     compile_s = obj.compile()
     obj(values)  # warm-up (first execution)
@@ -116,7 +126,7 @@ def bench_engine(data: Any, batch: int, duration_ms: float, repeats: int = 2, *,
 
 
 def run_bench(batches: tuple[int, ...] = DEFAULT_BATCHES, duration_ms: float = 6000.0, data: str | None = None, *,
-              reference: bool = True, repeats: int = 2, common_noise: bool = False,
+              reference: bool = True, repeats: int = 2, common_noise: bool = False, unroll: int | None = None,
               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Measure reference and engine for each batch size; return a JSON-ready dict."""
     import jax
@@ -133,7 +143,7 @@ def run_bench(batches: tuple[int, ...] = DEFAULT_BATCHES, duration_ms: float = 6
         row: dict[str, Any] = {"batch": b}
         if progress:
             progress(f"batch {b}: engine…")
-        row["engine"] = bench_engine(ds, b, duration_ms, repeats, common_noise=common_noise)
+        row["engine"] = bench_engine(ds, b, duration_ms, repeats, common_noise=common_noise, unroll=unroll)
         if reference:
             if progress:
                 progress(f"batch {b}: reference…")
@@ -166,6 +176,7 @@ def print_table(result: dict[str, Any]) -> None:
                       f"{r['s_per_candidate']:.4f}", f"{r['sim_s_per_wall_s']:.2f}", _fmt_mem(r["mem_per_candidate_bytes"]), speed)
     console = Console(width=None if sys.stdout.isatty() else 120)  # piped: don't squeeze the table to 80
     console.print(t)
+    console.print("engine: " + "; ".join(dict.fromkeys(r["engine"]["layout"] for r in result["rows"])))
     console.print("memory: engine = " + ", ".join(sorted({r["engine"]["mem_source"] for r in result["rows"]}))
                     + "; reference = device peak where reported")
 
@@ -181,7 +192,7 @@ def _main(args: argparse.Namespace) -> int:
             print(f"--cpu-devices ignored: {exc}")
     progress = None if args.json else (lambda m: print(m, flush=True))
     res = run_bench(args.batch, args.duration, args.data, reference=args.reference, repeats=args.repeats,
-                    common_noise=args.common_noise, progress=progress)
+                    common_noise=args.common_noise, unroll=args.unroll or None, progress=progress)
     if args.json:
         print(json.dumps(res))
     else:
@@ -201,6 +212,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=2, help="timed calls after compilation (best is kept, ≥ 2)")
     p.add_argument("--common-noise", action="store_true",
                    help="engine draws one noise stream for all candidates (the reference always uses one per lane)")
+    p.add_argument("--unroll", type=_non_negative, default=0,
+                   help="node-loop steps unrolled per loop trip (0 = default: on CPU 4 from 8 lanes up, else 1; the block elsewhere)")
     p.add_argument("--cpu-devices", type=int, default=0,
                    help="split the host CPU into this many JAX devices (set before JAX starts; 0 = leave as is)")
     p.set_defaults(func=_main)

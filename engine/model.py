@@ -33,8 +33,27 @@ HISTORY_INIT_HIGH = 0.05
 MAX_BLOCK = 64
 #: Source nodes whose windows are summed in one fused pass (16 measured best on CPU among 4–40).
 SOURCE_CHUNK = 16
-#: Unrolling of the per-step node update inside a block.
-NODE_UNROLL = 1
+#: Steps of the node loop unrolled per loop trip on CPU with ≥ 8 lanes (measured: ≈10 % faster; slower with fewer).
+CPU_UNROLL = 4
+
+
+#: Candidates per SIMD register on CPU (AVX2 float32): whole vectors of lanes run faster than part-filled ones.
+CPU_LANE_MULTIPLE = 8
+
+
+def lanes_for(platform: str, candidates: int) -> int:
+    """Lanes one device simulates for ``candidates``: on CPU a multiple of 8 if that adds at most half again (6 → 8)."""
+    if platform != "cpu" or candidates <= 3:
+        return candidates
+    padded = -(-candidates // CPU_LANE_MULTIPLE) * CPU_LANE_MULTIPLE
+    return padded if 2 * padded <= 3 * candidates else candidates  # bounds the memory padding adds per candidate
+
+
+def unroll_for(platform: str, block: int, lanes: int) -> int:
+    """Default unrolling of the node loop: on CPU 4 steps for ≥ 8 lanes (else none), the whole block elsewhere."""
+    if platform != "cpu":
+        return block
+    return max(1, min(block, CPU_UNROLL if lanes >= CPU_LANE_MULTIPLE else 1))
 
 
 def delay_steps(dmat: np.ndarray | Array, speed: float | Array, dt: float) -> Array:
@@ -358,8 +377,11 @@ def merge_stats(acc: Stats, block: Array, weight: Array) -> Stats:
 
 def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps: int, transient_steps: int,
                    key: Array, per_candidate: bool, stream: NoiseStream = "block",
-                   dtype: jnp.dtype = jnp.float32) -> tuple[Stats, Nodes]:
-    """Simulate ``n_steps`` of a batch and return FC statistics of rE after ``transient_steps``."""
+                   dtype: jnp.dtype = jnp.float32, unroll: int = 1) -> tuple[Stats, Nodes]:
+    """Simulate ``n_steps`` of a batch and return FC statistics of rE after ``transient_steps``.
+
+    ``unroll`` steps of the node loop are unrolled per loop trip (the numbers do not change).
+    """
     n, t = s.n_nodes, s.block
     key, ring = initial_ring(key, s, batch, per_candidate, stream, dtype)
     plan = source_plan(s, window_starts(p, s, batch))
@@ -380,7 +402,7 @@ def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps:
             x = node_step(x, inp[0], inp[1], consts, rowsum, s.dt)
             return x, x.rE
 
-        nodes, rates = jax.lax.scan(one, c.nodes, (delayed, xi), unroll=NODE_UNROLL)  # rates: r_{n0+1} … r_{n0+T}
+        nodes, rates = jax.lax.scan(one, c.nodes, (delayed, xi), unroll=unroll)  # rates: r_{n0+1} … r_{n0+T}
         slot = jnp.mod(n0, s.ring)
         ring = jax.lax.dynamic_update_slice_in_dim(c.ring, jnp.moveaxis(rates, 0, 1), slot, axis=1)
         ring = jax.lax.dynamic_update_slice_in_dim(ring, ring[:, :t], s.ring, axis=1)  # refresh the mirror

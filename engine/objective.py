@@ -54,7 +54,7 @@ class Objective:
 
     def __init__(self, dataset: Dataset, config: FitConfig, *, dtype: jnp.dtype = jnp.float32,
                  stream: model.NoiseStream = "block", devices: list[jax.Device] | None = None,
-                 chunk: int | None = None) -> None:
+                 chunk: int | None = None, unroll: int | None = None) -> None:
         self.config = config
         self.dataset = dataset
         self.names = config.names
@@ -69,13 +69,14 @@ class Objective:
             speed_range = (values["signal_speed"], values["signal_speed"])
         self.structure = model.Structure.build(dataset.cmat, dataset.dmat, dt=config.dt_ms, speed_range=speed_range)
         n_dev = len(self.devices)
-        self.batch = -(-config.batch // n_dev) * n_dev  # padded to a multiple of the device count
-        per_device = self.batch // n_dev
+        per_device = model.lanes_for(self.devices[0].platform, -(-config.batch // n_dev))
+        self.batch = per_device * n_dev  # lanes: the configured batch padded to whole devices (and vectors on CPU)
         per_cand = self.structure.memory_per_candidate(np.dtype(dtype).itemsize) * 3  # temporaries
         fit = max(1, _memory_budget(self.devices[0]) // per_cand)
         self.chunk = int(min(per_device, chunk or fit))
         while per_device % self.chunk:
             self.chunk -= 1
+        self.unroll = unroll or model.unroll_for(self.devices[0].platform, self.structure.block, self.chunk)
         self._fixed = {n: v for n, v in values.items() if n not in self.names}
         self._target = np.asarray(dataset.target_fc, np.float64)
         self._key = jax.random.PRNGKey(config.seed)
@@ -83,9 +84,11 @@ class Objective:
 
     @property
     def description(self) -> str:
-        """Where and how batches run, e.g. '1× cpu, batch 16 in chunks of 16'."""
+        """Where and how batches run, e.g. '2× cpu, batch 12 in 16 lanes, chunks of 8, unroll 4'."""
         kinds = sorted({d.device_kind for d in self.devices})
-        return f"{len(self.devices)}× {'/'.join(kinds)}, batch {self.batch} in chunks of {self.chunk}"
+        lanes = f" in {self.batch} lanes" if self.batch != self.config.batch else ""
+        return (f"{len(self.devices)}× {'/'.join(kinds)}, batch {self.config.batch}{lanes}, chunks of {self.chunk}, "
+                f"unroll {self.unroll}")
 
     def _score_chunk(self, values: jax.Array, lanes: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
         """Loss, finite flag, flat flag and FC for one chunk (C, P) of candidates."""
@@ -98,7 +101,8 @@ class Objective:
         key = jax.vmap(lambda i: jax.random.fold_in(self._key, i))(lanes) if per_candidate else self._key
         stats, nodes = model.simulate_stats(p, self.structure, batch=batch, n_steps=c.n_steps,
                                             transient_steps=c.transient_steps, key=key,
-                                            per_candidate=per_candidate, stream=self.stream, dtype=self.dtype)
+                                            per_candidate=per_candidate, stream=self.stream, dtype=self.dtype,
+                                            unroll=self.unroll)
         fc = model.fc_from_stats(stats)
         corr = model.fc_correlation(jnp.asarray(self._target, self.dtype), fc)
         finite = jnp.isfinite(stats.m2).all(axis=(0, 1)) & jnp.isfinite(nodes.rE).all(axis=0)
@@ -106,8 +110,9 @@ class Objective:
         loss = jnp.where(finite & ~flat, 1.0 - corr, WORST_LOSS)
         return loss, finite, flat, jnp.moveaxis(fc, -1, 0)
 
-    def _device_fn(self, values: jax.Array, lanes: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
-        """Score a device's share in chunks; return losses, flags and the FC of its best candidate."""
+    def _device_fn(self, values: jax.Array, lanes: jax.Array,
+                   real: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+        """Score a device's share in chunks; return losses, flags and the FC of its best real (unpadded) candidate."""
         n = values.shape[0]
         k = n // self.chunk
         if k == 1:
@@ -116,7 +121,7 @@ class Objective:
             out = jax.lax.map(lambda a: self._score_chunk(*a),
                               (values.reshape(k, self.chunk, -1), lanes.reshape(k, self.chunk)))
             loss, finite, flat, fcs = (x.reshape((n,) + x.shape[2:]) for x in out)
-        best = jnp.argmin(loss)
+        best = jnp.argmin(jnp.where(real, loss, jnp.inf))
         return loss, finite, flat, fcs[best][None]
 
     def _build(self) -> object:
@@ -124,16 +129,17 @@ class Objective:
         n_dev = len(self.devices)
         values = jax.ShapeDtypeStruct((self.batch, len(self.names)), jnp.float32)
         lanes = jax.ShapeDtypeStruct((self.batch,), jnp.int32)
+        real = jax.ShapeDtypeStruct((self.batch,), jnp.bool_)
         if n_dev == 1:
-            return jax.jit(self._device_fn).lower(values, lanes).compile()
+            return jax.jit(self._device_fn).lower(values, lanes, real).compile()
         from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
         mesh = Mesh(np.array(self.devices), ("c",))
-        sharded = jax.shard_map(self._device_fn, mesh=mesh, in_specs=(P("c"), P("c")),
+        sharded = jax.shard_map(self._device_fn, mesh=mesh, in_specs=(P("c"), P("c"), P("c")),
                                 out_specs=(P("c"), P("c"), P("c"), P("c")), check_vma=False)
         spec = NamedSharding(mesh, P("c"))
-        fn = jax.jit(sharded, in_shardings=(spec, spec))
-        return fn.lower(values, lanes).compile()
+        fn = jax.jit(sharded, in_shardings=(spec, spec, spec))
+        return fn.lower(values, lanes, real).compile()
 
     @property
     def compiled(self) -> bool:
@@ -158,7 +164,8 @@ class Objective:
         compile_s = self.compile()
         padded = np.concatenate([values, np.repeat(values[:1], self.batch - real, axis=0)]) if real < self.batch else values
         lanes = np.arange(first_lane, first_lane + self.batch, dtype=np.int32)
-        loss, finite, flat, best_fcs = self._compiled(jnp.asarray(padded), jnp.asarray(lanes))  # type: ignore[operator]
+        is_real = jnp.asarray(np.arange(self.batch) < real)
+        loss, finite, flat, best_fcs = self._compiled(jnp.asarray(padded), jnp.asarray(lanes), is_real)  # type: ignore[operator]
         loss = np.asarray(loss, np.float64)[:real]
         finite = np.asarray(finite)[:real]
         flat = np.asarray(flat)[:real]

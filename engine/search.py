@@ -268,7 +268,7 @@ class Search:
             if len(values) == 0:
                 break
             if not obj.compiled:
-                self._emit(Compiling(batch=obj.batch))
+                self._emit(Compiling(batch=cfg.batch))
             res = obj(values, first_lane=prog.evaluations)
             first = prog.evaluations
             prog.evaluations += len(values)

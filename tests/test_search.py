@@ -73,6 +73,20 @@ def test_common_noise_scores_equal_parameters_equally_and_own_noise_does_not(bun
     assert len({own.losses[0], own.losses[1], own.losses[3]}) == 3
 
 
+@pytest.mark.parametrize("n_values", [5, 2])
+def test_best_fc_is_a_real_candidates_with_own_noise_and_padded_lanes(bundled, n_values):
+    """Padded lanes (copies of the first candidate with their own noise) never supply the best FC."""
+    import jax
+
+    obj = Objective(bundled, FitConfig(batch=5, common_noise=False, seed=3, **SHORT), devices=jax.devices()[:1])
+    assert obj.batch >= 5
+    res = obj(np.array([[3.0], [0.5], [0.6], [0.7], [0.8]])[:n_values])
+    iu = np.triu_indices(80, 1)
+    corr = np.corrcoef(res.best_fc[iu], bundled.target_fc[iu])[0, 1]
+    assert res.best_index == 0  # k = 3 fits the HCP target best among these
+    assert 1 - corr == pytest.approx(res.losses[0], abs=1e-5)
+
+
 def test_model_fc_of_the_best_matches_its_loss(bundled):
     obj = Objective(bundled, FitConfig(batch=3, **SHORT))
     res = obj(np.array([[0.5], [2.5], [1.5]]))
