@@ -12,7 +12,9 @@ contiguous time windows (T, B) of each source to an accumulator (N, T, B); XLA f
 gathers, products and sum into one pass, so the N×N×T windows never exist in memory (a gather of all
 windows plus an einsum was 2–4× slower on CPU and needs ≈1 MB per candidate). (3) The FC needs only a
 running mean and co-moment, merged per block (Chan et al.) with a batched GEMM, never the time series.
-Candidates live on the last array axis (B) so that one call simulates a whole batch.
+Candidates live on the last array axis (B) so that one call simulates a whole batch. Smaller gains, each
+measured with ``wcfit-tui bench``: common noise is drawn four blocks at a time, and on CPU the objective pads
+lanes to whole vectors (``lanes_for``) and unrolls the node loop (``unroll_for``).
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ class Carry(NamedTuple):
     ring: Array  # (N, ring + T, B): slot (m − 1) mod ring holds r_m; the last T slots mirror the first T
     key: Array  # (2,) uint32, or (B, 2) with per-candidate noise
     stats: Stats
+    noise: Array  # (G, T, 2, N, 1): the current group of common-noise blocks, or (0,) when drawn block by block
 
 
 def _split(key: Array) -> tuple[Array, Array]:
@@ -160,7 +163,8 @@ def noise_block(key: Array, block_index: Array, s: Structure, per_candidate: boo
     """Standard normals (T, 2, N, 1|B) for one block: E then I per step.
 
     ``seed`` advances the key chain twice per step exactly as brainstate's global key does in the seed
-    (bit-identical noise); ``block`` draws the whole block from ``fold_in(key, block)`` in one call.
+    (bit-identical noise); ``block`` draws the whole block from ``fold_in(key, block)`` in one call (used per
+    candidate; common noise of the default stream comes from ``noise_group``).
     """
     t, n = s.block, s.n_nodes
     if stream == "seed":
@@ -213,6 +217,16 @@ def initial_ring(key: Array, s: Structure, batch: int, per_candidate: bool, stre
 
     ring = jax.lax.fori_loop(0, n // c, fill, jnp.zeros((n, s.ring + s.block, batch), dtype))
     return key, jax.lax.dynamic_update_slice_in_dim(ring, ring[:, : s.block], s.ring, axis=1)
+
+
+#: Blocks of common noise the default stream draws in one call (a lone block's draw costs ≈3× more per number on CPU;
+#: 4 keeps batch 1 under 1 MB per candidate).
+NOISE_GROUP = 4
+
+
+def noise_group(key: Array, group_index: Array, s: Structure, group: int, dtype: jnp.dtype) -> Array:
+    """Standard normals (G, T, 2, N, 1) shared by all candidates for blocks G·g … G·g + G − 1."""
+    return jax.random.normal(jax.random.fold_in(key, group_index), (group, s.block, 2, s.n_nodes), dtype=dtype)[..., None]
 
 
 def ring_from_history(hist: Array, s: Structure, batch: int) -> Array:
@@ -389,14 +403,22 @@ def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps:
     rowsum = cmat.sum(axis=1)[:, None]
     zeros = jnp.zeros((n, batch), dtype)
     stats = Stats(count=jnp.zeros((), dtype), mean=zeros, m2=jnp.zeros((batch, n, n), dtype))
-    carry = Carry(nodes=Nodes(zeros, zeros, zeros, zeros), ring=ring, key=key, stats=stats)
+    group = NOISE_GROUP if stream == "block" and not per_candidate else 1
+    buffer = jnp.zeros((group, t, 2, n, 1) if group > 1 else (0,), dtype)
+    carry = Carry(nodes=Nodes(zeros, zeros, zeros, zeros), ring=ring, key=key, stats=stats, noise=buffer)
     steps = jnp.arange(t)
     consts = node_constants(p, s.dt)
 
     def block(c: Carry, b: Array) -> tuple[Carry, None]:
         n0 = b * t
         delayed = jnp.moveaxis(delayed_input(c.ring, plan, n0, s), 1, 0)  # (T, N, B)
-        key, xi = noise_block(c.key, b, s, per_candidate, stream, dtype)
+        if group > 1:  # common noise: a group of blocks per draw, refreshed at its first block
+            buffer = jax.lax.cond(b % group == 0, lambda: noise_group(c.key, b // group, s, group, dtype),
+                                  lambda: c.noise)
+            key, xi = c.key, jax.lax.dynamic_index_in_dim(buffer, b % group, 0, keepdims=False)
+        else:
+            buffer = c.noise
+            key, xi = noise_block(c.key, b, s, per_candidate, stream, dtype)
 
         def one(x: Nodes, inp: tuple[Array, Array]) -> tuple[Nodes, Array]:
             x = node_step(x, inp[0], inp[1], consts, rowsum, s.dt)
@@ -408,7 +430,7 @@ def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps:
         ring = jax.lax.dynamic_update_slice_in_dim(ring, ring[:, :t], s.ring, axis=1)  # refresh the mirror
         absolute = n0 + steps + 1  # step number of each rate, 1-based as the seed's records
         weight = ((absolute > transient_steps) & (absolute <= n_steps)).astype(dtype)
-        return Carry(nodes=nodes, ring=ring, key=key, stats=merge_stats(c.stats, rates, weight)), None
+        return Carry(nodes=nodes, ring=ring, key=key, stats=merge_stats(c.stats, rates, weight), noise=buffer), None
 
     n_blocks = -(-n_steps // t)
     carry, _ = jax.lax.scan(block, carry, jnp.arange(n_blocks))
