@@ -286,20 +286,27 @@ def source_plan(s: Structure, d: Array, chunk: int = SOURCE_CHUNK) -> tuple[Arra
 def delayed_input(ring: Array, plan: tuple[Array, Array, Array], n0: Array, s: Structure) -> Array:
     """Σ_j C_ij r_j(n − d_ij) for the block's steps n0 + 1 … n0 + T, as (N_i, T, B), summed source chunk by chunk."""
     src, w, d = plan
-    t = s.block
-    acc0 = jnp.zeros((s.n_nodes, t, ring.shape[-1]), ring.dtype)
+    t, b = s.block, ring.shape[-1]
+    shared = d.ndim == 3  # (K, c, N_i): one delay per pair for all lanes
+    if shared:  # windows are contiguous runs of T·B numbers in the flattened row: gather them as such
+        ring = ring.reshape(ring.shape[0], -1)
+        dn = jax.lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(), start_index_map=(0,))
+    acc0 = jnp.zeros((s.n_nodes, t * b) if shared else (s.n_nodes, t, b), ring.dtype)
 
     def chunk(acc: Array, part: tuple[Array, Array, Array]) -> tuple[Array, None]:
         js, ws, ds = part
         for q in range(js.shape[0]):  # unrolled: one fused pass per chunk
             row = jax.lax.dynamic_index_in_dim(ring, js[q], 0, keepdims=False)
             start = jnp.mod(n0 - ds[q] - 1, s.ring)  # slot of r_{n0 - d}
-            win = _row_windows(row, start, t)
-            acc = acc + ws[q].astype(ring.dtype)[:, None, None] * win
+            if shared:
+                win = jax.lax.gather(row, (start * b)[:, None], dn, slice_sizes=(t * b,), mode="promise_in_bounds")
+                acc = acc + ws[q].astype(ring.dtype)[:, None] * win
+            else:
+                acc = acc + ws[q].astype(ring.dtype)[:, None, None] * _row_windows(row, start, t)
         return acc, None
 
     acc, _ = jax.lax.scan(chunk, acc0, (src, w, d))
-    return acc
+    return acc.reshape(s.n_nodes, t, b)
 
 
 def _exprel(z: Array) -> Array:
