@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Issue 4's GPU figures in one prepared run, for a session lent a GPU machine (the `device` tool):
+#   run(command="bash scripts/gpu_check.sh", timeout_s=540)   → JSON files come back from $OUT.
+# It uses the GPU image's own JAX (engine + `bench --no-reference` need only jax, numpy, msgpack and rich),
+# so nothing has to be installed there. Every step is bounded; a failing step does not stop the next.
+set -uo pipefail
+OUT=${OUT:-/tmp/wcfit-gpu}
+mkdir -p "$OUT"
+export PYTHONPATH=$PWD PYTHONUNBUFFERED=1 WCFIT_NO_CACHE=1
+py=${PYTHON:-python3}
+batches=${WCFIT_GPU_BATCHES:-256,1024,4096,16384}  # smaller values make a quick dry run on a CPU
+big=${WCFIT_GPU_BIG:-4096}
+duration=${WCFIT_GPU_DURATION:-6000}
+step() { echo "== $*"; timeout 150 "$@" || echo "!! step failed or timed out: $*"; }
+
+step $py -c "import jax; print('jax', jax.__version__, jax.devices())" | tee "$OUT/devices.txt"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee -a "$OUT/devices.txt"
+
+# 1. Throughput and memory per candidate at large batches (common noise: the app's default).
+step $py -m engine.bench --batch "$batches" --duration "$duration" --no-reference --common-noise --json > "$OUT/bench_common.json"
+# 2. Per-candidate noise at 4,096 (WCFIT_GPU_BIG), and the node loop not unrolled (the CPU default) for comparison.
+step $py -m engine.bench --batch "$big" --duration "$duration" --no-reference --json > "$OUT/bench_own.json"
+step $py -m engine.bench --batch "$big" --duration "$duration" --no-reference --common-noise --unroll 1 --json > "$OUT/bench_unroll1.json"
+
+# 3. Same losses on the GPU and on the CPU (common noise, 1 s, 8 candidates).
+cat > /tmp/wcfit_losses.py <<'EOF'
+import json, sys
+import numpy as np
+from engine.config import FitConfig
+from engine.data import load_dataset
+from engine.objective import Objective
+cfg = FitConfig(batch=8, duration_ms=1000.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05})
+res = Objective(load_dataset(), cfg)(np.linspace(0.5, 3.0, 8, dtype=np.float32).reshape(-1, 1))
+print(json.dumps(res.losses.tolist()))
+EOF
+gpu=$(timeout 150 $py /tmp/wcfit_losses.py | tail -1)
+cpu=$(JAX_PLATFORMS=cpu timeout 150 $py /tmp/wcfit_losses.py | tail -1)
+$py -c "import json,sys; g,c=json.loads(sys.argv[1]),json.loads(sys.argv[2]); print('gpu',g); print('cpu',c); print('max |gpu-cpu|', max(abs(a-b) for a,b in zip(g,c)))" "$gpu" "$cpu" | tee "$OUT/gpu_vs_cpu.txt"
+
+for f in "$OUT"/*.json; do echo "== $f"; cat "$f"; echo; done
