@@ -11,7 +11,7 @@ py=${PYTHON:-python3}
 batches=${WCFIT_GPU_BATCHES:-256,1024,4096,16384}  # smaller values make a quick dry run on a CPU
 big=${WCFIT_GPU_BIG:-4096}
 duration=${WCFIT_GPU_DURATION:-6000}
-step() { echo "== $*"; timeout 150 "$@" || echo "!! step failed or timed out: $*"; }
+step() { echo "== $*" >&2; timeout 150 "$@" || echo "!! step failed or timed out: $*" >&2; }
 
 step $py -c "import jax; print('jax', jax.__version__, jax.devices())" | tee "$OUT/devices.txt"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee -a "$OUT/devices.txt"
