@@ -213,7 +213,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--common-noise", action="store_true",
                    help="engine draws one noise stream for all candidates (the reference always uses one per lane)")
     p.add_argument("--unroll", type=_non_negative, default=0,
-                   help="node-loop steps unrolled per loop trip (0 = default: on CPU 4 from 8 lanes up, else 1; the block elsewhere)")
+                   help="node-loop steps unrolled per loop trip (0 = the default, 1; the numbers may differ in the last bits)")
     p.add_argument("--cpu-devices", type=int, default=0,
                    help="split the host CPU into this many JAX devices (set before JAX starts; 0 = leave as is)")
     p.set_defaults(func=_main)

@@ -14,7 +14,7 @@ windows plus an einsum was 2–4× slower on CPU and needs ≈1 MB per candidate
 running mean and co-moment, merged per block (Chan et al.) with a batched GEMM, never the time series.
 Candidates live on the last array axis (B) so that one call simulates a whole batch. Smaller gains, each
 measured with ``wcfit-tui bench``: common noise is drawn four blocks at a time, and on CPU the objective pads
-lanes to whole vectors (``lanes_for``) and unrolls the node loop (``unroll_for``).
+lanes to whole vectors (``lanes_for``).
 """
 
 from __future__ import annotations
@@ -35,10 +35,6 @@ HISTORY_INIT_HIGH = 0.05
 MAX_BLOCK = 64
 #: Source nodes whose windows are summed in one fused pass (16 measured best on CPU among 4–40).
 SOURCE_CHUNK = 16
-#: Steps of the node loop unrolled per loop trip on CPU with ≥ 8 lanes (measured: ≈10 % faster; slower with fewer).
-CPU_UNROLL = 4
-
-
 #: Candidates per SIMD register on CPU (AVX2 float32): whole vectors of lanes run faster than part-filled ones.
 CPU_LANE_MULTIPLE = 8
 
@@ -49,13 +45,6 @@ def lanes_for(platform: str, candidates: int) -> int:
         return candidates
     padded = -(-candidates // CPU_LANE_MULTIPLE) * CPU_LANE_MULTIPLE
     return padded if 2 * padded <= 3 * candidates else candidates  # bounds the memory padding adds per candidate
-
-
-def unroll_for(platform: str, block: int, lanes: int) -> int:
-    """Default unrolling of the node loop: on CPU 4 steps for ≥ 8 lanes (else none), the whole block elsewhere."""
-    if platform != "cpu":
-        return block
-    return max(1, min(block, CPU_UNROLL if lanes >= CPU_LANE_MULTIPLE else 1))
 
 
 def delay_steps(dmat: np.ndarray | Array, speed: float | Array, dt: float) -> Array:
@@ -405,7 +394,7 @@ def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps:
                    dtype: jnp.dtype = jnp.float32, unroll: int = 1) -> tuple[Stats, Nodes]:
     """Simulate ``n_steps`` of a batch and return FC statistics of rE after ``transient_steps``.
 
-    ``unroll`` steps of the node loop are unrolled per loop trip (the numbers do not change).
+    ``unroll`` steps of the node loop are unrolled per loop trip (XLA may then fuse differently: last-bit changes).
     """
     n, t = s.n_nodes, s.block
     key, ring = initial_ring(key, s, batch, per_candidate, stream, dtype)
