@@ -1,0 +1,44 @@
+"""``wcfit-tui bench``: the engine and the seed's code path timed side by side, as JSON and as a table."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, JAX_PLATFORMS="cpu", WCFIT_NO_CACHE="1")
+    return subprocess.run([sys.executable, "-m", "tui.main", "bench", *args], env=env, capture_output=True,
+                          text=True, timeout=900, cwd=ROOT)
+
+
+def test_bench_json_has_both_codes_per_batch_and_consistent_figures() -> None:
+    proc = _bench("--batch", "1,6", "--duration", "30", "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert res["n_steps"] == 299 and res["n_nodes"] == 80 and res["noise"] == "per-candidate"
+    assert [r["batch"] for r in res["rows"]] == [1, 6]
+    for row in res["rows"]:
+        eng, ref = row["engine"], row["reference"]
+        for r in (eng, ref):
+            assert r["wall_s"] > 0 and r["candidates_per_s"] == r["batch"] / r["wall_s"]
+            assert abs(r["sim_s_per_wall_s"] - r["batch"] * 0.030 / r["wall_s"]) < 1e-9
+        assert row["speedup"] == ref["wall_s"] / eng["wall_s"]
+        assert 0 < eng["mem_per_candidate_bytes"] <= 1_000_000 and eng["mem_source"] == "XLA memory analysis"
+    assert res["rows"][1]["engine"]["layout"].endswith("batch 6 in 8 lanes, chunks of 8")  # padded to a vector
+
+
+def test_bench_table_names_the_layout_and_rejects_bad_options() -> None:
+    proc = _bench("--batch", "2", "--duration", "20", "--no-reference", "--common-noise", "--unroll", "3")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("│")]
+    assert "common noise" in proc.stdout and len(rows) == 1 and "engine" in rows[0] and "reference" not in rows[0]
+    assert "engine: 1× cpu, batch 2, chunks of 2, unroll 3" in proc.stdout
+    bad = _bench("--unroll", "-1")
+    assert bad.returncode == 2 and "expected 0 or more" in bad.stderr and "Traceback" not in bad.stderr
+    bad = _bench("--batch", "0,4")
+    assert bad.returncode == 2 and "positive integers" in bad.stderr
