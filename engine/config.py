@@ -15,6 +15,11 @@ BUNDLED = "bundled"
 #: Optimizers offered by name in the CLI and the TUI; any other name from Nevergrad's registry works too.
 OPTIMIZERS: tuple[str, ...] = ("DE", "TwoPointsDE", "CMA", "PSO", "NGOpt", "OnePlusOne", "RandomSearch", "Grid")
 
+#: Version of the default random stream (initial history and noise draws), stored in each run directory so
+#: that a resume under a version that draws other numbers says so. 1: one history draw and a noise draw per
+#: block; 2: history drawn into the ring a few nodes at a time, common noise four blocks per draw.
+NOISE_STREAM_VERSION = 2
+
 #: The pseudo-optimizer that scans a regular grid over one or two parameters.
 GRID = "Grid"
 

@@ -55,7 +55,7 @@ from typing import Any, Iterator, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
-from engine.config import ConfigError, FitConfig
+from engine.config import NOISE_STREAM_VERSION, ConfigError, FitConfig
 from engine.data import Dataset
 from engine.events import (
     BatchEvaluated, Cancelled, Ended, Event, Failed, Finished, NewBest, Started, Summary, Warned,
@@ -625,7 +625,8 @@ def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None
     try:
         now = time.time()
         atomic_write(path / MARKER, _json_bytes({"format": FORMAT, "version": FORMAT_VERSION, "created": now,
-                                                 "tool": "wcfit-tui"}), run=path)
+                                                 "tool": "wcfit-tui", "noise_stream": NOISE_STREAM_VERSION}),
+                     run=path)
         atomic_write(path / CONFIG, (config.to_json() + "\n").encode(), run=path)
         atomic_write(path / DATASET_INFO, _json_bytes(_dataset_info(dataset)), run=path)
         buf = io.BytesIO()
@@ -720,6 +721,10 @@ def record_existing(path: str | Path) -> Resumed:
         if new_log != raw:
             atomic_write(run / LOG, new_log, run=run)
         notes: list[str] = []
+        stream = (_read_json(run / MARKER) or {}).get("noise_stream", 1)
+        if done and stream != NOISE_STREAM_VERSION:
+            notes.append(f"the {done} evaluations so far drew noise stream {stream} and this version draws stream "
+                         f"{NOISE_STREAM_VERSION}: losses before and after the resume see other noise realisations")
         if proposer is None:
             proposer = make_proposer(config)
             if done:

@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine import runs  # noqa: E402
-from engine.config import FitConfig  # noqa: E402
+from engine.config import NOISE_STREAM_VERSION, FitConfig  # noqa: E402
 from engine.data import load_dataset  # noqa: E402
 from engine.events import BatchEvaluated, Failed, Finished, NewBest, Started  # noqa: E402
 from engine.objective import BatchResult  # noqa: E402
@@ -219,6 +219,21 @@ def test_torn_last_line_tolerated_and_dropped_on_resume(small_npz: Path, tmp_pat
                resume=resume).run()
     assert [r["evaluation"] for r in rows_of(run)] == list(range(8))
     assert rows_of(run)[:4] == before
+
+
+def test_resume_says_when_the_noise_stream_changed(small_npz: Path, tmp_path: Path) -> None:
+    run = fake_fit(small_npz, tmp_path, "stream", cancel_after=4)
+    marker = json.loads((run / runs.MARKER).read_text())
+    assert marker["noise_stream"] == NOISE_STREAM_VERSION
+    _, _, _, rec = runs.record_existing(run)
+    with rec:
+        assert not any("noise stream" in n for n in rec.notes)
+    del marker["noise_stream"]  # a run written before the stream was stamped: stream 1
+    (run / runs.MARKER).write_text(json.dumps(marker))
+    _, _, resume, rec = runs.record_existing(run)
+    with rec:
+        assert resume.evaluations == 4
+        assert any(f"drew noise stream 1 and this version draws stream {NOISE_STREAM_VERSION}" in n for n in rec.notes)
 
 
 def test_unpicklable_optimizer_restarts_fresh(small_npz: Path, tmp_path: Path) -> None:
