@@ -304,8 +304,8 @@ def summary_from_dict(d: Mapping[str, Any]) -> Summary:
                    device=str(d.get("device", "")), warnings=tuple(d.get("warnings") or ()))
 
 
-def _check_marker(path: Path) -> None:
-    """Refuse a directory that is not a run directory of a known format version."""
+def _check_marker(path: Path) -> dict[str, Any]:
+    """Refuse a directory that is not a run directory of a known format version; return its marker."""
     if not path.is_dir():
         raise RunError(f"no run directory at {path}")
     marker = _read_json(path / MARKER)
@@ -314,6 +314,7 @@ def _check_marker(path: Path) -> None:
     if marker.get("version") != FORMAT_VERSION:
         raise RunError(f"{path} has run format version {marker.get('version')!r}; "
                        f"this wcfit-tui reads version {FORMAT_VERSION}")
+    return marker
 
 
 def resolve_run(run: str | Path, root: str | Path | None = None) -> Path:
@@ -701,7 +702,7 @@ def _warm_start(proposer: Proposer, rows: Sequence[Mapping[str, Any]], names: Se
 def record_existing(path: str | Path) -> Resumed:
     """Lock a stopped, failed or crashed run for resuming: drop log rows past its checkpoint and load the optimizer."""
     run = resolve_run(path)
-    _check_marker(run)
+    marker = _check_marker(run)
     fd = _acquire_lock(run)
     try:
         status = _read_json(run / STATUS) or {}
@@ -721,7 +722,7 @@ def record_existing(path: str | Path) -> Resumed:
         if new_log != raw:
             atomic_write(run / LOG, new_log, run=run)
         notes: list[str] = []
-        stream = (_read_json(run / MARKER) or {}).get("noise_stream", 1)
+        stream = marker.get("noise_stream", 1)
         if done and stream != NOISE_STREAM_VERSION:
             notes.append(f"the {done} evaluations so far drew noise stream {stream} and this version draws stream "
                          f"{NOISE_STREAM_VERSION}: losses before and after the resume see other noise realisations")
