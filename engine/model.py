@@ -206,7 +206,7 @@ def initial_ring(key: Array, s: Structure, batch: int, per_candidate: bool, stre
         return jax.lax.dynamic_update_slice(ring, part, (i * c, s.ring - length, 0))
 
     ring = jax.lax.fori_loop(0, n // c, fill, jnp.zeros((n, s.ring + s.block, batch), dtype))
-    return key, jax.lax.dynamic_update_slice_in_dim(ring, ring[:, : s.block], s.ring, axis=1)
+    return key, refresh_mirror(ring, s)
 
 
 #: Blocks of common noise the default stream draws in one call (a lone block's draw costs ≈3× more per number on CPU;
@@ -217,6 +217,12 @@ NOISE_GROUP = 4
 def noise_group(key: Array, group_index: Array, s: Structure, group: int, dtype: jnp.dtype) -> Array:
     """Standard normals (G, T, 2, N, 1) shared by all candidates for blocks G·g … G·g + G − 1."""
     return jax.random.normal(jax.random.fold_in(key, group_index), (group, s.block, 2, s.n_nodes), dtype=dtype)[..., None]
+
+
+def refresh_mirror(ring: Array, s: Structure, axis: int = 1) -> Array:
+    """Copy the ring's first T slots into the T mirror slots past its end (along the time ``axis``)."""
+    head = jax.lax.slice_in_dim(ring, 0, s.block, axis=axis)
+    return jax.lax.dynamic_update_slice_in_dim(ring, head, s.ring, axis=axis)
 
 
 def ring_from_history(hist: Array, s: Structure, batch: int) -> Array:
@@ -431,8 +437,7 @@ def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps:
         nodes, rates = jax.lax.scan(one, c.nodes, (delayed, xi), unroll=unroll)  # rates: r_{n0+1} … r_{n0+T}
         slot = jnp.mod(n0, s.ring)
         ring = jax.lax.dynamic_update_slice_in_dim(c.ring, jnp.moveaxis(rates, 0, time_axis), slot, axis=time_axis)
-        head = jax.lax.slice_in_dim(ring, 0, t, axis=time_axis)
-        ring = jax.lax.dynamic_update_slice_in_dim(ring, head, s.ring, axis=time_axis)  # refresh the mirror
+        ring = refresh_mirror(ring, s, time_axis)
         absolute = n0 + steps + 1  # step number of each rate, 1-based as the seed's records
         weight = ((absolute > transient_steps) & (absolute <= n_steps)).astype(dtype)
         return Carry(nodes=nodes, ring=ring, key=key, stats=merge_stats(c.stats, rates, weight), noise=buffer), None
