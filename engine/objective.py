@@ -69,13 +69,11 @@ class Objective:
             speed_range = (values["signal_speed"], values["signal_speed"])
         self.structure = model.Structure.build(dataset.cmat, dataset.dmat, dt=config.dt_ms, speed_range=speed_range)
         n_dev = len(self.devices)
-        per_device = model.lanes_for(self.devices[0].platform, -(-config.batch // n_dev))
-        self.batch = per_device * n_dev  # lanes: the configured batch padded to whole devices (and vectors on CPU)
         per_cand = self.structure.memory_per_candidate(np.dtype(dtype).itemsize) * 3  # temporaries
         fit = max(1, _memory_budget(self.devices[0]) // per_cand)
-        self.chunk = int(min(per_device, chunk or fit))
-        while per_device % self.chunk:
-            self.chunk -= 1
+        per_device, self.chunk = model.chunk_layout(self.devices[0].platform, -(-config.batch // n_dev), fit,
+                                                    chunk=chunk)
+        self.batch = per_device * n_dev  # lanes: the batch padded to whole devices, chunks (and vectors on CPU)
         self.unroll = unroll or 1  # unrolling measured no faster on CPU, and 2× slower with own noise (XLA recomputes
         # the unrolled steps' node updates inside each other's fusions); scripts/gpu_check.sh measures it on a GPU
         self._fixed = {n: v for n, v in values.items() if n not in self.names}

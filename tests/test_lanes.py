@@ -39,3 +39,37 @@ def test_padded_lanes_and_unrolling_do_not_change_scores(bundled, common_noise: 
     one = Objective(bundled, FitConfig(batch=1, common_noise=common_noise, **SHORT), devices=cpu)
     alone = [one(values[i:i + 1], first_lane=i).losses[0] for i in range(6)]  # each candidate in a batch of its own
     np.testing.assert_allclose(a.losses, alone, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("platform", ["cpu", "gpu"])
+def test_chunk_layout_fills_equal_chunks_within_the_memory_fit(platform: str) -> None:
+    for n in range(1, 130):
+        for fit in (1, 3, 7, 8, 13, 64, 10_000):
+            lanes, chunk = model.chunk_layout(platform, n, fit)
+            base = model.lanes_for(platform, n)
+            chunks = lanes // chunk
+            assert lanes % chunk == 0 and lanes >= base
+            assert chunk <= fit and lanes - base < chunks  # padding only to make the chunks equal
+            if platform == "cpu" and base % model.CPU_LANE_MULTIPLE == 0:
+                assert chunk <= model.CPU_LANE_MULTIPLE  # a vector at a time: the chunk's ring stays in cache
+            elif fit >= base:
+                assert (lanes, chunk) == (base, base)  # one chunk when it fits
+    assert model.chunk_layout("gpu", 4099, 4096) == (4100, 2050)  # a prime batch: two chunks, not 4,099 of one lane
+    assert model.chunk_layout("cpu", 32, 10_000, chunk=16) == (32, 16)  # an explicit chunk overrides the CPU cap
+
+
+@pytest.mark.parametrize("common_noise", [True, False])
+def test_memory_forced_chunks_do_not_change_scores(bundled, monkeypatch, common_noise: bool) -> None:
+    cpu = jax.devices()[:1]
+    values = np.linspace(0.5, 3.0, 7, dtype=np.float32).reshape(-1, 1)
+    cfg = FitConfig(batch=7, common_noise=common_noise, **SHORT)
+    whole = Objective(bundled, cfg, devices=cpu)
+    assert (whole.batch, whole.chunk) == (8, 8)
+    per_cand = whole.structure.memory_per_candidate() * 3
+    monkeypatch.setattr("engine.objective._memory_budget", lambda device: 3 * per_cand + 1)
+    small = Objective(bundled, cfg, devices=cpu)
+    assert (small.batch, small.chunk) == (9, 3) and small.description.endswith("batch 7 in 9 lanes, chunks of 3")
+    a, b = whole(values), small(values)
+    np.testing.assert_allclose(a.losses, b.losses, rtol=0, atol=1e-6)
+    assert a.best_index == b.best_index
+    np.testing.assert_allclose(a.best_fc, b.best_fc, rtol=0, atol=1e-5)
