@@ -69,8 +69,9 @@ def chunk_layout(platform: str, candidates: int, fit: int, *, chunk: int | None 
 
 def delay_steps(dmat: np.ndarray | Array, speed: float | Array, dt: float) -> Array:
     """Integer delay steps ceil(D / v / dt), computed as brainstate's delay does (float32 ceil)."""
-    delay_time = jnp.asarray(dmat) / speed  # ms, as the seed's ``Dmat / signal_speed``
-    return jnp.ceil(delay_time / jnp.asarray(dt, dtype=jnp.result_type(delay_time))).astype(jnp.int32)
+    f32 = jnp.float32  # brainstate's default precision, in which the seed ran (also when JAX's x64 is on)
+    delay_time = jnp.asarray(dmat, f32) / jnp.asarray(speed, f32)  # ms, as the seed's ``Dmat / signal_speed``
+    return jnp.ceil(delay_time / f32(dt)).astype(jnp.int32)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -271,7 +272,8 @@ def window_starts(p: Mapping[str, Array], s: Structure, batch: int) -> Array:
     return jnp.where(coupled, d, s.hist_len - 1)
 
 
-def source_plan(s: Structure, d: Array, chunk: int = SOURCE_CHUNK) -> tuple[Array, Array, Array]:
+def source_plan(s: Structure, d: Array, chunk: int = SOURCE_CHUNK,
+                dtype: jnp.dtype = jnp.float32) -> tuple[Array, Array, Array]:
     """Per source chunk: source indices (K, c), weights (K, c, N_i) and delays (K, c, N_i[, B]).
 
     Sources are padded to a multiple of ``chunk`` with weight 0 (reading source 0 at a safe delay).
@@ -284,12 +286,12 @@ def source_plan(s: Structure, d: Array, chunk: int = SOURCE_CHUNK) -> tuple[Arra
     w = np.concatenate([np.asarray(s.cmat, np.float64).T, np.zeros((pad, n))]).reshape(k, c, n)
     dt = jnp.swapaxes(d, 0, 1)  # (N_j, N_i[, B])
     dt = jnp.concatenate([dt, jnp.full((pad,) + dt.shape[1:], s.hist_len - 1, dt.dtype)]).reshape((k, c) + dt.shape[1:])
-    return jnp.asarray(src, jnp.int32), jnp.asarray(w), dt
+    return jnp.asarray(src, jnp.int32), jnp.asarray(w, dtype), dt
 
 
 def _lane_windows(row: Array, start: Array, t: int) -> Array:
     """Windows (N_i, B, T) of one source's lane-major ring row (B, ring + T) starting at ``start`` (N_i, B)."""
-    lanes = jnp.broadcast_to(jnp.arange(row.shape[0])[None, :], start.shape)
+    lanes = jnp.broadcast_to(jnp.arange(row.shape[0], dtype=start.dtype)[None, :], start.shape)
     dn = jax.lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0, 1))
     win = jax.lax.gather(row, jnp.stack([lanes, start], -1).reshape(-1, 2), dn, slice_sizes=(1, t),
                          mode="promise_in_bounds")  # (N_i·B, T): each a contiguous run of one lane's history
@@ -319,9 +321,9 @@ def delayed_input(ring: Array, plan: tuple[Array, Array, Array], n0: Array, s: S
             start = jnp.mod(n0 - ds[q] - 1, s.ring)  # slot of r_{n0 - d}
             if shared:
                 win = jax.lax.gather(row, (start * b)[:, None], dn, slice_sizes=(t * b,), mode="promise_in_bounds")
-                acc = acc + ws[q].astype(ring.dtype)[:, None] * win
+                acc = acc + ws[q][:, None] * win
             else:
-                acc = acc + ws[q].astype(ring.dtype)[:, None, None] * _lane_windows(row, start, t)
+                acc = acc + ws[q][:, None, None] * _lane_windows(row, start, t)
         return acc, None
 
     acc, _ = jax.lax.scan(chunk, acc0, (src, w, d))
@@ -424,7 +426,7 @@ def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps:
     """
     n, t = s.n_nodes, s.block
     key, ring = initial_ring(key, s, batch, per_candidate, stream, dtype)
-    plan = source_plan(s, window_starts(p, s, batch))
+    plan = source_plan(s, window_starts(p, s, batch), dtype=dtype)
     lane_major = plan[2].ndim == 4  # per-lane delays: keep each lane's history contiguous (see ``delayed_input``)
     time_axis = 2 if lane_major else 1
     if lane_major:
@@ -436,7 +438,7 @@ def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps:
     group = NOISE_GROUP if stream == "block" and not per_candidate else 1
     buffer = jnp.zeros((group, t, 2, n, 1) if group > 1 else (0,), dtype)
     carry = Carry(nodes=Nodes(zeros, zeros, zeros, zeros), ring=ring, key=key, stats=stats, noise=buffer)
-    steps = jnp.arange(t)
+    steps = jnp.arange(t, dtype=jnp.int32)
     consts = node_constants(p, s.dt)
 
     def block(c: Carry, b: Array) -> tuple[Carry, None]:
@@ -463,7 +465,7 @@ def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps:
         return Carry(nodes=nodes, ring=ring, key=key, stats=merge_stats(c.stats, rates, weight), noise=buffer), None
 
     n_blocks = -(-n_steps // t)
-    carry, _ = jax.lax.scan(block, carry, jnp.arange(n_blocks))
+    carry, _ = jax.lax.scan(block, carry, jnp.arange(n_blocks, dtype=jnp.int32))
     st = carry.stats
     return Stats(count=st.count, mean=st.mean, m2=jnp.transpose(st.m2, (1, 2, 0))), carry.nodes
 
@@ -475,13 +477,13 @@ def fc_from_stats(acc: Stats) -> Array:
     ok = denom > 0
     fc = jnp.where(ok, acc.m2 / jnp.where(ok, denom, 1), 0.0)
     fc = jnp.nan_to_num(fc, nan=0.0)
-    eye = jnp.eye(fc.shape[0], dtype=bool)[:, :, None]
+    eye = np.eye(fc.shape[0], dtype=bool)[:, :, None]  # a constant (jnp.eye would build it from 64-bit iotas under x64)
     return jnp.where(eye, jnp.ones_like(fc), fc)
 
 
 def fc_correlation(target_fc: Array, fc: Array) -> Array:
     """Pearson correlation (B,) of the upper triangles (no diagonal) of target (N, N) and model FC (N, N, B)."""
-    iu = np.triu_indices(target_fc.shape[0], k=1)
+    iu = tuple(i.astype(np.int32) for i in np.triu_indices(target_fc.shape[0], k=1))
     tv = target_fc[iu][:, None]
     mv = fc[iu]  # (M, B)
     tc = tv - tv.mean(axis=0)

@@ -3,9 +3,31 @@ metrics), kept verbatim in structure as the reference for faithfulness tests and
 
 from __future__ import annotations
 
-from typing import Callable
+import functools
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import numpy as np
+
+
+@contextmanager
+def seed_environment() -> Iterator[None]:
+    """JAX as the seed ran it: 32-bit (brainstate's default precision) and standard dtype promotion."""
+    import jax
+
+    with jax.enable_x64(False), jax.numpy_dtype_promotion("standard"):
+        yield
+
+
+def _in_seed_environment(fn: Callable) -> Callable:  # type: ignore[type-arg]
+    """``fn`` called (and traced) in ``seed_environment``, whatever the caller's JAX settings."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with seed_environment():
+            return fn(*args, **kwargs)
+
+    return call
 
 
 def make_network_class(cmat: np.ndarray, dmat: np.ndarray):  # type: ignore[no-untyped-def]
@@ -56,11 +78,10 @@ def make_simulation(cmat: np.ndarray, dmat: np.ndarray, target_fc: np.ndarray, *
     import brainstate
     import braintools
     import brainunit as u
-    import jax.numpy as jnp
 
     brainstate.environ.set(dt=0.1 * u.ms)
     Network = make_network_class(cmat, dmat)
-    target = jnp.asarray(target_fc)
+    target = np.asarray(target_fc, np.float32)  # the seed's jnp.asarray(fc) with x64 off
 
     def simulation(k, sigma):  # type: ignore[no-untyped-def]
         net = Network(k=k, sigma=sigma, signal_speed=signal_speed)
@@ -71,7 +92,7 @@ def make_simulation(cmat: np.ndarray, dmat: np.ndarray, target_fc: np.ndarray, *
         corr = braintools.metric.matrix_correlation(target, fc)
         return (corr, fc) if with_fc else corr
 
-    return simulation
+    return _in_seed_environment(simulation)
 
 
 def make_batch_loss(cmat: np.ndarray, dmat: np.ndarray, target_fc: np.ndarray, *, duration_ms: float = 6e3,
@@ -85,4 +106,4 @@ def make_batch_loss(cmat: np.ndarray, dmat: np.ndarray, target_fc: np.ndarray, *
     def vmap_loss_fn(k):  # type: ignore[no-untyped-def]
         return 1 - brainstate.transform.vmap2(lambda x: simulation(x, sigma=sigma))(k)
 
-    return vmap_loss_fn
+    return _in_seed_environment(vmap_loss_fn)

@@ -1,9 +1,21 @@
-"""Shared fixtures: the bundled HCP dataset and a small generated dataset."""
+"""Shared fixtures: the bundled HCP dataset and a small generated dataset.
+
+Tests run with x64 on and strict dtype promotion, as equinox's and diffrax's do: the engine states every
+dtype (float32 by default), so an implicit promotion or a stray float64 default fails here instead of
+silently changing precision or speed.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import brainstate  # noqa: F401 - its import sets JAX's x64 flag from its own precision (32): import it first
+import jax
 import numpy as np
 import pytest
+
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 from engine.data import Dataset, load_dataset
 
@@ -32,3 +44,11 @@ def make_small_dataset(n: int = 12, seed: int = 1) -> Dataset:
 def small() -> Dataset:
     """A generated 12-node dataset."""
     return make_small_dataset()
+
+
+@pytest.fixture(autouse=True)
+def _x64_and_strict_promotion() -> Iterator[None]:
+    """Every test starts, and must end, with x64 on and strict promotion (nothing may switch them off)."""
+    assert jax.config.jax_enable_x64 and jax.config.jax_numpy_dtype_promotion == "strict"
+    yield
+    assert jax.config.jax_enable_x64 and jax.config.jax_numpy_dtype_promotion == "strict", "a test switched x64 off"

@@ -34,7 +34,8 @@ def test_merge_stats_equals_numpy() -> None:
     weights = [np.ones(t, np.float32) for _ in blocks]
     weights[0][:4] = 0  # a transient inside the first block
     weights[-1][5:] = 0  # steps past the end in the last block
-    acc = model.Stats(count=jnp.zeros(()), mean=jnp.zeros((n, b)), m2=jnp.zeros((b, n, n)))
+    acc = model.Stats(count=jnp.zeros((), jnp.float32), mean=jnp.zeros((n, b), jnp.float32),
+                      m2=jnp.zeros((b, n, n), jnp.float32))
     for x, w in zip(blocks, weights):
         acc = model.merge_stats(acc, jnp.asarray(x), jnp.asarray(w))
     acc = model.Stats(acc.count, acc.mean, jnp.transpose(acc.m2, (1, 2, 0)))
@@ -160,3 +161,22 @@ def test_compiled_memory_per_candidate_under_1mb(bundled, per_candidate: bool, b
     m = fn.lower(_params(b), key).compile().memory_analysis()
     total = m.argument_size_in_bytes + m.output_size_in_bytes + m.temp_size_in_bytes
     assert total / b <= 1_000_000
+
+
+@pytest.mark.parametrize("common_noise", [True, False])
+@pytest.mark.parametrize("fit_speed", [False, True])
+def test_objective_holds_no_float64_array_under_x64(small, common_noise: bool, fit_speed: bool) -> None:
+    import re
+
+    from engine.config import FitConfig
+    from engine.objective import Objective
+
+    assert jax.config.jax_enable_x64  # the conftest's setting: a stray float64 default would show here
+    bounds = {"k": (0.5, 3.0), **({"signal_speed": (1.0, 5.0)} if fit_speed else {})}
+    obj = Objective(small, FitConfig(batch=4, duration_ms=20.0, bounds=bounds, common_noise=common_noise),
+                    devices=jax.devices()[:1])
+    shapes = (jax.ShapeDtypeStruct((obj.batch, len(obj.names)), jnp.float32),
+              jax.ShapeDtypeStruct((obj.batch,), jnp.int32), jax.ShapeDtypeStruct((obj.batch,), jnp.bool_))
+    text = jax.jit(obj._device_fn).lower(*shapes).as_text()  # noqa: SLF001 - the function the devices run
+    wide = [line.strip() for line in text.splitlines() if re.search(r"tensor<[0-9x]+xf64>", line)]
+    assert not wide, wide[:5]  # scalars from Python literals may be weak f64 constants; no array may be float64
