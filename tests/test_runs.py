@@ -353,7 +353,7 @@ def test_unwritable_root_is_one_clear_error(small_npz: Path, tmp_path: Path) -> 
 
 @pytest.mark.slow
 def test_kill9_mid_batch_then_resume(small_npz: Path, tmp_path: Path) -> None:
-    budget = 10
+    budget = 16  # slack: on a loaded machine the kill may come a few batches later than planned
     config = FitConfig(data=str(small_npz), duration_ms=30000, batch=2, budget=budget, seed=3)
     cfg_path = tmp_path / "config.json"
     cfg_path.write_text(config.to_json())
@@ -381,12 +381,13 @@ def test_kill9_mid_batch_then_resume(small_npz: Path, tmp_path: Path) -> None:
                 manifest = json.loads((run / runs.MANIFEST).read_text())
             except (OSError, ValueError):
                 manifest = {}
-            if manifest.get("evaluations", 0) >= 4 and len(rows_of(run)) == manifest["evaluations"]:
-                break
+            followed = sum(isinstance(ev, BatchEvaluated) for _, ev in list(seen))
+            if manifest.get("evaluations", 0) >= 4 and len(rows_of(run)) == manifest["evaluations"] and followed >= 2:
+                break  # (waiting for follow too: on a loaded machine its poll can lag the writer by seconds)
             assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
             time.sleep(0.05)
         else:
-            pytest.fail("the fit did not log two batches in time")
+            pytest.fail("the fit did not log two batches, or follow did not see them, in time")
         time.sleep(0.3)  # inside the next batch's device call (a batch takes about a second)
         killed_at = time.monotonic()
         proc.send_signal(signal.SIGKILL)
