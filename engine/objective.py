@@ -123,22 +123,20 @@ class Objective:
         best = jnp.argmin(jnp.where(real, loss, jnp.inf))
         return loss, finite, flat, fcs[best][None]
 
-    def _build(self) -> object:
-        """Compile the batch function for the fixed batch shape (sharded when there are several devices)."""
-        n_dev = len(self.devices)
+    def lowered(self) -> jax.stages.Lowered:
+        """The batch function lowered for the fixed batch shape (sharded when there are several devices)."""
         values = jax.ShapeDtypeStruct((self.batch, len(self.names)), jnp.float32)
         lanes = jax.ShapeDtypeStruct((self.batch,), jnp.int32)
         real = jax.ShapeDtypeStruct((self.batch,), jnp.bool_)
-        if n_dev == 1:
-            return jax.jit(self._device_fn).lower(values, lanes, real).compile()
+        if len(self.devices) == 1:
+            return jax.jit(self._device_fn).lower(values, lanes, real)
         from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
         mesh = Mesh(np.array(self.devices), ("c",))
         sharded = jax.shard_map(self._device_fn, mesh=mesh, in_specs=(P("c"), P("c"), P("c")),
                                 out_specs=(P("c"), P("c"), P("c"), P("c")), check_vma=False)
         spec = NamedSharding(mesh, P("c"))
-        fn = jax.jit(sharded, in_shardings=(spec, spec, spec))
-        return fn.lower(values, lanes, real).compile()
+        return jax.jit(sharded, in_shardings=(spec, spec, spec)).lower(values, lanes, real)
 
     @property
     def compiled(self) -> bool:
@@ -150,7 +148,7 @@ class Objective:
         if self._compiled is not None:
             return 0.0
         t0 = time.perf_counter()
-        self._compiled = self._build()
+        self._compiled = self.lowered().compile()
         return time.perf_counter() - t0
 
     def __call__(self, values: np.ndarray, first_lane: int = 0) -> BatchResult:

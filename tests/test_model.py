@@ -175,8 +175,6 @@ def test_objective_holds_no_float64_array_under_x64(small, common_noise: bool, f
     bounds = {"k": (0.5, 3.0), **({"signal_speed": (1.0, 5.0)} if fit_speed else {})}
     obj = Objective(small, FitConfig(batch=4, duration_ms=20.0, bounds=bounds, common_noise=common_noise),
                     devices=jax.devices()[:1])
-    shapes = (jax.ShapeDtypeStruct((obj.batch, len(obj.names)), jnp.float32),
-              jax.ShapeDtypeStruct((obj.batch,), jnp.int32), jax.ShapeDtypeStruct((obj.batch,), jnp.bool_))
-    text = jax.jit(obj._device_fn).lower(*shapes).as_text()  # noqa: SLF001 - the function the devices run
+    text = obj.lowered().as_text()  # the very function compile() builds
     wide = [line.strip() for line in text.splitlines() if re.search(r"tensor<[0-9x]+xf64>", line)]
     assert not wide, wide[:5]  # scalars from Python literals may be weak f64 constants; no array may be float64
