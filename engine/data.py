@@ -28,7 +28,10 @@ class Dataset:
     dmat: np.ndarray  # (N, N) float64 in mm, diagonal zeroed
     target_fc: np.ndarray  # (N, N) float64, mean over scans of per-scan FC
     n_scans: int  # 0 when the FC was given precomputed
-    n_timepoints: int  # per scan; 0 when the FC was given precomputed
+    n_timepoints: int  # per scan (the shortest); 0 when the FC was given precomputed
+    scans: tuple[np.ndarray, ...] = ()  # each (N, T) float64, as read: the empirical BOLD behind the target
+    tr_s: float | None = None  # repetition time of the scans in seconds, when the data says
+    labels: tuple[str, ...] | None = None  # region names, when the data has them
 
     @property
     def n_nodes(self) -> int:
@@ -347,7 +350,44 @@ def _build(raw: Any, *, path: Path, name: str, source: str) -> Dataset:
         target_fc=np.asarray(target_fc, dtype=np.float64),
         n_scans=int(n_scans),
         n_timepoints=int(n_timepoints),
+        scans=tuple(scans) if "BOLDs" in raw else (),
+        tr_s=_check_tr(raw.get("TR"), path=path),
+        labels=_check_labels(raw.get("labels"), path=path, n=n),
     )
+
+
+def check_tr(value: Any, what: str) -> float:
+    """A repetition time in seconds: a finite number > 0, or a one-line DataError naming ``what``."""
+    try:
+        tr = float(np.asarray(value, dtype=np.float64).reshape(()))
+    except (TypeError, ValueError):
+        raise DataError(f"{what}: TR must be one number of seconds, got {value!r}") from None
+    if not (np.isfinite(tr) and tr > 0):
+        raise DataError(f"{what}: TR must be a positive number of seconds, got {tr:g}")
+    if tr > 100:
+        raise DataError(f"{what}: TR of {tr:g} s is implausible; TR is given in seconds (e.g. 0.72)")
+    return tr
+
+
+def _check_tr(value: Any, *, path: Path) -> float | None:
+    """The dataset's TR in seconds, or None when it has none."""
+    return None if value is None else check_tr(value, str(path))
+
+
+def _check_labels(value: Any, *, path: Path, n: int) -> tuple[str, ...] | None:
+    """Region labels (N strings), or None when the dataset has none."""
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, dict):
+        value = [value[k] for k in sorted(value, key=lambda k: int(k))]
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise DataError(f"{path}: labels must be a list of {n} region names")
+    labels = tuple(v.decode() if isinstance(v, bytes) else str(v) for v in value)
+    if len(labels) != n:
+        raise DataError(f"{path}: labels has {len(labels)} names but Cmat is {n}×{n}")
+    return labels
 
 
 # --- kaggle ------------------------------------------------------------------

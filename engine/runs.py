@@ -4,8 +4,8 @@ Layout of a run directory (default ``./wcfit-runs/NAME``)::
 
     wcfit-run.json          marker: {"format": "wcfit-run", "version": 1, ...}; identifies a directory this tool wrote
     config.json             the full FitConfig (the run can be repeated from it)
-    dataset.json            dataset name, source, N, scans, time points, SHA-256 of the target FC
-    dataset.npz             Cmat, Dmat and target FC as used (a resume does not need the original source)
+    dataset.json            dataset name, source, N, scans, time points, TR, labels, SHA-256 of the target FC
+    dataset.npz             Cmat, Dmat, target FC and the BOLD scans (BOLD_0, …) as used (a resume needs no source)
     target_fc.npy           the target FC (N, N)
     candidates.jsonl        append-only log, one JSON object per evaluated candidate (see ``LOG_FIELDS``)
     warnings.jsonl          append-only log of warnings, each with the evaluation count when it was raised
@@ -584,7 +584,8 @@ def _valid_name(name: str) -> str:
 
 def _dataset_info(dataset: Dataset) -> dict[str, Any]:
     return {"name": dataset.name, "source": dataset.source, "n_nodes": dataset.n_nodes,
-            "n_scans": dataset.n_scans, "n_timepoints": dataset.n_timepoints,
+            "n_scans": dataset.n_scans, "n_timepoints": dataset.n_timepoints, "tr_s": dataset.tr_s,
+            "labels": list(dataset.labels) if dataset.labels else None,
             "target_fc_sha256": hashlib.sha256(np.ascontiguousarray(dataset.target_fc, np.float64)).hexdigest()}
 
 
@@ -631,7 +632,8 @@ def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None
         atomic_write(path / CONFIG, (config.to_json() + "\n").encode(), run=path)
         atomic_write(path / DATASET_INFO, _json_bytes(_dataset_info(dataset)), run=path)
         buf = io.BytesIO()
-        np.savez(buf, Cmat=dataset.cmat, Dmat=dataset.dmat, target_fc=dataset.target_fc)
+        scans = {f"BOLD_{i}": scan for i, scan in enumerate(dataset.scans)}  # scans may differ in length
+        np.savez(buf, Cmat=dataset.cmat, Dmat=dataset.dmat, target_fc=dataset.target_fc, **scans)
         atomic_write(path / DATASET_ARRAYS, buf.getvalue(), run=path)
         atomic_write(path / TARGET_FC, _npy_bytes(dataset.target_fc), run=path)
         atomic_write(path / STATUS, _json_bytes({"status": "running", "pid": os.getpid(),
@@ -672,10 +674,16 @@ def _load_dataset(path: Path) -> Dataset:
     try:
         with np.load(path / DATASET_ARRAYS, allow_pickle=False) as z:
             cmat, dmat, fc = (np.asarray(z[k], np.float64) for k in ("Cmat", "Dmat", "target_fc"))
+            n_stored = sum(1 for k in z.files if k.startswith("BOLD_"))
+            scans = tuple(np.asarray(z[f"BOLD_{i}"], np.float64) for i in range(n_stored))
     except (OSError, KeyError, ValueError) as e:
         raise RunError(f"cannot read the dataset stored in {path / DATASET_ARRAYS}: {e}") from None
+    tr = info.get("tr_s")
+    labels = info.get("labels")
     return Dataset(name=str(info.get("name", "dataset")), source=str(info.get("source", "")), cmat=cmat, dmat=dmat,
-                   target_fc=fc, n_scans=int(info.get("n_scans", 0)), n_timepoints=int(info.get("n_timepoints", 0)))
+                   target_fc=fc, n_scans=int(info.get("n_scans", 0)), n_timepoints=int(info.get("n_timepoints", 0)),
+                   scans=scans, tr_s=None if tr is None else float(tr),
+                   labels=None if labels is None else tuple(str(x) for x in labels))
 
 
 def _warm_start(proposer: Proposer, rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> bool:

@@ -127,7 +127,8 @@ def test_bundled_aliases(bundled: Dataset) -> None:
 def test_bundled_matches_braintools_reader(bundled: Dataset, braintools_mod: Any) -> None:
     """Our plain-msgpack decoder reads exactly what braintools.file.msgpack_load reads."""
     raw = braintools_mod.file.msgpack_load(str(bundled_path()))
-    assert set(raw) == {"Cmat", "Dmat", "BOLDs"}
+    assert set(raw) == {"Cmat", "Dmat", "BOLDs", "TR"}
+    assert float(raw["TR"]) == 0.72 == load_dataset().tr_s  # HCP's repetition time, in seconds
     decoded = data_mod._read_msgpack(bundled_path())
     for key in ("Cmat", "Dmat"):
         np.testing.assert_array_equal(decoded[key], np.asarray(raw[key]))
