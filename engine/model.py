@@ -20,7 +20,7 @@ lanes to whole vectors (``lanes_for``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Mapping, NamedTuple
+from typing import Any, Literal, Mapping, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -84,6 +84,7 @@ class Structure:
     hist_len: int  # the seed's ring length L = max delay steps + 1 (at the slowest speed)
     block: int  # steps per block T, ≤ shortest coupled delay + 1
     ring: int  # our ring length: a multiple of ``block`` ≥ hist_len
+    obs_steps: int = 1  # steps per observation step of a sampled observation; divides ``block``
 
     @property
     def n_nodes(self) -> int:
@@ -92,8 +93,8 @@ class Structure:
 
     @classmethod
     def build(cls, cmat: np.ndarray, dmat: np.ndarray, *, dt: float, speed_range: tuple[float, float],
-              max_block: int = MAX_BLOCK) -> "Structure":
-        """Structure for signal speeds in ``speed_range`` (equal ends when the speed is fixed)."""
+              max_block: int = MAX_BLOCK, obs_steps: int = 1) -> "Structure":
+        """Structure for signal speeds in ``speed_range``; blocks hold whole observation steps of ≤ ``obs_steps``."""
         lo, hi = speed_range
         coupled = (np.asarray(cmat) != 0) & ~np.eye(cmat.shape[0], dtype=bool)
         d_slow = np.asarray(delay_steps(dmat, lo, dt))
@@ -101,9 +102,11 @@ class Structure:
         hist_len = int(d_slow.max()) + 1
         d_min = int(d_fast[coupled].min()) if coupled.any() else max_block
         block = max(1, min(max_block, d_min + 1))
+        obs = max(1, min(obs_steps, block))
+        block = block // obs * obs  # a block holds whole observation steps (the delay bound only allows shorter)
         ring = -(-hist_len // block) * block
         return cls(cmat=np.asarray(cmat, np.float64), dmat=np.asarray(dmat, np.float64), dt=float(dt),
-                   hist_len=hist_len, block=block, ring=ring)
+                   hist_len=hist_len, block=block, ring=ring, obs_steps=obs)
 
     def memory_per_candidate(self, itemsize: int = 4) -> int:
         """Approximate working memory of one candidate in bytes (ring, block input and rates, co-moments, state)."""
@@ -140,6 +143,8 @@ class Carry(NamedTuple):
     key: Array  # (2,) uint32, or (B, 2) with per-candidate noise
     stats: Stats
     noise: Array  # (G, T, 2, N, 1): the current group of common-noise blocks, or (0,) when drawn block by block
+    obs: Any = ()  # the sampled observation's state (e.g. Balloon–Windkessel), or () when not sampled
+    samples: Any = ()  # (S, N, B) the observed signal every TR after the transient, or () when not sampled
 
 
 def _split(key: Array) -> tuple[Array, Array]:
@@ -417,31 +422,161 @@ def merge_stats(acc: Stats, block: Array, weight: Array) -> Stats:
     return Stats(count=count, mean=mean, m2=m2)
 
 
-def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps: int, transient_steps: int,
-                   key: Array, per_candidate: bool, stream: NoiseStream = "block",
-                   dtype: jnp.dtype = jnp.float32, unroll: int = 1) -> tuple[Stats, Nodes]:
-    """Simulate ``n_steps`` of a batch and return FC statistics of rE after ``transient_steps``.
+@dataclass(frozen=True, kw_only=True)
+class Sampling:
+    """Where a sampled observation is stepped and sampled: every ``obs_steps`` steps, one sample per TR.
 
-    ``unroll`` steps of the node loop are unrolled per loop trip (XLA may then fuse differently: last-bit changes).
+    Observation step j (1-based) covers network steps (j − 1)·m + 1 … j·m. Steps 1 … ``first``·m hold the
+    transient; sample i (0-based) is the signal at the end of observation step ``first`` + (i + 1)·q.
     """
-    n, t = s.n_nodes, s.block
-    key, ring = initial_ring(key, s, batch, per_candidate, stream, dtype)
+
+    obs_steps: int  # m: network steps per observation step
+    dt_s: float  # the observation step in seconds (m · dt)
+    per_sample: int  # q: observation steps per TR (TR rounded to whole observation steps)
+    first: int  # observation steps inside the transient
+    n_samples: int  # S
+
+    @property
+    def tr_s(self) -> float:
+        """The effective sampling interval in seconds (q · m · dt)."""
+        return self.per_sample * self.dt_s
+
+    def sample_times_ms(self) -> np.ndarray:
+        """Time (ms) of every sample."""
+        return (self.first + self.per_sample * np.arange(1, self.n_samples + 1)) * self.dt_s * 1000.0
+
+    @classmethod
+    def build(cls, *, s: Structure, n_steps: int, transient_steps: int, tr_s: float) -> "Sampling":
+        """The layout for a structure whose blocks hold whole observation steps (``Structure.obs_steps``)."""
+        m = s.obs_steps
+        dt_s = m * s.dt / 1000.0
+        q = max(1, int(round(tr_s / dt_s)))
+        first = -(-transient_steps // m)
+        n_obs = n_steps // m
+        return cls(obs_steps=m, dt_s=dt_s, per_sample=q, first=first, n_samples=max(0, (n_obs - first) // q))
+
+
+#: The steps over which a node relaxes from rest to its own fixed point for ``initial="steady"`` (2 s at 0.1 ms).
+RELAX_STEPS = 20_000
+
+
+def node_fixed_point(c: NodeConstants, batch: int, dt: float, dtype: jnp.dtype) -> tuple[Array, Array]:
+    """rE and rI (1, B) where an uncoupled, noiseless node settles when started from rest.
+
+    With diffusive coupling the network's homogeneous state at this point is a fixed point of the whole network.
+    """
+    zero = jnp.zeros((1, batch), dtype)
+
+    def step(_: Array, x: tuple[Array, Array]) -> tuple[Array, Array]:
+        rE, rI = x
+        rE2 = _wc_euler(rE, c.ext_E - c.wIE * rI, c.wEE, c.a_E, c.theta_E, c.off_E, c.r, c.tau_E, dt)
+        rI2 = _wc_euler(rI, c.ext_I + c.wEI * rE, -c.wII, c.a_I, c.theta_I, c.off_I, c.r, c.tau_I, dt)
+        return rE2, rI2
+
+    return jax.lax.fori_loop(0, RELAX_STEPS, step, (zero, zero))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimSpec:
+    """Static settings of a batch simulation: everything that shapes the compiled scan."""
+
+    structure: Structure
+    batch: int
+    n_steps: int
+    transient_steps: int
+    per_candidate: bool
+    stream: NoiseStream = "block"
+    dtype: Any = jnp.float32
+    unroll: int = 1
+    initial: str = "random"  # "random" (the tutorial's) or "steady" (see engine.config.INITIAL_STATES)
+    sampling: Sampling | None = None  # with ``observation``: a sampled observation replaces the FC of rE
+    observation: Any = None  # an engine.observe.Observation with ``sampled`` True
+
+    @property
+    def n_blocks(self) -> int:
+        """Blocks that cover ``n_steps`` (the last one may run past it; its extra steps are not recorded)."""
+        return -(-self.n_steps // self.structure.block)
+
+
+def _lane_major(p: Mapping[str, Array]) -> bool:
+    """Whether each lane has its own signal speed (and so its own delays: a lane-major ring)."""
+    return jnp.asarray(p["signal_speed"]).ndim > 0
+
+
+def init_state(spec: SimSpec, p: Mapping[str, Array], key: Array) -> Carry:
+    """The state before step 1: nodes, delay ring (random history or each lane's fixed point), observation."""
+    s, b, dtype = spec.structure, spec.batch, spec.dtype
+    n = s.n_nodes
+    zeros = jnp.zeros((n, b), dtype)
+    if spec.initial == "steady":
+        rE0, rI0 = node_fixed_point(node_constants(p, s.dt), b, s.dt, dtype)
+        nodes = Nodes(jnp.broadcast_to(rE0, (n, b)), jnp.broadcast_to(rI0, (n, b)), zeros, zeros)
+        ring = jnp.broadcast_to(rE0[:, None, :], (n, s.ring + s.block, b))  # the whole history at rest
+        u0 = nodes.rE
+    else:
+        key, ring = initial_ring(key, s, b, spec.per_candidate, spec.stream, dtype)
+        nodes = Nodes(zeros, zeros, zeros, zeros)
+        u0 = zeros
+    if _lane_major(p):
+        ring = jnp.swapaxes(ring, 1, 2)  # (N, B, ring + T): each lane's history contiguous (see ``delayed_input``)
+    group = NOISE_GROUP if spec.stream == "block" and not spec.per_candidate else 1
+    buffer = jnp.zeros((group, s.block, 2, n, 1) if group > 1 else (0,), dtype)
+    if spec.sampling is not None:
+        stats = Stats(count=jnp.zeros((), dtype), mean=jnp.zeros((0,), dtype), m2=jnp.zeros((0,), dtype))  # unused
+        obs = spec.observation.init(u0, dtype)
+        samples = jnp.zeros((spec.sampling.n_samples, n, b), dtype)
+    else:
+        stats = Stats(count=jnp.zeros((), dtype), mean=zeros, m2=jnp.zeros((b, n, n), dtype))
+        obs, samples = (), ()
+    return Carry(nodes=nodes, ring=ring, key=key, stats=stats, noise=buffer, obs=obs, samples=samples)
+
+
+def _observe_block(spec: SimSpec, obs: Any, samples: Array, rates: Array, b: Array) -> tuple[Any, Array]:
+    """Step the sampled observation through a block's observation steps and store the samples that fall in it."""
+    smp, ob = spec.sampling, spec.observation
+    assert smp is not None
+    t, m = spec.structure.block, smp.obs_steps
+    per_block = t // m
+    u = rates.reshape((per_block, m) + rates.shape[1:]).mean(axis=1)  # mean rE over each observation step
+    j0 = b * per_block
+    last = max(smp.n_samples - 1, 0)
+
+    def one(carry: tuple[Any, Array], inp: tuple[Array, Array]) -> tuple[tuple[Any, Array], None]:
+        state, out = carry
+        u_r, r = inp
+        j = j0 + r + 1  # 1-based observation step
+        state = ob.step(state, u_r, smp.dt_s)
+        if smp.first > 0:  # at the end of the transient, re-express the state around the level it settled at
+            state = jax.lax.cond(j == smp.first, lambda: ob.recenter(state, u_r), lambda: state)
+        rel = j - smp.first
+        i = rel // smp.per_sample - 1
+        take = (rel > 0) & (rel % smp.per_sample == 0) & (i < smp.n_samples)
+        out = jax.lax.cond(take, lambda: jax.lax.dynamic_update_index_in_dim(
+            out, ob.signal(state).astype(out.dtype), jnp.clip(i, 0, last), 0), lambda: out)
+        return (state, out), None
+
+    (obs, samples), _ = jax.lax.scan(one, (obs, samples), (u, jnp.arange(per_block, dtype=jnp.int32)))
+    return obs, samples
+
+
+def run_blocks(spec: SimSpec, p: Mapping[str, Array], state: Carry, first_block: Array, n_blocks: int,
+               record: bool = False) -> tuple[Carry, Array | None]:
+    """Simulate ``n_blocks`` blocks from block ``first_block`` (a traced index), carrying the whole state.
+
+    Running the blocks of a simulation in several calls gives the same numbers as one call. With ``record`` it also
+    returns every step's rE (n_blocks · T, N, B).
+    """
+    s, dtype, batch = spec.structure, spec.dtype, spec.batch
+    t = s.block
     plan = source_plan(s, window_starts(p, s, batch), dtype=dtype)
-    lane_major = plan[2].ndim == 4  # per-lane delays: keep each lane's history contiguous (see ``delayed_input``)
-    time_axis = 2 if lane_major else 1
-    if lane_major:
-        ring = jnp.swapaxes(ring, 1, 2)  # (N, B, ring + T)
-    cmat = jnp.asarray(s.cmat, dtype)
-    rowsum = cmat.sum(axis=1)[:, None]
-    zeros = jnp.zeros((n, batch), dtype)
-    stats = Stats(count=jnp.zeros((), dtype), mean=zeros, m2=jnp.zeros((batch, n, n), dtype))
-    group = NOISE_GROUP if stream == "block" and not per_candidate else 1
-    buffer = jnp.zeros((group, t, 2, n, 1) if group > 1 else (0,), dtype)
-    carry = Carry(nodes=Nodes(zeros, zeros, zeros, zeros), ring=ring, key=key, stats=stats, noise=buffer)
+    time_axis = 2 if plan[2].ndim == 4 else 1
+    rowsum = jnp.asarray(s.cmat, dtype).sum(axis=1)[:, None]
     steps = jnp.arange(t, dtype=jnp.int32)
     consts = node_constants(p, s.dt)
+    group = state.noise.shape[0] if state.noise.ndim > 1 else 1
+    sampled = spec.sampling is not None
 
-    def block(c: Carry, b: Array) -> tuple[Carry, None]:
+    def block(c: Carry, b: Array) -> tuple[Carry, Array | None]:
         n0 = b * t
         delayed = jnp.moveaxis(delayed_input(c.ring, plan, n0, s), 1, 0)  # (T, N, B)
         if group > 1:  # common noise: a group of blocks per draw, refreshed at its first block
@@ -450,24 +585,52 @@ def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps:
             key, xi = c.key, jax.lax.dynamic_index_in_dim(buffer, b % group, 0, keepdims=False)
         else:
             buffer = c.noise
-            key, xi = noise_block(c.key, b, s, per_candidate, stream, dtype)
+            key, xi = noise_block(c.key, b, s, spec.per_candidate, spec.stream, dtype)
 
         def one(x: Nodes, inp: tuple[Array, Array]) -> tuple[Nodes, Array]:
             x = node_step(x, inp[0], inp[1], consts, rowsum, s.dt)
             return x, x.rE
 
-        nodes, rates = jax.lax.scan(one, c.nodes, (delayed, xi), unroll=unroll)  # rates: r_{n0+1} … r_{n0+T}
+        nodes, rates = jax.lax.scan(one, c.nodes, (delayed, xi), unroll=spec.unroll)  # rates: r_{n0+1} … r_{n0+T}
         slot = jnp.mod(n0, s.ring)
         ring = jax.lax.dynamic_update_slice_in_dim(c.ring, jnp.moveaxis(rates, 0, time_axis), slot, axis=time_axis)
         ring = refresh_mirror(ring, s, time_axis)
-        absolute = n0 + steps + 1  # step number of each rate, 1-based as the seed's records
-        weight = ((absolute > transient_steps) & (absolute <= n_steps)).astype(dtype)
-        return Carry(nodes=nodes, ring=ring, key=key, stats=merge_stats(c.stats, rates, weight), noise=buffer), None
+        if sampled:
+            stats = c.stats
+            obs, samples = _observe_block(spec, c.obs, c.samples, rates, b)
+        else:
+            absolute = n0 + steps + 1  # step number of each rate, 1-based as the seed's records
+            weight = ((absolute > spec.transient_steps) & (absolute <= spec.n_steps)).astype(dtype)
+            stats = merge_stats(c.stats, rates, weight)
+            obs, samples = c.obs, c.samples
+        out = Carry(nodes=nodes, ring=ring, key=key, stats=stats, noise=buffer, obs=obs, samples=samples)
+        return out, (rates if record else None)
 
-    n_blocks = -(-n_steps // t)
-    carry, _ = jax.lax.scan(block, carry, jnp.arange(n_blocks, dtype=jnp.int32))
-    st = carry.stats
-    return Stats(count=st.count, mean=st.mean, m2=jnp.transpose(st.m2, (1, 2, 0))), carry.nodes
+    blocks = first_block + jnp.arange(n_blocks, dtype=jnp.int32)
+    state, rates = jax.lax.scan(block, state, blocks)
+    if record:
+        rates = rates.reshape((n_blocks * t,) + rates.shape[2:])
+    return state, rates
+
+
+def final_stats(state: Carry) -> Stats:
+    """The FC statistics of rE with ``m2`` as (N, N, B)."""
+    st = state.stats
+    return Stats(count=st.count, mean=st.mean, m2=jnp.transpose(st.m2, (1, 2, 0)))
+
+
+def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps: int, transient_steps: int,
+                   key: Array, per_candidate: bool, stream: NoiseStream = "block",
+                   dtype: jnp.dtype = jnp.float32, unroll: int = 1) -> tuple[Stats, Nodes]:
+    """Simulate ``n_steps`` of a batch and return FC statistics of rE after ``transient_steps``.
+
+    ``unroll`` steps of the node loop are unrolled per loop trip (XLA may then fuse differently: last-bit changes).
+    """
+    spec = SimSpec(structure=s, batch=batch, n_steps=n_steps, transient_steps=transient_steps,
+                   per_candidate=per_candidate, stream=stream, dtype=dtype, unroll=unroll)
+    state = init_state(spec, p, key)
+    state, _ = run_blocks(spec, p, state, jnp.zeros((), jnp.int32), spec.n_blocks)
+    return final_stats(state), state.nodes
 
 
 def fc_from_stats(acc: Stats) -> Array:
