@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from engine.params import REGISTRY
+
+if TYPE_CHECKING:
+    from engine import terms
 
 #: The data source meaning "the HCP dataset shipped inside the package".
 BUNDLED = "bundled"
@@ -22,6 +25,16 @@ NOISE_STREAM_VERSION = 2
 
 #: The pseudo-optimizer that scans a regular grid over one or two parameters.
 GRID = "Grid"
+
+#: How a simulation starts: "random" as the tutorial (rates 0, delay history uniform in [0, 0.05)), or "steady"
+#: (every node and its whole delay history at the node's own fixed point, found by relaxing it from rest).
+INITIAL_STATES: tuple[str, ...] = ("random", "steady")
+
+#: The engine counts steps and samples in 32-bit integers (on every device).
+MAX_STEPS = 2**31 - 2**20
+
+#: Fewest TR samples that make a BOLD FC worth scoring.
+MIN_SAMPLES = 10
 
 
 class ConfigError(ValueError):
@@ -51,10 +64,22 @@ class FitConfig:
     transient_ms: float = 0.0
     seed: int = 0
     common_noise: bool = True
+    observe: str = "rE"  # an observation model of engine.observe.REGISTRY
+    objective: str = "fc"  # objective terms and weights, e.g. "fc+0.5*fcd_ks" (engine.terms)
+    tr_s: float | None = None  # sampling interval of sampled observations in s; None: the dataset's TR
+    fcd_window_s: float = 30.0  # FCD sliding window, s
+    fcd_step_s: float = 3.0  # FCD window step, s
+    bandpass_hz: tuple[float, float] | None = None  # band-pass simulated and empirical BOLD before FC/FCD
+    initial: str = "random"  # see INITIAL_STATES
+    preset: str = ""  # the preset these settings started from (informational)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bounds", {str(k): (float(v[0]), float(v[1])) for k, v in dict(self.bounds).items()})
         object.__setattr__(self, "fixed", {str(k): float(v) for k, v in dict(self.fixed).items()})
+        if self.bandpass_hz is not None:
+            object.__setattr__(self, "bandpass_hz", (float(self.bandpass_hz[0]), float(self.bandpass_hz[1])))
+        if self.tr_s is not None:
+            object.__setattr__(self, "tr_s", float(self.tr_s))
         self._check()
 
     def _check(self) -> None:
@@ -99,8 +124,49 @@ class FitConfig:
                 f"duration {self.duration_ms:g} ms minus transient {self.transient_ms:g} ms leaves fewer than 3 steps "
                 "for FC; lengthen the duration or shorten the transient"
             )
+        if self.n_steps > MAX_STEPS:
+            raise ConfigError(
+                f"duration {self.duration_ms:g} ms at dt {self.dt_ms:g} ms is {self.duration_ms / self.dt_ms:.3g} steps; "
+                f"the engine counts steps in 32 bits: at most {MAX_STEPS * self.dt_ms / 3.6e6:.3g} h of simulated time"
+            )
         if self.seed < 0:
             raise ConfigError(f"seed must be ≥ 0, got {self.seed}")
+        self._check_observation()
+
+    def _check_observation(self) -> None:
+        from engine import observe, terms
+
+        obs = observe.REGISTRY.get(self.observe)
+        if obs is None:
+            raise ConfigError(f"unknown observation {self.observe!r}; known: {', '.join(observe.REGISTRY)}")
+        try:
+            spec = terms.ObjectiveSpec.parse(self.objective)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+        if spec.needs_fcd and not obs.sampled:
+            raise ConfigError(f"objective {self.objective!r} compares FCD of signals sampled every TR; "
+                              f"observation {self.observe!r} is not sampled — use --observe bold")
+        if self.initial not in INITIAL_STATES:
+            raise ConfigError(f"unknown initial state {self.initial!r}; known: {', '.join(INITIAL_STATES)}")
+        if self.tr_s is not None and not (math.isfinite(self.tr_s) and 0 < self.tr_s <= 100):
+            raise ConfigError(f"TR must be a positive number of seconds (e.g. 0.72), got {self.tr_s:g}")
+        for name, value in (("FCD window", self.fcd_window_s), ("FCD step", self.fcd_step_s)):
+            if not (math.isfinite(value) and value > 0):
+                raise ConfigError(f"{name} must be a positive number of seconds, got {value:g}")
+        if self.bandpass_hz is not None:
+            lo, hi = self.bandpass_hz
+            if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
+                raise ConfigError(f"band-pass must be LOW:HIGH in Hz with 0 < LOW < HIGH, got {lo:g}:{hi:g}")
+            if not obs.sampled:
+                raise ConfigError(f"a band-pass filter applies to sampled signals; observation {self.observe!r} "
+                                  "is not sampled — use --observe bold")
+
+    @property
+    def objective_spec(self) -> "terms.ObjectiveSpec":
+        """The parsed objective (terms and weights)."""
+        from engine import terms
+
+        return terms.ObjectiveSpec.parse(self.objective)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -110,7 +176,13 @@ class FitConfig:
     @property
     def n_steps(self) -> int:
         """Simulated steps, as the seed counts them: floor(duration / dt), e.g. 59,999 for 6 s at 0.1 ms."""
-        # The seed computes `6e3 * u.ms // dt`, which floors 6000/0.1 in floating point to 59,999.
+        # The seed computes `6e3 * u.ms // dt`, which floors 6000/0.1 in floating point to 59,999: kept for raw rE
+        # (the tutorial's numbers); a sampled observation rounds instead, so 200 s at TR 0.72 s ends on a whole sample.
+        from engine import observe
+
+        obs = observe.REGISTRY.get(self.observe)
+        if obs is not None and obs.sampled:
+            return int(round(self.duration_ms / self.dt_ms))
         return int(self.duration_ms // self.dt_ms)
 
     @property
@@ -146,6 +218,7 @@ class FitConfig:
         """A JSON-ready dict of every field."""
         d = asdict(self)
         d["bounds"] = {k: [lo, hi] for k, (lo, hi) in self.bounds.items()}
+        d["bandpass_hz"] = None if self.bandpass_hz is None else list(self.bandpass_hz)
         return d
 
     def to_json(self) -> str:
