@@ -26,6 +26,7 @@ class Started:
     dataset: str
     device: str
     evaluations_done: int = 0  # > 0 when resuming
+    structural_baseline: float | None = None  # Pearson r of Cmat and the target FC: what the structure alone gives
     time: float = field(default_factory=_now)
 
 
@@ -53,6 +54,20 @@ class BatchEvaluated:
     candidates_per_s: float
     sim_s_per_s: float  # simulated seconds (all candidates) per wall second
     best_loss: float  # best loss so far
+    terms: Mapping[str, np.ndarray] = field(default_factory=dict)  # each objective term (B,), NaN where flagged
+    corr: np.ndarray | None = None  # (B,) FC correlation r, NaN where flagged
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SegmentSimulated:
+    """A segment of the batch in flight was simulated: progress inside a batch of long candidates."""
+
+    batch_index: int
+    simulated_ms: float  # simulated time done per candidate
+    duration_ms: float  # simulated time per candidate in all
+    evaluations_done: int  # evaluations finished before this batch
+    batch_size: int  # candidates in the batch
     time: float = field(default_factory=_now)
 
 
@@ -64,12 +79,14 @@ class NewBest:
     params: Mapping[str, float]  # fitted parameters only
     loss: float
     model_fc: np.ndarray  # (N, N)
+    terms: Mapping[str, float] = field(default_factory=dict)  # its objective terms
+    corr: float | None = None  # its FC correlation r (None: 1 − loss, as runs written before terms)
     time: float = field(default_factory=_now)
 
     @property
     def fc_corr(self) -> float:
-        """Correlation of model and target FC (1 − loss)."""
-        return 1.0 - self.loss
+        """Correlation of model and target FC."""
+        return 1.0 - self.loss if self.corr is None else self.corr
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,11 +113,17 @@ class Summary:
     wall_s: float
     device: str
     warnings: tuple[str, ...] = ()
+    best_terms: Mapping[str, float] | None = None  # the best candidate's objective terms
+    best_fc_corr: float | None = None  # the best candidate's FC correlation r (None: 1 − loss, as older runs)
+    structural_baseline: float | None = None  # Pearson r of Cmat and the target FC
+    objective: str = "fc"
 
     @property
     def best_corr(self) -> float | None:
         """FC correlation of the best candidate."""
-        return None if self.best_loss is None else 1.0 - self.best_loss
+        if self.best_fc_corr is not None:
+            return self.best_fc_corr
+        return None if self.best_loss is None or self.objective != "fc" else 1.0 - self.best_loss
 
     def to_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
@@ -110,6 +133,9 @@ class Summary:
             "best_params": dict(self.best_params) if self.best_params else None,
             "best_loss": self.best_loss,
             "fc_corr": self.best_corr,
+            "terms": dict(self.best_terms) if self.best_terms else None,
+            "objective": self.objective,
+            "structural_baseline": self.structural_baseline,
             "recommendation": dict(self.recommendation) if self.recommendation else None,
             "recommendation_loss": self.recommendation_loss,
             "evaluations": self.evaluations,
@@ -140,6 +166,6 @@ class Failed(Ended):
     """The fit ended on an error; results so far are kept."""
 
 
-Event = Union[Started, Compiling, BatchEvaluated, NewBest, Warned, Finished, Cancelled, Failed]
+Event = Union[Started, Compiling, BatchEvaluated, SegmentSimulated, NewBest, Warned, Finished, Cancelled, Failed]
 Listener = Callable[[Event], None]
 TERMINAL = (Finished, Cancelled, Failed)

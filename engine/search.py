@@ -6,6 +6,7 @@ ours. ``Search.run`` blocks; ``start`` runs it in a daemon thread.
 
 from __future__ import annotations
 
+import inspect
 import math
 import pickle
 import threading
@@ -18,7 +19,8 @@ import numpy as np
 from engine.config import GRID, FitConfig
 from engine.data import Dataset
 from engine.events import (
-    BatchEvaluated, Cancelled, Compiling, Event, Failed, Finished, Listener, NewBest, Started, Summary, Warned,
+    BatchEvaluated, Cancelled, Compiling, Event, Failed, Finished, Listener, NewBest, SegmentSimulated, Started,
+    Summary, Warned,
 )
 
 class FitError(RuntimeError):
@@ -133,6 +135,8 @@ class Resume:
     best_fc: np.ndarray | None = None
     nan_candidates: int = 0
     wall_s: float = 0.0
+    best_terms: dict[str, float] | None = None
+    best_corr: float | None = None
 
 
 @dataclass
@@ -142,6 +146,8 @@ class _Progress:
     best_values: np.ndarray | None = None
     best_loss: float | None = None
     best_fc: np.ndarray | None = None
+    best_terms: dict[str, float] | None = None
+    best_corr: float | None = None
     nan_candidates: int = 0
     warnings: list[str] = field(default_factory=list)
     seen: list[tuple[np.ndarray, float]] = field(default_factory=list)  # this session's (values, loss)
@@ -212,7 +218,13 @@ class Search:
                        best_params=as_dict(prog.best_values), best_loss=prog.best_loss,
                        recommendation=as_dict(rec[0]), recommendation_loss=rec[1],
                        evaluations=prog.evaluations, nan_candidates=prog.nan_candidates,
-                       wall_s=base + time.perf_counter() - t0, device=self._device(), warnings=tuple(prog.warnings))
+                       wall_s=base + time.perf_counter() - t0, device=self._device(), warnings=tuple(prog.warnings),
+                       best_terms=prog.best_terms, best_fc_corr=prog.best_corr,
+                       structural_baseline=self._baseline(), objective=self.config.objective)
+
+    def _baseline(self) -> float | None:
+        target = getattr(self.objective, "target", None)
+        return None if target is None else float(target.structural_baseline)
 
     def run(self) -> Summary:
         """Run to the end of the budget, a cancel or an error; never raises for the fit's own errors."""
@@ -224,7 +236,8 @@ class Search:
             r = self.resume
             proposer = r.proposer
             prog = _Progress(evaluations=r.evaluations, batches=r.batches, best_values=r.best_values,
-                             best_loss=r.best_loss, best_fc=r.best_fc, nan_candidates=r.nan_candidates)
+                             best_loss=r.best_loss, best_fc=r.best_fc, nan_candidates=r.nan_candidates,
+                             best_terms=r.best_terms, best_corr=r.best_corr)
         try:
             return self._loop(cfg, prog, proposer, t0)
         except Exception as e:  # noqa: BLE001 - any failure ends the run cleanly, results kept
@@ -245,8 +258,16 @@ class Search:
 
                 self.objective = Objective(self.dataset, cfg)
         obj = self.objective
-        self._emit(Started(config=cfg, target_fc=self.dataset.target_fc, dataset=self.dataset.name,
-                           device=obj.description, evaluations_done=prog.evaluations))
+        target = getattr(obj, "target", None)
+        self._emit(Started(config=cfg, target_fc=self.dataset.target_fc if target is None else target.fc,
+                           dataset=self.dataset.name, device=obj.description, evaluations_done=prog.evaluations,
+                           structural_baseline=self._baseline()))
+        from engine.caveats import config_caveats
+
+        for w in config_caveats(cfg):
+            prog.warnings.append(w)
+            self._emit(Warned(message=w))
+        segmented = "progress" in inspect.signature(obj.__call__).parameters
         if proposer is None:
             try:
                 proposer = make_proposer(cfg)
@@ -269,7 +290,21 @@ class Search:
                 break
             if not obj.compiled:
                 self._emit(Compiling(batch=cfg.batch))
-            res = obj(values, first_lane=prog.evaluations)
+            if segmented:
+                from engine.objective import BatchCancelled
+
+                def progress(ms: float, batch: int = prog.batches, done: int = prog.evaluations, size: int = len(values)) -> None:
+                    self._emit(SegmentSimulated(batch_index=batch, simulated_ms=ms, duration_ms=cfg.duration_ms,
+                                                evaluations_done=done, batch_size=size))
+
+                try:
+                    res = obj(values, first_lane=prog.evaluations, progress=progress, cancelled=lambda: self.cancelled)
+                except BatchCancelled as e:
+                    self.summary = self._summary("stopped", f"stopped by the user ({e})", prog, t0, proposer)
+                    self._emit(Cancelled(summary=self.summary))
+                    return self.summary
+            else:
+                res = obj(values, first_lane=prog.evaluations)
             first = prog.evaluations
             prog.evaluations += len(values)
             prog.batches += 1
@@ -277,20 +312,28 @@ class Search:
             bad = sum(1 for f in res.flags if f)
             prog.nan_candidates += bad
             improved = prog.best_loss is None or res.losses[res.best_index] < prog.best_loss
+            terms = dict(getattr(res, "terms", None) or {})
+            corr = getattr(res, "corr", None)
+            best_terms = {k: float(v[res.best_index]) for k, v in terms.items()}
+            best_corr = None if corr is None else float(corr[res.best_index])
             if improved:
                 prog.best_loss = float(res.losses[res.best_index])
                 prog.best_values = np.array(values[res.best_index])
                 prog.best_fc = res.best_fc
+                prog.best_terms = best_terms or None
+                prog.best_corr = best_corr
             wall = max(res.wall_s, 1e-9)
             self._emit(BatchEvaluated(
                 batch_index=prog.batches - 1, first_evaluation=first, names=names, values=np.array(values),
                 losses=res.losses, flags=res.flags, wall_s=res.wall_s, compile_s=res.compile_s,
                 evaluations=prog.evaluations, candidates_per_s=len(values) / wall,
-                sim_s_per_s=len(values) * cfg.simulated_seconds / wall, best_loss=float(prog.best_loss)))  # type: ignore[arg-type]
+                sim_s_per_s=len(values) * cfg.simulated_seconds / wall, best_loss=float(prog.best_loss),  # type: ignore[arg-type]
+                terms=terms, corr=corr))
             if improved:
                 self._emit(NewBest(evaluation=first + res.best_index,
                                    params={k: float(v) for k, v in zip(names, values[res.best_index])},
-                                   loss=float(prog.best_loss), model_fc=res.best_fc))  # type: ignore[arg-type]
+                                   loss=float(prog.best_loss), model_fc=res.best_fc,  # type: ignore[arg-type]
+                                   terms=best_terms, corr=best_corr))
             if bad:
                 self._emit(Warned(message=f"{bad} candidate(s) in batch {prog.batches} diverged "
                                           f"({', '.join(sorted(set(f for f in res.flags if f)))}); "
@@ -322,7 +365,13 @@ class Search:
             elif not self.cancelled:  # a point the optimizer inferred but never asked: score it once
                 rec_loss = float(obj(rec_values[None, :], first_lane=0).losses[0])
         if prog.best_values is not None:
-            for w in bound_warnings(names, prog.best_values, dict(cfg.bounds)):
+            from engine.caveats import baseline_caveat
+
+            late = bound_warnings(names, prog.best_values, dict(cfg.bounds))
+            corr_of_best = prog.best_corr if prog.best_corr is not None else (
+                1.0 - prog.best_loss if cfg.objective == "fc" and prog.best_loss is not None else None)
+            late.append(baseline_caveat(corr_of_best, self._baseline()))  # type: ignore[arg-type]
+            for w in filter(None, late):
                 prog.warnings.append(w)
                 self._emit(Warned(message=w))
         self.summary = self._summary("finished", "budget spent", prog, t0, proposer, (rec_values, rec_loss))

@@ -1,0 +1,32 @@
+"""Warnings about numbers that could mislead a modeller: a transient scored as FC, a fit no better than structure."""
+
+from __future__ import annotations
+
+from engine import observe
+from engine.config import FitConfig
+
+#: A best FC correlation within this of the structure-alone baseline is reported as no better than it.
+BASELINE_MARGIN = 0.01
+
+
+def config_caveats(config: FitConfig) -> list[str]:
+    """What the settings make the score measure besides the model's steady-state FC."""
+    obs = observe.REGISTRY[config.observe]
+    out = []
+    if config.transient_ms == 0 and config.initial == "random":
+        out.append("transient 0: the score includes the decay of the random initial delay history (100–400× the "
+                   "steady-state rE), not only the model's resting-state FC; discard ≥ 10 s with --transient")
+    elif config.transient_ms < obs.min_transient_ms:
+        out.append(f"transient {config.transient_ms / 1000:g} s is shorter than {obs.name}'s settling time "
+                   f"(≈{obs.min_transient_ms / 1000:g} s): the FC includes the response to the initial state")
+    return out
+
+
+def baseline_caveat(best_corr: float | None, baseline: float | None) -> str | None:
+    """A warning when the best FC correlation is no better than the structure alone (corr of Cmat and target FC)."""
+    if best_corr is None or baseline is None or baseline != baseline or best_corr != best_corr:
+        return None
+    if best_corr > baseline + BASELINE_MARGIN:
+        return None
+    return (f"best FC correlation {best_corr:.3f} is no better than the structure alone (corr of Cmat with the "
+            f"target FC {baseline:.3f}): the model adds nothing the weights do not already explain")
