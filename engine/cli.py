@@ -10,7 +10,7 @@ import json
 import sys
 from typing import Sequence
 
-from engine.config import BUNDLED, OPTIMIZERS, ConfigError, FitConfig, parse_bound, parse_fixed
+from engine.config import BUNDLED, INITIAL_STATES, OPTIMIZERS, ConfigError, FitConfig, parse_bound, parse_fixed
 from engine.data import DataError
 from engine.params import registry_help
 
@@ -27,36 +27,85 @@ class _Parser(argparse.ArgumentParser):
 
 
 def add_fit_options(p: argparse.ArgumentParser) -> None:
-    """Options shared by ``fit`` and the TUI: data, parameters, optimizer and simulation settings."""
+    """Options shared by ``fit``, ``simulate`` and the TUI: preset, data, parameters, search and simulation settings.
+
+    Options left out take the preset's value (``--preset``, default ``bold``); given ones override it.
+    """
+    from engine import observe, presets, terms
+
+    p.add_argument("--preset", default=None, metavar="NAME",
+                   help=f"starting settings: {', '.join(presets.REGISTRY)} (default {presets.DEFAULT}); options override")
     p.add_argument("--data", default=BUNDLED, metavar="PATH|kaggle:OWNER/DATASET[/FILE]",
                    help="dataset: .msgpack or .npz with Cmat, Dmat and BOLDs (or FC); default: bundled HCP (80 regions)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=LO:HI",
-                   help="fit a parameter within bounds (repeatable); default k=0.5:3")
+                   help="fit a parameter within bounds (repeatable; replaces the preset's fitted parameters)")
     p.add_argument("--fixed", action="append", default=[], metavar="NAME=VALUE",
-                   help="fix a parameter (repeatable); default sigma=0.05")
-    p.add_argument("--optimizer", default="DE", metavar="NAME",
-                   help=f"{', '.join(OPTIMIZERS)} or any Nevergrad optimizer name (default DE)")
-    p.add_argument("--batch", type=int, default=4, help="candidates per device call (default 4)")
-    p.add_argument("--budget", type=int, default=40, help="evaluations in all (default 40)")
-    p.add_argument("--duration", type=float, default=6000.0, metavar="MS", help="simulated ms per candidate (default 6000)")
-    p.add_argument("--dt", type=float, default=0.1, metavar="MS", help="integration step in ms (default 0.1)")
-    p.add_argument("--transient", type=float, default=0.0, metavar="MS", help="ms discarded before FC (default 0)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+                   help="fix a parameter (repeatable); the preset fixes sigma=0.05")
+    p.add_argument("--optimizer", default=None, metavar="NAME",
+                   help=f"{', '.join(OPTIMIZERS)} or any Nevergrad optimizer name (preset: DE)")
+    p.add_argument("--batch", type=int, default=None, help="candidates per device call")
+    p.add_argument("--budget", type=int, default=None, help="evaluations in all")
+    p.add_argument("--duration", type=float, default=None, metavar="MS", help="simulated ms per candidate")
+    p.add_argument("--dt", type=float, default=None, metavar="MS", help="integration step in ms (default 0.1)")
+    p.add_argument("--transient", type=float, default=None, metavar="MS", help="ms discarded before FC")
+    p.add_argument("--observe", default=None, metavar="NAME",
+                   help=f"what is compared with the data: {', '.join(observe.NAMES)}")
+    p.add_argument("--tr", type=float, default=None, metavar="S",
+                   help="sampling interval of BOLD in seconds (default: the dataset's TR)")
+    p.add_argument("--objective", default=None, metavar="TERMS",
+                   help=f"objective terms with weights, e.g. fc or fc+0.5*fcd_ks; terms: {', '.join(terms.NAMES)}")
+    p.add_argument("--fcd-window", type=float, default=None, metavar="S", help="FCD sliding window in seconds (30)")
+    p.add_argument("--fcd-step", type=float, default=None, metavar="S", help="FCD window step in seconds (3)")
+    p.add_argument("--bandpass", default=None, metavar="LOW:HIGH",
+                   help="band-pass simulated and empirical BOLD (Hz, e.g. 0.01:0.1) before FC and FCD; default off")
+    p.add_argument("--initial", default=None, choices=INITIAL_STATES,
+                   help="random: the tutorial's random delay history; steady: each node at its fixed point")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument("--own-noise", action="store_true",
                    help="give each candidate its own noise, as the seed did (default: common random numbers)")
 
 
+def _parse_band(text: str) -> tuple[float, float]:
+    lo, sep, hi = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return float(lo), float(hi)
+    except ValueError:
+        raise ConfigError(f"--bandpass expects LOW:HIGH in Hz (e.g. 0.01:0.1), got {text!r}") from None
+
+
+#: FitConfig fields set by options of the same meaning (option attribute → field).
+_OPTION_FIELDS = {"optimizer": "optimizer", "batch": "batch", "budget": "budget", "duration": "duration_ms",
+                  "dt": "dt_ms", "transient": "transient_ms", "observe": "observe", "tr": "tr_s",
+                  "objective": "objective", "fcd_window": "fcd_window_s", "fcd_step": "fcd_step_s",
+                  "initial": "initial", "seed": "seed"}
+
+
 def config_from_args(args: argparse.Namespace) -> FitConfig:
-    """Build the FitConfig that the fit options describe (raises ConfigError)."""
-    bounds = dict(parse_bound(t) for t in args.param) or {"k": (0.5, 3.0)}
-    fixed = {"sigma": 0.05}
+    """Build the FitConfig that the fit options describe: the preset, overridden by the options given (ConfigError)."""
+    from engine import presets
+
+    preset = presets.get(args.preset or presets.DEFAULT)
+    settings = dict(preset.settings)
+    for option, name in _OPTION_FIELDS.items():
+        value = getattr(args, option, None)
+        if value is not None:
+            settings[name] = value
+    if args.param:
+        settings["bounds"] = dict(parse_bound(t) for t in args.param)
+    bounds = settings.get("bounds", {})
+    fixed = dict(settings.get("fixed", {}))
     fixed.update(dict(parse_fixed(t) for t in args.fixed))
     for name in bounds:
         if name in fixed and not any(t.partition("=")[0].strip() == name for t in args.fixed):
             del fixed[name]  # fitting a parameter overrides its default fixed value
-    return FitConfig(data=args.data, bounds=bounds, fixed=fixed, optimizer=args.optimizer, batch=args.batch,
-                     budget=args.budget, duration_ms=args.duration, dt_ms=args.dt, transient_ms=args.transient,
-                     seed=args.seed, common_noise=not args.own_noise)
+    settings["fixed"] = fixed
+    if getattr(args, "bandpass", None):
+        settings["bandpass_hz"] = _parse_band(args.bandpass)
+    if args.own_noise:
+        settings["common_noise"] = False
+    return preset.config(data=args.data, **{k: v for k, v in settings.items() if k != "preset"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,11 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="wcfit-tui", formatter_class=argparse.RawDescriptionHelpFormatter,
                      description="Fit a whole-brain Wilson–Cowan network to empirical FC.\n"
                                  "With no subcommand the terminal app opens on the bundled HCP data.",
-                     epilog="Fit parameters (--param/--fixed):\n" + registry_help())
+                     epilog="Fit parameters (--param/--fixed):\n" + registry_help() + "\n\nPresets (--preset):\n"
+                            + _preset_help())
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     fit = sub.add_parser("fit", help="run a fit headless: progress on stderr, summary on stdout",
                          formatter_class=argparse.RawDescriptionHelpFormatter,
-                         epilog="Parameters:\n" + registry_help())
+                         epilog="Parameters:\n" + registry_help() + "\n\nPresets (--preset):\n" + _preset_help())
     add_fit_options(fit)
     fit.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     fit.add_argument("--out", default=None, metavar="DIR", help="root of run directories (default ./wcfit-runs)")
@@ -77,13 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(func=cmd_fit)
     info = sub.add_parser("info", help="print JAX backend, devices and memory")
     info.set_defaults(func=cmd_info)
-    for module in ("engine.bench", "engine.runs_cli"):
+    for module in ("engine.bench", "engine.runs_cli", "engine.simulate"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:
             continue
         mod.register(sub)
     return parser
+
+
+def _preset_help() -> str:
+    from engine.presets import preset_help
+
+    return preset_help()
 
 
 def cmd_info(args: argparse.Namespace) -> int:
@@ -111,6 +167,10 @@ def _print_summary(summary: object, dataset: object, as_json: bool, run_path: ob
         f"best            {params}",
         f"loss            {summary.best_loss:.6f}" if summary.best_loss is not None else "loss            —",
         f"FC correlation  {summary.best_corr:.6f}" if summary.best_corr is not None else "FC correlation  —",
+        *([f"terms           " + ", ".join(f"{k} {v:.6f}" for k, v in summary.best_terms.items())]
+          if summary.best_terms and len(summary.best_terms) > 1 else []),
+        *([f"structure alone {summary.structural_baseline:.6f}  (corr of Cmat with the target FC)"]
+          if summary.structural_baseline is not None else []),
         f"recommendation  {rec}" + (f"  (loss {summary.recommendation_loss:.6f})" if summary.recommendation_loss is not None else ""),
         f"evaluations     {summary.evaluations}" + (f" ({summary.nan_candidates} diverged)" if summary.nan_candidates else ""),
         f"wall time       {summary.wall_s:.1f} s",
@@ -124,12 +184,12 @@ def _print_summary(summary: object, dataset: object, as_json: bool, run_path: ob
 
 
 def run_fit(config: FitConfig, dataset: object, *, listeners: list, checkpointer: object = None,
-            resume: object = None, quiet: bool = False) -> object:
+            resume: object = None, quiet: bool = False, objective: object = None) -> object:
     """Run a search in this thread with a rich progress bar on stderr; Ctrl-C stops it cleanly."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from engine.events import BatchEvaluated, Compiling, Warned
+    from engine.events import BatchEvaluated, Compiling, SegmentSimulated, Warned
     from engine.search import Search, budget_of, start
 
     console = Console(stderr=True)
@@ -143,13 +203,19 @@ def run_fit(config: FitConfig, dataset: object, *, listeners: list, checkpointer
         def show(event: object) -> None:
             if isinstance(event, Compiling):
                 bar.update(task, status=f"compiling batch of {event.batch}…")
+            elif isinstance(event, SegmentSimulated):
+                part = event.batch_size * event.simulated_ms / event.duration_ms
+                bar.update(task, completed=event.evaluations_done + part,
+                           status=f"batch {event.batch_index + 1}: {event.simulated_ms / 1000:.0f} / "
+                                  f"{event.duration_ms / 1000:.0f} s simulated")
             elif isinstance(event, BatchEvaluated):
                 bar.update(task, completed=event.evaluations,
                            status=f"best loss {event.best_loss:.4f} · {event.candidates_per_s:.2f} cand/s")
             elif isinstance(event, Warned):
                 bar.console.print(f"[yellow]warning:[/] {event.message}")
 
-        search = Search(config, dataset, listeners=[show, *listeners], checkpointer=checkpointer, resume=resume)  # type: ignore[arg-type]
+        search = Search(config, dataset, listeners=[show, *listeners], checkpointer=checkpointer, resume=resume,  # type: ignore[arg-type]
+                        objective=objective)
         thread = start(search)
         try:
             while thread.is_alive():
@@ -159,6 +225,13 @@ def run_fit(config: FitConfig, dataset: object, *, listeners: list, checkpointer
             search.cancel()
             thread.join()
     return search.summary
+
+
+def make_objective(config: FitConfig, dataset: object) -> object:
+    """The batch objective for a fit (not compiled yet); settings that do not suit the data raise ConfigError."""
+    from engine.objective import Objective
+
+    return Objective(dataset, config)  # type: ignore[arg-type]
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -171,6 +244,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if dataset.n_nodes < 2:
         raise DataError("need at least 2 regions")
     enable_compilation_cache()
+    objective = make_objective(config, dataset)  # checks what needs the data (TR, samples, FCD windows): exit 2
     recorder = None
     listeners: list = []
     if not args.no_record:
@@ -180,7 +254,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         listeners.append(recorder.listener)
     try:
         summary = run_fit(config, dataset, listeners=listeners,
-                          checkpointer=recorder.checkpointer if recorder else None)
+                          checkpointer=recorder.checkpointer if recorder else None, objective=objective)
     finally:
         if recorder is not None:
             recorder.close()

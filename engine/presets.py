@@ -1,0 +1,63 @@
+"""Presets: named starting points for a fit (observation, duration, transient, objective, bounds); options override.
+
+``tutorial`` is the brainmass tutorial exactly (raw rE for 6 s, nothing discarded, k in [0.5, 3]); ``bold`` — the
+default — fits simulated BOLD FC in steady state (see README, "Choosing the default", for the scans behind it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from engine.config import ConfigError, FitConfig
+
+
+@dataclass(frozen=True, kw_only=True)
+class Preset:
+    """A named set of FitConfig fields."""
+
+    name: str
+    description: str
+    settings: Mapping[str, Any] = field(default_factory=dict)  # FitConfig fields
+    point: Mapping[str, float] = field(default_factory=dict)  # a good point on the bundled data (``simulate``'s default)
+
+    def config(self, **overrides: Any) -> FitConfig:
+        """The preset's FitConfig with ``overrides`` (explicit options) applied on top."""
+        d = {**self.settings, **overrides, "preset": self.name}
+        return FitConfig(**d)
+
+
+_PRESETS = (
+    Preset(name="bold", description="steady-state BOLD FC: Balloon–Windkessel on rE sampled every TR, 20 s discarded, "
+                                    "each node started at its fixed point; k and the drive to E fitted",
+           settings=dict(observe="bold", duration_ms=200_000.0, transient_ms=20_000.0, objective="fc",
+                         bounds={"k": (1.0, 60.0), "ext_E": (0.0, 0.3)}, fixed={"sigma": 0.05}, initial="steady",
+                         optimizer="DE", batch=16, budget=64),
+           point={"k": 40.0, "ext_E": 0.15}),
+    Preset(name="tutorial", description="the brainmass tutorial: FC of raw rE over 6 s, nothing discarded, random "
+                                        "initial history, k in [0.5, 3] (scores mostly the history's decay)",
+           settings=dict(observe="rE", duration_ms=6000.0, transient_ms=0.0, objective="fc",
+                         bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05}, initial="random", optimizer="DE",
+                         batch=4, budget=40),
+           point={"k": 3.0}),
+)
+
+#: Every preset by name (read-only), the default first.
+REGISTRY: Mapping[str, Preset] = MappingProxyType({p.name: p for p in _PRESETS})
+
+#: The preset of a fit that names none.
+DEFAULT = "bold"
+
+
+def get(name: str) -> Preset:
+    """The preset called ``name``, or a one-line ConfigError listing the known ones."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ConfigError(f"unknown preset {name!r}; known: {', '.join(REGISTRY)}") from None
+
+
+def preset_help() -> str:
+    """A plain-text list of the presets for ``--help``."""
+    return "\n".join(f"  {p.name:<10}{p.description}" for p in REGISTRY.values())
