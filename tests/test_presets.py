@@ -1,0 +1,82 @@
+"""Presets: the tutorial preset keeps the tutorial's numbers bit for bit; explicit options override a preset."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from engine import presets
+from engine.cli import add_fit_options, config_from_args
+from engine.config import ConfigError, FitConfig
+from engine.objective import Objective
+
+GOLDEN = json.loads((Path(__file__).parent / "data" / "tutorial_golden.json").read_text())
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    p = argparse.ArgumentParser()
+    add_fit_options(p)
+    return p.parse_args(list(argv))
+
+
+def test_tutorial_preset_is_the_tutorial_setting() -> None:
+    cfg = presets.get("tutorial").config()
+    assert (cfg.observe, cfg.duration_ms, cfg.transient_ms, cfg.objective, cfg.initial) == ("rE", 6000.0, 0.0, "fc", "random")
+    assert cfg.bounds == {"k": (0.5, 3.0)} and cfg.fixed == {"sigma": 0.05}
+    # FitConfig's own defaults are the tutorial's too, so run directories written before presets resume unchanged
+    assert cfg.replace(preset="") == FitConfig()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(GOLDEN["cases"]))
+def test_tutorial_preset_gives_the_numbers_of_before_bit_for_bit(bundled, case: str) -> None:
+    """Losses and best FC equal those the engine gave before observations and segments existed (see the JSON)."""
+    c = GOLDEN["cases"][case]
+    cfg = presets.get("tutorial").config(batch=len(c["k"]), duration_ms=c["duration_ms"], common_noise=c["common_noise"])
+    obj = Objective(bundled, cfg, devices=jax.devices()[:1])
+    assert obj.n_segments >= 1
+    res = obj(np.array(c["k"], np.float32).reshape(-1, 1))
+    assert [float(x) for x in res.losses] == c["losses"]  # exactly: not approx
+    assert res.best_index == c["best_index"] and float(np.sum(res.best_fc)) == c["best_fc_sum"]
+
+
+def test_default_preset_is_a_steady_state_bold_fit() -> None:
+    cfg = config_from_args(_args())
+    assert cfg.preset == presets.DEFAULT == "bold"
+    assert cfg.observe == "bold" and cfg.transient_ms >= 10_000 and cfg.initial == "steady"
+    assert cfg.duration_ms - cfg.transient_ms >= 60_000  # minutes of BOLD: FC needs them (README: duration vs r)
+
+
+def test_options_override_the_preset() -> None:
+    cfg = config_from_args(_args("--preset", "tutorial", "--duration", "2000", "--transient", "500", "--seed", "3"))
+    assert (cfg.preset, cfg.duration_ms, cfg.transient_ms, cfg.seed, cfg.observe) == ("tutorial", 2000.0, 500.0, 3, "rE")
+    cfg = config_from_args(_args("--param", "k=10:20", "--observe", "rE", "--objective", "fc_rmse"))
+    assert cfg.bounds == {"k": (10.0, 20.0)} and cfg.observe == "rE" and cfg.objective == "fc_rmse"
+    assert cfg.fixed == {"sigma": 0.05}  # the preset's fixed values stay
+    cfg = config_from_args(_args("--param", "sigma=0.01:0.1"))
+    assert "sigma" not in cfg.fixed  # fitting a parameter the preset fixes un-fixes it
+    cfg = config_from_args(_args("--bandpass", "0.01:0.1", "--tr", "2", "--fcd-window", "60", "--fcd-step", "6"))
+    assert cfg.bandpass_hz == (0.01, 0.1) and cfg.tr_s == 2.0 and (cfg.fcd_window_s, cfg.fcd_step_s) == (60.0, 6.0)
+
+
+@pytest.mark.parametrize("argv, phrase", [
+    (("--preset", "nope"), "unknown preset 'nope'"),
+    (("--observe", "eeg"), "unknown observation 'eeg'"),
+    (("--objective", "fc+nope"), "nope"),
+    (("--observe", "rE", "--objective", "fc+fcd_ks", "--preset", "tutorial"), "use --observe bold"),
+    (("--tr", "0"), "TR must be a positive"),
+    (("--tr", "-1"), "TR must be a positive"),
+    (("--bandpass", "0.1:0.01"), "0 < LOW < HIGH"),
+    (("--bandpass", "low"), "LOW:HIGH"),
+    (("--fcd-window", "0"), "FCD window"),
+    (("--duration", "1e12"), "32 bits"),
+])
+def test_bad_observation_settings_are_one_line(argv: tuple[str, ...], phrase: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        config_from_args(_args(*argv))
+    assert phrase in str(e.value) and "\n" not in str(e.value)
