@@ -1,0 +1,60 @@
+"""MATLAB .mat files (v4–v7, through scipy.io.loadmat): Cmat, Dmat, BOLDs or FC, optional TR and labels.
+
+``BOLDs`` is an S × N × T numeric array, an N × T array (one scan) or a cell array of N × T arrays;
+``labels`` a cell array of strings or a char matrix (one name per row, trailing blanks dropped); ``TR`` is
+in seconds. MATLAB v7.3 files are HDF5, which scipy cannot read: they are refused with one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.data import DataError, _one_line
+from engine.formats import Contents
+
+
+def read_mat(path: Path) -> Contents:
+    """Read the variables of a .mat file into the msgpack layout."""
+    import scipy.io
+    from scipy.io.matlab import MatReadError
+
+    try:
+        with path.open("rb") as fh:
+            major, _minor = scipy.io.matlab.matfile_version(fh)
+    except MatReadError as exc:
+        raise DataError(f"cannot read {path}: not a MATLAB .mat file ({_one_line(exc)})") from None
+    except (ValueError, OSError) as exc:
+        raise DataError(f"cannot read {path}: not a MATLAB .mat file ({_one_line(exc)})") from None
+    if major == 2:
+        raise DataError(f"{path}: MATLAB v7.3 (HDF5) files are not supported (they need h5py); "
+                        "re-save it in MATLAB with save(FILE, ..., '-v7')")
+    try:
+        raw = scipy.io.loadmat(str(path), simplify_cells=True)
+    except (MatReadError, ValueError, TypeError, OSError, EOFError, NotImplementedError) as exc:
+        raise DataError(f"cannot read {path}: not a valid .mat file or truncated ({_one_line(exc)})") from None
+    arrays = {k: _plain(v) for k, v in raw.items() if not k.startswith("__")}
+    if "labels" in arrays:
+        arrays["labels"] = _labels(arrays["labels"], path)
+    return Contents(arrays=arrays)
+
+
+def _plain(value: Any) -> Any:
+    """Sparse matrices as dense arrays, cell arrays as lists (MATLAB's column-major order)."""
+    if hasattr(value, "toarray"):
+        return value.toarray()
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        return [_plain(v) for v in value.ravel(order="F")]
+    return value
+
+
+def _labels(value: Any, path: Path) -> list[str]:
+    """A cellstr (list or object array) or a char matrix (array of padded strings) as a list of names."""
+    if isinstance(value, str):
+        return [value.strip()]
+    items = value.ravel().tolist() if isinstance(value, np.ndarray) else value
+    if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
+        raise DataError(f"{path}: labels must be a cell array of strings or a char matrix")
+    return [x.rstrip() for x in items]
