@@ -122,6 +122,23 @@ async def test_fixing_a_parameter_and_fitting_another():
         assert form.config.names == ("sigma",) and form.config.fixed["k"] == 2.5
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (160, 48)])
+@aio
+async def test_setup_form_units_are_not_cut(size):
+    """Every unit of the parameter table (e.g. "mm/ms") fits inside the form at the usual sizes."""
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        form = app.screen.query_one("#form")
+        inner = form.scrollable_content_region
+        units = [w for w in app.screen.query(".punit") if str(w.render()).strip()]
+        assert any(str(w.render()).strip() == "mm/ms" for w in units)
+        for w in units:
+            text = str(w.render()).strip()
+            assert w.region.width >= len(text), (text, w.region)
+            assert w.region.x + len(text) <= inner.right, (size, text, w.region, inner)
+
+
 # -- a real (tiny) fit ---------------------------------------------------------------------
 
 @pytest.mark.slow
