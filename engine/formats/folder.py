@@ -50,7 +50,11 @@ def read_folder(path: Path) -> Contents:
 
 def read_zip(path: Path) -> Contents:
     """Read a .zip holding a dataset folder's files (a bare TVB connectivity has no time series: an error)."""
-    files = zip_members(str(path))
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {_one_line(exc.strerror or exc)}") from None
+    files = zip_members(str(path), data)
     if not files:
         raise DataError(f"{path}: the archive is empty: expected {_EXPECTED}")
     return _read_tree(files, where=str(path), prefix=f"{path}: ")

@@ -21,12 +21,12 @@ def read_mat(path: Path) -> Contents:
     import scipy.io
     from scipy.io.matlab import MatReadError
 
+    if path.stat().st_size == 0:
+        raise DataError(f"cannot read {path}: the file is empty")
     try:
         with path.open("rb") as fh:
             major, _minor = scipy.io.matlab.matfile_version(fh)
-    except MatReadError as exc:
-        raise DataError(f"cannot read {path}: not a MATLAB .mat file ({_one_line(exc)})") from None
-    except (ValueError, OSError) as exc:
+    except (MatReadError, ValueError, IndexError, OSError) as exc:
         raise DataError(f"cannot read {path}: not a MATLAB .mat file ({_one_line(exc)})") from None
     if major == 2:
         raise DataError(f"{path}: MATLAB v7.3 (HDF5) files are not supported (they need h5py); "
@@ -36,6 +36,13 @@ def read_mat(path: Path) -> Contents:
     except (MatReadError, ValueError, TypeError, OSError, EOFError, NotImplementedError) as exc:
         raise DataError(f"cannot read {path}: not a valid .mat file or truncated ({_one_line(exc)})") from None
     arrays = {k: _plain(v) for k, v in raw.items() if not k.startswith("__")}
+    missing = [k for k in ("Cmat", "Dmat") if k not in arrays]
+    if "BOLDs" not in arrays and "FC" not in arrays:
+        missing.append("BOLDs (or FC)")
+    if missing:
+        present = ", ".join(arrays) or "none"
+        raise DataError(f"{path}: no variable {' and no '.join(missing)} (variables: {present}); "
+                        "a .mat dataset needs Cmat, Dmat and BOLDs (or FC)")
     if "labels" in arrays:
         arrays["labels"] = _labels(arrays["labels"], path)
     return Contents(arrays=arrays)

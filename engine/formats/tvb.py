@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,12 +28,10 @@ class Structure:
     where: str
 
 
-def zip_members(path: str, data: bytes | None = None) -> Files:
-    """The files of a zip archive by base name (folders, hidden files and ``__MACOSX`` skipped)."""
-    import io
-
+def zip_members(path: str, data: bytes) -> Files:
+    """The files of a zip archive (its bytes) by base name (folders, hidden files and ``__MACOSX`` skipped)."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data) if data is not None else path)
+        archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise DataError(f"{path}: not a valid .zip archive ({_one_line(exc)})") from None
