@@ -492,5 +492,33 @@ def test_malformed_mat_is_one_line(tmp_path: Path, case: str) -> None:
         parts = ("cannot read", "truncated")
     else:
         p.write_bytes(_v73_header() + b"\x00" * 384 + b"\x89HDF\r\n\x1a\n" + b"\x00" * 64)
-        parts = ("v7.3", "HDF5", "not supported", "h5py", "'-v7'")
-    one_line(lambda: load_dataset(p), p.name, *parts)
+        parts = ("v7.3", "HDF5", "not supported without h5py", "'-v7'")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "h5py", None)  # as where h5py is not installed (it is no dependency)
+        one_line(lambda: load_dataset(p), p.name, *parts)
+
+
+def test_mat_v73_read_with_h5py_when_installed(tmp_path: Path) -> None:
+    """A v7.3 file written by hdf5storage (MATLAB-compatible HDF5) loads like the v7 file of the same data."""
+    pytest.importorskip("h5py")
+    hdf5storage = pytest.importorskip("hdf5storage")
+    ref = make(n=4, scans=2, t=30, seed=11)
+    cells = np.empty((1, 2), dtype=object)
+    cells[0, 0], cells[0, 1] = ref["BOLDs"]
+    labels = np.empty((4, 1), dtype=object)
+    labels[:, 0] = ref["labels"]
+    v73, v7 = tmp_path / "v73.mat", tmp_path / "v7.mat"
+    variables = {"Cmat": ref["Cmat"], "Dmat": ref["Dmat"], "BOLDs": cells, "TR": np.float64(2.0), "labels": labels}
+    hdf5storage.savemat(str(v73), variables, format="7.3", matlab_compatible=True, store_python_metadata=False)
+    scipy.io.savemat(v7, variables)
+    assert v73.read_bytes()[:10] == b"MATLAB 7.3"
+    got = load_dataset(v73)
+    assert_same(got, ref)
+    np.testing.assert_array_equal(got.target_fc, load_dataset(v7).target_fc)
+    stacked = tmp_path / "stacked73.mat"
+    hdf5storage.savemat(str(stacked), {**variables, "BOLDs": np.stack(ref["BOLDs"])}, format="7.3",
+                        matlab_compatible=True, store_python_metadata=False)
+    assert_same(load_dataset(stacked), ref)
+    bad = tmp_path / "bad73.mat"
+    bad.write_bytes(v73.read_bytes()[:1500])
+    one_line(lambda: load_dataset(bad), "bad73.mat", "cannot read")

@@ -2,7 +2,8 @@
 
 ``BOLDs`` is an S × N × T numeric array, an N × T array (one scan) or a cell array of N × T arrays;
 ``labels`` a cell array of strings or a char matrix (one name per row, trailing blanks dropped); ``TR`` is
-in seconds. MATLAB v7.3 files are HDF5, which scipy cannot read: they are refused with one line.
+in seconds. MATLAB v7.3 files are HDF5, which scipy cannot read: ``engine.formats.mat73`` reads them when
+h5py is installed and otherwise refuses them with one line.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ def read_mat(path: Path) -> Contents:
     except (MatReadError, ValueError, IndexError, OSError) as exc:
         raise DataError(f"cannot read {path}: not a MATLAB .mat file ({_one_line(exc)})") from None
     if major == 2:
-        raise DataError(f"{path}: MATLAB v7.3 (HDF5) files are not supported (they need h5py); "
-                        "re-save it in MATLAB with save(FILE, ..., '-v7')")
-    try:
-        raw = scipy.io.loadmat(str(path), simplify_cells=True)
-    except (MatReadError, ValueError, TypeError, OSError, EOFError, NotImplementedError) as exc:
-        raise DataError(f"cannot read {path}: not a valid .mat file or truncated ({_one_line(exc)})") from None
+        from engine.formats.mat73 import read_mat73
+
+        raw = read_mat73(path)
+    else:
+        try:
+            raw = scipy.io.loadmat(str(path), simplify_cells=True)
+        except (MatReadError, ValueError, TypeError, OSError, EOFError, NotImplementedError) as exc:
+            raise DataError(f"cannot read {path}: not a valid .mat file or truncated ({_one_line(exc)})") from None
     arrays = {k: _plain(v) for k, v in raw.items() if not k.startswith("__")}
     missing = [k for k in ("Cmat", "Dmat") if k not in arrays]
     if "BOLDs" not in arrays and "FC" not in arrays:
