@@ -136,7 +136,7 @@ def load_dataset(source: str | Path | None = None) -> Dataset:
         path = Path(source).expanduser()
     except TypeError as exc:
         raise DataError(f"cannot use dataset source {source!r}: {_one_line(exc)}") from None
-    return _load_path(path, name=path.name if path.is_dir() else path.stem, source=str(path))
+    return _load_path(path, name=path.resolve().name if path.is_dir() else path.stem, source=str(path))
 
 
 def _one_line(exc: BaseException | str, limit: int = 300) -> str:

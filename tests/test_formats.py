@@ -343,7 +343,10 @@ def _folder_case(tmp_path: Path, case: str) -> tuple[Path, tuple[str, ...]]:
         c = ref["Cmat"].copy()
         c[0, 1] = -1
         (d / "weights.txt").write_text(matrix_text(c))
-        return d, ("negative weights",)
+        return d, ("weights.txt", "1 negative values", "min -1")
+    if case == "nan_length":
+        (d / "tract_lengths.txt").write_text(matrix_text(ref["Dmat"]).replace(repr(float(ref["Dmat"][0, 1])), "nan", 1))
+        return d, ("tract_lengths.txt", "1 values are NaN or inf")
     sidecars: dict[str, tuple[str, tuple[str, ...]]] = {
         "json_invalid": ('{"TR": 0.72,', ("dataset.json", "not valid JSON", "line 1")),
         "json_not_object": ("[0.72]", ("dataset.json", "JSON object", "list")),
@@ -369,7 +372,7 @@ FOLDER_CASES = [
     "header_count_vs_weights", "header_names_vs_centres", "header_count_vs_json_labels", "mixed_region_counts",
     "mixed_region_names", "duplicate_header", "no_header", "header_only", "empty_table", "wrong_separator",
     "not_utf8", "weights_not_square", "weights_ragged", "weights_text", "lengths_shape", "centres_count",
-    "negative_weight", "json_invalid", "json_not_object", "json_tr_negative", "json_tr_text", "json_tr_ms",
+    "negative_weight", "nan_length", "json_invalid", "json_not_object", "json_tr_negative", "json_tr_text", "json_tr_ms",
     "json_tr_bool", "json_tr_list", "json_tr_lowercase", "json_tr_disagree", "json_labels_count",
     "json_labels_type", "json_labels_dup",
 ]

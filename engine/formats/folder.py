@@ -161,8 +161,14 @@ def _read_tree(files: Files, *, where: str, prefix: str) -> Contents:
     """Structure, sidecar and every time series table of one folder's files."""
     structure = _structure(files, where, prefix)
     w, d = structure.weights, structure.lengths
-    w_name = next((prefix + f"weights{e}" for e in (".txt", ".csv") if f"weights{e}" in files),
-                  structure.where + ": weights.txt")
+    w_name, d_name = (next((prefix + f"{stem}{e}" for e in (".txt", ".csv") if f"{stem}{e}" in files),
+                           f"{structure.where}: {stem}.txt") for stem in _STRUCTURE_NAMES)
+    for m, m_name in ((w, w_name), (d, d_name)):
+        bad = int(np.sum(~np.isfinite(m)))
+        if bad:
+            raise DataError(f"{m_name}: {bad} values are NaN or inf")
+        if np.any(m < 0):
+            raise DataError(f"{m_name}: {int(np.sum(m < 0))} negative values (min {m.min():.4g})")
     if w.shape[0] != w.shape[1]:
         raise DataError(f"{w_name}: must be a square matrix, got {w.shape[0]}×{w.shape[1]}")
     if d.shape != w.shape:
