@@ -66,8 +66,7 @@ def read_matrix(data: bytes, where: str, *, delimiter: str | None) -> np.ndarray
 
 def read_series(data: bytes, where: str, *, delimiter: str) -> tuple[tuple[str, ...], np.ndarray]:
     """A region time series table: a header row of region names, then one row per sample → (names, N×T)."""
-    text = decode(data, where)
-    rows = _rows(text, delimiter)
+    rows = _rows(decode(data, where), delimiter)
     if not rows:
         raise DataError(f"{where}: the file is empty")
     header_line, header = rows[0][0], [h.strip() for h in rows[0][1]]
@@ -76,8 +75,8 @@ def read_series(data: bytes, where: str, *, delimiter: str) -> tuple[tuple[str, 
         header = header[1:]
     else:
         drop = 0
-    if len(rows[0][1]) == 1 and delimiter not in text.splitlines()[0]:
-        other = "tab" if "\t" in text.splitlines()[0] else ("';'" if ";" in text.splitlines()[0] else "")
+    if len(header) == 1:  # the delimiter does not occur in the header line
+        other = next((name for ch, name in (("\t", "tab"), (",", "','"), (";", "';'")) if ch in header[0]), None)
         hint = f" (it looks {other}-separated)" if other else ""
         sep = "tab" if delimiter == "\t" else repr(delimiter)
         raise DataError(f"{where}: the header has one column; expected one {sep}-separated column per region{hint}")
@@ -113,6 +112,7 @@ def read_centres(data: bytes, where: str) -> tuple[str, ...]:
 
 
 def _is_number(text: str) -> bool:
+    """Whether float() reads the text."""
     try:
         float(text)
     except ValueError:
@@ -121,4 +121,5 @@ def _is_number(text: str) -> bool:
 
 
 def _is_integer(text: str) -> bool:
+    """Whether the text is a whole number (an atlas index can be a region's name)."""
     return text.lstrip("+-").isdigit()
