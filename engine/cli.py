@@ -36,7 +36,7 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default=None, metavar="NAME",
                    help=f"starting settings: {', '.join(presets.REGISTRY)} (default {presets.DEFAULT}); options override")
     p.add_argument("--data", default=BUNDLED, metavar="PATH|kaggle:OWNER/DATASET[/FILE]",
-                   help="dataset: .msgpack or .npz with Cmat, Dmat and BOLDs (or FC); default: bundled HCP (80 regions)")
+                   help="dataset: .msgpack/.npz/.mat file, a folder or .zip of tables, or kaggle:…; default: bundled HCP (80 regions)")
     p.add_argument("--param", action="append", default=[], metavar="NAME=LO:HI",
                    help="fit a parameter within bounds (repeatable; replaces the preset's fitted parameters)")
     p.add_argument("--fixed", action="append", default=[], metavar="NAME=VALUE",
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(func=cmd_fit)
     info = sub.add_parser("info", help="print JAX backend, devices and memory")
     info.set_defaults(func=cmd_info)
-    for module in ("engine.bench", "engine.runs_cli", "engine.simulate"):
+    for module in ("engine.bench", "engine.runs_cli", "engine.simulate", "engine.data_cli"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:

@@ -54,6 +54,61 @@ def functional_connectivity(x: np.ndarray) -> np.ndarray:
     return fc
 
 
+def structural_baseline(dataset: Dataset, fc: np.ndarray | None = None) -> float:
+    """Pearson r of the upper triangles of Cmat and the target FC (or ``fc``); NaN when either is constant there."""
+    iu = np.triu_indices(dataset.n_nodes, 1)
+    c, f = dataset.cmat[iu], np.asarray(dataset.target_fc if fc is None else fc, np.float64)[iu]
+    if c.size < 2 or np.all(c == c[0]) or np.all(f == f[0]):
+        return float("nan")
+    return float(np.corrcoef(c, f)[0, 1])
+
+
+def dataset_warnings(dataset: Dataset) -> list[str]:
+    """Problems that do not prevent using the dataset, one line each (empty when none)."""
+    out: list[str] = []
+    c, d, n = dataset.cmat, dataset.dmat, dataset.n_nodes
+    if dataset.n_scans == 0:
+        out.append("no BOLD scans, only a precomputed FC: BOLD observation cannot be compared scan by scan")
+    elif dataset.tr_s is None:
+        out.append("no TR: BOLD observation needs --tr (seconds)")
+    lengths = sorted({s.shape[1] for s in dataset.scans})
+    if len(lengths) > 1:
+        out.append(f"scans differ in length ({lengths[0]}–{lengths[-1]} samples); each scan's FC uses all of it")
+    for name, m in (("Cmat", c), ("Dmat", d)):
+        asym = float(np.max(np.abs(m - m.T)))
+        if asym > 1e-12 * max(1.0, float(np.max(np.abs(m)))):
+            out.append(f"{name} not symmetric (largest |{name} - {name}ᵀ| = {asym:.3g}); used as given")
+    if np.max(c) == 0:
+        out.append("Cmat is all zeros: the regions are not coupled")
+    else:
+        isolated = np.flatnonzero((c.sum(axis=0) == 0) & (c.sum(axis=1) == 0))
+        if isolated.size:
+            out.append(f"{isolated.size} region(s) have no connections in Cmat (first: {_region(dataset, isolated[0])})")
+        if not 0.5 <= float(np.max(c)) <= 2.0:
+            out.append(f"Cmat's largest weight is {float(np.max(c)):.4g}, not about 1; the coupling k's default "
+                       "bounds assume max-normalised weights")
+    off = ~np.eye(n, dtype=bool)
+    zero_len = int(np.sum((d == 0) & off & (c > 0)))
+    if zero_len:
+        out.append(f"{zero_len // 2 if np.allclose(d, d.T) else zero_len} connection(s) have tract length 0 "
+                   "(no delay)")
+    if dataset.labels is None:
+        out.append("no labels: regions are shown by number")
+    else:
+        dup = sorted({x for x in dataset.labels if dataset.labels.count(x) > 1})
+        if dup:
+            out.append(f"labels repeat: {', '.join(repr(x) for x in dup[:5])}")
+    r = structural_baseline(dataset)
+    if not np.isfinite(r):
+        out.append("structural baseline undefined (Cmat or the target FC is constant off the diagonal)")
+    return out
+
+
+def _region(dataset: Dataset, i: int) -> str:
+    """Region i by label when the dataset has labels, else by number."""
+    return f"{i} ({dataset.labels[i]})" if dataset.labels else str(i)
+
+
 # ---------------------------------------------------------------------------
 # loading
 
@@ -72,7 +127,7 @@ _CHUNKED_MARK = "__msgpack_chunked_array__"
 
 
 def load_dataset(source: str | Path | None = None) -> Dataset:
-    """Load and check a dataset from 'bundled' (default), a .msgpack/.npz path or 'kaggle:OWNER/DATASET[/FILE]'."""
+    """Load and check a dataset: 'bundled' (default), a .msgpack/.npz/.mat/.zip file, a folder, or 'kaggle:…'."""
     if source is None or (isinstance(source, str) and source.strip() in _BUNDLED_NAMES):
         return _load_path(bundled_path(), name="hcp80 (bundled)", source="bundled")
     if isinstance(source, str) and source.strip().lower().startswith(_KAGGLE_PREFIX):
@@ -81,7 +136,7 @@ def load_dataset(source: str | Path | None = None) -> Dataset:
         path = Path(source).expanduser()
     except TypeError as exc:
         raise DataError(f"cannot use dataset source {source!r}: {_one_line(exc)}") from None
-    return _load_path(path, name=path.stem, source=str(path))
+    return _load_path(path, name=path.resolve().name if path.is_dir() else path.stem, source=str(path))
 
 
 def _one_line(exc: BaseException | str, limit: int = 300) -> str:
@@ -94,23 +149,36 @@ def _one_line(exc: BaseException | str, limit: int = 300) -> str:
 
 
 def _load_path(path: Path, *, name: str, source: str) -> Dataset:
-    """Read a .msgpack or .npz file and check it; every failure is a one-line DataError."""
+    """Read a dataset file or folder in any known format and check it; every failure is a one-line DataError."""
     if not path.exists():
         raise DataError(f"dataset file not found: {path}")
-    if path.is_dir():
-        raise DataError(f"dataset path is a directory, not a file: {path}")
     suffix = path.suffix.lower()
+    scan_names: tuple[str, ...] = ()
     try:
-        if suffix == ".msgpack":
+        if path.is_dir():
+            from engine.formats.folder import read_folder
+
+            contents = read_folder(path)
+            raw, scan_names = contents.arrays, contents.scan_names
+        elif suffix == ".msgpack":
             raw = _read_msgpack(path)
         elif suffix == ".npz":
             raw = _read_npz(path)
+        elif suffix == ".mat":
+            from engine.formats.mat import read_mat
+
+            raw = read_mat(path).arrays
+        elif suffix == ".zip":
+            from engine.formats.folder import read_zip
+
+            contents = read_zip(path)
+            raw, scan_names = contents.arrays, contents.scan_names
         else:
             raise DataError(
                 f"unknown dataset format for {path}: extension {path.suffix or '(none)'!r}; "
-                "use a .msgpack or .npz file"
+                "use a .msgpack or .npz file, a MATLAB .mat file, a folder of tables or a .zip of one"
             )
-        return _build(raw, path=path, name=name, source=source)
+        return _build(raw, path=path, name=name, source=source, scan_names=scan_names)
     except DataError:
         raise
     except MemoryError:
@@ -256,14 +324,19 @@ def _bold_scans(value: Any, *, path: Path) -> list[Any]:
     raise DataError(f"{path}: BOLDs is not an array or a list of arrays (got {type(value).__name__})")
 
 
-def _check_bolds(value: Any, *, path: Path, n: int) -> tuple[list[np.ndarray], int]:
+def _scan_what(k: int, names: tuple[str, ...]) -> str:
+    """'BOLD scan k', with the scan's file name when it came from its own file."""
+    return f"BOLD scan {k} ({names[k]})" if k < len(names) else f"BOLD scan {k}"
+
+
+def _check_bolds(value: Any, *, path: Path, n: int, names: tuple[str, ...] = ()) -> tuple[list[np.ndarray], int]:
     """Checked BOLD scans (each N×T float64) and the shortest scan length."""
     raw_scans = _bold_scans(value, path=path)
     if not raw_scans:
         raise DataError(f"{path}: BOLDs contains no scans")
     scans: list[np.ndarray] = []
     for k, raw in enumerate(raw_scans):
-        what = f"BOLD scan {k}"
+        what = _scan_what(k, names)
         arr = _as_float_array(raw, path=path, what=what)
         if arr.ndim != 2:
             raise DataError(
@@ -286,7 +359,7 @@ def _check_bolds(value: Any, *, path: Path, n: int) -> tuple[list[np.ndarray], i
             f"{path}: BOLD has {rows} regions (rows) but Cmat is {n}×{n}{hint}"
         )
     for k, arr in enumerate(scans):
-        what = f"BOLD scan {k}"
+        what = _scan_what(k, names)
         _check_finite(arr, path=path, what=what)
         t = arr.shape[1]
         if t < _MIN_TIMEPOINTS:
@@ -303,8 +376,8 @@ def _check_bolds(value: Any, *, path: Path, n: int) -> tuple[list[np.ndarray], i
     return scans, min(a.shape[1] for a in scans)
 
 
-def _build(raw: Any, *, path: Path, name: str, source: str) -> Dataset:
-    """Check the decoded contents and assemble the Dataset."""
+def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[str, ...] = ()) -> Dataset:
+    """Check the decoded contents (of any format) and assemble the Dataset."""
     if not isinstance(raw, Mapping):
         raise DataError(
             f"{path}: the top level must be a map with keys Cmat, Dmat and BOLDs (or FC), "
@@ -332,7 +405,7 @@ def _build(raw: Any, *, path: Path, name: str, source: str) -> Dataset:
     np.fill_diagonal(dmat, 0.0)
 
     if "BOLDs" in raw:
-        scans, n_timepoints = _check_bolds(raw["BOLDs"], path=path, n=n)
+        scans, n_timepoints = _check_bolds(raw["BOLDs"], path=path, n=n, names=scan_names)
         target_fc = np.mean([functional_connectivity(bold.T) for bold in scans], axis=0)
         n_scans = len(scans)
     else:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.config import MIN_SAMPLES, ConfigError, FitConfig
-from engine.data import Dataset
+from engine.data import Dataset, structural_baseline
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,15 +20,6 @@ class FitTarget:
     fcd_window: int  # FCD window in samples (0 without an FCD term)
     fcd_step: int  # FCD step in samples
     structural_baseline: float  # Pearson r of the upper triangles of Cmat and ``fc``: what the structure alone gives
-
-
-def structural_baseline(cmat: np.ndarray, fc: np.ndarray) -> float:
-    """Pearson r of the upper triangles (no diagonal) of the weights and an FC: the structure-alone baseline."""
-    iu = np.triu_indices(fc.shape[0], k=1)
-    a, b = np.asarray(cmat, np.float64)[iu], np.asarray(fc, np.float64)[iu]
-    if a.std() == 0 or b.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
 
 
 def resolve_tr(config: FitConfig, dataset: Dataset) -> float | None:
@@ -93,4 +84,4 @@ def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = No
         except ValueError as e:
             raise ConfigError(f"empirical FCD: {e}") from None
     return FitTarget(fc=fc, fcd_sorted=fcd_sorted, tr_s=tr, fcd_window=window, fcd_step=step,
-                     structural_baseline=structural_baseline(dataset.cmat, fc))
+                     structural_baseline=structural_baseline(dataset, fc))

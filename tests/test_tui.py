@@ -122,6 +122,50 @@ async def test_fixing_a_parameter_and_fitting_another():
         assert form.config.names == ("sigma",) and form.config.fixed["k"] == 2.5
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (160, 48)])
+@aio
+async def test_setup_form_units_are_not_cut(size):
+    """Every unit of the parameter table (e.g. "mm/ms") fits inside the form at the usual sizes."""
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        form = app.screen.query_one("#form")
+        inner = form.scrollable_content_region
+        units = [w for w in app.screen.query(".punit") if str(w.render()).strip()]
+        assert any(str(w.render()).strip() == "mm/ms" for w in units)
+        for w in units:
+            text = str(w.render()).strip()
+            assert w.region.width >= len(text), (text, w.region)
+            assert w.region.x + len(text) <= inner.right, (size, text, w.region, inner)
+
+
+@aio
+async def test_file_picker_offers_new_formats_and_folders(tmp_path):
+    from tui.screens.file_picker import DatasetTree, FilePicker
+
+    (tmp_path / "subjects").mkdir()
+    for name in ("a.mat", "b.zip", "c.npz", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    picked: list = []
+
+    class PickerApp(App):
+        def on_mount(self) -> None:
+            self.push_screen(FilePicker(tmp_path), picked.append)
+
+    app = PickerApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.screen.query_one(DatasetTree)
+        await wait_for(pilot, lambda: len(tree.root.children) == 4)
+        assert sorted(n.data.path.name for n in tree.root.children) == ["a.mat", "b.zip", "c.npz", "subjects"]
+        tree.move_cursor(next(n for n in tree.root.children if n.data.path.name == "a.mat"))
+        await pilot.press("d")  # a file is not a folder: nothing happens
+        assert picked == []
+        tree.move_cursor(next(n for n in tree.root.children if n.data.path.name == "subjects"))
+        await pilot.press("d")
+        await wait_for(pilot, lambda: picked)
+    assert picked == [str(tmp_path / "subjects")]
+
+
 # -- a real (tiny) fit ---------------------------------------------------------------------
 
 @pytest.mark.slow

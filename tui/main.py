@@ -6,7 +6,7 @@ import argparse
 import sys
 
 #: Subcommands handled by the headless CLI (engine.cli).
-CLI_COMMANDS = ("fit", "simulate", "info", "bench", "runs", "resume", "export")
+CLI_COMMANDS = ("fit", "simulate", "data", "info", "bench", "runs", "resume", "export")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -27,7 +27,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--data", default="bundled",
-                   help="dataset: 'bundled' (HCP, 80 regions), a .msgpack/.npz path, or kaggle:OWNER/DATASET[/FILE]")
+                   help="dataset: 'bundled' (HCP, 80 regions), a .msgpack/.npz/.mat file, a folder or .zip of tables, or kaggle:OWNER/DATASET[/FILE]")
     return p
 
 

@@ -1,4 +1,4 @@
-"""A modal file picker over a DirectoryTree that shows only folders and .msgpack/.npz files."""
+"""A modal file picker over a DirectoryTree that shows only folders and dataset files; a folder can be chosen too."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Label
 
-SUFFIXES = (".msgpack", ".npz")
+SUFFIXES = (".msgpack", ".npz", ".mat", ".zip")
 
 
 class DatasetTree(DirectoryTree):
@@ -24,7 +24,8 @@ class DatasetTree(DirectoryTree):
 class FilePicker(ModalScreen[str | None]):
     """Pick a dataset file; dismisses with its path, or None on escape."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel"),
+                Binding("d", "choose_folder", "Use folder")]
 
     def __init__(self, root: str | Path = ".") -> None:
         super().__init__()
@@ -32,8 +33,16 @@ class FilePicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
-            yield Label(f"Pick a .msgpack or .npz dataset under {self.root} (enter: choose, esc: cancel)")
+            yield Label(f"Pick a .msgpack/.npz/.mat/.zip dataset under {self.root} "
+                        "(enter: choose, d: use the highlighted folder, esc: cancel)")
             yield DatasetTree(self.root, id="tree")
 
     def on_directory_tree_file_selected(self, event: DirectoryTree.FileSelected) -> None:
         self.dismiss(str(event.path))
+
+    def action_choose_folder(self) -> None:
+        """Dismiss with the highlighted folder (a dataset folder of tables), if a folder is highlighted."""
+        node = self.query_one(DatasetTree).cursor_node
+        path = getattr(getattr(node, "data", None), "path", None)
+        if path is not None and Path(path).is_dir():
+            self.dismiss(str(path))

@@ -20,7 +20,7 @@ HELP = """\
 | **F8** | next plot view: loss vs evaluation, then each fitted parameter vs loss |
 | **F2 / F3 / F4 / F9** | Setup / Fit / Candidates / Log tab |
 | **F10** | FC tab (narrow terminals, where the heatmaps leave the Fit tab) |
-| **Ctrl+O** | pick a dataset file (.msgpack / .npz) |
+| **Ctrl+O** | pick a dataset: a .msgpack / .npz / .mat / .zip file, or a folder (d) |
 | **s** | (in the table) sort by the next column; click a header to sort by it |
 | **Ctrl+P** | command palette (start, stop, reset, export, themes) |
 | **F1** | this help |

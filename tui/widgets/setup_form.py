@@ -61,7 +61,7 @@ class SetupForm(VerticalScroll):
         c = self.initial
         with Horizontal(classes="form-row"):
             yield Label("dataset", classes="flabel")
-            yield Input(c.data, id="data", compact=True, placeholder="bundled, a .msgpack/.npz path, or kaggle:OWNER/DATASET")
+            yield Input(c.data, id="data", compact=True, placeholder="bundled, a .msgpack/.npz/.mat file, a folder or .zip, or kaggle:OWNER/DATASET")
             yield Button("Browse… (^o)", id="browse", compact=True)
         yield Static("checking…", id="data-status", classes="status-line")
         with Horizontal(classes="form-row"):
