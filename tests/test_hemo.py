@@ -157,7 +157,8 @@ def batch() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def test_deviation_form_float32_matches_float64_reference(case: str, batch: tuple[np.ndarray, ...]) -> None:
     u, u0, ref = batch
     lanes = CASES[case]
-    errors = {m: relative_error(deviation_bold(u, u0, m)[..., lanes], ref[..., lanes]) for m in ("euler", "heun", "rk4")}
+    errors = {m: relative_error(deviation_bold(u, u0, m)[..., lanes], ref[..., lanes])
+              for m in ("euler", "heun", "rk4")}
     print(case, {m: f"{e:.2e}" for m, e in errors.items()})
     assert errors["heun"] <= 1e-3 and errors["rk4"] <= 1e-3, errors
     assert errors["euler"] <= 1e-2, errors  # first order in dt; reported, not recommended
