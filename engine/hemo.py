@@ -110,13 +110,6 @@ def hemo_init(u0: Array | float, dtype: jnp.dtype = jnp.float32, p: Balloon = BA
     return Hemo(x=zero, fd=zero, vd=zero, qd=zero, u0=u0, f0=f0, v0=v0, q0=q0)
 
 
-class _Rates(NamedTuple):
-    x: Array
-    fd: Array
-    vd: Array
-    qd: Array
-
-
 def derivatives(h: Hemo, u: Array, p: Balloon = BALLOON) -> tuple[Array, Array, Array, Array]:
     """Time derivatives (s⁻¹) of (x, fd, vd, qd) for the absolute input u, written without cancellation."""
     du = jnp.asarray(u, h.x.dtype) - h.u0
