@@ -44,7 +44,7 @@ def _triu(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fc_from_samples(y: Array) -> Array:
-    """Pearson FC (N, N, B) of samples y (T, N, B), centred first; braintools' conventions (NaN → 0, unit diagonal)."""
+    """Pearson FC (N, N, B) of samples y (T, N, B), centred first; braintools' conventions (NaN → 0, unit diag)."""
     yc = y - y.mean(axis=0)
     m2 = jnp.einsum("tib,tjb->ijb", yc, yc, precision=HIGHEST)
     zero = jnp.zeros((), y.dtype)
@@ -68,32 +68,53 @@ def _unit_vectors(fc: Array, iu: tuple[np.ndarray, np.ndarray]) -> Array:
     return jnp.where(ok, v / jnp.where(ok, norm, jnp.ones_like(norm)), jnp.zeros_like(v))
 
 
-def fcd_matrix(y: Array, window: int, step: int, *, chunk: int = FCD_CHUNK) -> Array:
+def fcd_matrix(y: Array, window: int, step: int, *, chunk: int = FCD_CHUNK, recompute: bool = False) -> Array:
     """FCD (W, W, B) of samples y (T, N, B): Pearson r between the window FCs' upper triangles; unit diagonal.
 
-    Memory: the windows' unit vectors (W, N(N−1)/2, B) plus ``chunk`` window FCs (chunk, N, N, B) at a time.
+    Memory per candidate: the windows' unit vectors (W, N(N−1)/2) plus ``chunk`` window FCs (chunk, N, N) at a time.
+    ``recompute=True`` keeps only two blocks of ``chunk`` vectors and recomputes them per block of FCD rows
+    (⌈W/chunk⌉ times the window FCs' work; memory then grows with W only through the W × W result).
     """
     starts = windows(int(y.shape[0]), window, step)
     if starts.size == 0:
         raise ValueError(f"no FCD window of {window} samples fits in {y.shape[0]} samples")
+    n_windows = int(starts.size)
     iu = _triu(int(y.shape[1]))
+    chunk = max(1, min(int(chunk), n_windows))
 
     def one(start: Array) -> Array:
         return _unit_vectors(fc_from_samples(jax.lax.dynamic_slice_in_dim(y, start, window, axis=0)), iu)
 
-    z = jax.lax.map(one, jnp.asarray(starts), batch_size=max(1, min(chunk, starts.size)))  # (W, P, B)
-    fcd = jnp.einsum("wpb,vpb->wvb", z, z, precision=HIGHEST)
-    eye = np.eye(starts.size, dtype=bool)[:, :, None]
+    if not recompute:
+        z = jax.lax.map(one, jnp.asarray(starts), batch_size=chunk)  # (W, P, B)
+        fcd = jnp.einsum("wpb,vpb->wvb", z, z, precision=HIGHEST)
+    else:
+        n_blocks = -(-n_windows // chunk)
+        padded = np.concatenate([starts, np.full(n_blocks * chunk - n_windows, starts[-1], np.int32)])
+        blocks = jnp.asarray(padded.reshape(n_blocks, chunk))
+
+        def vectors(block: Array) -> Array:
+            return jax.vmap(one)(block)  # (chunk, P, B)
+
+        def row(block: Array) -> Array:
+            zi = vectors(block)
+            return jax.lax.map(lambda other: jnp.einsum("wpb,vpb->wvb", zi, vectors(other), precision=HIGHEST),
+                               blocks)  # (n_blocks, chunk, chunk, B)
+
+        tiles = jax.lax.map(row, blocks)  # (row block, column block, chunk, chunk, B)
+        fcd = jnp.transpose(tiles, (0, 2, 1, 3, 4)).reshape(n_blocks * chunk, n_blocks * chunk, -1)
+        fcd = fcd[:n_windows, :n_windows]
+    eye = np.eye(n_windows, dtype=bool)[:, :, None]
     return jnp.where(eye, jnp.ones_like(fcd), fcd)
 
 
-def fcd_values(y: Array, window: int, step: int, *, chunk: int = FCD_CHUNK) -> Array:
+def fcd_values(y: Array, window: int, step: int, *, chunk: int = FCD_CHUNK, recompute: bool = False) -> Array:
     """Upper triangle (k = 1) of the FCD, (W(W−1)/2, B); needs at least two windows."""
     n_windows = windows(int(y.shape[0]), window, step).size
     if n_windows < 2:
         raise ValueError(f"FCD needs at least 2 windows of {window} samples (step {step}); "
                          f"{y.shape[0]} samples give {n_windows}")
-    return fcd_matrix(y, window, step, chunk=chunk)[_triu(n_windows)]
+    return fcd_matrix(y, window, step, chunk=chunk, recompute=recompute)[_triu(n_windows)]
 
 
 def ks_statistic(ref_sorted: Array, values: Array) -> Array:

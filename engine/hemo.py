@@ -16,8 +16,8 @@ fluctuations ≈ 5e-6 relative, increments per millisecond far below one ulp of 
 deviation (x, f − f0, v − v0, q − q0) from the fixed point of a reference input u0 that may differ per node and
 candidate (each lane's own mean, so that an up state at rE ≈ 0.5 still keeps its 1e-3 fluctuations), and every
 right-hand side is written in those deviations without cancellation (log1p/expm1), e.g.
-(v0 + vd)^(1/α) − v0^(1/α) = f0 · expm1(log1p(vd/v0)/α), computed from
-(v/v0)^(1/α − 1) − 1 = expm1((1/α − 1) log1p(vd/v0)), which the q equation needs anyway. The fixed-point relations v0^(1/α) = f0,
+(v0 + vd)^(1/α) − v0^(1/α) = f0 · expm1(log1p(vd/v0)/α), computed from (v/v0)^(1/α − 1) − 1 =
+expm1((1/α − 1) log1p(vd/v0)), which the q equation needs anyway. The fixed-point relations v0^(1/α) = f0,
 v0^(1/α − 1) = f0/v0 and E(f0)/ρ = q0/v0 remove every other power.
 
 brainmass 0.1.1's ``BOLDSignal`` differs from these equations in two places: its ``bold()`` uses
@@ -110,20 +110,13 @@ def hemo_init(u0: Array | float, dtype: jnp.dtype = jnp.float32, p: Balloon = BA
     return Hemo(x=zero, fd=zero, vd=zero, qd=zero, u0=u0, f0=f0, v0=v0, q0=q0)
 
 
-class _Rates(NamedTuple):
-    x: Array
-    fd: Array
-    vd: Array
-    qd: Array
-
-
 def derivatives(h: Hemo, u: Array, p: Balloon = BALLOON) -> tuple[Array, Array, Array, Array]:
     """Time derivatives (s⁻¹) of (x, fd, vd, qd) for the absolute input u, written without cancellation."""
     du = jnp.asarray(u, h.x.dtype) - h.u0
     f = h.f0 + h.fd
     q = h.q0 + h.qd
     r = h.vd / h.v0
-    # (v/v0)^β − 1 with β = 1/α − 1, and (v/v0)^(1/α) − 1 = (1 + r)(1 + e_beta) − 1 from it: three transcendentals
+    # (v/v0)^β − 1 with β = 1/α − 1; (v/v0)^(1/α) − 1 = (1 + r)(1 + e_beta) − 1 from it: 3 transcendentals
     e_beta = jnp.expm1((1.0 / p.alpha - 1.0) * jnp.log1p(r))
     dx = du - p.kappa * h.x - p.gamma * h.fd
     # τ dv/dt = f − v^(1/α), with v0^(1/α) = f0

@@ -78,14 +78,16 @@ def test_windows_follow_the_sliding_rule() -> None:
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
 def test_fcd_matches_numpy_loops(t: int, n: int, b: int, window: int, step: int, dtype: jnp.dtype) -> None:
     y = series(t, n, b, seed=t + b)
-    both = jax.jit(lambda x: (fcd_matrix(x, window, step, chunk=3), fcd_values(x, window, step)))
-    mat, vals = (np.asarray(a) for a in both(jnp.asarray(y, dtype)))
+    every = jax.jit(lambda x: (fcd_matrix(x, window, step, chunk=3), fcd_values(x, window, step),
+                               fcd_matrix(x, window, step, chunk=2, recompute=True)))
+    mat, vals, recomputed = (np.asarray(a) for a in every(jnp.asarray(y, dtype)))
     tol = 1e-5 if dtype == jnp.float32 else 1e-12
     w = windows(t, window, step).size
     assert mat.shape == (w, w, b) and vals.shape == (w * (w - 1) // 2, b)
     for k in range(b):
         ref = np_fcd(y[..., k], window, step)
         np.testing.assert_allclose(mat[..., k], ref, atol=tol)
+        np.testing.assert_allclose(recomputed[..., k], ref, atol=tol)
         np.testing.assert_allclose(vals[:, k], ref[np.triu_indices(w, k=1)], atol=tol)
 
 

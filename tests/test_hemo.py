@@ -66,15 +66,19 @@ def reference_bold(u: np.ndarray, s0: np.ndarray, substeps: int = 1) -> np.ndarr
 # ---------------------------------------------------------------------------
 # the engine's integration under test (float32) and the plain float32 form it replaces
 
-def deviation_bold(u: np.ndarray, u0: np.ndarray, method: str, dtype: jnp.dtype = jnp.float32) -> np.ndarray:
-    """bold_signal after each piece, the state starting at the fixed point of u0."""
+def deviation_bold(u: np.ndarray, u0: np.ndarray, method: str, dtype: jnp.dtype = jnp.float32,
+                   reference: np.ndarray | None = None) -> np.ndarray:
+    """bold_signal after each piece, the state starting at the fixed point of u0 (deviations from ``reference``'s)."""
 
     @jax.jit
     def run(us: jax.Array) -> jax.Array:
         def one(h: Hemo, ut: jax.Array) -> tuple[Hemo, jax.Array]:
             h = hemo_step(h, ut, DT_S, method=method)  # type: ignore[arg-type]
             return h, bold_signal(h)
-        return jax.lax.scan(one, hemo_init(jnp.asarray(u0, dtype), dtype), us)[1]
+        h0 = hemo_init(jnp.asarray(u0, dtype), dtype)
+        if reference is not None:
+            h0 = recenter(h0, jnp.asarray(reference, dtype))
+        return jax.lax.scan(one, h0, us)[1]
 
     return np.asarray(run(jnp.asarray(u, dtype)), np.float64)
 
@@ -157,7 +161,8 @@ def batch() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def test_deviation_form_float32_matches_float64_reference(case: str, batch: tuple[np.ndarray, ...]) -> None:
     u, u0, ref = batch
     lanes = CASES[case]
-    errors = {m: relative_error(deviation_bold(u, u0, m)[..., lanes], ref[..., lanes]) for m in ("euler", "heun", "rk4")}
+    errors = {m: relative_error(deviation_bold(u, u0, m)[..., lanes], ref[..., lanes])
+              for m in ("euler", "heun", "rk4")}
     print(case, {m: f"{e:.2e}" for m, e in errors.items()})
     assert errors["heun"] <= 1e-3 and errors["rk4"] <= 1e-3, errors
     assert errors["euler"] <= 1e-2, errors  # first order in dt; reported, not recommended
@@ -172,6 +177,19 @@ def test_plain_float32_form_loses_the_fluctuations(case: str, batch: tuple[np.nd
     deviation = relative_error(deviation_bold(u, u0, "heun")[..., lanes], ref[..., lanes])
     print(case, f"plain float32 {plain:.2e}, deviation form {deviation:.2e}")
     assert plain > 0.03 and plain > 100 * deviation
+
+
+@pytest.mark.slow
+def test_an_up_state_needs_its_own_reference(batch: tuple[np.ndarray, ...]) -> None:
+    u, u0, ref = batch
+    lanes = CASES["up"]
+    own = relative_error(deviation_bold(u, u0, "heun")[..., lanes], ref[..., lanes])
+    # the same physical start, carried as deviations from rest: BOLD − rest's BOLD, minus the up state's level
+    level = plain_bold(plain_fixed_point(u0.astype(np.float64)))
+    from_rest = deviation_bold(u, u0, "heun", reference=np.zeros_like(u0)) - level
+    rest = relative_error(from_rest[..., lanes], ref[..., lanes])
+    print(f"up state: deviations from its own fixed point {own:.2e}, from rest {rest:.2e}")
+    assert rest > 1e-3 and rest > 100 * own
 
 
 def test_deviation_derivatives_equal_plain_equations_in_float64() -> None:
