@@ -412,7 +412,7 @@ def merge_stats(acc: Stats, block: Array, weight: Array) -> Stats:
     safe = jnp.maximum(nb, 1)
     bmean = (w * block).sum(axis=0) / safe  # (N, B)
     xc = (block - bmean) * w  # (T, N, B)
-    bm2 = jnp.einsum("tib,tjb->bij", xc, xc)
+    bm2 = jnp.einsum("tib,tjb->bij", xc, xc, precision=jax.lax.Precision.HIGHEST)  # no TF32 on GPUs
     count = acc.count + nb
     frac = nb / jnp.maximum(count, 1)
     delta = bmean - acc.mean

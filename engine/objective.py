@@ -171,7 +171,7 @@ class Objective:
         y = state.samples  # (S, N, C)
         finite = finite & jnp.isfinite(y).all(axis=(0, 1))
         if self._band is not None:
-            y = jnp.einsum("st,tnc->snc", jnp.asarray(self._band, y.dtype), y)
+            y = jnp.einsum("st,tnc->snc", jnp.asarray(self._band, y.dtype), y, precision=jax.lax.Precision.HIGHEST)
         fcd_values = None
         if self.spec.needs_fcd:
             fcd_values = fcd.fcd_values(y, self.target.fcd_window, self.target.fcd_step)
