@@ -27,18 +27,22 @@ before reading it: the directory must carry the ``wcfit-run.json`` marker with a
 checkpoint must be the plain file (no symlink, no path) named by ``checkpoint.json``, the manifest the tool
 writes atomically after each checkpoint; and its SHA-256 and size must match the manifest. The bytes that were
 hashed are the bytes unpickled, so the file cannot change in between. There is no way to resume from an
-arbitrary pickle path. As a second line of defence the unpickler only resolves the classes an optimizer
-checkpoint needs (Nevergrad's optimizers and parametrization, CMA, a fixed list of NumPy and standard-library
-types, and the engine's proposers); a checkpoint naming anything else is not loaded and the optimizer restarts
-fresh, warm-started from the logged candidates. A checksum is not a signature: someone who can write to the
-run directory can rewrite both the checkpoint and its manifest, so keep run directories as private as any
-other code you run.
+arbitrary pickle path. As a second line of defence the unpickler only resolves what an optimizer checkpoint
+needs: plain (undotted) names of Nevergrad's optimizer, parametrization and transform classes defined in the
+module named, and a fixed list of Nevergrad, CMA, NumPy and standard-library classes and functions and the engine's
+proposers; its ``getattr`` reaches only a NumPy random state's sampling methods. A checkpoint naming anything else is
+not loaded and the optimizer restarts fresh, warm-started from the logged candidates. This stops a pickle from
+calling anything else while it loads; it does not make a hostile checkpoint safe to run, since the optimizer it
+builds runs its own code on the pickled data. A checksum is not a signature: someone who can write to the run
+directory can rewrite both the checkpoint and its manifest, so keep run directories as private as any other code
+you run.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import importlib
 import io
 import json
 import math
@@ -330,34 +334,105 @@ def resolve_run(run: str | Path, root: str | Path | None = None) -> Path:
 
 # ---------------------------------------------------------------------------
 # the restricted unpickler
+#
+# A pickle names globals as (module, name) and can then call any callable it holds (REDUCE, NEWOBJ), including an
+# instance it built, so every global is checked for what it is, not only where it was found: a name is one plain
+# identifier (protocol 4 resolves dotted names attribute by attribute), and what it resolves to must be a listed
+# object, or a Nevergrad optimizer, parametrization or transform class defined in that very module. Nevergrad's other
+# classes are refused unless listed (``CommandFunction`` runs a shell command when called, ``DelayedJob`` calls what it
+# holds), and so is everything from elsewhere that a module merely imports.
 
-_ALLOWED_PREFIXES = ("nevergrad.optimization.", "nevergrad.parametrization.", "nevergrad.common.", "cma.")
-_ALLOWED_GLOBALS = frozenset({
-    ("engine.search", "NevergradProposer"), ("engine.search", "GridProposer"),
+_NUMPY_STD_GLOBALS = frozenset({
     ("numpy", "dtype"), ("numpy", "ndarray"), ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
     ("numpy._core.multiarray", "scalar"), ("numpy.random._pickle", "__bit_generator_ctor"),
     ("numpy.random._pickle", "__randomstate_ctor"), ("numpy.random._pickle", "__generator_ctor"),
     ("numpy.random.mtrand", "RandomState"), ("numpy.random._mt19937", "MT19937"),
-    ("numpy.random._pcg64", "PCG64"), ("numpy.random._generator", "Generator"),
+    ("numpy.random._pcg64", "PCG64"), ("numpy.random._generator", "Generator"), ("numpy.linalg", "eigh"),
     ("collections", "OrderedDict"), ("collections", "deque"), ("collections", "defaultdict"),
     ("copyreg", "_reconstructor"), ("builtins", "object"), ("builtins", "set"), ("builtins", "frozenset"),
     ("builtins", "slice"), ("builtins", "complex"), ("builtins", "range"), ("builtins", "bytearray"),
 })
+#: Nevergrad's and CMA's helper classes and functions an optimizer checkpoint holds (measured on every offered one).
+_OPTIMIZER_GLOBALS = frozenset({
+    ("engine.search", "NevergradProposer"), ("engine.search", "GridProposer"),
+    ("nevergrad.common.tools", "OrderedSet"),
+    ("nevergrad.optimization.utils", "Archive"), ("nevergrad.optimization.utils", "ConstraintManager"),
+    ("nevergrad.optimization.utils", "MultiValue"), ("nevergrad.optimization.utils", "Pruning"),
+    ("nevergrad.optimization.utils", "UidQueue"),
+    ("nevergrad.parametrization.core", "default_congruence"), ("nevergrad.parametrization.utils", "BoundChecker"),
+    ("nevergrad.parametrization.utils", "FunctionInfo"), ("nevergrad.parametrization.utils", "Subobjects"),
+    ("cma.boundary_handler", "BoundNone"), ("cma.boundary_handler", "BoundTransform"),
+    ("cma.boundary_handler", "BoundPenalty"), ("cma.evolution_strategy", "CMAEvolutionStrategy"),
+    ("cma.evolution_strategy", "_CMASolutionDict_functional"), ("cma.evolution_strategy", "_CMAStopDict"),
+    ("cma.evolution_strategy", "_StopTolXStagnation"), ("cma.evolution_strategy", "_pass"),
+    ("cma.logger", "CMADataLogger"), ("cma.optimization_tools", "BestSolution"),
+    ("cma.options_parameters", "CMAOptions"), ("cma.options_parameters", "CMAParameters"),
+    ("cma.options_parameters", "is_feasible"), ("cma.recombination_weights", "RecombinationWeights"),
+    ("cma.sampler", "GaussStandardConstant"), ("cma.sampler", "GaussFullSampler"),
+    ("cma.sampler", "GaussDiagonalSampler"), ("cma.sigma_adaptation", "CMAAdaptSigmaCSA"),
+    ("cma.transformations", "DiagonalDecoding"), ("cma.transformations", "GenoPheno"),
+    ("cma.transformations", "RoundIntegerVariables"), ("cma.utilities.utils", "BlancClass"),
+    ("cma.utilities.utils", "DictFromTagsInString"), ("cma.utilities.utils", "ElapsedWCTime"),
+    ("cma.utilities.utils", "MoreToWrite"), ("cma.utilities.utils", "SolutionDict"),
+})
+_ALLOWED_GLOBALS = _NUMPY_STD_GLOBALS | _OPTIMIZER_GLOBALS
+#: Modules whose optimizer, parametrization and transform classes (any of Nevergrad's registry) may be resolved.
+_NEVERGRAD_PREFIXES = ("nevergrad.optimization.", "nevergrad.parametrization.")
+#: Methods a pickle may take from a NumPy random state with ``getattr`` (CMA keeps ``RandomState.randn`` as its sampler).
+_RANDOM_METHODS = frozenset({"randn", "rand", "standard_normal", "normal", "uniform", "random_sample", "random"})
 
 
 class _NotAllowed(Exception):
     pass
 
 
+def _nevergrad_bases() -> tuple[type, ...]:
+    from nevergrad.optimization.base import ConfiguredOptimizer, Optimizer
+    from nevergrad.parametrization._layering import Layered
+    from nevergrad.parametrization.core import Parameter
+    from nevergrad.parametrization.transforms import Transform
+
+    return Optimizer, ConfiguredOptimizer, Parameter, Layered, Transform
+
+
+def _random_method(obj: Any, name: Any) -> Any:
+    """The pickle's ``getattr``: only a sampling method of a NumPy random state (nothing else can be reached)."""
+    if type(obj) is not np.random.RandomState or not isinstance(name, str) or name not in _RANDOM_METHODS:
+        raise _NotAllowed(f"getattr({type(obj).__name__}, {name!r})")
+    return getattr(obj, name)
+
+
+def _resolve(module: str, name: str) -> Any:
+    """The object a checkpoint may name as ``module.name``; raises _NotAllowed for anything else."""
+    if not (isinstance(module, str) and isinstance(name, str) and name.isidentifier()
+            and all(part.isidentifier() for part in module.split("."))):
+        raise _NotAllowed(f"{module}.{name}")  # a dotted (or odd) name would be resolved attribute by attribute
+    if (module, name) == ("builtins", "getattr"):
+        return _random_method
+    listed = (module, name) in _ALLOWED_GLOBALS
+    if not listed and not module.startswith(_NEVERGRAD_PREFIXES):
+        raise _NotAllowed(f"{module}.{name}")
+    try:
+        obj = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise _NotAllowed(f"{module}.{name} (not found)") from None
+    if listed:
+        if not (isinstance(obj, type) or callable(obj)):
+            raise _NotAllowed(f"{module}.{name}")
+        return obj
+    # an unlisted Nevergrad global: a class defined right there that is an optimizer, parameter, layer or transform
+    if not (isinstance(obj, type) and obj.__module__ == module and issubclass(obj, _nevergrad_bases())):
+        raise _NotAllowed(f"{module}.{name}")
+    return obj
+
+
 class _CheckpointUnpickler(pickle.Unpickler):
-    """Resolves only the classes an optimizer checkpoint is made of."""
+    """Resolves only the classes and functions an optimizer checkpoint is made of."""
 
     def find_class(self, module: str, name: str) -> Any:
-        """Resolve an allowed global, refuse any other."""
-        if (module, name) in _ALLOWED_GLOBALS or (module + ".").startswith(_ALLOWED_PREFIXES):
-            return super().find_class(module, name)
-        raise _NotAllowed(f"{module}.{name}")
+        """Resolve an allowed global, refuse any other (also those reached through copyreg's extension codes)."""
+        return _resolve(module, name)
 
 
 def load_checkpoint(path: str | Path) -> tuple[Proposer | None, dict[str, Any] | None, str | None]:
