@@ -247,9 +247,6 @@ def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None
         raise
     try:
         now = time.time()
-        atomic_write(path / MARKER, _json_bytes({"format": FORMAT, "version": FORMAT_VERSION, "created": now,
-                                                 "tool": "wcfit-tui", "noise_stream": NOISE_STREAM_VERSION}),
-                     run=path)
         atomic_write(path / CONFIG, (config.to_json() + "\n").encode(), run=path)
         atomic_write(path / DATASET_INFO, _json_bytes(_dataset_info(dataset)), run=path)
         buf = io.BytesIO()
@@ -260,6 +257,10 @@ def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None
         atomic_write(path / STATUS, _json_bytes({"status": "running", "pid": os.getpid(),
                                                  "host": socket.gethostname(), "created": now,
                                                  "started": None, "updated": now}), run=path)
+        # the marker last: a directory that carries it is complete, so a follower never sees it half-made
+        atomic_write(path / MARKER, _json_bytes({"format": FORMAT, "version": FORMAT_VERSION, "created": now,
+                                                 "tool": "wcfit-tui", "noise_stream": NOISE_STREAM_VERSION}),
+                     run=path)
         return Recorder(path, config, fd)
     except RunWriteError:
         fcntl.flock(fd, fcntl.LOCK_UN)

@@ -3,6 +3,7 @@
 Layout of a run directory (default ``./wcfit-runs/NAME``)::
 
     wcfit-run.json          marker: {"format": "wcfit-run", "version": 1, ...}; identifies a directory this tool wrote
+                            (written last when the run is created, so a directory carrying it is complete)
     config.json             the full FitConfig (the run can be repeated from it)
     dataset.json            dataset name, source, N, scans, time points, TR, labels, SHA-256 of the target FC
     dataset.npz             Cmat, Dmat, target FC and the BOLD scans (BOLD_0, …) as used (a resume needs no source)
