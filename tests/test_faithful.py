@@ -220,3 +220,89 @@ def test_simulated_common_noise_uses_each_group_block_once() -> None:
     o, _ = _final_ou(ds, k, lanes=2, per_candidate=False, tau_ou=tau_ou, sigma=sigma)
     assert np.array_equal(o[..., 0], o[..., 1])
     assert _z_ok(o[..., 0], 0.0, b2 * (1 - a ** (2 * k)) / (1 - a ** 2))
+
+
+# ---------------------------------------------------------------------------
+# every registry parameter, and the product's own path (Objective: config → fixed and fitted values → loss)
+
+#: A non-default value of every registry parameter but k, sigma and signal_speed (tested above), all distinct from
+#: each other's defaults too, so that swapping two parameters (tau_E and tau_I, ext_E and ext_I, …) changes the FC.
+NON_DEFAULT = {"tau_ou": 7.0, "ext_E": 0.3, "ext_I": -0.2, "tau_E": 1.6, "tau_I": 2.5, "a_E": 1.5, "a_I": 0.9,
+               "theta_E": 2.5, "theta_I": 4.3, "wEE": 11.0, "wIE": 4.5, "wEI": 12.5, "wII": 10.0, "r": 0.8}
+
+
+def test_non_default_values_cover_the_registry() -> None:
+    from engine.params import NAMES
+
+    assert set(NON_DEFAULT) | {"k", "sigma", "signal_speed"} == set(NAMES)
+    assert all(NON_DEFAULT[n] != defaults()[n] for n in NON_DEFAULT)
+
+
+def _objective(ds, k: float, seed: int, fixed: dict[str, float], duration_ms: float, *, batch: int = 1,
+               others: tuple[float, ...] = ()):
+    """Loss and best FC of candidate k through the product's Objective, on the seed's noise stream."""
+    from engine.config import FitConfig
+    from engine.objective import Objective
+
+    cfg = FitConfig(bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05, **fixed}, duration_ms=duration_ms, batch=batch,
+                    seed=seed)
+    res = Objective(ds, cfg, stream="seed")(np.array([[k], *([o] for o in others)]))
+    return res
+
+
+def _reference_p(ds, k: float, seed: int, duration_ms: float, node_params: dict[str, float] | None):
+    import brainstate
+
+    sim = reference.make_simulation(ds.cmat, ds.dmat, ds.target_fc, duration_ms=duration_ms, with_fc=True,
+                                    node_params=node_params)
+    brainstate.random.seed(seed)
+    corr, fc = sim(k, 0.05)
+    return float(corr), np.asarray(fc)
+
+
+@pytest.mark.slow
+def test_every_parameter_reaches_the_simulation_as_the_reference_has_it(small) -> None:
+    """All parameters at non-default values, set as fixed values of a FitConfig, through the Objective, against
+    the seed's brainmass network given the same values by name."""
+    res = _objective(small, 1.5, 21, NON_DEFAULT, DURATION_MS)
+    corr_r, fc_r = _reference_p(small, 1.5, 21, DURATION_MS, NON_DEFAULT)
+    assert res.flags == ("",)
+    assert np.abs(res.best_fc - fc_r).max() < 1e-4
+    assert abs(res.losses[0] - (1 - corr_r)) < 1e-5
+
+
+@pytest.mark.slow
+def test_each_parameter_changes_the_fc(small) -> None:
+    """Each non-default value alone moves the FC far beyond the tolerance above (so a swap or a dropped value fails)."""
+    s = model.Structure.build(small.cmat, small.dmat, dt=0.1, speed_range=(2.0, 2.0))
+
+    @jax.jit
+    def fc_of(p):
+        stats, _ = model.simulate_stats(p, s, batch=1, n_steps=N_STEPS, transient_steps=0, key=jax.random.PRNGKey(21),
+                                        per_candidate=False, stream="seed")
+        return model.fc_from_stats(stats)[:, :, 0]
+
+    def params(values: dict[str, float]):
+        p = {n: jnp.asarray(v, jnp.float32) for n, v in {**defaults(), "sigma": 0.05, **values}.items()}
+        p["k"] = jnp.asarray([1.5], jnp.float32)
+        return p
+
+    base = np.asarray(fc_of(params(NON_DEFAULT)), np.float64)
+    for name in NON_DEFAULT:
+        moved = np.asarray(fc_of(params({**NON_DEFAULT, name: defaults()[name]})), np.float64)
+        assert np.abs(moved - base).max() > 1e-3, name  # ≥ 10× the FC tolerance against the reference
+    for a, b in [("tau_E", "tau_I"), ("ext_E", "ext_I"), ("a_E", "a_I"), ("theta_E", "theta_I"), ("wEE", "wII"),
+                 ("wIE", "wEI")]:
+        swapped = np.asarray(fc_of(params({**NON_DEFAULT, a: NON_DEFAULT[b], b: NON_DEFAULT[a]})), np.float64)
+        assert np.abs(swapped - base).max() > 1e-3, (a, b)
+
+
+@pytest.mark.slow
+def test_objective_at_the_full_six_seconds_equals_the_seed(bundled) -> None:
+    """The product's path at the README's 6 s, default parameters, a padded batch: the candidate scores as the
+    seed's network does (loss and FC)."""
+    res = _objective(bundled, 2.0, 17, {}, 6000.0, batch=3, others=(0.7,))
+    corr_r, fc_r = _reference_p(bundled, 2.0, 17, 6000.0, None)
+    assert res.best_index == 0 and res.flags == ("", "")
+    assert abs(res.losses[0] - (1 - corr_r)) < 1e-4
+    assert np.abs(res.best_fc - fc_r).max() < 1e-3
