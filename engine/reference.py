@@ -1,11 +1,16 @@
 """The seed notebook's own code path (brainmass network, ``for_loop`` storing every step, braintools
-metrics), kept verbatim in structure as the reference for faithfulness tests and the benchmark."""
+metrics), kept verbatim in structure as the reference for faithfulness tests and the benchmark.
+
+Beyond the seed, ``node_params`` sets every other registry parameter through brainmass's own arguments (the
+node's time constants, gains, thresholds, local weights and r, the OU noise's τ) and adds ``ext_E`` / ``ext_I``
+to the node's inputs; left out, the network is exactly the seed's.
+"""
 
 from __future__ import annotations
 
 import functools
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -30,14 +35,30 @@ def _in_seed_environment(fn: Callable) -> Callable:  # type: ignore[type-arg]
     return call
 
 
-def make_network_class(cmat: np.ndarray, dmat: np.ndarray):  # type: ignore[no-untyped-def]
-    """The seed's ``Network`` module, closed over the given Cmat and Dmat instead of a global ``data``."""
+#: Registry parameters of brainmass's ``WilsonCowanStep`` (passed by name; the time constants in ms).
+NODE_ARGS = ("tau_E", "a_E", "theta_E", "tau_I", "a_I", "theta_I", "wEE", "wIE", "wEI", "wII", "r")
+
+
+def make_network_class(cmat: np.ndarray, dmat: np.ndarray,
+                       node_params: Mapping[str, float] | None = None):  # type: ignore[no-untyped-def]
+    """The seed's ``Network`` module, closed over the given Cmat and Dmat instead of a global ``data``.
+
+    ``node_params`` may hold any of ``NODE_ARGS``, ``tau_ou`` (ms), ``ext_E`` and ``ext_I``; others are an error.
+    """
     import brainmass
     import brainstate
     import braintools
     import brainunit as u
 
     n = cmat.shape[0]
+    extra = dict(node_params or {})
+    unknown = set(extra) - set(NODE_ARGS) - {"tau_ou", "ext_E", "ext_I"}
+    if unknown:
+        raise ValueError(f"the reference has no parameter {', '.join(sorted(unknown))}")
+    node_kw = {name: extra[name] * u.ms if name in ("tau_E", "tau_I") else extra[name]
+               for name in NODE_ARGS if name in extra}
+    ou_kw = {"tau": extra["tau_ou"] * u.ms} if "tau_ou" in extra else {}
+    ext_E, ext_I = extra.get("ext_E"), extra.get("ext_I")
 
     class Network(brainstate.nn.Module):
         def __init__(self, signal_speed=2., k=1., sigma=0.01):  # type: ignore[no-untyped-def]
@@ -50,8 +71,9 @@ def make_network_class(cmat: np.ndarray, dmat: np.ndarray):  # type: ignore[no-u
             indices_ = np.tile(np.expand_dims(indices_, axis=0), (conn_weight.shape[0], 1))
             self.node = brainmass.WilsonCowanStep(
                 n,
-                noise_E=brainmass.OUProcess(n, sigma=sigma, init=braintools.init.ZeroInit()),
-                noise_I=brainmass.OUProcess(n, sigma=sigma, init=braintools.init.ZeroInit()),
+                noise_E=brainmass.OUProcess(n, sigma=sigma, init=braintools.init.ZeroInit(), **ou_kw),
+                noise_I=brainmass.OUProcess(n, sigma=sigma, init=braintools.init.ZeroInit(), **ou_kw),
+                **node_kw,
             )
             self.coupling = brainmass.DiffusiveCoupling(
                 self.node.prefetch_delay('rE', (delay_time * u.ms, indices_), init=braintools.init.Uniform(0, 0.05)),
@@ -62,7 +84,10 @@ def make_network_class(cmat: np.ndarray, dmat: np.ndarray):  # type: ignore[no-u
 
         def update(self):  # type: ignore[no-untyped-def]
             current = self.coupling()
-            rE = self.node(current)
+            if ext_E is None and ext_I is None:
+                rE = self.node(current)  # the seed's call
+            else:
+                rE = self.node(current + (ext_E or 0.0), ext_I)
             return rE
 
         def step_run(self, i):  # type: ignore[no-untyped-def]
@@ -73,14 +98,18 @@ def make_network_class(cmat: np.ndarray, dmat: np.ndarray):  # type: ignore[no-u
 
 
 def make_simulation(cmat: np.ndarray, dmat: np.ndarray, target_fc: np.ndarray, *, duration_ms: float = 6e3,
-                    signal_speed: float = 2.0, with_fc: bool = False) -> Callable:  # type: ignore[type-arg]
-    """The seed's ``simulation(k, sigma)`` → FC correlation (and the model FC when ``with_fc``)."""
+                    signal_speed: float = 2.0, with_fc: bool = False,
+                    node_params: Mapping[str, float] | None = None) -> Callable:  # type: ignore[type-arg]
+    """The seed's ``simulation(k, sigma)`` → FC correlation (and the model FC when ``with_fc``).
+
+    ``node_params`` sets the other registry parameters (see ``make_network_class``).
+    """
     import brainstate
     import braintools
     import brainunit as u
 
     brainstate.environ.set(dt=0.1 * u.ms)
-    Network = make_network_class(cmat, dmat)
+    Network = make_network_class(cmat, dmat, node_params)
     target = np.asarray(target_fc, np.float32)  # the seed's jnp.asarray(fc) with x64 off
 
     def simulation(k, sigma):  # type: ignore[no-untyped-def]

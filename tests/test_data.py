@@ -35,7 +35,9 @@ from engine.data import (  # noqa: E402
 @pytest.fixture(scope="module")
 def braintools_mod() -> Any:
     """braintools, imported once (slow: pulls in jax) and only by the tests that need it."""
-    return pytest.importorskip("braintools")
+    import braintools  # a hard dependency: a broken install fails here rather than skipping
+
+    return braintools
 
 
 def _pack_default(x: Any) -> Any:
@@ -510,7 +512,9 @@ def test_unexpected_error_becomes_dataerror(tmp_path: Path, monkeypatch: pytest.
 
 @pytest.fixture
 def kagglehub_mod() -> Any:
-    return pytest.importorskip("kagglehub")
+    import kagglehub  # a hard dependency: a broken install fails here rather than skipping
+
+    return kagglehub
 
 
 def test_kaggle_offline(monkeypatch: pytest.MonkeyPatch, kagglehub_mod: Any) -> None:

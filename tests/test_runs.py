@@ -425,3 +425,74 @@ def test_kill9_mid_batch_then_resume(small_npz: Path, tmp_path: Path) -> None:
     again = subprocess.run([sys.executable, "-m", "engine.cli", "resume", str(run)], env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "finished" in again.stderr and "Traceback" not in again.stderr
+
+
+# ---------------------------------------------------------------------------
+# resume gives the same result as not stopping; a permission fault as any user
+
+
+@pytest.mark.parametrize("optimizer", ["DE", "CMA"])
+def test_resumed_run_equals_an_uninterrupted_one(small_npz: Path, tmp_path: Path, optimizer: str) -> None:
+    """Stopped after two batches and resumed from its real checkpoint: the same candidates and losses, row for row,
+    as a run that never stopped (the deterministic fake objective isolates the optimizer's restored state)."""
+    def fit(name: str, cancel_after: int | None) -> Path:
+        config = FitConfig(data=str(small_npz), duration_ms=50, batch=2, budget=10, optimizer=optimizer, seed=7,
+                           bounds={"k": (0.5, 3.0), "sigma": (0.0, 0.2)}, fixed={})
+        dataset = load_dataset(config.data)
+        rec = runs.record(config, dataset, out=str(tmp_path), name=name)
+        search: Search
+
+        def cancel(ev: Any) -> None:
+            if cancel_after is not None and isinstance(ev, BatchEvaluated) and ev.evaluations >= cancel_after:
+                search.cancel()
+
+        with rec:
+            search = Search(config, dataset, listeners=[rec.listener, cancel], objective=FakeObjective(2),
+                            checkpointer=rec.checkpointer)
+            search.run()
+        return rec.path
+
+    whole = fit("whole", None)
+    part = fit("part", 4)
+    assert len(rows_of(part)) == 4
+    config, dataset, resume, rec = runs.record_existing(part)
+    with rec:
+        assert rec.notes == []  # the checkpoint loaded: no restart, no warm start
+        assert resume.evaluations == 4 and resume.batches == 2
+        Search(config, dataset, listeners=[rec.listener], objective=FakeObjective(2), checkpointer=rec.checkpointer,
+               resume=resume).run()
+    strip = lambda rows: [(r["evaluation"], r["batch"], r["params"], r["loss"], r["flag"]) for r in rows]  # noqa: E731
+    assert strip(rows_of(part)) == strip(rows_of(whole))
+    assert json.loads((part / runs.STATUS).read_text())["summary"]["best_params"] == \
+        json.loads((whole / runs.STATUS).read_text())["summary"]["best_params"]
+
+
+@pytest.mark.parametrize("where", ["root", "run", "file"])
+def test_permission_denied_is_one_clear_error_as_any_user(small_npz: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """EACCES where the run root, the run directory or a file is created (injected: root ignores file modes)."""
+    config = FitConfig(data=str(small_npz), duration_ms=50, batch=2, budget=8)
+    dataset = load_dataset(config.data)
+    out = tmp_path / "runs"
+    if where != "root":
+        out.mkdir()
+    denied = OSError(errno.EACCES, os.strerror(errno.EACCES))
+    real_mkdir, real_open = Path.mkdir, os.open
+
+    def mkdir(self: Path, *a: Any, **k: Any) -> None:
+        if (where == "root" and self == out) or (where == "run" and self.parent == out):
+            raise denied
+        real_mkdir(self, *a, **k)
+
+    def open_(path: Any, flags: int, *a: Any, **k: Any) -> int:
+        if where == "file" and Path(path).name.startswith(f".{runs.CONFIG}."):
+            raise denied
+        return real_open(path, flags, *a, **k)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    monkeypatch.setattr(os, "open", open_)
+    with pytest.raises(RunWriteError, match="Permission denied") as info:
+        runs.record(config, dataset, out=str(out), name="r")
+    monkeypatch.undo()
+    assert "\n" not in str(info.value)
+    assert not (out / "r").exists()  # nothing half-made is left behind

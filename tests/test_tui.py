@@ -45,6 +45,16 @@ async def wait_for(pilot, cond, timeout: float = 30.0) -> None:
         await pilot.pause(0.05)
 
 
+@pytest.fixture(autouse=True)
+def _utc_clock(monkeypatch: pytest.MonkeyPatch):
+    """Logs print local wall-clock stamps: run every app test in UTC so snapshots match in any time zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 def problem_of(app) -> str:
     return str(app.screen.query_one("#start-reason").render())
 
