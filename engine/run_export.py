@@ -11,7 +11,7 @@ import numpy as np
 from engine.run_files import _json_bytes, atomic_write
 from engine.run_layout import (
     DATASET_INFO, EXPORT_DIR, LOG, STATUS, TARGET_FC, RunError, RunWriteError, _best_fc, _candidate_rows, _check_marker,
-    _load_config, _load_npy, _read_json, read_log, resolve_run,
+    _load_config, _load_npy, _read_json, read_log, resolve_run, row_corr, row_terms,
 )
 from engine.run_listing import run_info
 
@@ -43,10 +43,13 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
         import csv
 
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["evaluation", "batch", *names, "loss", "fc_corr", "flag", "time"])
+        term_names = list(dict.fromkeys(k for r in rows for k in (r.get("terms") or {})))
+        w.writerow(["evaluation", "batch", *names, "loss", *term_names, "fc_corr", "flag", "time"])
         for r in rows:
+            terms, corr = row_terms(r), row_corr(r, config)
             w.writerow([r["evaluation"], r.get("batch", ""), *(repr(float(r["params"].get(n, math.nan))) for n in names),
-                        repr(float(r["loss"])), repr(1.0 - float(r["loss"])), r.get("flag", ""), r.get("time", "")])
+                        repr(float(r["loss"])), *(repr(terms.get(t, math.nan)) for t in term_names),
+                        "" if corr is None else repr(corr), r.get("flag", ""), r.get("time", "")])
         data = buf.getvalue().encode()
     elif fmt == "json":
         info = run_info(run)
@@ -56,7 +59,8 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
                "nan_candidates": sum(1 for r in rows if r.get("flag")),
                "best": None if best_row is None else {"evaluation": best_row["evaluation"],
                                                       "params": best_row["params"], "loss": best_row["loss"],
-                                                      "fc_corr": 1.0 - best_row["loss"]},
+                                                      "terms": best_row.get("terms") or {},
+                                                      "fc_corr": row_corr(best_row, config)},
                "started": info.started, "duration_s": info.duration_s, "summary": status.get("summary")}
         data = _json_bytes(doc)
     else:

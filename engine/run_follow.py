@@ -15,7 +15,7 @@ from engine.config import FitConfig
 from engine.events import BatchEvaluated, Cancelled, Event, Failed, Finished, NewBest, Started, Summary, Warned
 from engine.run_layout import (
     DATASET_INFO, LOG, STATUS, TARGET_FC, WARNINGS, RunError, _best_fc, _candidate_rows, _check_marker, _load_config,
-    _load_npy, _parse_lines, _read_json, resolve_run, summary_from_dict,
+    _load_npy, _parse_lines, _read_json, resolve_run, summary_from_dict, row_corr, row_terms,
 )
 from engine.run_lock import lock_holder
 
@@ -26,12 +26,16 @@ def _batch_event(rows: Sequence[Mapping[str, Any]], names: tuple[str, ...], conf
     losses = np.array([float(r["loss"]) for r in rows], np.float64)
     wall = float(rows[0].get("wall_s", 0.0))
     w = max(wall, 1e-9)
+    names_t = list(dict.fromkeys(k for r in rows for k in (r.get("terms") or {})))
+    terms = {k: np.array([row_terms(r).get(k, math.nan) for r in rows], np.float64) for k in names_t}
+    corrs = [row_corr(r, config) for r in rows]
+    corr = None if all(c is None for c in corrs) else np.array([math.nan if c is None else c for c in corrs])
     return BatchEvaluated(batch_index=int(rows[0]["batch"]), first_evaluation=int(rows[0]["evaluation"]),
                           names=names, values=values, losses=losses, flags=tuple(str(r.get("flag", "")) for r in rows),
                           wall_s=wall, compile_s=float(rows[0].get("compile_s", 0.0)),
                           evaluations=int(rows[-1]["evaluation"]) + 1, candidates_per_s=len(rows) / w,
                           sim_s_per_s=len(rows) * config.simulated_seconds / w, best_loss=best_loss,
-                          time=float(rows[-1].get("time", time.time())))
+                          terms=terms, corr=corr, time=float(rows[-1].get("time", time.time())))
 
 
 def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5) -> Iterator[Event]:
@@ -110,6 +114,7 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5) -> Iter
                               params={n: float(improved["params"].get(n, math.nan)) for n in names},
                               loss=float(improved["loss"]),
                               model_fc=last_fc if last_fc is not None else np.full_like(target, np.nan),
+                              terms=row_terms(improved), corr=row_corr(improved, config),
                               time=float(improved.get("time", time.time())))
             while warnings and int(warnings[0].get("evaluations", 0)) <= evaluations:
                 w = warnings.pop(0)

@@ -115,6 +115,27 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
     return d
 
 
+def _finite(x: Any) -> float | None:
+    """A float for the log (JSON has no NaN): None when missing or not finite."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if np.isfinite(v) else None
+
+
+def row_terms(row: Mapping[str, Any]) -> dict[str, float]:
+    """A logged candidate's objective terms (NaN where it has none: diverged, or a run written before terms)."""
+    return {str(k): (float("nan") if v is None else float(v)) for k, v in dict(row.get("terms") or {}).items()}
+
+
+def row_corr(row: Mapping[str, Any], config: FitConfig) -> float | None:
+    """A logged candidate's FC correlation r: logged, or 1 − loss for runs written before terms (objective fc)."""
+    if "fc_corr" in row:
+        return None if row["fc_corr"] is None else float(row["fc_corr"])
+    return 1.0 - float(row["loss"]) if config.objective == "fc" else None
+
+
 def summary_from_dict(d: Mapping[str, Any]) -> Summary:
     """Rebuild a Summary written by ``summary_to_dict``."""
     def opt_map(v: Any) -> dict[str, float] | None:
@@ -125,7 +146,9 @@ def summary_from_dict(d: Mapping[str, Any]) -> Summary:
                    best_loss=d.get("best_loss"), recommendation=opt_map(d.get("recommendation")),
                    recommendation_loss=d.get("recommendation_loss"), evaluations=int(d.get("evaluations", 0)),
                    nan_candidates=int(d.get("nan_candidates", 0)), wall_s=float(d.get("wall_s", 0.0)),
-                   device=str(d.get("device", "")), warnings=tuple(d.get("warnings") or ()))
+                   device=str(d.get("device", "")), warnings=tuple(d.get("warnings") or ()),
+                   best_terms=opt_map(d.get("terms")), best_fc_corr=d.get("fc_corr") if "terms" in d else None,
+                   structural_baseline=d.get("structural_baseline"), objective=str(d.get("objective", "fc")))
 
 
 def _check_marker(path: Path) -> dict[str, Any]:

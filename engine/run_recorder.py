@@ -21,7 +21,7 @@ from engine.events import BatchEvaluated, Cancelled, Ended, Event, Failed, Finis
 from engine.run_files import _json_bytes, _npy_bytes, _write_all, _write_error, atomic_write
 from engine.run_layout import (
     BEST, BEST_FC_DIR, CONFIG, DATASET_ARRAYS, DATASET_INFO, DEFAULT_ROOT, FORMAT, FORMAT_VERSION, LOG, MANIFEST,
-    MARKER, STATUS, TARGET_FC, WARNINGS, RunError, RunWriteError, _read_json, summary_to_dict,
+    MARKER, STATUS, TARGET_FC, WARNINGS, RunError, RunWriteError, _read_json, summary_to_dict, _finite,
 )
 from engine.run_lock import _acquire_lock
 
@@ -117,7 +117,9 @@ class Recorder:
                      "batch_size": len(event.losses),
                      "params": {n: float(v) for n, v in zip(event.names, event.values[i])},
                      "loss": float(event.losses[i]), "flag": event.flags[i], "time": event.time,
-                     "wall_s": float(event.wall_s), "compile_s": float(event.compile_s)}
+                     "wall_s": float(event.wall_s), "compile_s": float(event.compile_s),
+                     **({} if event.corr is None else {"fc_corr": _finite(event.corr[i])}),
+                     **({"terms": {k: _finite(v[i]) for k, v in event.terms.items()}} if event.terms else {})}
                     for i in range(len(event.losses))]
             self._append(self._log_fd, rows)
             self._evaluations = event.evaluations
@@ -127,7 +129,8 @@ class Recorder:
             atomic_write(self.path / BEST_FC_DIR / f"{event.evaluation:08d}.npy", _npy_bytes(event.model_fc),
                          run=self.path)
             self._best = {"evaluation": event.evaluation, "params": dict(event.params), "loss": event.loss,
-                          "fc_corr": event.fc_corr, "time": event.time}
+                          "fc_corr": event.fc_corr, "terms": {k: _finite(v) for k, v in event.terms.items()},
+                          "time": event.time}
             atomic_write(self.path / BEST, _json_bytes(self._best), run=self.path)
         elif isinstance(event, Warned):
             self._append(self._warn_fd, [{"message": event.message, "evaluations": self._evaluations,

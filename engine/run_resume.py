@@ -17,7 +17,7 @@ from engine.run_checkpoint import load_checkpoint
 from engine.run_files import _json_bytes, _write_error, atomic_write
 from engine.run_layout import (
     BEST, BEST_FC_DIR, DATASET_ARRAYS, DATASET_INFO, LOG, STATUS, RunError, _candidate_rows, _check_marker,
-    _load_config, _load_npy, _parse_lines, _read_json, resolve_run,
+    _load_config, _load_npy, _parse_lines, _read_json, resolve_run, row_corr, row_terms,
 )
 from engine.run_lock import _acquire_lock
 from engine.run_recorder import Recorder
@@ -121,7 +121,8 @@ def record_existing(path: str | Path) -> Resumed:
         best_fc = None
         if best_row is not None:
             best = {"evaluation": best_row["evaluation"], "params": best_row["params"], "loss": best_row["loss"],
-                    "fc_corr": 1.0 - best_row["loss"], "time": best_row.get("time")}
+                    "fc_corr": row_corr(best_row, config), "terms": best_row.get("terms") or {},
+                    "time": best_row.get("time")}
             atomic_write(run / BEST, _json_bytes(best), run=run)
             best_fc = _load_npy(best_dir / f"{best_row['evaluation']:08d}.npy")
         elif (run / BEST).exists():
@@ -132,7 +133,9 @@ def record_existing(path: str | Path) -> Resumed:
                         best_values=None if best_row is None else
                         np.array([best_row["params"][n] for n in config.names], np.float64),
                         best_loss=None if best_row is None else float(best_row["loss"]), best_fc=best_fc,
-                        nan_candidates=nan, wall_s=wall)
+                        nan_candidates=nan, wall_s=wall,
+                        best_terms=None if best_row is None else (row_terms(best_row) or None),
+                        best_corr=None if best_row is None else row_corr(best_row, config))
         recorder = Recorder(run, config, fd, base_wall_s=wall, evaluations=done, nan_candidates=nan, best=best,
                             previous_checkpoint=manifest.get("file") if manifest else None)
         recorder.notes.extend(notes)
