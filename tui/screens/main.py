@@ -22,6 +22,7 @@ from tui.widgets.candidates import CandidatesTable
 from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
 from tui.widgets.device_panel import DevicePanel
 from tui.widgets.fc_heatmap import GAP, FCHeatmaps
+from tui.widgets.landscape import Landscape
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.run_log import RunLog
 from tui.widgets.setup_form import SetupForm
@@ -46,6 +47,10 @@ class MainScreen(Screen):
         Binding("f4", "tab('candidates')", "Candidates", show=False),
         Binding("f9", "tab('log')", "Log", show=False),
         Binding("f10", "tab('fc')", "FC", show=False),
+        Binding("f11,ctrl+l", "tab('landscape')", "Landscape", show=False),
+        Binding("ctrl+t", "cycle_term", "Term", show=False),
+        Binding("f12", "runs", "Runs"),
+        Binding("escape", "close_run", "Back", show=False),
         Binding("ctrl+o", "browse", "Open data", show=False),
     ]
 
@@ -63,6 +68,8 @@ class MainScreen(Screen):
         self._fit_worker: Worker | None = None
         self._warnings: list[str] = []
         self._budget: int | None = None
+        self._cmat = None  # structural connectivity of the data being fitted (the structure-alone baseline)
+        self.quantity = "loss"  # what the loss plot and the landscape show: the loss or one objective term
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -87,6 +94,8 @@ class MainScreen(Screen):
                         yield RunLog(id="logtail")
             with TabPane("FC", id="fc"):  # narrow terminals only: the Fit tab has no room for the heatmaps
                 yield FCHeatmaps(id="fcmaps")
+            with TabPane("Landscape", id="landscape"):
+                yield Landscape(id="land")
             with TabPane("Candidates", id="candidates"):
                 yield CandidatesTable(id="table")
             with TabPane("Log", id="log"):
@@ -183,6 +192,7 @@ class MainScreen(Screen):
             return
         form = self.query_one(SetupForm)
         config, dataset = form.config, form.dataset
+        self._cmat = getattr(dataset, "cmat", None)
         self._clear_results(config.names)  # type: ignore[union-attr]
         self.summary = None
         self._show_summary()
@@ -245,10 +255,37 @@ class MainScreen(Screen):
                 self.app.call_from_thread(log.line, "exported " + ", ".join(written))
 
     def action_plot_view(self) -> None:
-        """Cycle the plot between loss and parameter-vs-loss views."""
+        """Cycle the plot between loss and parameter-vs-loss views (in the Landscape tab: the parameter pair)."""
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == "landscape":
+            self.notify(f"landscape: {self.query_one(Landscape).cycle_pair()}", timeout=1.5)
+            return
         view = self.query_one(LossPlot).cycle_view()
-        self.query_one(TabbedContent).active = "fit"
+        tabs.active = "fit"
         self.notify(f"plot: {view}", timeout=1.5)
+
+    def action_cycle_term(self) -> None:
+        """Show the next quantity on the loss plot and the landscape: the loss, then each objective term."""
+        quantities = self.query_one(LossPlot).history.quantities
+        if len(quantities) < 2:
+            self.notify("this run's events carry no objective terms: only the loss", timeout=2)
+            return
+        i = quantities.index(self.quantity) if self.quantity in quantities else -1
+        self.quantity = quantities[(i + 1) % len(quantities)]
+        self.query_one(LossPlot).set_quantity(self.quantity)
+        self.query_one(Landscape).set_quantity(self.quantity)
+        self.notify(f"showing: {self.quantity}", timeout=1.5)
+
+    def action_runs(self) -> None:
+        """Open the Runs screen: list run directories, open one, compare several."""
+        from tui.screens.runs import RunsScreen
+
+        self.app.push_screen(RunsScreen())
+
+    def action_close_run(self) -> None:
+        """Leave a run opened from the Runs screen (the first screen stays)."""
+        if self.attach and len(self.app.screen_stack) > 1 and self.app.screen is self:
+            self.app.pop_screen()
 
     def action_tab(self, tab: str) -> None:
         """Show a tab (the FC tab exists on narrow terminals only; elsewhere the Fit tab shows the heatmaps)."""
@@ -322,6 +359,7 @@ class MainScreen(Screen):
             self.pump(Failed(summary=_failed_summary("attach needs engine.runs.follow, missing in this build")))
             return
         self.run_path = path
+        self._cmat = _run_cmat(path)
         try:
             for event in follow(path, self._stop_follow):
                 self.pump(event)
@@ -363,6 +401,7 @@ class MainScreen(Screen):
             if self.query_one(CandidatesTable).names != names:
                 self._clear_results(names)
             self._heatmaps("set_target", e.target_fc)
+            self._start_workbench(e)
             self.query_one(RunPanel).set_device(e.device)
             from engine.search import budget_of
 
@@ -376,8 +415,10 @@ class MainScreen(Screen):
         elif isinstance(e, BatchEvaluated):
             if self.state == "compiling":
                 self._set_state("running", "")
-            self.query_one(LossPlot).add_batch(e.first_evaluation, e.values, e.losses, e.flags)
-            self.query_one(CandidatesTable).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags)
+            terms = getattr(e, "terms", None)  # per-candidate objective terms, once the engine emits them
+            self.query_one(LossPlot).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
+            self.query_one(Landscape).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
+            self.query_one(CandidatesTable).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags, terms)
             self.query_one(TopCandidates).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags)
             self.query_one(RunPanel).set_batch(e.evaluations, self._budget, e.candidates_per_s, e.sim_s_per_s,
                                                e.wall_s, e.compile_s)
@@ -408,7 +449,21 @@ class MainScreen(Screen):
         status.refresh()
 
     # -- helpers ----------------------------------------------------------------------------
+    def _start_workbench(self, e: Started) -> None:
+        """A run starts: the landscape's axes (a Grid's cells) and the structure-alone baseline of its data."""
+        from tui.baseline import structural_baseline
+        from tui.landscape_cells import grid_axes
+
+        self.query_one(Landscape).reset(e.config.names, e.config.bounds, grid_axes(e.config))
+        r = getattr(e, "structural_baseline", None)
+        if r is None and self._cmat is not None:
+            r = structural_baseline(self._cmat, e.target_fc)
+        loss_is_fc = getattr(e.config, "objective", "fc") in ("fc", None)
+        self.query_one(LossPlot).set_baseline(r, loss_is_fc)
+        self.query_one(Landscape).set_baseline(r, loss_is_fc)
+
     def _clear_results(self, names: tuple[str, ...]) -> None:
+        self.query_one(Landscape).reset(names)
         self.query_one(LossPlot).reset(names)
         self.query_one(CandidatesTable).reset(names)
         self.query_one(TopCandidates).reset(names)
@@ -438,3 +493,16 @@ def _failed_summary(reason: str):
 
     return Summary(status="failed", reason=reason, names=(), best_params=None, best_loss=None, recommendation=None,
                    recommendation_loss=None, evaluations=0, nan_candidates=0, wall_s=0.0, device="")
+
+
+def _run_cmat(path: str):
+    """The structural connectivity stored in a run directory, or None (older runs, unreadable files)."""
+    try:
+        import numpy as np
+
+        from engine.runs import DATASET_ARRAYS, resolve_run
+
+        with np.load(resolve_run(path) / DATASET_ARRAYS) as arrays:
+            return np.asarray(arrays["Cmat"], float)
+    except Exception:  # noqa: BLE001 - the baseline is a reference line, not worth failing the viewer for
+        return None
