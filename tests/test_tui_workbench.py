@@ -20,7 +20,7 @@ from tui.app import WcfitApp
 from tui.baseline import structural_baseline
 from tui.demo import T0, grid_loss, synthetic_grid_run, synthetic_run
 from tui.widgets.candidates import CandidatesTable
-from tui.widgets.landscape import BAD_MARK, BEST_MARK, Landscape, shade, shade_char
+from tui.widgets.landscape import BAD_MARK, BEST_MARK, LEVELS, Landscape, shade, shade_char
 from tui.widgets.loss_plot import LossPlot
 
 DATA = load_dataset(None)
@@ -134,13 +134,13 @@ async def test_grid_cells_land_at_their_parameter_values(ascii):
                 assert np.isnan(cells[ix, iy]) and bad[ix, iy] and char == BAD_MARK
                 continue
             assert cells[ix, iy] == pytest.approx(expected[i])
-            t = (expected[i] - lo) / (hi - lo)
+            t = round((expected[i] - lo) / (hi - lo) * (LEVELS - 1)) / (LEVELS - 1)  # drawn in LEVELS shades
             if i == best:
                 assert char == BEST_MARK
             elif ascii:
                 assert char == shade_char(t)
             else:  # the cell's own colour, in the half block drawn at its centre
-                assert Color.from_rgb(*shade(int(t * 255) / 255)) in (fg, bg)
+                assert Color.from_rgb(*shade(t)) in (fg, bg)
             # the axis labels name the cell's values: the row's y label and the column's x label
             assert lines[row].text[:lay.left].strip() in (f"{s:.3g}", "")
             assert f"{k:.3g}" in lines[land.size.height - 2].text[col - 3:col + 5]
@@ -287,7 +287,9 @@ async def test_landscape_tab_fills_live_in_the_app(size):
         feed(app, events[4:])
         await pilot.pause()
         assert np.isfinite(land.grid()[2]).sum() == 30
-        assert land.render_line(0).text != text0 and "30/36 scored" in land.render_line(0).text
+        # the drawing follows (new data may wait a moment after a recent drawing, to keep the UI responsive)
+        await wait_for(pilot, lambda: "30/36 scored" in land.render_line(0).text, timeout=5)
+        assert land.render_line(0).text != text0
 
 
 # -- runs side by side ----------------------------------------------------------------------

@@ -3,6 +3,7 @@ coloured by loss, or a line over one parameter; any objective term instead of th
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -24,6 +25,10 @@ BEST_MARK = "X"
 BAD_MARK = "!"
 #: Most columns a grid cell is wide per half-row of height (keeps a small grid from being drawn as stripes).
 MAX_ASPECT = 1.5
+#: Drawing takes at most 1/DUTY of the time while data stream in (redraws wait DUTY × the last drawing's time).
+DUTY = 5
+#: Shades a cell's value is quantized to (colours and styles are then made once per shade, not per cell).
+LEVELS = 64
 
 
 def _fmt(v: float) -> str:
@@ -39,6 +44,21 @@ def shade(t: float) -> tuple[int, int, int]:
 def shade_char(t: float) -> str:
     """ASCII-ramp character of a cell at ``t``: the best densest ("@"), the worst "." (a blank stays unscored)."""
     return ramp_char(1.0 - 1.7 * t)
+
+
+_PALETTE: list[Color] = []
+
+
+def palette() -> list[Color]:
+    """The LEVELS colours of the shade ramp, best first (made once)."""
+    if not _PALETTE:
+        _PALETTE.extend(Color.from_rgb(*shade(i / (LEVELS - 1))) for i in range(LEVELS))
+    return _PALETTE
+
+
+def level(t: np.ndarray) -> np.ndarray:
+    """Shade index 0 … LEVELS − 1 of values in [0, 1]; −1 where NaN (blank)."""
+    return np.where(np.isnan(t), -1, np.clip(np.round(np.nan_to_num(t) * (LEVELS - 1)), 0, LEVELS - 1)).astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -88,6 +108,9 @@ class Landscape(Widget):
         self._version = 0
         self._cache_key: tuple | None = None
         self._lines: list[Strip] = []
+        self._styles: dict[int, Style] = {}  # half-block styles by shade pair, kept between draws
+        self._styles_bg: Color | None = None
+        self._draw_s, self._drawn_at, self._later = 0.0, 0.0, False
 
     # -- data -------------------------------------------------------------------------------
     def reset(self, names: tuple[str, ...] = (), bounds: Mapping[str, tuple[float, float]] | None = None,
@@ -102,8 +125,8 @@ class Landscape(Widget):
     def add_batch(self, first: int, values: np.ndarray, losses: np.ndarray, flags: tuple[str, ...] = (),
                   terms: Mapping[str, np.ndarray] | None = None) -> None:
         """Add one evaluated batch (``terms``: per-candidate objective terms, when the event carries them)."""
-        self.history.add(first, values, losses, flags, terms)
-        self._touch()
+        self.history.add(first, values, losses, flags, terms)  # its version marks new data
+        self.refresh()
 
     def set_quantity(self, quantity: str) -> None:
         """Show the loss or one objective term."""
@@ -160,11 +183,27 @@ class Landscape(Widget):
 
     # -- drawing ----------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
-        key = (self.size.width, self.size.height, self._version, self.use_ascii, self.app.no_color)
+        key = (self.size.width, self.size.height, self._version, self.history.version, self.use_ascii,
+               self.app.no_color)
         if key != self._cache_key:
-            self._lines = self._draw(self.size.width, self.size.height, self.use_ascii)
-            self._cache_key = key
+            old = self._cache_key
+            wait = DUTY * self._draw_s - (time.monotonic() - self._drawn_at)
+            if old is not None and key[:3] + key[4:] == old[:3] + old[4:] and wait > 0:
+                # only new data, and the last drawing was recent: show it a moment longer (a big scatter takes
+                # tens of ms to draw; batches may arrive every 50 ms and the UI must stay responsive)
+                if not self._later:
+                    self._later = True
+                    self.set_timer(wait, self._redraw)
+            else:
+                t = time.perf_counter()
+                self._lines = self._draw(self.size.width, self.size.height, self.use_ascii)
+                self._draw_s, self._drawn_at = time.perf_counter() - t, time.monotonic()
+                self._cache_key = key
         return self._lines[y] if y < len(self._lines) else Strip.blank(self.size.width, self.rich_style)
+
+    def _redraw(self) -> None:
+        self._later = False
+        self.refresh()
 
     def _text_lines(self, text: Text, width: int, height: int) -> list[Strip]:
         base = self.rich_style
@@ -260,36 +299,47 @@ class Landscape(Widget):
         lines: list[list[Segment]] = [[] for _ in range(height)]
         lines[0] = [Segment(self._title(kind, best, width), base + Style(bold=True))]
         ylab = self._y_labels(lay, ys, rows, mode == "grid" and fits)
-        styles: dict[tuple, Style] = {}
+        # quantized pixels (−1: blank), padded to whole text rows; each row is drawn as runs of equal cells
+        q8 = level(pix)
+        q8 = np.vstack([q8, np.full((max(0, rows * per - q8.shape[0]), q8.shape[1]), -1)])[: rows * per]
+        mark_list = list(marks.items())
+        colours = palette()
         bgc = base.bgcolor
+        styles = self._styles if self._styles_bg == bgc else {}
+        self._styles, self._styles_bg = styles, bgc
+        n1 = LEVELS + 1
         for r in range(rows):
+            key = q8[r] + 1 if per == 1 else (q8[2 * r] + 1) * n1 + (q8[2 * r + 1] + 1)
+            key = key.copy()
+            for m, ((col, row), _) in enumerate(mark_list):
+                if row == 1 + r and 0 <= col - lw < len(key):
+                    key[col - lw] = -(m + 1)
             segs = [Segment(ylab.get(r, "").rjust(lw - 1)[: lw - 1] + " ", base)]
-            for c in range(nx * cw):
-                if (lw + c, 1 + r) in marks:
-                    ch_, st = marks[(lw + c, 1 + r)]
+            cuts = [0, *(np.flatnonzero(np.diff(key)) + 1).tolist(), len(key)]
+            for a, b in zip(cuts, cuts[1:]):
+                k = int(key[a])
+                if k < 0:
+                    ch_, st = mark_list[-k - 1][1]
                     segs.append(Segment(ch_, st))
-                    continue
-                if per == 1:
-                    v = pix[r, c] if r < pix.shape[0] else np.nan
-                    segs.append(Segment(" " if np.isnan(v) else shade_char(float(v)), base))
-                    continue
-                a = pix[2 * r, c] if 2 * r < pix.shape[0] else np.nan
-                b = pix[2 * r + 1, c] if 2 * r + 1 < pix.shape[0] else np.nan
-                if np.isnan(a) and np.isnan(b):
-                    segs.append(Segment(" ", base))
-                    continue
-                key = (None if np.isnan(a) else int(a * 255), None if np.isnan(b) else int(b * 255))
-                st = styles.get(key)
-                if st is None:
-                    top = None if key[0] is None else Color.from_rgb(*shade(key[0] / 255))
-                    bot = None if key[1] is None else Color.from_rgb(*shade(key[1] / 255))
-                    st = Style(color=bot, bgcolor=bgc) if top is None else Style(color=top, bgcolor=bot or bgc)
-                    styles[key] = st
-                segs.append(Segment(HALF if key[0] is not None else LOWER, st))
+                elif k == 0:
+                    segs.append(Segment(" " * (b - a), base))
+                elif per == 1:
+                    segs.append(Segment(shade_char((k - 1) / (LEVELS - 1)) * (b - a), base))
+                else:
+                    st = styles.get(k)
+                    top, bot = k // n1 - 1, k % n1 - 1
+                    if st is None:
+                        ct = None if top < 0 else colours[top]
+                        cb = None if bot < 0 else colours[bot]
+                        st = Style(color=cb, bgcolor=bgc) if ct is None else Style(color=ct, bgcolor=cb or bgc)
+                        styles[k] = st
+                    segs.append(Segment((HALF if top >= 0 else LOWER) * (b - a), st))
             lines[1 + r] = segs
         lines[height - 2] = self._x_labels(lay, xs, width, mode == "grid" and fits, base)
         lines[height - 1] = self._legend(xname, yname, lo, hi, ascii, base, mode == "grid" and fits)
-        return [Strip(segs).adjust_cell_length(width, base) for segs in lines]
+        image_len = lw + nx * cw  # image rows: every segment is one cell per character
+        return [(Strip(segs, image_len) if 1 <= i <= rows else Strip(segs)).adjust_cell_length(width, base)
+                for i, segs in enumerate(lines)]
 
     @staticmethod
     def _y_labels(lay: CellLayout, ys: np.ndarray, rows: int, per_cell: bool) -> dict[int, str]:
