@@ -217,6 +217,13 @@ async def test_terms_fill_table_columns_and_ctrl_t_cycles_plot_and_landscape():
         assert float(row[keys.index("term:fc")].plain) == pytest.approx(e.terms["fc"][1], rel=1e-4)
         assert float(row[keys.index("term:fcd_ks")].plain) == pytest.approx(e.terms["fcd_ks"][1], rel=1e-4)
         assert float(row[keys.index("loss")].plain) == pytest.approx(e.losses[1], rel=1e-4)
+        from tui.widgets.dashboard import TopCandidates
+
+        loss = np.concatenate([b.losses for b in batches])
+        fc = np.concatenate([b.terms["fc"] for b in batches])
+        top = s.query_one(TopCandidates)
+        assert top.rows()[0][1] == pytest.approx(loss.min())
+        assert top.corrs()[0] == pytest.approx(1 - fc[np.argmin(loss)])  # r is 1 − the fc term, not 1 − the loss
         plot, land = s.query_one(LossPlot), s.query_one(Landscape)
         assert plot.shown == land.shown == "loss"
         await pilot.press("ctrl+t")
@@ -434,3 +441,15 @@ def test_snapshot_runs_compare_narrow(snap_compare, two_runs):
         await pilot.pause()
 
     assert snap_compare(RunsHost(), terminal_size=(80, 24), run_before=run_before)
+
+
+@aio
+async def test_scatter_without_bounds_uses_the_range_of_the_points():
+    app = LandscapeApp(True)  # and the ASCII ramp
+    async with app.run_test(size=(60, 16)) as pilot:
+        land = app.query_one(Landscape)
+        land.reset(("k", "sigma"))  # bounds not known yet (the fit's Started event brings them)
+        land.add_batch(0, np.array([[1.0, 0.1], [2.0, 0.2], [1.5, 0.15]]), np.array([0.5, 0.7, 0.4]))
+        await pilot.pause()
+        text = "\n".join(land.render_line(y).text for y in range(land.size.height))
+        assert land.mode == "scatter" and BEST_MARK in text and "best 0.4 at k=" in text

@@ -419,7 +419,7 @@ class MainScreen(Screen):
             self.query_one(LossPlot).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
             self.query_one(Landscape).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
             self.query_one(CandidatesTable).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags, terms)
-            self.query_one(TopCandidates).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags)
+            self.query_one(TopCandidates).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags, terms)
             self.query_one(RunPanel).set_batch(e.evaluations, self._budget, e.candidates_per_s, e.sim_s_per_s,
                                                e.wall_s, e.compile_s)
             self.query_one(DevicePanel).set_throughput(e.candidates_per_s, e.sim_s_per_s)

@@ -249,7 +249,7 @@ class Landscape(Widget):
             xs, ys = self.axes  # type: ignore[misc]
             ylabels = [_fmt(v) for v in ys]
         else:
-            xlim, ylim = self.bounds[xname], self.bounds[yname]
+            xlim, ylim = self._limits(xi), self._limits(yi)
             ylabels = [_fmt(ylim[0]), _fmt(ylim[1]), _fmt((ylim[0] + ylim[1]) / 2)]
         lw = min(9, max(len(s) for s in ylabels) + 1)
         img_w, img_px = width - lw - 1, rows * per
@@ -263,7 +263,7 @@ class Landscape(Widget):
             kind = f"grid {nx}×{ny}"
         else:  # a scatter, binned to pixels (also a Grid too dense for the panel)
             nx, ny, cw, ch = img_w, img_px, 1, 1
-            xlim, ylim = self.bounds[xname], self.bounds[yname]
+            xlim, ylim = self._limits(xi), self._limits(yi)
             cells, bad = scatter_cells(vals[:, xi], vals[:, yi], q, ok, xlim, ylim, nx, ny)
             bad[:] = False  # one pixel per point: a mark would hide its neighbours
             xs = xlim[0] + (np.arange(nx) + 0.5) / nx * (xlim[1] - xlim[0])
@@ -340,6 +340,16 @@ class Landscape(Widget):
         image_len = lw + nx * cw  # image rows: every segment is one cell per character
         return [(Strip(segs, image_len) if 1 <= i <= rows else Strip(segs)).adjust_cell_length(width, base)
                 for i, segs in enumerate(lines)]
+
+    def _limits(self, j: int) -> tuple[float, float]:
+        """A parameter's bounds, else the range of its evaluated values (widened when they are all equal)."""
+        name = self.history.names[j]
+        if name in self.bounds:
+            return self.bounds[name]
+        v = self.history.values[:, j]
+        v = v[np.isfinite(v)]
+        lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 1.0)
+        return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
 
     @staticmethod
     def _y_labels(lay: CellLayout, ys: np.ndarray, rows: int, per_cell: bool) -> dict[int, str]:
