@@ -143,7 +143,7 @@ async def test_grid_cells_land_at_their_parameter_values(ascii):
                 assert Color.from_rgb(*shade(t)) in (fg, bg)
             # the axis labels name the cell's values: the row's y label and the column's x label
             assert lines[row].text[:lay.left].strip() in (f"{s:.3g}", "")
-            assert f"{k:.3g}" in lines[land.size.height - 2].text[col - 3:col + 5]
+            assert f"{k:.3g}" in lines[land.x_label_row].text[col - 3:col + 5]
         unvisited = [(ix, iy) for ix in range(6) for iy in range(6)
                      if not any(np.isclose(points[:, 0], xs[ix]) & np.isclose(points[:, 1], ys[iy]))]
         assert len(unvisited) == 6

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+#: Colour of the structure-alone line.
+BASELINE = (200, 120, 255)
+
 
 def structural_baseline(cmat: np.ndarray, target_fc: np.ndarray) -> float | None:
     """Pearson r between the upper triangles (k = 1) of Cmat and the target FC; None when undefined."""
@@ -29,5 +32,8 @@ def fc_like(quantity: str, term_names: tuple[str, ...], loss_is_fc: bool) -> boo
 
 def draw_baseline(fig, y: float, x_right: float) -> None:
     """On a plotext figure: a dashed horizontal line at ``y`` labelled "structure alone" at its right end."""
-    fig.line(y, orientation=0, relative=True, style="dashed")
+    import plotext as plt
+
+    # violet on the axes' black (plotext's default line pixel has a white background: a solid bar)
+    fig.line(y, orientation=0, relative=True, style="dashed", pixel=plt.pixel(foreground=BASELINE, background="black"))
     fig.draw(fig.text(x_right, y, "structure alone", alignment="right"))

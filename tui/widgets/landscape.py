@@ -105,6 +105,7 @@ class Landscape(Widget):
         self.baseline: float | None = None
         self.loss_is_fc = True
         self.cell_layout: CellLayout | None = None  # of the last drawn image (tests)
+        self.x_label_row = 0  # the text row of the x-axis labels in the last drawing
         self._version = 0
         self._cache_key: tuple | None = None
         self._lines: list[Strip] = []
@@ -229,7 +230,8 @@ class Landscape(Widget):
         return self._heatmap(width, height, ascii, mode)
 
     def _title(self, kind: str, best: str, width: int) -> str:
-        hints = " · ^T term" + (" · F8 pair" if len(self.history.names) > 2 else "")
+        hints = (" · ^T term" if len(self.history.quantities) > 1 else "") + \
+            (" · F8 pair" if len(self.history.names) > 2 else "")
         q = self.shown
         for t in (f"{q} landscape · {kind} · {best}{hints}", f"{q} · {kind} · {best}", f"{q} · {best}", best):
             if len(t) <= width:
@@ -335,10 +337,13 @@ class Landscape(Widget):
                         styles[k] = st
                     segs.append(Segment((HALF if top >= 0 else LOWER) * (b - a), st))
             lines[1 + r] = segs
-        lines[height - 2] = self._x_labels(lay, xs, width, mode == "grid" and fits, base)
-        lines[height - 1] = self._legend(xname, yname, lo, hi, ascii, base, mode == "grid" and fits)
+        xrow = min(height - 2, 1 + -(-ny * ch // per))  # right under the image
+        lines[xrow] = self._x_labels(lay, xs, width, mode == "grid" and fits, base)
+        lines[xrow + 1] = self._legend(xname, yname, lo, hi, ascii, base, mode == "grid" and fits)
+        self.x_label_row = xrow
         image_len = lw + nx * cw  # image rows: every segment is one cell per character
-        return [(Strip(segs, image_len) if 1 <= i <= rows else Strip(segs)).adjust_cell_length(width, base)
+        return [(Strip(segs, image_len) if 1 <= i <= rows and i not in (xrow, xrow + 1) else Strip(segs))
+                .adjust_cell_length(width, base)
                 for i, segs in enumerate(lines)]
 
     def _limits(self, j: int) -> tuple[float, float]:
