@@ -112,7 +112,8 @@ async def test_grid_cells_land_at_their_parameter_values(ascii):
         assert np.isfinite(land.grid()[2]).sum() == 12 - 1  # 12 evaluated, one diverged
         for e in events[3:]:
             land.add_batch(e.first_evaluation, e.values, e.losses, e.flags)
-        await pilot.pause()
+        # new data right after a drawing may wait a moment (the redraw duty cycle): wait for the full drawing
+        await wait_for(pilot, lambda: "29/36 scored" in land.render_line(0).text, timeout=5)
         xs, ys, cells, bad = land.grid()
         assert land.mode == "grid"
         full = GridProposer(np.array([[0.5, 3.0], [0.0, 0.2]]), budget=36).points  # every grid point

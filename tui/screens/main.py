@@ -18,6 +18,7 @@ from engine.events import (
 )
 from tui.bridge import EventPump
 from tui.screens.file_picker import FilePicker
+from tui.screens.workbench import Workbench, run_cmat
 from tui.widgets.candidates import CandidatesTable
 from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
 from tui.widgets.device_panel import DevicePanel
@@ -33,7 +34,7 @@ WIDE_MIN = (120, 36)
 TERMINAL_STATE = {Finished: "finished", Cancelled: "stopped", Failed: "failed"}
 
 
-class MainScreen(Screen):
+class MainScreen(Workbench, Screen):
     """Everything the app shows; ``attach`` makes it a read-only viewer of an existing run directory."""
 
     BINDINGS = [
@@ -264,29 +265,6 @@ class MainScreen(Screen):
         tabs.active = "fit"
         self.notify(f"plot: {view}", timeout=1.5)
 
-    def action_cycle_term(self) -> None:
-        """Show the next quantity on the loss plot and the landscape: the loss, then each objective term."""
-        quantities = self.query_one(LossPlot).history.quantities
-        if len(quantities) < 2:
-            self.notify("this run's events carry no objective terms: only the loss", timeout=2)
-            return
-        i = quantities.index(self.quantity) if self.quantity in quantities else -1
-        self.quantity = quantities[(i + 1) % len(quantities)]
-        self.query_one(LossPlot).set_quantity(self.quantity)
-        self.query_one(Landscape).set_quantity(self.quantity)
-        self.notify(f"showing: {self.quantity}", timeout=1.5)
-
-    def action_runs(self) -> None:
-        """Open the Runs screen: list run directories, open one, compare several."""
-        from tui.screens.runs import RunsScreen
-
-        self.app.push_screen(RunsScreen())
-
-    def action_close_run(self) -> None:
-        """Leave a run opened from the Runs screen (the first screen stays)."""
-        if self.attach and len(self.app.screen_stack) > 1 and self.app.screen is self:
-            self.app.pop_screen()
-
     def action_tab(self, tab: str) -> None:
         """Show a tab (the FC tab exists on narrow terminals only; elsewhere the Fit tab shows the heatmaps)."""
         if tab == "fc" and not self.has_class("narrow"):
@@ -359,7 +337,7 @@ class MainScreen(Screen):
             self.pump(Failed(summary=_failed_summary("attach needs engine.runs.follow, missing in this build")))
             return
         self.run_path = path
-        self._cmat = _run_cmat(path)
+        self._cmat = run_cmat(path)
         try:
             for event in follow(path, self._stop_follow):
                 self.pump(event)
@@ -449,19 +427,6 @@ class MainScreen(Screen):
         status.refresh()
 
     # -- helpers ----------------------------------------------------------------------------
-    def _start_workbench(self, e: Started) -> None:
-        """A run starts: the landscape's axes (a Grid's cells) and the structure-alone baseline of its data."""
-        from tui.baseline import structural_baseline
-        from tui.landscape_cells import grid_axes
-
-        self.query_one(Landscape).reset(e.config.names, e.config.bounds, grid_axes(e.config))
-        r = getattr(e, "structural_baseline", None)
-        if r is None and self._cmat is not None:
-            r = structural_baseline(self._cmat, e.target_fc)
-        loss_is_fc = getattr(e.config, "objective", "fc") in ("fc", None)
-        self.query_one(LossPlot).set_baseline(r, loss_is_fc)
-        self.query_one(Landscape).set_baseline(r, loss_is_fc)
-
     def _clear_results(self, names: tuple[str, ...]) -> None:
         self.query_one(Landscape).reset(names)
         self.query_one(LossPlot).reset(names)
@@ -494,15 +459,3 @@ def _failed_summary(reason: str):
     return Summary(status="failed", reason=reason, names=(), best_params=None, best_loss=None, recommendation=None,
                    recommendation_loss=None, evaluations=0, nan_candidates=0, wall_s=0.0, device="")
 
-
-def _run_cmat(path: str):
-    """The structural connectivity stored in a run directory, or None (older runs, unreadable files)."""
-    try:
-        import numpy as np
-
-        from engine.runs import DATASET_ARRAYS, resolve_run
-
-        with np.load(resolve_run(path) / DATASET_ARRAYS) as arrays:
-            return np.asarray(arrays["Cmat"], float)
-    except Exception:  # noqa: BLE001 - the baseline is a reference line, not worth failing the viewer for
-        return None

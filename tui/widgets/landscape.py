@@ -398,7 +398,7 @@ class Landscape(Widget):
                 segs.append(Segment(shade_char(t), base) if ascii else
                             Segment(" ", Style(bgcolor=Color.from_rgb(*shade(t)))))
             segs.append(Segment(f" {hi:.4g}   ", base))
-        segs.append(Segment(f"{BEST_MARK} best" + (f"  {BAD_MARK} diverged  blank: not scored yet" if grid
+        segs.append(Segment(f"{BEST_MARK} best" + (f"  {BAD_MARK} diverged  blank unscored" if grid
                                                    else "  (lowest per cell)"), base + Style(dim=True)))
         return segs
 
