@@ -1,4 +1,5 @@
-"""Render screenshots/*.png from the real app: idle, a real fit running and finished, its candidates and log.
+"""Render screenshots/*.png from the real app: idle, a real fit running and finished, its candidates, log and landscape,
+a real Grid scan over k × sigma filling its landscape, and the Runs screen comparing the two runs.
 
 Drives the app with pilot: fills the setup form (duration, budget, batch), presses F5 and lets the engine fit the
 bundled data for real, saving the screen with ``save_screenshot`` while it runs and when it ends. Each SVG is converted
@@ -20,7 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from textual.widgets import Input  # noqa: E402
+from textual.widgets import Input, Select  # noqa: E402
+
+from textual.widgets import TabbedContent  # noqa: E402
 
 from tui.app import WcfitApp  # noqa: E402
 from tui.widgets.loss_plot import LossPlot  # noqa: E402
@@ -28,6 +31,9 @@ from tui.widgets.loss_plot import LossPlot  # noqa: E402
 #: The fit the screenshots show: short simulations so that it ends in about a minute on two CPU cores.
 FORM = {"duration_ms": "1000", "budget": "24", "batch": "4"}
 RUNNING_AT = 8  # evaluations shown before the "running" screenshot (two batches of four)
+#: The Grid scan of the landscape screenshots: 5 × 5 points over k × sigma.
+GRID = {"duration_ms": "1000", "budget": "25", "batch": "4", "lo-sigma": "0.01", "hi-sigma": "0.1"}
+GRID_AT = 12  # evaluations shown in the "landscape-running" screenshot
 
 
 def to_png(svg: Path, png: Path) -> None:
@@ -37,9 +43,16 @@ def to_png(svg: Path, png: Path) -> None:
     subprocess.run(["rsvg-convert", str(svg), "-o", str(png)], check=True)
 
 
+def _holds(cond) -> bool:
+    try:
+        return bool(cond())
+    except Exception:  # noqa: BLE001 - a screen that is not composed yet
+        return False
+
+
 async def wait_for(pilot, cond, timeout: float, what: str) -> None:
     t = time.monotonic()
-    while not cond():
+    while not _holds(cond):
         if time.monotonic() - t > timeout:
             raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f} s")
         await pilot.pause(0.05)
@@ -57,8 +70,9 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
         await pilot.pause()
 
         async def save(name: str, tab: str | None = None) -> None:
-            if tab and screen.query_one("#tabs").active != tab:
-                screen.query_one("#tabs").active = tab
+            tabs = app.screen.query_one(TabbedContent)
+            if tab and tabs.active != tab:
+                tabs.active = tab
                 await pilot.pause(0.6)  # let the tab underline finish its slide
             app.clear_notifications()
             await pilot.pause()
@@ -90,6 +104,42 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             await save("fc", "fc")
         await save("candidates", "candidates")
         await save("log", "log")
+        await save("landscape-line", "landscape")  # the fit above is over k alone: a line through its points
+
+        # a Grid scan over k × sigma: its landscape fills cell by cell
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.3)
+        screen.query_one("#optimizer", Select).value = "Grid"
+        screen.query_one("#fit-sigma").value = True
+        await pilot.pause(0.3)
+        for name, value in GRID.items():
+            screen.query_one(f"#{name}", Input).value = value
+        await pilot.pause(0.5)
+        assert form.problem is None, form.problem
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: plot.count >= GRID_AT or screen.state not in ("preparing", "compiling", "running"),
+                       600, f"{GRID_AT} grid evaluations")
+        screen._drain = lambda: None  # freeze the display while saving (see above)
+        await save("landscape-running", "landscape")
+        del screen._drain
+        await wait_for(pilot, lambda: screen.state in ("finished", "stopped", "failed"), 900, "the end of the scan")
+        await pilot.pause(0.3)
+        assert screen.state == "finished", f"the scan {screen.state}: {screen.summary}"
+        await save("landscape-grid", "landscape")
+
+        # the Runs screen: both runs marked and compared
+        from tui.widgets.best_curves import BestCurves
+        from tui.widgets.runs_table import RunsTable
+
+        await pilot.press("f12")
+        await wait_for(pilot, lambda: len(getattr(app.screen.query_one(RunsTable), "runs", [])) == 2, 60, "the runs")
+        await pilot.press("space", "down", "space")
+        await pilot.pause(0.3)
+        await save("runs")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: len(app.screen.query_one(BestCurves).curves) == 2, 60, "the compared runs")
+        await pilot.pause(0.6)
+        await save("runs-compare")
     return made
 
 

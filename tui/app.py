@@ -44,4 +44,9 @@ class WcfitApp(App):
         yield SystemCommand("Export run", "Write candidates CSV, summary JSON and FCs NPZ to the run dir (F7)",
                             main.action_export)
         yield SystemCommand("Next plot view", "Loss vs evaluation, or a parameter vs loss (F8)", main.action_plot_view)
+        yield SystemCommand("Landscape", "The loss over the fitted parameters (F11)",
+                            lambda: main.action_tab("landscape"))
+        yield SystemCommand("Next term", "Loss plot and landscape: the loss, then each objective term (Ctrl+T)",
+                            main.action_cycle_term)
+        yield SystemCommand("Runs", "List run directories; open one or compare several (F12)", main.action_runs)
         yield SystemCommand("Keys", "Show the help screen (F1)", self.action_help)

@@ -61,3 +61,71 @@ def synthetic_run(target_fc: np.ndarray, *, batches: int = 10, batch: int = 4, f
             evaluations=batches * batch, nan_candidates=1, wall_s=float(batches) * 0.5, device="1× cpu (synthetic)",
             warnings=warnings), time=T0 + 3 + batches))
     return events
+
+
+def _with_extra(cls, **fields):
+    """An event of ``cls`` with fields the engine may not have yet (``terms``, ``structural_baseline``): a subclass
+    carries them until the engine's own event does."""
+    import dataclasses
+
+    own = {f.name for f in dataclasses.fields(cls)}
+    extra = {k: v for k, v in fields.items() if k not in own}
+    if not extra:
+        return cls(**fields)
+    sub = dataclasses.make_dataclass(f"{cls.__name__}Plus", [(k, object) for k in extra], bases=(cls,), frozen=True,
+                                     kw_only=True)
+    return sub(**fields)
+
+
+def grid_loss(k: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth synthetic landscape over (k, sigma): the fc term (lowest at k = 2.2, sigma = 0.06) and an fcd_ks term."""
+    fc = 0.42 + 0.08 * (k - 2.2) ** 2 + 6.0 * (sigma - 0.06) ** 2
+    ks = 0.2 + 0.1 * np.abs(k - 1.5) + 2.0 * sigma
+    return fc, ks
+
+
+def synthetic_grid_run(target_fc: np.ndarray, *, budget: int = 30, batch: int = 4, terms: bool = False,
+                       baseline: float | None = None, finish: bool = True, diverged: int | None = None) -> list[Event]:
+    """Events of a Grid run over k × sigma (GridProposer's own points); ``terms`` adds per-candidate fc/fcd_ks terms
+    (loss = fc + 0.5·fcd_ks), ``baseline`` a structural_baseline on Started, ``diverged`` flags that evaluation."""
+    from engine.search import GridProposer, budget_of
+
+    cfg = FitConfig(bounds={"k": (0.5, 3.0), "sigma": (0.0, 0.2)}, fixed={}, optimizer="Grid", batch=batch,
+                    budget=budget)
+    start = dict(config=cfg, target_fc=target_fc, dataset="hcp80 (bundled)", device="1× cpu (synthetic)", time=T0)
+    if baseline is not None:
+        start["structural_baseline"] = baseline
+    events: list[Event] = [_with_extra(Started, **start), Compiling(batch=batch, time=T0 + 1)]
+    proposer = GridProposer(np.array([cfg.bounds[n] for n in cfg.names]), budget=cfg.budget)
+    total = budget_of(cfg)
+    best, b, done = None, 0, 0
+    while done < total:
+        vals = proposer.ask(min(batch, total - done))
+        fc, ks = grid_loss(vals[:, 0], vals[:, 1])
+        losses = fc + 0.5 * ks if terms else fc
+        flags = tuple("nan" if diverged == done + i else "" for i in range(len(vals)))
+        losses = np.where([bool(f) for f in flags], 2.0, losses)
+        ok = [i for i in range(len(vals)) if not flags[i]]
+        i = min(ok, key=lambda j: losses[j]) if ok else 0
+        improved = bool(ok) and (best is None or losses[i] < best)
+        best = float(losses[i]) if improved else best
+        t = T0 + 2 + b
+        fields = dict(batch_index=b, first_evaluation=done, names=cfg.names, values=vals, losses=losses, flags=flags,
+                      wall_s=0.5, compile_s=0.0, evaluations=done + len(vals), candidates_per_s=len(vals) / 0.5,
+                      sim_s_per_s=len(vals) * 6 / 0.5, best_loss=float(best if best is not None else 2.0), time=t)
+        if terms:
+            fields["terms"] = {"fc": fc, "fcd_ks": ks}
+        events.append(_with_extra(BatchEvaluated, **fields))
+        if improved:
+            mix = min(1.0, 1.1 - float(fc[i]))
+            events.append(NewBest(evaluation=done + i, params=dict(zip(cfg.names, map(float, vals[i]))),
+                                  loss=float(best), model_fc=mix * target_fc, time=t))
+        done += len(vals)
+        b += 1
+    if finish:
+        last = [e for e in events if isinstance(e, NewBest)][-1]
+        events.append(Finished(summary=Summary(
+            status="finished", reason="budget spent", names=cfg.names, best_params=dict(last.params),
+            best_loss=last.loss, recommendation=dict(last.params), recommendation_loss=last.loss, evaluations=total,
+            nan_candidates=int(diverged is not None), wall_s=0.5 * b, device="1× cpu (synthetic)"), time=T0 + 3 + b))
+    return events

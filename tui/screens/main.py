@@ -18,10 +18,12 @@ from engine.events import (
 )
 from tui.bridge import EventPump
 from tui.screens.file_picker import FilePicker
+from tui.screens.workbench import Workbench, run_cmat
 from tui.widgets.candidates import CandidatesTable
 from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
 from tui.widgets.device_panel import DevicePanel
 from tui.widgets.fc_heatmap import GAP, FCHeatmaps
+from tui.widgets.landscape import Landscape
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.run_log import RunLog
 from tui.widgets.setup_form import SetupForm
@@ -32,7 +34,7 @@ WIDE_MIN = (120, 36)
 TERMINAL_STATE = {Finished: "finished", Cancelled: "stopped", Failed: "failed"}
 
 
-class MainScreen(Screen):
+class MainScreen(Workbench, Screen):
     """Everything the app shows; ``attach`` makes it a read-only viewer of an existing run directory."""
 
     BINDINGS = [
@@ -46,6 +48,10 @@ class MainScreen(Screen):
         Binding("f4", "tab('candidates')", "Candidates", show=False),
         Binding("f9", "tab('log')", "Log", show=False),
         Binding("f10", "tab('fc')", "FC", show=False),
+        Binding("f11,ctrl+l", "tab('landscape')", "Landscape", show=False),
+        Binding("ctrl+t", "cycle_term", "Term", show=False),
+        Binding("f12", "runs", "Runs"),
+        Binding("escape", "close_run", "Back", show=False),
         Binding("ctrl+o", "browse", "Open data", show=False),
     ]
 
@@ -63,6 +69,8 @@ class MainScreen(Screen):
         self._fit_worker: Worker | None = None
         self._warnings: list[str] = []
         self._budget: int | None = None
+        self._cmat = None  # structural connectivity of the data being fitted (the structure-alone baseline)
+        self.quantity = "loss"  # what the loss plot and the landscape show: the loss or one objective term
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -87,6 +95,8 @@ class MainScreen(Screen):
                         yield RunLog(id="logtail")
             with TabPane("FC", id="fc"):  # narrow terminals only: the Fit tab has no room for the heatmaps
                 yield FCHeatmaps(id="fcmaps")
+            with TabPane("Landscape", id="landscape"):
+                yield Landscape(id="land")
             with TabPane("Candidates", id="candidates"):
                 yield CandidatesTable(id="table")
             with TabPane("Log", id="log"):
@@ -183,6 +193,7 @@ class MainScreen(Screen):
             return
         form = self.query_one(SetupForm)
         config, dataset = form.config, form.dataset
+        self._cmat = getattr(dataset, "cmat", None)
         self._clear_results(config.names)  # type: ignore[union-attr]
         self.summary = None
         self._show_summary()
@@ -245,9 +256,13 @@ class MainScreen(Screen):
                 self.app.call_from_thread(log.line, "exported " + ", ".join(written))
 
     def action_plot_view(self) -> None:
-        """Cycle the plot between loss and parameter-vs-loss views."""
+        """Cycle the plot between loss and parameter-vs-loss views (in the Landscape tab: the parameter pair)."""
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == "landscape":
+            self.notify(f"landscape: {self.query_one(Landscape).cycle_pair()}", timeout=1.5)
+            return
         view = self.query_one(LossPlot).cycle_view()
-        self.query_one(TabbedContent).active = "fit"
+        tabs.active = "fit"
         self.notify(f"plot: {view}", timeout=1.5)
 
     def action_tab(self, tab: str) -> None:
@@ -322,6 +337,7 @@ class MainScreen(Screen):
             self.pump(Failed(summary=_failed_summary("attach needs engine.runs.follow, missing in this build")))
             return
         self.run_path = path
+        self._cmat = run_cmat(path)
         try:
             for event in follow(path, self._stop_follow):
                 self.pump(event)
@@ -363,6 +379,7 @@ class MainScreen(Screen):
             if self.query_one(CandidatesTable).names != names:
                 self._clear_results(names)
             self._heatmaps("set_target", e.target_fc)
+            self._start_workbench(e)
             self.query_one(RunPanel).set_device(e.device)
             from engine.search import budget_of
 
@@ -376,9 +393,11 @@ class MainScreen(Screen):
         elif isinstance(e, BatchEvaluated):
             if self.state == "compiling":
                 self._set_state("running", "")
-            self.query_one(LossPlot).add_batch(e.first_evaluation, e.values, e.losses, e.flags)
-            self.query_one(CandidatesTable).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags)
-            self.query_one(TopCandidates).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags)
+            terms = getattr(e, "terms", None)  # per-candidate objective terms, once the engine emits them
+            self.query_one(LossPlot).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
+            self.query_one(Landscape).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
+            self.query_one(CandidatesTable).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags, terms)
+            self.query_one(TopCandidates).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags, terms)
             self.query_one(RunPanel).set_batch(e.evaluations, self._budget, e.candidates_per_s, e.sim_s_per_s,
                                                e.wall_s, e.compile_s)
             self.query_one(DevicePanel).set_throughput(e.candidates_per_s, e.sim_s_per_s)
@@ -409,6 +428,7 @@ class MainScreen(Screen):
 
     # -- helpers ----------------------------------------------------------------------------
     def _clear_results(self, names: tuple[str, ...]) -> None:
+        self.query_one(Landscape).reset(names)
         self.query_one(LossPlot).reset(names)
         self.query_one(CandidatesTable).reset(names)
         self.query_one(TopCandidates).reset(names)
@@ -438,3 +458,4 @@ def _failed_summary(reason: str):
 
     return Summary(status="failed", reason=reason, names=(), best_params=None, best_loss=None, recommendation=None,
                    recommendation_loss=None, evaluations=0, nan_candidates=0, wall_s=0.0, device="")
+

@@ -1,6 +1,9 @@
-"""Every evaluated candidate: its parameters, loss and flags; sortable, best first."""
+"""Every evaluated candidate: its loss, objective terms (when the events carry them), parameters and flags;
+sortable, best first."""
 
 from __future__ import annotations
+
+from typing import Mapping
 
 import numpy as np
 from rich.text import Text
@@ -8,6 +11,8 @@ from textual.widgets import DataTable
 
 
 def _num(v: float) -> Text:
+    if not np.isfinite(float(v)):
+        return Text("—", justify="right")
     return Text(f"{float(v):.5g}" if abs(float(v)) >= 1e-3 or v == 0 else f"{float(v):.3e}", justify="right")
 
 
@@ -28,29 +33,41 @@ class CandidatesTable(DataTable):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, zebra_stripes=True, cursor_type="row")
         self.names: tuple[str, ...] = ()
+        self.terms: tuple[str, ...] = ()
         self.sort_column = "loss"
         self.sort_reverse = False
 
-    def reset(self, names: tuple[str, ...] = ()) -> None:
-        """Clear rows and set columns for the fitted parameters ``names``."""
+    def reset(self, names: tuple[str, ...] = (), terms: tuple[str, ...] = ()) -> None:
+        """Clear rows and set columns: loss, the objective ``terms``, the fitted parameters ``names``, flags."""
         self.clear(columns=True)
-        self.names = tuple(names)
+        self.names, self.terms = tuple(names), tuple(terms)
         self.add_column("#", key="eval")
         self.add_column("loss", key="loss")
+        for t in self.terms:
+            self.add_column(t, key="term:" + t)
         for n in self.names:
             self.add_column(n, key=n)
         self.add_column("flags", key="flags")
         self.sort_column, self.sort_reverse = "loss", False
 
     def add_batch(self, first: int, names: tuple[str, ...], values: np.ndarray, losses: np.ndarray,
-                  flags: tuple[str, ...]) -> None:
-        """Add one evaluated batch and keep the current sort."""
-        if tuple(names) != self.names:
-            self.reset(tuple(names))
+                  flags: tuple[str, ...], terms: Mapping[str, np.ndarray] | None = None) -> None:
+        """Add one evaluated batch and keep the current sort; ``terms`` are per-candidate objective terms."""
+        terms = dict(terms or {})
+        if tuple(names) != self.names or (terms and not self.row_count and tuple(terms) != self.terms):
+            self.reset(tuple(names), tuple(terms))
+        for t in terms:
+            if t not in self.terms:  # a term first seen after rows exist: a column at the end
+                self.terms += (t,)
+                self.add_column(t, key="term:" + t, default=Text("—", justify="right"))
+        cols = {t: np.asarray(v, float).reshape(-1) for t, v in terms.items()}
+        order = [str(c.key.value) for c in self.ordered_columns]
         for i, loss in enumerate(losses):
-            row = [Text(str(first + i + 1), justify="right"), _num(loss), *(_num(v) for v in values[i]),
-                   flags[i] if i < len(flags) else ""]
-            self.add_row(*row, key=str(first + i))
+            cells = {"eval": Text(str(first + i + 1), justify="right"), "loss": _num(loss),
+                     "flags": flags[i] if i < len(flags) else ""}
+            cells.update({n: _num(v) for n, v in zip(self.names, values[i])})
+            cells.update({"term:" + t: _num(c[i]) for t, c in cols.items()})
+            self.add_row(*(cells.get(k, Text("—", justify="right")) for k in order), key=str(first + i))
         self.apply_sort()
 
     def apply_sort(self) -> None:

@@ -33,7 +33,7 @@ class TopCandidates(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.names: tuple[str, ...] = ()
-        self._heap: list[tuple[float, int, tuple[float, ...], str]] = []  # max-heap by −loss
+        self._heap: list[tuple[float, int, tuple[float, ...], float]] = []  # max-heap by −loss; last: FC r
         self.total = 0
 
     def on_mount(self) -> None:
@@ -45,17 +45,21 @@ class TopCandidates(Widget):
         self.refresh()
 
     def add_batch(self, first: int, names: tuple[str, ...], values: np.ndarray, losses: np.ndarray,
-                  flags: tuple[str, ...]) -> None:
-        """Add one evaluated batch (diverged candidates are counted, not listed)."""
+                  flags: tuple[str, ...], terms=None) -> None:
+        """Add one evaluated batch (diverged candidates are counted, not listed); with objective ``terms`` the r
+        column is 1 − the fc term (blank when the run has no fc term), else 1 − the loss."""
         if tuple(names) != self.names:
             self.reset(tuple(names))
         vals = np.asarray(values, float).reshape(len(losses), -1)
+        terms = dict(terms or {})
+        fc = np.asarray(terms["fc"], float).reshape(-1) if "fc" in terms else None
         for i, loss in enumerate(losses):
             self.total += 1
             flag = flags[i] if i < len(flags) else ""
             if flag:
                 continue
-            item = (-float(loss), -(first + i), tuple(map(float, vals[i])), flag)
+            r = 1.0 - float(loss) if not terms else (1.0 - float(fc[i]) if fc is not None else float("nan"))
+            item = (-float(loss), -(first + i), tuple(map(float, vals[i])), r)
             if len(self._heap) < TOP_KEEP:
                 heapq.heappush(self._heap, item)
             elif item > self._heap[0]:
@@ -64,7 +68,11 @@ class TopCandidates(Widget):
 
     def rows(self) -> list[tuple[int, float, tuple[float, ...]]]:
         """(evaluation number from 1, loss, values), best first."""
-        return [(-e + 1, -nl, v) for nl, e, v, _f in sorted(self._heap, reverse=True)]
+        return [(-e + 1, -nl, v) for nl, e, v, _r in sorted(self._heap, reverse=True)]
+
+    def corrs(self) -> list[float]:
+        """FC correlation r of each row of ``rows`` (NaN when the run scores no fc term)."""
+        return [r for _nl, _e, _v, r in sorted(self._heap, reverse=True)]
 
     def render(self) -> Table | Text:
         if not self._heap:
@@ -76,9 +84,10 @@ class TopCandidates(Widget):
         for n in self.names:
             t.add_column(n, justify="right")
         room = max(1, self.size.height - 1)
-        for rank, (ev, loss, vals) in enumerate(self.rows()[:room]):
+        for rank, ((ev, loss, vals), r) in enumerate(zip(self.rows()[:room], self.corrs())):
             style = "bold green" if rank == 0 else ""
-            t.add_row(str(ev), f"{loss:.4f}", f"{1 - loss:.3f}", *(_fmt(v) for v in vals), style=style)
+            t.add_row(str(ev), f"{loss:.4f}", "—" if np.isnan(r) else f"{r:.3f}", *(_fmt(v) for v in vals),
+                      style=style)
         return t
 
 

@@ -29,6 +29,17 @@ def ramp_char(v: float) -> str:
     return ASCII_RAMP[min(len(ASCII_RAMP) - 1, int((v + 1) / 2 * len(ASCII_RAMP)))]
 
 
+def wants_ascii(app, force: bool | None = None) -> bool:
+    """Whether a heatmap should use the ASCII ramp: forced, NO_COLOR, or a terminal without 256 colours."""
+    if force is not None:
+        return force
+    if app.no_color:
+        return True
+    if app.is_headless:
+        return False  # tests and screenshots render to truecolour SVG
+    return app.console.color_system in (None, "standard", "windows")
+
+
 def resample(m: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """Block-average (or repeat) an N×N matrix onto a rows×cols grid."""
     n0, n1 = m.shape
@@ -81,14 +92,7 @@ class FCHeatmaps(Widget):
     @property
     def use_ascii(self) -> bool:
         """Whether to draw with the ASCII ramp instead of coloured half blocks."""
-        if self.force_ascii is not None:
-            return self.force_ascii
-        app = self.app
-        if app.no_color:
-            return True
-        if app.is_headless:
-            return False  # tests and screenshots render to truecolour SVG
-        return app.console.color_system in (None, "standard", "windows")
+        return wants_ascii(self.app, self.force_ascii)
 
     # -- drawing ----------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:

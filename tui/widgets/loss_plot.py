@@ -1,10 +1,16 @@
-"""Loss of every candidate against evaluation number (points) with the best-so-far line, or a parameter-vs-loss scatter."""
+"""Loss (or one objective term) of every candidate against evaluation number (points) with the best-so-far line and
+the structure-alone reference, or a parameter-vs-loss scatter."""
 
 from __future__ import annotations
+
+from typing import Mapping
 
 import numpy as np
 from rich.text import Text
 from textual.widget import Widget
+
+from tui.baseline import draw_baseline, fc_like
+from tui.history import LOSS, History
 
 POINTS = (110, 160, 255)  # candidates: light blue braille dots
 BEST = (90, 230, 110)  # best so far: a green half-block line (a different glyph, so it reads without colour too)
@@ -38,10 +44,10 @@ class LossPlot(Widget):
         super().__init__(id=id)
         self.names: tuple[str, ...] = ()
         self.view = "loss"
-        self._evals: list[np.ndarray] = []
-        self._losses: list[np.ndarray] = []
-        self._values: list[np.ndarray] = []
-        self._ok: list[np.ndarray] = []  # False where the candidate diverged (flagged): kept off the y-range
+        self.quantity = LOSS  # the y values: the loss or one objective term
+        self.baseline: float | None = None  # structure-alone FC correlation r (drawn at 1 − r)
+        self.loss_is_fc = True  # the loss is 1 − FC r (the fc-only objective)
+        self.history = History()
         self._cache: tuple[tuple, Text] | None = None
         self._version = 0
 
@@ -50,20 +56,30 @@ class LossPlot(Widget):
         self.names = tuple(names)
         if self.view != "loss" and self.view not in self.names:
             self.view = "loss"
-        self._evals, self._losses, self._values, self._ok = [], [], [], []
+        self.history = History(self.names)
         self._touch()
 
-    def add_batch(self, first: int, values: np.ndarray, losses: np.ndarray, flags: tuple[str, ...] = ()) -> None:
+    def add_batch(self, first: int, values: np.ndarray, losses: np.ndarray, flags: tuple[str, ...] = (),
+                  terms: Mapping[str, np.ndarray] | None = None) -> None:
         """Add one evaluated batch; flagged candidates ("nan", "flat": they got the worst loss) are only counted."""
-        n = len(losses)
-        ok = np.isfinite(np.asarray(losses, float))
-        for i, f in enumerate(flags[:n]):
-            ok[i] &= not f
-        self._ok.append(ok)
-        self._evals.append(np.arange(first + 1, first + n + 1))
-        self._losses.append(np.asarray(losses, float))
-        self._values.append(np.asarray(values, float).reshape(n, -1))
+        self.history.add(first, values, losses, flags, terms)
         self._touch()
+
+    def set_quantity(self, quantity: str) -> None:
+        """Plot the loss or one objective term."""
+        if quantity != self.quantity:
+            self.quantity = quantity
+            self._touch()
+
+    def set_baseline(self, r: float | None, loss_is_fc: bool = True) -> None:
+        """The structure-alone correlation; drawn at 1 − r when the plot shows 1 − FC r."""
+        self.baseline, self.loss_is_fc = r, loss_is_fc
+        self._touch()
+
+    @property
+    def shown(self) -> str:
+        """The quantity actually drawn (the loss until the events carry the chosen term)."""
+        return self.quantity if self.quantity in self.history.quantities else LOSS
 
     def cycle_view(self) -> str:
         """Switch to the next view: loss, then each fitted parameter against loss."""
@@ -75,12 +91,12 @@ class LossPlot(Widget):
     @property
     def diverged(self) -> int:
         """Candidates left off the plot because they diverged."""
-        return int(sum(int((~x).sum()) for x in self._ok))
+        return int((~self.history.ok).sum())
 
     @property
     def count(self) -> int:
         """Candidates plotted."""
-        return int(sum(len(x) for x in self._losses))
+        return len(self.history)
 
     def _touch(self) -> None:
         self._version += 1
@@ -98,18 +114,21 @@ class LossPlot(Widget):
     def _build(self, w: int, h: int) -> Text:
         if w < 20 or h < 6:
             return Text("(panel too small for the plot)")
-        if not self._losses:
+        h_ = self.history
+        if not len(h_):
             hint = "" if not self.names or len(self.names) == 0 else "   (F8: parameter views)"
             return Text(f"Loss vs evaluation — no candidates yet{hint}", style="dim")
         import plotext as plt  # deferred: keeps start-up fast
 
-        ok = np.concatenate(self._ok)
-        ev = np.concatenate(self._evals)[ok]
-        loss = np.concatenate(self._losses)[ok]
-        bad = int((~ok).sum())
+        q = self.shown
+        ok = h_.ok & np.isfinite(h_.quantity(q))
+        ev = h_.evaluations[ok]
+        loss = h_.quantity(q)[ok]
+        bad = int((~h_.ok).sum())
         off = f" · {bad} diverged (off-plot)" if bad else ""
+        term = " · ^T term" if len(h_.quantities) > 1 else ""
         if not len(loss):
-            return Text(f"Loss vs evaluation — all {bad} candidates so far diverged (nan/flat)", style="yellow")
+            return Text(f"{q} vs evaluation — no values yet ({bad} diverged)", style="yellow")
         plt.terminal.limit(False, False)  # size to the panel, not to the real terminal
         fig = plt.figure
         fig.clear()
@@ -125,16 +144,18 @@ class LossPlot(Widget):
             line.lines(True)
             fig.draw(pts)
             fig.draw(line)
-            fig.title(_fit(w, f"⠂ loss  ▄▄ best {best[-1]:.4f}{off} · F8 view", f"▄▄ best {best[-1]:.4f}{off}"))
+            if self.baseline is not None and fc_like(q, h_.term_names, self.loss_is_fc):
+                draw_baseline(fig, 1.0 - self.baseline, float(ev[-1]))
+            fig.title(_fit(w, f"⠂ {q}  ▄▄ best {best[-1]:.4f}{off} · F8 view{term}", f"▄▄ best {q} {best[-1]:.4f}{off}"))
             fig.label("evaluation", axis="x")
         else:
             j = self.names.index(self.view)
-            vals = np.concatenate(self._values)[ok][:, j]
+            vals = h_.values[ok][:, j]
             pts = fig.signal(vals[keep].tolist(), loss[keep].tolist(), marker="braille")
             fig.draw(pts)
             i = int(np.argmin(loss))
             star = fig.signal([float(vals[i])], [float(loss[i])], marker=plt.marker("X", BEST))
             fig.draw(star)
-            fig.title(_fit(w, f"loss vs {self.view} (X best {vals[i]:.4g}{off}) · F8 view", f"X best {vals[i]:.4g}"))
+            fig.title(_fit(w, f"{q} vs {self.view} (X best {vals[i]:.4g}{off}) · F8 view{term}", f"X best {vals[i]:.4g}"))
             fig.label(self.view, axis="x")
         return Text.from_ansi(fig.build().string(colorless=bool(self.app.no_color)), no_wrap=True)

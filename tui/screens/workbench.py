@@ -1,0 +1,66 @@
+"""The workbench part of the main screen: the landscape, objective terms, the structure-alone baseline and the
+Runs screen (a mixin of ``MainScreen``, which holds the key bindings)."""
+
+from __future__ import annotations
+
+from engine.events import Started
+from tui.widgets.landscape import Landscape
+from tui.widgets.loss_plot import LossPlot
+
+
+class Workbench:
+    """Actions and event handling of the workbench views, for ``MainScreen``."""
+
+    quantity: str
+    attach: str | None
+    _cmat: object
+
+    def action_cycle_term(self) -> None:
+        """Show the next quantity on the loss plot and the landscape: the loss, then each objective term."""
+        quantities = self.query_one(LossPlot).history.quantities
+        if len(quantities) < 2:
+            self.notify("this run's events carry no objective terms: only the loss", timeout=2)
+            return
+        i = quantities.index(self.quantity) if self.quantity in quantities else -1
+        self.quantity = quantities[(i + 1) % len(quantities)]
+        self.query_one(LossPlot).set_quantity(self.quantity)
+        self.query_one(Landscape).set_quantity(self.quantity)
+        self.notify(f"showing: {self.quantity}", timeout=1.5)
+
+    def action_runs(self) -> None:
+        """Open the Runs screen: list run directories, open one, compare several."""
+        from tui.screens.runs import RunsScreen
+
+        self.app.push_screen(RunsScreen())
+
+    def action_close_run(self) -> None:
+        """Leave a run opened from the Runs screen (the first screen stays)."""
+        if self.attach and len(self.app.screen_stack) > 1 and self.app.screen is self:
+            self.app.pop_screen()
+
+    def _start_workbench(self, e: Started) -> None:
+        """A run starts: the landscape's axes (a Grid's cells) and the structure-alone baseline of its data."""
+        from tui.baseline import structural_baseline
+        from tui.landscape_cells import grid_axes
+
+        self.query_one(Landscape).reset(e.config.names, e.config.bounds, grid_axes(e.config))
+        r = getattr(e, "structural_baseline", None)
+        if r is None and self._cmat is not None:
+            r = structural_baseline(self._cmat, e.target_fc)
+        objective = getattr(e.config, "objective", None)  # fc-only unless the configuration says otherwise
+        loss_is_fc = objective is None or str(objective).replace(" ", "") == "fc"
+        self.query_one(LossPlot).set_baseline(r, loss_is_fc)
+        self.query_one(Landscape).set_baseline(r, loss_is_fc)
+
+
+def run_cmat(path: str):
+    """The structural connectivity stored in a run directory, or None (older runs, unreadable files)."""
+    try:
+        import numpy as np
+
+        from engine.runs import DATASET_ARRAYS, resolve_run
+
+        with np.load(resolve_run(path) / DATASET_ARRAYS) as arrays:
+            return np.asarray(arrays["Cmat"], float)
+    except Exception:  # noqa: BLE001 - the baseline is a reference line, not worth failing the viewer for
+        return None
