@@ -28,6 +28,7 @@ import numpy as np
 
 from engine.config import ConfigError, FitConfig
 from engine.data import Dataset
+from engine.search import FitError
 
 #: The one line printed when ``--cluster`` is asked for without Ray installed.
 INSTALL_HINT = 'Ray is not installed; --cluster needs it: pip install -e ".[cluster]"'
@@ -35,8 +36,11 @@ INSTALL_HINT = 'Ray is not installed; --cluster needs it: pip install -e ".[clus
 SPEED_WEIGHT = 0.5
 
 
-class ClusterError(ConfigError):
-    """The cluster cannot be used as asked (no Ray, no connection, no actor left); one line for the user."""
+class ClusterError(ConfigError, FitError):
+    """The cluster cannot be used as asked (no Ray, no connection, no actor left); one line for the user.
+
+    A ConfigError for the CLI (exit code 2 before a fit starts) and a FitError for the search (its message ends
+    a fit that is under way as it is)."""
 
 
 def import_ray() -> Any:
@@ -420,10 +424,12 @@ class ClusterObjective:
             try:
                 out = ray.get(ref)
             except lost as e:
+                first = a.state != "dead"
                 self._lose(a, _one_line(e).split(":")[0])
-                self._warn(f"cluster actor {a.index} on {a.slot.host} died in the batch from evaluation "
-                           f"{first_lane}; its {stop - start} candidate(s) are rescored on the other "
-                           f"{len(self._alive())} actor(s) and the fit goes on")
+                if first:
+                    self._warn(f"cluster actor {a.index} on {a.slot.host} died in the batch from evaluation "
+                               f"{first_lane}; its {stop - start} candidate(s) are rescored on the other "
+                               f"{len(self._alive())} actor(s) and the fit goes on")
                 submit(start, stop)
                 continue
             except ray.exceptions.RayTaskError as e:

@@ -56,7 +56,8 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("ray")
     port = _free_port()
     env = dict(os.environ, RAY_TMPDIR=str(tmp), RAY_AUTH_MODE="disabled", PYTHONPATH=str(ROOT))
-    os.environ["RAY_AUTH_MODE"] = "disabled"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RAY_AUTH_MODE", "disabled")  # this process connects as a driver: no token either
     exe = Path(sys.executable).with_name("ray")
     head = subprocess.Popen([str(exe), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
                              "--port", str(port), "--num-cpus", "2", "--disable-usage-stats",
@@ -77,6 +78,7 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         if ray.is_initialized():
             ray.shutdown()
+        patch.undo()
         for sig in (signal.SIGTERM, signal.SIGKILL):  # the head and every process it started (its session)
             for pid in _session_pids(head.pid):
                 try:
