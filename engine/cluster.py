@@ -326,13 +326,13 @@ class ClusterObjective:
 
     @property
     def description(self) -> str:
-        """Where batches run, e.g. 'Ray 127.0.0.1:6379: 2 actors (2× cpu on 1 host), batch 64'."""
+        """Where batches run, e.g. 'Ray 127.0.0.1:6379: 2 actors (2 CPU on 1 host), batch 64'."""
         alive = [a for a in self._actors if a.state != "dead"]
         kinds: dict[str, int] = {}
         for a in alive:
-            k = a.info.get("device", a.slot.kind) if a.slot.kind == "gpu" else "cpu"
+            k = str(a.info.get("device", "GPU")).split("× ")[-1] if a.slot.kind == "gpu" else "CPU"
             kinds[k] = kinds.get(k, 0) + 1
-        what = ", ".join(f"{n}× {k}" for k, n in kinds.items()) or "none alive"
+        what = ", ".join(f"{n} {k}" for k, n in kinds.items()) or "none alive"
         hosts = len({a.slot.node_id for a in alive})
         return (f"Ray {self.address}: {len(alive)} actor{'s' * (len(alive) != 1)} ({what} on {hosts} "
                 f"host{'s' * (hosts != 1)}), batch {self.config.batch}")
