@@ -37,6 +37,12 @@ N = 12
 SHORT = dict(duration_ms=300.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05})
 
 
+@pytest.fixture(autouse=True)
+def _keep_xla_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI called in-process sets XLA_FLAGS for its own JAX; later tests' subprocesses must not inherit it."""
+    monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", ""))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
