@@ -236,3 +236,50 @@ def test_info_lists_the_actors_a_fit_would_start(ray_head: str, capsys: pytest.C
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith("1 node(s), 2 CPU, 0 GPU") and ray_head in lines[0]
     assert len(lines) == 2 and lines[1].startswith("  actor 0: ") and "2× cpu" in lines[1] and "memory" in lines[1]
+
+
+class _Fake:
+    """A stand-in objective (no JAX): loss = distance to k = 1.7."""
+
+    description = "fake"
+    compiled = True
+
+    def __call__(self, values: np.ndarray, first_lane: int = 0) -> Any:
+        from engine.objective import BatchResult
+
+        losses = np.abs(np.asarray(values, np.float64)[:, 0] - 1.7)
+        b = int(np.argmin(losses))
+        return BatchResult(losses=losses, flags=("",) * len(losses), best_index=b, best_fc=np.eye(N),
+                           wall_s=0.01, compile_s=0.0)
+
+
+def test_a_local_study_resumes_a_stopped_subject(data_npz: Path, tmp_path: Path) -> None:
+    from engine import study as st
+    from engine.data import load_dataset
+
+    cfg = FitConfig(data=str(data_npz), batch=2, budget=4, seed=2, **SHORT)
+    source = load_dataset(cfg.data)
+    subjects = st.split_subjects(source, "scan")[:1]
+    path = tmp_path / "study"
+    st.create_study(path, cfg, source, subjects, "scan")
+    first = st.subject_dataset(source, subjects[0])
+    rec = runs.record(cfg, first, out=path, name=subjects[0].name)
+    search: Search
+
+    def stop_after_one(event: Any) -> None:
+        if isinstance(event, BatchEvaluated):
+            search.cancel()
+
+    search = Search(cfg, first, listeners=[rec.listener, stop_after_one], checkpointer=rec.checkpointer,
+                    objective=_Fake())
+    with rec:
+        assert search.run().status == "stopped"
+    log_path = path / subjects[0].name / "candidates.jsonl"
+    before = log_path.read_bytes()
+    assert [s.status for s in st.subject_statuses(path)] == ["stopped"]
+    said: list[str] = []
+    assert st.Study(path, say=said.append, quiet=True).run_local() == {"subject-000": "finished"}
+    assert any("subject-000: resuming at evaluation 2 of 4" in m for m in said)
+    assert [r["evaluation"] for r in runs.read_log(log_path)] == [0, 1, 2, 3]  # each once
+    assert log_path.read_bytes().startswith(before)  # the first batch kept as it was
+    assert st.Study(path, say=said.append).run_local() == {}  # finished: nothing left to fit
