@@ -32,6 +32,8 @@ from engine.search import FitError
 
 #: The one line printed when ``--cluster`` is asked for without Ray installed.
 INSTALL_HINT = 'Ray is not installed; --cluster needs it: pip install -e ".[cluster]"'
+#: The address this process connected to (one cluster per process).
+_connected: str | None = None
 #: Weight of the newest call in an actor's running seconds-per-call estimate.
 SPEED_WEIGHT = 0.5
 
@@ -57,15 +59,33 @@ def _one_line(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
+def reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Refuse a HOST:PORT address nobody answers on within seconds (Ray itself would retry for minutes)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "/" in host or not host:
+        return  # e.g. "auto" or a ray:// client address: left to Ray
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as e:
+        raise ClusterError(f"cannot reach the Ray cluster at {address}: {e.strerror or _one_line(e)} "
+                           "(start it with: ray start --head)") from None
+
+
 def connect(address: str) -> Any:
     """Connect this process to the Ray cluster at ``address`` (once); returns the ``ray`` module."""
+    global _connected
     ray = import_ray()
     if ray.is_initialized():
+        if _connected not in (None, address):
+            raise ClusterError(f"this process is connected to the Ray cluster at {_connected}, not {address}")
         return ray
+    reachable(address)
     try:
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     except Exception as e:  # noqa: BLE001 - connection refused, bad address, version mismatch, …
         raise ClusterError(f"cannot connect to the Ray cluster at {address}: {_one_line(e)}") from None
+    _connected = address
     return ray
 
 

@@ -194,6 +194,19 @@ def test_cluster_without_ray_is_one_line_and_exit_2(data_npz: Path, tmp_path: Pa
     assert not any(tmp_path.iterdir())  # no run directory was started
 
 
+def test_an_address_nobody_answers_on_is_one_line_and_exit_2(data_npz: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    with socket.socket() as s:  # a port that refuses
+        s.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{s.getsockname()[1]}"
+    p = subprocess.run([sys.executable, "-m", "tui.main", "fit", "--data", str(data_npz), "--cluster", dead,
+                        "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert p.returncode == 2 and p.stdout == "" and not any(tmp_path.iterdir())
+    assert p.stderr.strip().splitlines() == [f"wcfit-tui: cannot reach the Ray cluster at {dead}: Connection refused "
+                                             "(start it with: ray start --head)"]
+
+
 def test_study_of_two_subjects_on_the_cluster(ray_head: str, data_npz: Path, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     from engine.cli import main
