@@ -183,6 +183,10 @@ def print_table(result: dict[str, Any]) -> None:
 
 def _main(args: argparse.Namespace) -> int:
     """Run the ``bench`` subcommand."""
+    if getattr(args, "cluster", None):
+        from engine.cluster_bench import main_cluster
+
+        return main_cluster(args)
     if args.cpu_devices:
         import jax
 
@@ -216,6 +220,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help="node-loop steps unrolled per loop trip (0 = the default, 1; the numbers may differ in the last bits)")
     p.add_argument("--cpu-devices", type=int, default=0,
                    help="split the host CPU into this many JAX devices (set before JAX starts; 0 = leave as is)")
+    p.add_argument("--cluster", default=None, metavar="ADDRESS",
+                   help="compare one process with a Ray cluster's actors instead (default batch 64)")
+    p.add_argument("--cpu-actors", type=int, default=0, metavar="N",
+                   help="with --cluster: actors per CPU-only host (default 2)")
     p.set_defaults(func=_main)
     return p
 

@@ -63,6 +63,9 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument("--own-noise", action="store_true",
                    help="give each candidate its own noise, as the seed did (default: common random numbers)")
+    from engine.cluster_cli import add_cluster_options
+
+    add_cluster_options(p)
 
 
 def _parse_band(text: str) -> tuple[float, float]:
@@ -126,8 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--no-record", action="store_true", help="do not write a run directory")
     fit.set_defaults(func=cmd_fit)
     info = sub.add_parser("info", help="print JAX backend, devices and memory")
+    info.add_argument("--cluster", default=None, metavar="ADDRESS", help="list a Ray cluster's actors instead")
     info.set_defaults(func=cmd_info)
-    for module in ("engine.bench", "engine.runs_cli", "engine.simulate", "engine.data_cli"):
+    for module in ("engine.bench", "engine.runs_cli", "engine.simulate", "engine.data_cli", "engine.study"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:
@@ -146,6 +150,11 @@ def cmd_info(args: argparse.Namespace) -> int:
     """``wcfit-tui info``: backend, devices, memory, GPUs, compilation cache."""
     from engine.devices import info_lines
 
+    if getattr(args, "cluster", None):
+        from engine.cluster import cluster_info_lines
+
+        print("\n".join(cluster_info_lines(args.cluster)))
+        return EXIT_OK
     print("\n".join(info_lines()))
     return EXIT_OK
 
@@ -216,6 +225,8 @@ def run_fit(config: FitConfig, dataset: object, *, listeners: list, checkpointer
 
         search = Search(config, dataset, listeners=[show, *listeners], checkpointer=checkpointer, resume=resume,  # type: ignore[arg-type]
                         objective=objective)
+        if objective is not None and hasattr(objective, "on_warning"):  # e.g. a cluster actor died mid-batch
+            objective.on_warning = lambda message: [f(Warned(message=message)) for f in search.listeners]  # type: ignore[attr-defined]
         thread = start(search)
         try:
             while thread.is_alive():
@@ -244,7 +255,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if dataset.n_nodes < 2:
         raise DataError("need at least 2 regions")
     enable_compilation_cache()
-    objective = make_objective(config, dataset)  # checks what needs the data (TR, samples, FCD windows): exit 2
+    from engine.cluster_cli import objective_for
+
+    local = make_objective(config, dataset)  # checks what needs the data (TR, samples, FCD windows): exit 2
+    objective = objective_for(args, config, dataset) or local  # a cluster's actors when --cluster
     recorder = None
     listeners: list = []
     if not args.no_record:
@@ -258,6 +272,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     finally:
         if recorder is not None:
             recorder.close()
+        if hasattr(objective, "close"):  # a cluster's actors
+            objective.close()
     _print_summary(summary, dataset, args.json, recorder.path if recorder else None)
     status = getattr(summary, "status", "failed")
     if status == "failed":
@@ -289,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return EXIT_OK
-        if args.command in ("fit", "resume", "info"):
+        if args.command in ("fit", "resume", "info", "study"):
             from engine.devices import use_cpu_cores_as_devices
 
             use_cpu_cores_as_devices()  # before JAX starts: shard batches over every CPU core

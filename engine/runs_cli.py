@@ -52,6 +52,9 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     p.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    from engine.cluster_cli import add_cluster_options
+
+    add_cluster_options(p)
     p.set_defaults(func=_guard(cmd_resume))
 
     p = subparsers.add_parser("export", help="export a run: candidates CSV, summary JSON, FCs NPZ")
@@ -84,7 +87,11 @@ _STATUS_STYLE = {"running": "bold green", "finished": "cyan", "stopped": "yellow
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    """``wcfit-tui runs [DIR]``: a table of runs."""
+    """``wcfit-tui runs [DIR]``: a table of runs (of a study's subjects when DIR is a study)."""
+    from engine import study
+
+    if args.dir and study.is_study(args.dir):
+        return study.cmd_subjects(args)
     runs = list_runs(args.dir)
     if args.json:
         import json
@@ -148,20 +155,32 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """``resume RUN``: continue from the checkpoint with the run's own settings; exit 1 if it fails."""
+    from engine import study
     from engine.cli import run_fit
+    from engine.cluster_cli import objective_for
     from engine.devices import enable_compilation_cache
 
+    if study.is_study(args.run):
+        return study.cmd_resume_study(args)
     path = resolve_run(args.run)
+    if args.cluster:
+        from engine.cluster import import_ray
+
+        import_ray()  # no Ray: the install hint before the run is touched
     config, dataset, resume, recorder = record_existing(path)
+    objective = None
     try:
+        objective = objective_for(args, config, dataset)
         for note in recorder.notes:
             print(f"wcfit-tui: {note}", file=sys.stderr)
         print(f"resuming {path} at evaluation {resume.evaluations} of {config.budget}", file=sys.stderr)
         enable_compilation_cache()
         summary = run_fit(config, dataset, listeners=[recorder.listener], checkpointer=recorder.checkpointer,
-                          resume=resume, quiet=args.quiet)
+                          resume=resume, quiet=args.quiet, objective=objective)
     finally:
         recorder.close()
+        if objective is not None:
+            objective.close()
     if summary is None:
         print("wcfit-tui: resume ended without a summary", file=sys.stderr)
         return EXIT_FAILED
@@ -191,6 +210,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export RUN --csv/--json/--npz [--output PATH]``: write the chosen exports, print their paths."""
+    from engine import study
+
+    if study.is_study(args.run):
+        return study.cmd_export_study(args)
     path = resolve_run(args.run)
     formats = list(dict.fromkeys(args.formats or []))
     if not formats:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 #: Subcommands handled by the headless CLI (engine.cli).
-CLI_COMMANDS = ("fit", "simulate", "data", "info", "bench", "runs", "resume", "export")
+CLI_COMMANDS = ("fit", "simulate", "data", "study", "info", "bench", "runs", "resume", "export")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,0 +1,298 @@
+"""One fit on a local Ray cluster with two CPU actors, and per-subject studies.
+
+A module fixture starts a Ray head on 127.0.0.1 (free port, its own temp dir, auth off, 2 CPUs) as a child process
+in its own session and ends every process of that session at teardown. Skipped where Ray is not installed
+(CI installs ``.[test,cluster]``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from engine import runs  # noqa: E402
+from engine.config import FitConfig  # noqa: E402
+from engine.data import Dataset, functional_connectivity  # noqa: E402
+from engine.events import BatchEvaluated, Warned  # noqa: E402
+from engine.objective import Objective  # noqa: E402
+from engine.search import Search  # noqa: E402
+
+pytestmark = pytest.mark.slow
+N = 12
+SHORT = dict(duration_ms=300.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05})
+
+
+@pytest.fixture(autouse=True)
+def _keep_xla_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI called in-process sets XLA_FLAGS for its own JAX; later tests' subprocesses must not inherit it."""
+    monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", ""))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _session_pids(sid: int) -> list[int]:
+    out = subprocess.run(["ps", "-eo", "pid=,sid="], capture_output=True, text=True).stdout
+    return [int(p) for p, s in (line.split() for line in out.splitlines() if line.strip()) if int(s) == sid]
+
+
+@pytest.fixture(scope="module")
+def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local Ray head (2 CPUs) on a free port; yields its address, ends all its processes afterwards."""
+    ray = pytest.importorskip("ray")
+    tmp = tmp_path_factory.mktemp("ray")
+    port = _free_port()
+    env = dict(os.environ, RAY_TMPDIR=str(tmp), RAY_AUTH_MODE="disabled", PYTHONPATH=str(ROOT))
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RAY_AUTH_MODE", "disabled")  # this process connects as a driver: no token either
+    exe = Path(sys.executable).with_name("ray")
+    head = subprocess.Popen([str(exe), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
+                             "--port", str(port), "--num-cpus", "2", "--disable-usage-stats",
+                             "--include-dashboard", "false"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    address = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or head.poll() is not None:
+                    pytest.fail("the Ray head did not start")
+                time.sleep(0.3)
+        yield address
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        patch.undo()
+        for sig in (signal.SIGTERM, signal.SIGKILL):  # the head and every process it started (its session)
+            for pid in _session_pids(head.pid):
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            try:
+                head.wait(3)
+            except subprocess.TimeoutExpired:
+                pass
+        if head.poll() is None:
+            head.kill()
+            head.wait()
+
+
+def make_dataset(n: int = N, scans: int = 2, t: int = 60, seed: int = 3) -> Dataset:
+    """A random n-node dataset with BOLD scans whose FCs differ (one subject per scan)."""
+    rng = np.random.default_rng(seed)
+    c = rng.uniform(0.0, 1.0, (n, n))
+    c = (c + c.T) / 2
+    np.fill_diagonal(c, 0.0)
+    pts = rng.uniform(0.0, 80.0, (n, 3))
+    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1) + 20.0
+    np.fill_diagonal(d, 0.0)
+    bolds = tuple(rng.normal(size=(t, n)) @ rng.normal(size=(n, n)) for _ in range(scans))
+    fc = np.mean([functional_connectivity(b) for b in bolds], axis=0)
+    return Dataset(name=f"gen{n}", source="generated", cmat=c, dmat=d, target_fc=fc, n_scans=scans,
+                   n_timepoints=t, scans=tuple(b.T.copy() for b in bolds), tr_s=0.72)
+
+
+@pytest.fixture(scope="module")
+def data_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated dataset as an .npz file (Cmat, Dmat, BOLDs)."""
+    ds = make_dataset()
+    path = tmp_path_factory.mktemp("data") / "gen.npz"
+    np.savez(path, Cmat=ds.cmat, Dmat=ds.dmat, BOLDs=np.stack(ds.scans), TR=0.72)
+    return path
+
+
+@pytest.fixture
+def cluster_objective(ray_head: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A cluster objective (2 one-core actors, batch 6; common noise unless the test says own), closed after."""
+    from engine.cluster import ClusterObjective
+
+    common = getattr(request, "param", True)
+    cfg = FitConfig(batch=6, budget=18, seed=4, common_noise=common, **SHORT)
+    obj = ClusterObjective(make_dataset(), cfg, address=ray_head, cpu_actors=2)
+    yield obj
+    obj.close()
+
+
+def test_cluster_scores_as_a_local_run(cluster_objective: Any) -> None:
+    """Common noise here; the kill test below checks own noise against a local run."""
+    obj = cluster_objective
+    ds, cfg = obj.dataset, obj.config
+    local = Objective(ds, cfg)
+    values = np.linspace(0.6, 2.9, 6, dtype=np.float32).reshape(-1, 1)
+    for first in (0, 37):  # noise keyed by evaluation number: the batch's place in the run matters, not the actors
+        mine, theirs = local(values, first_lane=first), obj(values, first_lane=first)
+        np.testing.assert_allclose(theirs.losses, mine.losses, rtol=0, atol=1e-5)
+        assert theirs.best_index == mine.best_index
+        np.testing.assert_allclose(theirs.best_fc, mine.best_fc, rtol=0, atol=1e-5)
+    short = obj(values[:4], first_lane=9)  # a short last batch: shares shrink, numbering stays
+    np.testing.assert_allclose(short.losses, local(values[:4], first_lane=9).losses, rtol=0, atol=1e-5)
+    rows = obj.actor_rows()
+    assert len(rows) == 2 and all(r.state == "ready" and r.lanes >= 3 and r.platform == "cpu" for r in rows)
+    assert sum(r.share for r in rows) == 4 and all(r.candidates_per_s and r.candidates_per_s > 0 for r in rows)
+    assert all(r.memory_total and r.memory_in_use for r in rows)
+    assert "2 actors" in obj.description
+
+
+@pytest.mark.parametrize("cluster_objective", [False], ids=["own-noise"], indirect=True)
+def test_an_actor_killed_mid_fit_is_rescored_on_the_other(cluster_objective: Any) -> None:
+    import ray
+
+    obj = cluster_objective
+    events: list[Any] = []
+
+    def listen(event: Any) -> None:
+        events.append(event)
+        if isinstance(event, BatchEvaluated) and event.batch_index == 0:
+            # the driver still counts on actor 1: its share of batch 1 goes out and fails mid-batch
+            ray.kill(obj.actor_handle(1))
+
+    search = Search(obj.config, obj.dataset, listeners=[listen], objective=obj)
+    obj.on_warning = lambda m: listen(Warned(message=m))
+    summary = search.run()
+    assert summary.status == "finished" and summary.evaluations == obj.config.budget
+    batches = [e for e in events if isinstance(e, BatchEvaluated)]
+    numbers = [b.first_evaluation + i for b in batches for i in range(len(b.losses))]
+    assert numbers == list(range(obj.config.budget))  # every evaluation once, in order
+    died = [e.message for e in events if isinstance(e, Warned) and "died" in e.message]
+    assert len(died) == 1 and "died in the batch from evaluation 6" in died[0] and "rescored" in died[0]
+    rows = obj.actor_rows()
+    assert [r.state for r in rows] == ["ready", "dead"] and rows[0].share == len(batches[-1].losses)
+    local = Objective(obj.dataset, obj.config)  # the same candidates scored here, numbered as in the run
+    for b in batches:
+        np.testing.assert_allclose(b.losses, local(b.values, first_lane=b.first_evaluation).losses, rtol=0, atol=1e-5)
+
+
+def test_cluster_without_ray_is_one_line_and_exit_2(data_npz: Path, tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['ray'] = None; from engine.cli import main; "
+            f"sys.exit(main(['fit', '--data', {str(data_npz)!r}, '--cluster', '127.0.0.1:1', '--out', {str(tmp_path)!r}]))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert p.returncode == 2 and p.stdout == ""
+    assert p.stderr.strip().splitlines() == ['wcfit-tui: Ray is not installed; --cluster needs it: pip install -e ".[cluster]"']
+    assert not any(tmp_path.iterdir())  # no run directory was started
+
+
+def test_an_address_nobody_answers_on_is_one_line_and_exit_2(data_npz: Path, tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    with socket.socket() as s:  # a port that refuses
+        s.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{s.getsockname()[1]}"
+    p = subprocess.run([sys.executable, "-m", "tui.main", "fit", "--data", str(data_npz), "--cluster", dead,
+                        "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=120,
+                       env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert p.returncode == 2 and p.stdout == "" and not any(tmp_path.iterdir())
+    assert p.stderr.strip().splitlines() == [f"wcfit-tui: cannot reach the Ray cluster at {dead}: Connection refused "
+                                             "(start it with: ray start --head)"]
+
+
+def test_study_of_two_subjects_on_the_cluster(ray_head: str, data_npz: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import main
+
+    study = tmp_path / "study"
+    argv = ["study", "--data", str(data_npz), "--out", str(study), "--cluster", ray_head, "--cpu-actors", "2",
+            "--budget", "4", "--batch", "2", "--duration", "300", "--quiet"]
+    assert main(argv) == 0
+    manifest = json.loads((study / "study.json").read_text())
+    assert [s["scans"] for s in manifest["subjects"]] == [[0], [1]]
+    capsys.readouterr()
+    assert main(["runs", str(study), "--json"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["subject"], r["status"], r["evaluations"]) for r in listed] == \
+        [("subject-000", "finished", 4), ("subject-001", "finished", 4)]
+    logs = {r["subject"]: (study / r["subject"] / "candidates.jsonl").read_bytes() for r in listed}
+    assert main(argv) == 0  # again: the study resumes as a whole, finished subjects are not fitted again
+    assert all((study / n / "candidates.jsonl").read_bytes() == b for n, b in logs.items())
+    assert main(["export", str(study), "--csv"]) == 0
+    rows = list(csv.DictReader((study / "export" / "study.csv").open()))
+    ds = make_dataset()
+    iu = np.triu_indices(N, k=1)
+    for i, row in enumerate(rows):
+        run = study / row["subject"]
+        target = np.corrcoef(ds.scans[i])  # this subject's own scan only (regions are rows)
+        np.testing.assert_allclose(np.load(run / "target_fc.npy"), target, atol=1e-12)
+        best = json.loads((run / "best.json").read_text())
+        assert float(row["loss"]) == best["loss"] and float(row["k"]) == best["params"]["k"]
+        fc = np.load(run / "best_fc" / f"{best['evaluation']:08d}.npy")
+        assert float(row["fc_corr"]) == pytest.approx(np.corrcoef(fc[iu], target[iu])[0, 1], abs=1e-12)
+        assert float(row["structural_baseline"]) == pytest.approx(np.corrcoef(ds.cmat[iu], target[iu])[0, 1],
+                                                                  abs=1e-12)
+    assert rows[0]["structural_baseline"] != rows[1]["structural_baseline"]  # each subject against its own FC
+
+
+def test_info_lists_the_actors_a_fit_would_start(ray_head: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import main
+
+    assert main(["info", "--cluster", ray_head]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("1 node(s), 2 CPU, 0 GPU") and ray_head in lines[0]
+    assert len(lines) == 2 and lines[1].startswith("  actor 0: ") and "2× cpu" in lines[1] and "memory" in lines[1]
+
+
+class _Fake:
+    """A stand-in objective (no JAX): loss = distance to k = 1.7."""
+
+    description = "fake"
+    compiled = True
+
+    def __call__(self, values: np.ndarray, first_lane: int = 0) -> Any:
+        from engine.objective import BatchResult
+
+        losses = np.abs(np.asarray(values, np.float64)[:, 0] - 1.7)
+        b = int(np.argmin(losses))
+        return BatchResult(losses=losses, flags=("",) * len(losses), best_index=b, best_fc=np.eye(N),
+                           wall_s=0.01, compile_s=0.0)
+
+
+def test_a_local_study_resumes_a_stopped_subject(data_npz: Path, tmp_path: Path) -> None:
+    from engine import study as st
+    from engine.data import load_dataset
+
+    cfg = FitConfig(data=str(data_npz), batch=2, budget=4, seed=2, **SHORT)
+    source = load_dataset(cfg.data)
+    subjects = st.split_subjects(source, "scan")[:1]
+    path = tmp_path / "study"
+    st.create_study(path, cfg, source, subjects, "scan")
+    first = st.subject_dataset(source, subjects[0])
+    rec = runs.record(cfg, first, out=path, name=subjects[0].name)
+    search: Search
+
+    def stop_after_one(event: Any) -> None:
+        if isinstance(event, BatchEvaluated):
+            search.cancel()
+
+    search = Search(cfg, first, listeners=[rec.listener, stop_after_one], checkpointer=rec.checkpointer,
+                    objective=_Fake())
+    with rec:
+        assert search.run().status == "stopped"
+    log_path = path / subjects[0].name / "candidates.jsonl"
+    before = log_path.read_bytes()
+    assert [s.status for s in st.subject_statuses(path)] == ["stopped"]
+    said: list[str] = []
+    assert st.Study(path, say=said.append, quiet=True).run_local() == {"subject-000": "finished"}
+    assert any("subject-000: resuming at evaluation 2 of 4" in m for m in said)
+    assert [r["evaluation"] for r in runs.read_log(log_path)] == [0, 1, 2, 3]  # each once
+    assert log_path.read_bytes().startswith(before)  # the first batch kept as it was
+    assert st.Study(path, say=said.append).run_local() == {}  # finished: nothing left to fit
