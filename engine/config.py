@@ -72,6 +72,7 @@ class FitConfig:
     bandpass_hz: tuple[float, float] | None = None  # band-pass simulated and empirical BOLD before FC/FCD
     initial: str = "random"  # see INITIAL_STATES
     preset: str = ""  # the preset these settings started from (informational)
+    start: Mapping[str, float] | None = None  # a point the optimizer asks first (Nevergrad's suggest), within bounds
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bounds", {str(k): (float(v[0]), float(v[1])) for k, v in dict(self.bounds).items()})
@@ -80,6 +81,8 @@ class FitConfig:
             object.__setattr__(self, "bandpass_hz", (float(self.bandpass_hz[0]), float(self.bandpass_hz[1])))
         if self.tr_s is not None:
             object.__setattr__(self, "tr_s", float(self.tr_s))
+        if self.start is not None:
+            object.__setattr__(self, "start", {str(k): float(v) for k, v in dict(self.start).items()} or None)
         self._check()
 
     def _check(self) -> None:
@@ -146,6 +149,16 @@ class FitConfig:
         if spec.needs_fcd and not obs.sampled:
             raise ConfigError(f"objective {self.objective!r} compares FCD of signals sampled every TR; "
                               f"observation {self.observe!r} is not sampled — use --observe bold")
+        if self.start:
+            if set(self.start) != set(self.bounds):
+                raise ConfigError(f"a start point gives every fitted parameter ({', '.join(self.names)}), "
+                                  f"got {', '.join(sorted(self.start))}")
+            for name, v in self.start.items():
+                lo, hi = self.bounds[name]
+                if not lo <= v <= hi:
+                    raise ConfigError(f"start value of {name} ({v:g}) lies outside its bounds [{lo:g}, {hi:g}]")
+            if self.optimizer == GRID:
+                raise ConfigError("a grid scan visits fixed points; a start point needs an optimizer such as DE or CMA")
         if self.initial not in INITIAL_STATES:
             raise ConfigError(f"unknown initial state {self.initial!r}; known: {', '.join(INITIAL_STATES)}")
         if self.tr_s is not None and not (math.isfinite(self.tr_s) and 0 < self.tr_s <= 100):

@@ -81,6 +81,8 @@ class NewBest:
     model_fc: np.ndarray  # (N, N)
     terms: Mapping[str, float] = field(default_factory=dict)  # its objective terms
     corr: float | None = None  # its FC correlation r (None: 1 − loss, as runs written before terms)
+    model_signal: np.ndarray | None = None  # (S, N) its sampled signal (BOLD every TR), when the observation is sampled
+    sample_tr_s: float | None = None  # the interval of those samples
     time: float = field(default_factory=_now)
 
     @property

@@ -46,6 +46,7 @@ class BatchResult:
     compile_s: float
     terms: dict[str, np.ndarray] = field(default_factory=dict)  # each objective term (B,), NaN where flagged
     corr: np.ndarray | None = None  # (B,) FC correlation r with the target, NaN where flagged
+    best_signal: np.ndarray | None = None  # (S, N) the best candidate's sampled signal (BOLD) before any band-pass
 
 
 def _memory_budget(device: jax.Device) -> int:
@@ -216,7 +217,11 @@ class Objective:
         parts = jnp.moveaxis(parts, 1, 0).reshape(parts.shape[1], n)
         fcs = fcs.reshape((n,) + fcs.shape[2:])
         best = jnp.argmin(jnp.where(real.reshape(n), loss, jnp.inf))
-        return loss, finite, flat, corr, parts, fcs[best][None]
+        if self.sampling is None:
+            return loss, finite, flat, corr, parts, fcs[best][None]
+        samples = jnp.moveaxis(state.samples, -1, 1)  # (k, C, S, N)
+        samples = samples.reshape((n,) + samples.shape[2:])
+        return loss, finite, flat, corr, parts, fcs[best][None], samples[best][None]
 
     # --- compiled functions -------------------------------------------------------------------------------------------
 
@@ -305,7 +310,7 @@ class Objective:
             if progress is not None:
                 jax.block_until_ready(state.nodes.rE)
                 progress(min((i + 1) * seg_ms, self.config.duration_ms))
-        loss, finite, flat, corr, parts, best_fcs = fns["finish"](state, is_real)
+        loss, finite, flat, corr, parts, best_fcs, *best_signals = fns["finish"](state, is_real)
         loss = np.asarray(loss, np.float64)[:real]
         finite = np.asarray(finite)[:real]
         flat = np.asarray(flat)[:real]
@@ -316,9 +321,13 @@ class Objective:
         best = int(np.argmin(loss))
         # each device returned the FC of its own best (first minimum); the overall best is one of them
         fc = best_fcs[best // (self.batch // len(self.devices))]
+        signal = None
+        if best_signals:
+            signal = np.asarray(best_signals[0][best // (self.batch // len(self.devices))], np.float32)
         return BatchResult(losses=loss, flags=flags, best_index=best, best_fc=fc,
                            wall_s=time.perf_counter() - t0 - compile_s, compile_s=compile_s,
-                           terms={n: parts[i] for i, (n, _) in enumerate(self.spec.terms)}, corr=corr)
+                           terms={n: parts[i] for i, (n, _) in enumerate(self.spec.terms)}, corr=corr,
+                           best_signal=signal)
 
     def model_fc(self, candidate: np.ndarray) -> np.ndarray:
         """The model FC (N, N) of one candidate (P,), computed in a batch of its own."""

@@ -44,12 +44,15 @@ class Proposer(Protocol):
 class NevergradProposer:
     """Any optimizer of Nevergrad's registry over a box, driven by ask/tell."""
 
-    def __init__(self, name: str, bounds: np.ndarray, *, budget: int, batch: int, seed: int) -> None:
+    def __init__(self, name: str, bounds: np.ndarray, *, budget: int, batch: int, seed: int,
+                 start: np.ndarray | None = None) -> None:
         import nevergrad as ng
 
         param = ng.p.Array(shape=(bounds.shape[0],), lower=bounds[:, 0], upper=bounds[:, 1])
         param.random_state = np.random.RandomState(seed)
         self.optimizer = ng.optimizers.registry[name](parametrization=param, budget=budget, num_workers=batch)
+        if start is not None:  # the first candidate asked is this point ("fit from here")
+            self.optimizer.suggest(np.asarray(start, np.float64))
         self._pending: list[Any] = []
 
     def ask(self, n: int) -> np.ndarray:
@@ -107,7 +110,9 @@ def make_proposer(config: FitConfig) -> Proposer:
     bounds = np.array([config.bounds[n] for n in config.names], np.float64)
     if config.optimizer == GRID:
         return GridProposer(bounds, budget=config.budget)
-    return NevergradProposer(config.optimizer, bounds, budget=config.budget, batch=config.batch, seed=config.seed)
+    start = None if not config.start else np.array([config.start[n] for n in config.names], np.float64)
+    return NevergradProposer(config.optimizer, bounds, budget=config.budget, batch=config.batch, seed=config.seed,
+                             start=start)
 
 
 def budget_of(config: FitConfig) -> int:
@@ -333,7 +338,9 @@ class Search:
                 self._emit(NewBest(evaluation=first + res.best_index,
                                    params={k: float(v) for k, v in zip(names, values[res.best_index])},
                                    loss=float(prog.best_loss), model_fc=res.best_fc,  # type: ignore[arg-type]
-                                   terms=best_terms, corr=best_corr))
+                                   terms=best_terms, corr=best_corr,
+                                   model_signal=getattr(res, "best_signal", None),
+                                   sample_tr_s=getattr(getattr(obj, "sampling", None), "tr_s", None)))
             if bad:
                 self._emit(Warned(message=f"{bad} candidate(s) in batch {prog.batches} diverged "
                                           f"({', '.join(sorted(set(f for f in res.flags if f)))}); "

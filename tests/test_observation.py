@@ -91,6 +91,11 @@ def test_segments_equal_one_call(small: Dataset) -> None:
         np.testing.assert_allclose(a.best_fc, b.best_fc, rtol=0, atol=1e-6)
         for name in a.terms:
             np.testing.assert_allclose(a.terms[name], b.terms[name], rtol=0, atol=1e-6)
+        if one.sampling is not None:  # the best candidate's BOLD comes back with its FC
+            assert a.best_signal is not None and a.best_signal.shape == (one.sampling.n_samples, small.n_nodes)
+            np.testing.assert_allclose(np.corrcoef(a.best_signal, rowvar=False), a.best_fc, atol=2e-5)
+        else:
+            assert a.best_signal is None
 
 
 def test_progress_after_every_segment_and_stop_within_one(small: Dataset) -> None:

@@ -80,3 +80,16 @@ def test_bad_observation_settings_are_one_line(argv: tuple[str, ...], phrase: st
     with pytest.raises(ConfigError) as e:
         config_from_args(_args(*argv))
     assert phrase in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_start_point_is_asked_first_and_checked() -> None:
+    from engine.search import make_proposer
+
+    cfg = presets.get("bold").config(start={"k": 41.5, "ext_E": 0.12}, budget=8, batch=4)
+    first = make_proposer(cfg).ask(4)
+    assert first[0].tolist() == [41.5, 0.12] and not np.array_equal(first[1], first[0])
+    with pytest.raises(ConfigError, match="outside its bounds"):
+        cfg.replace(start={"k": 100.0, "ext_E": 0.1})
+    with pytest.raises(ConfigError, match="every fitted parameter"):
+        cfg.replace(start={"k": 10.0})
+    assert FitConfig.from_json(cfg.to_json()).start == {"k": 41.5, "ext_E": 0.12}
