@@ -105,6 +105,7 @@ class Objective:
         fc = model.fc_from_stats(stats)
         corr = model.fc_correlation(jnp.asarray(self._target, self.dtype), fc)
         finite = jnp.isfinite(stats.m2).all(axis=(0, 1)) & jnp.isfinite(nodes.rE).all(axis=0)
+        finite = finite & jnp.isfinite(values).all(axis=1)  # ±inf k saturates the sigmoid: finite rates, no fit
         flat = finite & ~jnp.isfinite(corr)
         loss = jnp.where(finite & ~flat, 1.0 - corr, WORST_LOSS)
         return loss, finite, flat, jnp.moveaxis(fc, -1, 0)
