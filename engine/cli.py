@@ -198,7 +198,9 @@ def run_fit(config: FitConfig, dataset: object, *, listeners: list, checkpointer
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from engine.events import BatchEvaluated, Compiling, SegmentSimulated, Warned
+    import threading
+
+    from engine.events import BatchEvaluated, Compiling, Ended, SegmentSimulated, Warned
     from engine.search import Search, budget_of, start
 
     console = Console(stderr=True)
@@ -223,18 +225,23 @@ def run_fit(config: FitConfig, dataset: object, *, listeners: list, checkpointer
             elif isinstance(event, Warned):
                 bar.console.print(f"[yellow]warning:[/] {event.message}")
 
-        search = Search(config, dataset, listeners=[show, *listeners], checkpointer=checkpointer, resume=resume,  # type: ignore[arg-type]
-                        objective=objective)
+        ended = threading.Event()  # set after every listener (the recorder too) has seen the terminal event
+        search = Search(config, dataset, listeners=[show, *listeners, lambda e: isinstance(e, Ended) and ended.set()],
+                        checkpointer=checkpointer, resume=resume, objective=objective)  # type: ignore[arg-type]
         if objective is not None and hasattr(objective, "on_warning"):  # e.g. a cluster actor died mid-batch
             objective.on_warning = lambda message: [f(Warned(message=message)) for f in search.listeners]  # type: ignore[attr-defined]
         thread = start(search)
+        # wait on the event, not in thread.join(timeout): on Python 3.11 a Ctrl-C inside join() marks the still running
+        # thread as stopped (bpo-45274's handler), so the fit returned without its summary (exit 1, a traceback)
         try:
-            while thread.is_alive():
-                thread.join(0.2)
+            while not ended.wait(0.2) and thread.is_alive():
+                pass
         except KeyboardInterrupt:
             console.print("stopping after the current batch…")
             search.cancel()
-            thread.join()
+            while not ended.wait(0.2) and thread.is_alive():
+                pass
+        thread.join()
     return search.summary
 
 

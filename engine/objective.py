@@ -287,35 +287,26 @@ class Objective:
         ``progress`` gets the simulated ms done after each segment; when ``cancelled()`` turns true between two
         segments the batch stops and ``BatchCancelled`` is raised.
         """
-        values = np.asarray(values, np.float32).reshape(-1, len(self.names))
-        real = values.shape[0]
-        if not 1 <= real <= self.batch:
-            raise ValueError(f"a batch holds 1..{self.batch} candidates, got {real}")
         t0 = time.perf_counter()
         compile_s = self.compile()
-        fns = self._fns
-        assert fns is not None
-        padded = np.concatenate([values, np.repeat(values[:1], self.batch - real, axis=0)]) if real < self.batch else values
+        state, real, padded = self._simulate(values, first_lane, progress, cancelled)
+        # a non-finite parameter (±inf k saturates the sigmoid into finite rates) is no fit: never the best, flagged nan
+        usable = np.isfinite(padded).all(axis=1)
         shape = (len(self.devices) * self.chunks, self.chunk)
-        vals = jnp.asarray(padded.reshape(shape + (len(self.names),)))
-        lanes = jnp.asarray(np.arange(first_lane, first_lane + self.batch, dtype=np.int32).reshape(shape))
-        is_real = jnp.asarray((np.arange(self.batch) < real).reshape(shape))
-        state = fns["init"](vals, lanes)
-        seg_ms = self.segment_ms
-        for i in range(self.n_segments):
-            if cancelled is not None and cancelled():
-                raise BatchCancelled(f"stopped after {i * seg_ms / 1000:g} of {self.config.duration_ms / 1000:g} "
-                                     "simulated seconds of the batch")
-            state = fns["segment"](state, vals, jnp.asarray(i * self.segment_blocks, jnp.int32))
-            if progress is not None:
-                jax.block_until_ready(state.nodes.rE)
-                progress(min((i + 1) * seg_ms, self.config.duration_ms))
-        loss, finite, flat, corr, parts, best_fcs, *best_signals = fns["finish"](state, is_real)
+        is_real = jnp.asarray(((np.arange(self.batch) < real) & usable).reshape(shape))
+        assert self._fns is not None
+        loss, finite, flat, corr, parts, best_fcs, *best_signals = self._fns["finish"](state, is_real)
         loss = np.asarray(loss, np.float64)[:real]
         finite = np.asarray(finite)[:real]
         flat = np.asarray(flat)[:real]
         corr = np.asarray(corr, np.float64)[:real]
         parts = np.asarray(parts, np.float64)[:, :real]
+        if not usable[:real].all():
+            bad = ~usable[:real]
+            finite = finite & ~bad
+            loss = np.where(bad, WORST_LOSS * sum(w for _, w in self.spec.terms), loss)
+            corr = np.where(bad, np.nan, corr)
+            parts = np.where(bad[None, :], np.nan, parts)
         best_fcs = np.asarray(best_fcs, np.float64)
         flags = tuple("nan" if not f else ("flat" if fl else "") for f, fl in zip(finite, flat))
         best = int(np.argmin(loss))
@@ -328,6 +319,40 @@ class Objective:
                            wall_s=time.perf_counter() - t0 - compile_s, compile_s=compile_s,
                            terms={n: parts[i] for i, (n, _) in enumerate(self.spec.terms)}, corr=corr,
                            best_signal=signal)
+
+    def _simulate(self, values: np.ndarray, first_lane: int, progress: Callable[[float], None] | None,
+                  cancelled: Callable[[], bool] | None) -> tuple[model.Carry, int, np.ndarray]:
+        """Run a batch's segments; the final state, the real candidates' count and the padded values."""
+        values = np.asarray(values, np.float32).reshape(-1, len(self.names))
+        real = values.shape[0]
+        if not 1 <= real <= self.batch:
+            raise ValueError(f"a batch holds 1..{self.batch} candidates, got {real}")
+        self.compile()
+        fns = self._fns
+        assert fns is not None
+        padded = np.concatenate([values, np.repeat(values[:1], self.batch - real, axis=0)]) if real < self.batch else values
+        shape = (len(self.devices) * self.chunks, self.chunk)
+        vals = jnp.asarray(padded.reshape(shape + (len(self.names),)))
+        lanes = jnp.asarray(np.arange(first_lane, first_lane + self.batch, dtype=np.int32).reshape(shape))
+        state = fns["init"](vals, lanes)
+        seg_ms = self.segment_ms
+        for i in range(self.n_segments):
+            if cancelled is not None and cancelled():
+                raise BatchCancelled(f"stopped after {i * seg_ms / 1000:g} of {self.config.duration_ms / 1000:g} "
+                                     "simulated seconds of the batch")
+            state = fns["segment"](state, vals, jnp.asarray(i * self.segment_blocks, jnp.int32))
+            if progress is not None:
+                jax.block_until_ready(state.nodes.rE)
+                progress(min((i + 1) * seg_ms, self.config.duration_ms))
+        return state, real, padded
+
+    def samples(self, values: np.ndarray, first_lane: int = 0) -> np.ndarray:
+        """Every candidate's sampled signal (B, S, N) before any band-pass, as the batch call simulates it."""
+        if self.sampling is None:
+            raise ValueError(f"observation {self.config.observe!r} is not sampled")
+        state, real, _ = self._simulate(values, first_lane, None, None)
+        y = np.asarray(state.samples, np.float32)  # (k, S, N, C)
+        return np.moveaxis(y, -1, 1).reshape((-1,) + y.shape[1:3])[:real]
 
     def model_fc(self, candidate: np.ndarray) -> np.ndarray:
         """The model FC (N, N) of one candidate (P,), computed in a batch of its own."""

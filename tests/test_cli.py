@@ -70,3 +70,72 @@ def test_help_documents_options_and_registry():
 def test_info_reports_the_backend():
     r = wcfit("info")
     assert r.returncode == 0 and "backend" in r.stdout and "device 0" in r.stdout
+
+
+def _fit_proc(tmp_path: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "WCFIT_NO_CACHE": "1"}
+    return subprocess.Popen([sys.executable, "-m", "engine.cli", "fit", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_after_the_batch_with_exit_0_and_status_stopped(tmp_path):
+    import signal
+    import time
+
+    from engine import runs
+
+    run = tmp_path / "runs" / "c"
+    proc = _fit_proc(tmp_path, "--duration", "50", "--budget", "400", "--batch", "2", "--out", str(tmp_path / "runs"),
+                     "--name", "c")
+    try:
+        deadline = time.monotonic() + 240
+        while len(runs.read_log(run / runs.LOG)) < 2:
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-2000:]
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
+    status = json.loads((run / runs.STATUS).read_text())
+    assert status["status"] == "stopped" and status["summary"]["evaluations"] < 400
+    assert status["summary"]["evaluations"] == len(runs.read_log(run / runs.LOG))
+
+
+def test_an_optimizer_that_fails_gives_exit_1(tmp_path):
+    r = wcfit("fit", "--optimizer", "Powell", "--duration", "50", "--budget", "4", "--batch", "4", "--out",
+              str(tmp_path))
+    assert r.returncode == 1, r.stderr
+    assert "fit failed" in r.stderr and "Powell" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_a_fixed_value_reaches_the_simulation(tmp_path):
+    """--fixed tau_ou=7: the recorded losses are those of the Objective with tau_ou 7, not with the default 10."""
+    from engine import runs
+    from engine.config import FitConfig
+    from engine.data import load_dataset
+    from engine.objective import Objective
+
+    rng = np.random.default_rng(2)
+    n = 6
+    c = rng.random((n, n)); c = (c + c.T) / 2; np.fill_diagonal(c, 0)
+    d = rng.uniform(5, 100, (n, n)); d = (d + d.T) / 2; np.fill_diagonal(d, 0)
+    np.savez(tmp_path / "six.npz", Cmat=c, Dmat=d, BOLDs=rng.standard_normal((2, n, 150)))
+    r = wcfit("fit", "--data", str(tmp_path / "six.npz"), "--fixed", "tau_ou=7", "--optimizer", "Grid", "--duration",
+              "100", "--budget", "2", "--batch", "2", "--out", str(tmp_path), "--name", "fx")
+    assert r.returncode == 0, r.stderr
+    run = tmp_path / "fx"
+    config = FitConfig.from_json((run / runs.CONFIG).read_text())
+    assert config.fixed == {"sigma": 0.05, "tau_ou": 7.0}
+    rows = runs.read_log(run / runs.LOG)
+    values = np.array([[r_["params"]["k"]] for r_ in rows])
+    dataset = load_dataset(str(tmp_path / "six.npz"))
+    with_fixed = Objective(dataset, config)(values).losses
+    default = Objective(dataset, config.replace(fixed={"sigma": 0.05}))(values).losses
+    recorded = np.array([r_["loss"] for r_ in rows])
+    np.testing.assert_allclose(recorded, with_fixed, rtol=0, atol=1e-12)
+    assert np.abs(recorded - default).min() > 1e-4

@@ -422,6 +422,13 @@ def test_kill9_mid_batch_then_resume(small_npz: Path, tmp_path: Path) -> None:
     assert status["status"] == "finished" and status["summary"]["evaluations"] == budget
     assert len(status["starts"]) == 2
     assert runs.run_info(run).status == "finished"
+    assert "restarts fresh" not in res.stdout + res.stderr  # the real DE checkpoint was loaded, not restarted
+    # README: a resumed run scores identically: the same candidates and losses as a run that was never killed
+    whole = subprocess.run([sys.executable, str(ROOT / "tests" / "_runs_fit.py"), "fit", str(cfg_path), str(out),
+                            "whole"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert whole.returncode == 0, whole.stdout[-2000:]
+    strip = lambda rows: [(r["evaluation"], r["batch"], r["params"], r["loss"], r["flag"]) for r in rows]  # noqa: E731
+    assert strip(final) == strip(rows_of(out / "whole"))
     again = subprocess.run([sys.executable, "-m", "engine.cli", "resume", str(run)], env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "finished" in again.stderr and "Traceback" not in again.stderr

@@ -42,7 +42,9 @@ def test_events_arrive_in_order_and_count_every_candidate(bundled):
     cfg = FitConfig(batch=4, budget=10, **SHORT)  # 4 + 4 + 2: the last batch is padded, not recompiled
     summary, events = collect(cfg, bundled)
     kinds = [type(e) for e in events]
-    assert kinds[0] is Started and kinds[1] is Compiling and kinds[-1] is Finished
+    # transient 0: the settings' caveat comes right after Started, before anything is compiled
+    assert kinds[0] is Started and kinds[1] is Warned and "initial delay history" in events[1].message
+    assert kinds[2] is Compiling and kinds[-1] is Finished
     assert kinds.count(Compiling) == 1
     batches = [e for e in events if isinstance(e, BatchEvaluated)]
     assert [len(b.losses) for b in batches] == [4, 4, 2]
@@ -282,3 +284,34 @@ def test_a_different_seed_proposes_differently_and_the_same_seed_identically():
 
     a, b, c = asked(1), asked(1), asked(2)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+# ---------------------------------------------------------------------------
+# the real objective: flags, seeds and own noise across whole fits (tiny data)
+
+
+def test_nan_inf_and_flat_candidates_are_flagged_with_the_worst_loss():
+    """NaN and ±inf parameters diverge ("nan"); k = 0 without noise leaves every node on the same path, so the FC
+    is all ones and has no variance to correlate ("flat"); all get WORST_LOSS and never become the best."""
+    cfg = FitConfig(bounds={"k": (0.0, 3.0)}, fixed={"sigma": 0.0}, batch=5, **SHORT)
+    res = Objective(small_dataset(6), cfg)(np.array([[np.nan], [np.inf], [0.0], [1.0], [-np.inf]]))
+    assert res.flags == ("nan", "nan", "flat", "", "nan")
+    assert res.losses[[0, 1, 2, 4]].tolist() == [WORST_LOSS] * 4
+    assert res.losses[3] < WORST_LOSS and res.best_index == 3
+    assert np.isfinite(res.best_fc).all()
+
+
+@pytest.mark.slow
+def test_seed_changes_losses_and_own_noise_fits_repeat_exactly():
+    data = small_dataset(6)
+
+    def losses(**kw):
+        cfg = FitConfig(batch=3, budget=6, optimizer="Grid", **SHORT, **kw)  # the grid: same candidates every time
+        _, events = collect(cfg, data)
+        return np.concatenate([e.losses for e in events if isinstance(e, BatchEvaluated)])
+
+    a, b = losses(seed=0), losses(seed=1)
+    assert not np.any(a == b)  # another seed: another noise realisation for every candidate
+    own1, own2 = losses(seed=4, common_noise=False), losses(seed=4, common_noise=False)
+    assert np.array_equal(own1, own2)  # own noise per lane, keyed by evaluation number: two whole fits agree
+    assert not np.array_equal(own1, losses(seed=4))

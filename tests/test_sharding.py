@@ -23,7 +23,18 @@ SCRIPT = textwrap.dedent("""
     single = Objective(ds, cfg, devices=[jax.devices()[0]])
     a, b = sharded(values), single(values)
     out_devices = {len(s.device_set) for s in jax.tree.leaves(sharded._compiled.output_shardings)}
-    print(json.dumps({"n_devices": len(jax.devices()), "objective_devices": len(sharded.devices),
+    # own noise, 6 candidates padded to 8 lanes over 4 devices, the best (k = 3) on the third device
+    own = FitConfig(batch=6, duration_ms=100.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05}, common_noise=False,
+                    seed=2)
+    vals = np.array([[0.5], [0.6], [0.7], [0.8], [0.9], [3.0]], np.float32)
+    own_sharded, own_single = Objective(ds, own), Objective(ds, own, devices=[jax.devices()[0]])
+    c, d = own_sharded(vals), own_single(vals)
+    tail = own_single(vals[3:], first_lane=3)  # lanes 3..5 alone: their noise is keyed by lane, not by position
+    device0 = own_single(vals[:2]).best_fc
+    extra = {"own_lanes": own_sharded.batch, "own_sharded": c.losses.tolist(), "own_single": d.losses.tolist(),
+             "own_best": [c.best_index, d.best_index], "fc_diff": float(np.abs(c.best_fc - d.best_fc).max()),
+             "fc_vs_device0": float(np.abs(c.best_fc - device0).max()), "tail": tail.losses.tolist()}
+    print(json.dumps({**extra, "n_devices": len(jax.devices()), "objective_devices": len(sharded.devices),
                       "out_devices": sorted(out_devices), "sharded": a.losses.tolist(), "single": b.losses.tolist(),
                       "best": [a.best_index, b.best_index]}))
 """)
@@ -40,3 +51,9 @@ def test_sharded_objective_equals_single_device() -> None:
     diff = max(abs(x - y) for x, y in zip(res["sharded"], res["single"]))
     assert diff < 1e-5, res
     assert res["best"][0] == res["best"][1]
+    # own noise across devices: padded lanes, lane keys and the best FC taken from the device that holds the best
+    assert res["own_lanes"] == 8
+    assert max(abs(x - y) for x, y in zip(res["own_sharded"], res["own_single"])) < 1e-5, res
+    assert res["own_best"] == [5, 5]
+    assert res["fc_diff"] < 1e-5 and res["fc_vs_device0"] > 1e-2
+    assert max(abs(x - y) for x, y in zip(res["tail"], res["own_single"][3:])) < 1e-6, res

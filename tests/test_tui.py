@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import functools
 import time
 
@@ -396,3 +397,103 @@ async def test_narrow_fc_tab_shows_whole_heatmaps():
         await pilot.press("f10")
         await pilot.pause()
         assert app.screen.query_one("#tabs").active == "fit"
+
+
+# -- attach mode (live and replay) and F7 export, on run directories written by engine.runs -----
+
+def _tiny_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    c = rng.random((6, 6)); c = (c + c.T) / 2; np.fill_diagonal(c, 0)
+    d = rng.random((6, 6)) * 50 + 10; d = (d + d.T) / 2; np.fill_diagonal(d, 0)
+    path = tmp_path / "tiny.npz"
+    np.savez(path, Cmat=c, Dmat=d, BOLDs=rng.standard_normal((3, 6, 50)))
+    return path
+
+
+@aio
+async def test_attach_replays_a_finished_run_read_only_and_f7_exports_it(tmp_path):
+    from engine import runs
+    from test_runs import fake_fit
+    from tui.widgets.setup_form import SetupForm
+
+    run = fake_fit(_tiny_npz(tmp_path), tmp_path, "done")
+    rows = runs.read_log(run / runs.LOG)
+    app = WcfitApp(attach=str(run), probe_devices=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        table = screen.query_one(CandidatesTable)
+        await wait_for(pilot, lambda: screen.state == "finished")
+        assert table.row_count == len(rows) == 8
+        assert screen.summary.evaluations == 8 and screen.summary.best_loss == min(r["loss"] for r in rows)
+        assert screen.query_one(FCHeatmaps).model is not None
+        assert screen.query_one(SetupForm).disabled
+        await pilot.press("f5")  # read-only: nothing starts
+        await pilot.pause()
+        assert screen.state == "finished" and table.row_count == 8
+        assert not (run / "export").exists()
+        await pilot.press("f7")
+        files = [run / "export" / n for n in ("candidates.csv", "summary.json", "fcs.npz")]
+        await wait_for(pilot, lambda: all(f.is_file() for f in files))
+    assert len(files[0].read_text().splitlines()) == 9
+    assert json.loads(files[1].read_text())["best"]["loss"] == min(r["loss"] for r in rows)
+
+
+@aio
+async def test_f7_without_a_run_says_so(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        said = []
+        monkeypatch.setattr(app.screen, "notify", lambda msg, **kw: said.append((msg, kw.get("severity"))))
+        await pilot.press("f7")
+        await pilot.pause()
+    assert said == [("no run directory to export from (start a fit first)", "warning")]
+    assert not (tmp_path / "wcfit-runs").exists()
+
+
+@aio
+async def test_attach_follows_a_live_run_batch_by_batch(tmp_path):
+    import threading
+
+    from engine import runs
+    from engine.config import FitConfig
+    from engine.search import Search
+    from test_runs import FakeObjective
+
+    config = FitConfig(data=str(_tiny_npz(tmp_path)), duration_ms=50, batch=2, budget=6)
+    dataset = load_dataset(config.data)
+    rec = runs.record(config, dataset, out=str(tmp_path), name="live")
+    gates = [threading.Event() for _ in range(3)]
+
+    class Gated(FakeObjective):
+        calls = 0
+
+        def __call__(self, values, first_lane=0):
+            Gated.calls += 1
+            assert gates[Gated.calls - 1].wait(60)
+            return super().__call__(values, first_lane)
+
+    def fit():
+        with rec:
+            Search(config, dataset, listeners=[rec.listener], objective=Gated(2), checkpointer=rec.checkpointer).run()
+
+    thread = threading.Thread(target=fit, daemon=True)
+    gates[0].set()
+    thread.start()
+    app = WcfitApp(attach=str(rec.path), probe_devices=False)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = app.screen
+            table = screen.query_one(CandidatesTable)
+            await wait_for(pilot, lambda: table.row_count == 2)
+            assert screen.state == "attached"  # live: still following
+            gates[1].set()
+            await wait_for(pilot, lambda: table.row_count == 4)
+            assert screen.state == "attached"
+            gates[2].set()
+            await wait_for(pilot, lambda: screen.state == "finished")
+            assert table.row_count == 6 and screen.summary.evaluations == 6
+    finally:
+        for g in gates:
+            g.set()
+        thread.join(30)
