@@ -195,6 +195,12 @@ def _main(args: argparse.Namespace) -> int:
         except RuntimeError as exc:  # the backend is already initialised
             print(f"--cpu-devices ignored: {exc}")
     progress = None if args.json else (lambda m: print(m, flush=True))
+    if args.observe:
+        from engine import bench_observe
+
+        out = bench_observe.run(args.batch, args.duration, args.data, args.repeats - 1, progress)
+        print(json.dumps(out)) if args.json else bench_observe.print_table(out)
+        return 0
     res = run_bench(args.batch, args.duration, args.data, reference=args.reference, repeats=args.repeats,
                     common_noise=args.common_noise, unroll=args.unroll or None, progress=progress)
     if args.json:
@@ -220,6 +226,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                    help="node-loop steps unrolled per loop trip (0 = the default, 1; the numbers may differ in the last bits)")
     p.add_argument("--cpu-devices", type=int, default=0,
                    help="split the host CPU into this many JAX devices (set before JAX starts; 0 = leave as is)")
+    p.add_argument("--observe", default=None, choices=("bold",),
+                   help="bold: compare raw rE, BOLD and BOLD + FCD per simulated second, and their memory "
+                        "(e.g. --observe bold --duration 400000 --batch 8 --no-reference)")
     p.add_argument("--cluster", default=None, metavar="ADDRESS",
                    help="compare one process with a Ray cluster's actors instead (default batch 64)")
     p.add_argument("--cpu-actors", type=int, default=0, metavar="N",
