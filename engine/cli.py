@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     fit.set_defaults(func=cmd_fit)
     info = sub.add_parser("info", help="print JAX backend, devices and memory")
     info.set_defaults(func=cmd_info)
-    for module in ("engine.bench", "engine.runs_cli"):
+    for module in ("engine.bench", "engine.runs_cli", "engine.serve_cli"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:

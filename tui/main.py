@@ -6,7 +6,7 @@ import argparse
 import sys
 
 #: Subcommands handled by the headless CLI (engine.cli).
-CLI_COMMANDS = ("fit", "info", "bench", "runs", "resume", "export")
+CLI_COMMANDS = ("fit", "info", "bench", "runs", "resume", "export", "serve")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -22,7 +22,8 @@ def parser() -> argparse.ArgumentParser:
                "  runs     list run directories\n"
                "  resume   continue a stopped or crashed run\n"
                "  export   export a run's candidates CSV / summary JSON / FCs NPZ\n"
-               "  attach RUN   open the app as a read-only viewer of a (running) run directory\n\n"
+               "  attach RUN   open the app as a read-only viewer of a (running) run directory\n"
+               "  serve    serve the app (or `serve attach RUN`) to a web browser, loopback only by default\n\n"
                "keys in the app: F5 start, F6 stop, Ctrl+R reset, F7 export, F8 plot view, F1 help, Ctrl+Q quit",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
