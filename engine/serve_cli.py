@@ -104,6 +104,9 @@ def origin_allowed(host_header: str, origin: str | None, *, loopback: bool) -> b
 
 def make_server(command: str, host: str, port: int, *, loopback: bool) -> Any:
     """A textual-serve Server that builds its page's URLs from the address the browser used (any tunnel port)."""
+    import asyncio
+    import gc
+
     import aiohttp.web as web
     from textual_serve.server import Server
 
@@ -115,10 +118,26 @@ def make_server(command: str, host: str, port: int, *, loopback: bool) -> Any:
         async def handle_websocket(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
             if not origin_allowed(request.host, request.headers.get("Origin"), loopback=loopback):
                 return web.Response(status=403, text="wcfit-tui serve: cross-site request refused\n")
-            return await super().handle_websocket(request)
+            task = asyncio.current_task()
+            assert task is not None
+            sessions.add(task)
+            try:
+                return await super().handle_websocket(request)
+            finally:
+                sessions.discard(task)
 
         async def on_startup(self, app: web.Application) -> None:
             """Quiet: the URL was printed before binding."""
+
+        async def on_shutdown(self, app: web.Application) -> None:
+            """Ctrl+C: end every tab's session now (each tells its app to quit and waits for it)."""
+            for task in sessions:
+                task.cancel()
+            if sessions:
+                await asyncio.wait(sessions, timeout=20)
+            gc.collect()  # textual-serve leaves each app's pipes to the collector: close them while the loop runs
+
+    sessions: set[asyncio.Task[Any]] = set()
 
     return WcfitServer(command, host=host, port=port, title="wcfit-tui")
 

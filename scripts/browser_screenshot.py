@@ -150,12 +150,10 @@ def wait_for(driver: object, cond: Callable[[str], bool], timeout: float, what: 
 
 
 def press(driver: object, *keys: str) -> None:
-    """Send keys to the terminal (its hidden textarea holds the focus once the terminal is clicked)."""
+    """Send keys to the terminal: focus its hidden textarea (no click, which the app would see) and type."""
     from selenium.webdriver.common.action_chains import ActionChains
-    from selenium.webdriver.common.by import By
 
-    terminal = driver.find_element(By.CSS_SELECTOR, ".xterm")  # type: ignore[attr-defined]
-    ActionChains(driver).move_to_element(terminal).click().perform()
+    driver.execute_script("document.querySelector('.xterm-helper-textarea').focus()")  # type: ignore[attr-defined]
     ActionChains(driver).send_keys(*keys).perform()
 
 

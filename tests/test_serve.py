@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -178,20 +179,20 @@ def test_a_cross_site_websocket_is_refused_before_any_app_starts():
 
 
 def _apps(server_pid: int) -> list[int]:
-    """Process ids of the apps a server started (each runs ``python -m tui.main`` under a shell)."""
-    found = []
+    """Process ids of the apps a server started (``python -m tui.main`` in its session, not forks of one another)."""
+    found: dict[int, int] = {}
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():
             continue
         try:
             cmd = (p / "cmdline").read_bytes().split(b"\0")
-            stat = (p / "stat").read_text()
+            fields = (p / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        session = int(stat.rsplit(")", 1)[1].split()[3])  # the server runs in a session of its own
+        ppid, session = int(fields[1]), int(fields[3])  # the server runs in a session of its own
         if session == server_pid and cmd[1:3] == [b"-m", b"tui.main"] and b"serve" not in cmd:
-            found.append(int(p.name))
-    return found
+            found[int(p.name)] = ppid
+    return sorted(pid for pid, ppid in found.items() if ppid not in found)
 
 
 def _image(png: bytes):
@@ -233,13 +234,19 @@ def test_the_app_draws_in_a_real_browser_and_takes_keys(tmp_path):
         assert changed > 0.05 * setup.width * setup.height, "F1 changed too little of the page"
         helped.save(tmp_path / "browser-help.png")
 
-        assert len(_apps(proc.pid)) == 1
+        assert len(_apps(proc.pid)) == 1, _apps(proc.pid)
         bs.open_page(driver, url, new_tab=True)  # a second tab gets an app of its own
         bs.wait_for(driver, lambda t: "Setup" in t and "F1 help" in t, 180, "the setup screen in a second tab")
         assert "wcfit-tui — keys" not in bs.screen_text(driver)
-        assert len(_apps(proc.pid)) == 2
+        assert len(_apps(proc.pid)) == 2, _apps(proc.pid)
         driver.close()  # closing a tab ends its app
         deadline = time.monotonic() + 20
         while len(_apps(proc.pid)) > 1 and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert len(_apps(proc.pid)) == 1, "a closed tab's app is still running"
+        assert len(_apps(proc.pid)) == 1, f"a closed tab's app is still running: {_apps(proc.pid)}"
+
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C in the server's terminal, with a tab still open
+        assert proc.wait(60) == 0, proc.stderr.read()
+        assert not _apps(proc.pid), f"apps outlived the server: {_apps(proc.pid)}"
+        err = proc.stderr.read()
+        assert "Traceback" not in err and "Exception" not in err, err
