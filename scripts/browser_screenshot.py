@@ -5,7 +5,7 @@ the app sent to the page's terminal, press keys. xterm.js draws on a WebGL canva
 a script run before the page's own tees every byte the websocket delivers to the terminal into
 ``window.__wcfitText``, and ``screen_text`` strips the escape sequences from it.
 Needs Debian's chromium and chromium-driver packages and selenium (pip install -e ".[serve,test]").
-Usage: .venv/bin/python scripts/browser_screenshot.py [OUT_PNG]
+Usage: .venv/bin/python scripts/browser_screenshot.py [OUT_PNG] [--attach RUN]
 """
 
 from __future__ import annotations
@@ -171,15 +171,24 @@ def settle(driver: object, quiet_s: float = 1.0, timeout: float = 20) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Serve the app, open it, show the help screen over the setup form and save the browser's screenshot."""
-    from selenium.webdriver.common.keys import Keys
+    """Serve the app, open it, save the browser's screenshot of the setup screen (or of a run, with --attach)."""
+    import argparse
 
-    out = Path(argv[0]) if argv else ROOT / "screenshots" / "browser.png"
+    p = argparse.ArgumentParser(description="Screenshot `wcfit-tui serve` in headless Chromium.")
+    p.add_argument("out", nargs="?", type=Path, default=None, help="PNG (default screenshots/browser.png, "
+                                                                   "or screenshots/browser-attach.png with --attach)")
+    p.add_argument("--attach", metavar="RUN", default=None, help="serve the read-only viewer of this run directory")
+    args = p.parse_args(argv)
+    out = args.out or ROOT / "screenshots" / ("browser-attach.png" if args.attach else "browser.png")
     out.parent.mkdir(parents=True, exist_ok=True)
-    with serving() as (url, _), browser() as driver:
+    serve_args = ("attach", str(Path(args.attach).resolve())) if args.attach else ()
+    with serving(*serve_args) as (url, _), browser() as driver:
         open_page(driver, url)
-        wait_for(driver, lambda t: "Setup" in t and "backend" in t, 180, "the setup screen and the device panel")
-        settle(driver, 2.0)
+        if args.attach:
+            wait_for(driver, lambda t: "read-only" in t, 180, "the run view")
+        else:
+            wait_for(driver, lambda t: "Setup" in t and "backend" in t, 180, "the setup screen and the device panel")
+        settle(driver, 3.0)
         driver.save_screenshot(str(out))  # type: ignore[attr-defined]
         print(out)
     return 0
