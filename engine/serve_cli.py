@@ -49,6 +49,13 @@ def url_of(host: str, port: int) -> str:
     return f"http://{name}:{port}"
 
 
+def tunnel_hint(host: str, port: int) -> str:
+    """How to reach a loopback server from another machine: an ``ssh -L`` line."""
+    name = host.strip("[]").lower()
+    target = "localhost" if name in ("127.0.0.1", "::1", "localhost") else (f"[{name}]" if ":" in name else name)
+    return f"from another machine: ssh -L {port}:{target}:{port} THIS_HOST, then open http://localhost:{port}"
+
+
 def check_port(host: str, port: int) -> None:
     """Bind every address of ``host`` at ``port`` as the server will, and let go; raises ServeError if one fails."""
     if not 1 <= port <= 65535:
@@ -205,8 +212,7 @@ def _serve(args: argparse.Namespace) -> int:
     what = f"the read-only viewer of {attach}" if attach else "the app"
     print(f"serving {what} on {url} — open it in a browser; each tab runs its own app; Ctrl+C stops", flush=True)
     if loopback:
-        print(f"from another machine: ssh -L {port}:localhost:{port} THIS_HOST, then open http://localhost:{port}",
-              flush=True)
+        print(tunnel_hint(host, port), flush=True)
     else:
         print("warning: --public: no authentication — anyone who reaches this port controls the app", flush=True)
     try:

@@ -72,8 +72,9 @@ def serving(*args: str, port: int | None = None, cwd: Path | None = None) -> Ite
     """Run ``wcfit-tui serve --port P ARGS`` until the block ends; yields its URL and process."""
     port = port or free_port()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)}
+    log = tempfile.TemporaryFile()  # its access log: a pipe nobody reads could fill and stall the server
     proc = subprocess.Popen([sys.executable, "-m", "tui.main", "serve", "--port", str(port), *args], cwd=cwd or ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, stdout=log, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # its own process group: the apps it starts go with it
     try:
         deadline = time.monotonic() + 60
@@ -97,6 +98,7 @@ def serving(*args: str, port: int | None = None, cwd: Path | None = None) -> Ite
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # whatever of this group is left (apps that did not quit)
         proc.wait()
+        log.close()
 
 
 @contextlib.contextmanager

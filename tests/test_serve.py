@@ -77,6 +77,12 @@ def cli(capsys, *args: str) -> str:
     return lines[0]
 
 
+@pytest.mark.parametrize("host, target", [("127.0.0.1", "localhost"), ("localhost", "localhost"), ("::1", "localhost"),
+                                          ("127.0.0.2", "127.0.0.2")])
+def test_the_tunnel_hint_forwards_to_the_address_served(host, target):
+    assert f"ssh -L 8001:{target}:8001 " in serve_cli.tunnel_hint(host, 8001)
+
+
 def test_a_non_loopback_host_is_refused_without_public():
     line = one_line(serve("--host", "0.0.0.0", "--port", str(bs.free_port())))
     assert "not loopback" in line and "--public" in line and "authentication" in line
@@ -247,6 +253,22 @@ def test_the_app_draws_in_a_real_browser_and_takes_keys(tmp_path):
 
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C in the server's terminal, with a tab still open
         assert proc.wait(60) == 0, proc.stderr.read()
+        deadline = time.monotonic() + 15  # an app may still be finishing its exit after closing its output
+        while _apps(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
         assert not _apps(proc.pid), f"apps outlived the server: {_apps(proc.pid)}"
         err = proc.stderr.read()
         assert "Traceback" not in err and "Exception" not in err, err
+
+
+def test_help_lists_serve_and_its_risk(capsys):
+    from engine.cli import main as cli_main
+    from tui.main import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "serve" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        cli_main(["serve", "--help"])
+    out = capsys.readouterr().out
+    assert "--public" in out and "authentication" in out and "ssh -L" in out and "attach RUN" in out
