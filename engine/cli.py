@@ -131,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print JAX backend, devices and memory")
     info.add_argument("--cluster", default=None, metavar="ADDRESS", help="list a Ray cluster's actors instead")
     info.set_defaults(func=cmd_info)
-    for module in ("engine.bench", "engine.runs_cli", "engine.simulate", "engine.data_cli", "engine.study"):
+    for module in ("engine.bench", "engine.runs_cli", "engine.simulate", "engine.data_cli", "engine.study",
+                   "engine.serve_cli"):
         try:
             mod = __import__(module, fromlist=["register"])
         except ImportError:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 #: Subcommands handled by the headless CLI (engine.cli).
-CLI_COMMANDS = ("fit", "simulate", "data", "study", "info", "bench", "runs", "resume", "export")
+CLI_COMMANDS = ("fit", "simulate", "data", "study", "info", "bench", "runs", "resume", "export", "serve")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -16,13 +16,17 @@ def parser() -> argparse.ArgumentParser:
         description="Fit a whole-brain Wilson–Cowan network to an empirical FC target, in the terminal. "
                     "With no subcommand, opens the interactive app.",
         epilog="subcommands (headless, see `wcfit-tui COMMAND --help`):\n"
-               "  fit      run a fit without the UI and write a run directory\n"
-               "  info     print the JAX backend, devices, memory and GPUs\n"
-               "  bench    measure candidates per second on this machine\n"
-               "  runs     list run directories\n"
-               "  resume   continue a stopped or crashed run\n"
-               "  export   export a run's candidates CSV / summary JSON / FCs NPZ\n"
-               "  attach RUN   open the app as a read-only viewer of a (running) run directory\n\n"
+               "  fit       run a fit without the UI and write a run directory\n"
+               "  simulate  simulate one candidate: rE, BOLD, FC, FCD and scores into an .npz\n"
+               "  data      check a dataset: N, scans, TR, labels, structural baseline, problems\n"
+               "  study     one fit per subject (locally or on a Ray cluster)\n"
+               "  info      print the JAX backend, devices, memory and GPUs\n"
+               "  bench     measure candidates per second on this machine\n"
+               "  runs      list run directories\n"
+               "  resume    continue a stopped or crashed run\n"
+               "  export    export a run's candidates CSV / summary JSON / FCs NPZ\n"
+               "  attach RUN   open the app as a read-only viewer of a (running) run directory\n"
+               "  serve     serve the app (or `serve attach RUN`) to a web browser, loopback only by default\n\n"
                "keys in the app: F5 start, F6 stop, Ctrl+R reset, F7 export, F8 plot view, F11 landscape, "
                "Ctrl+T next term, F12 runs, F1 help, Ctrl+Q quit",
         formatter_class=argparse.RawDescriptionHelpFormatter,
