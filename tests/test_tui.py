@@ -497,3 +497,48 @@ async def test_attach_follows_a_live_run_batch_by_batch(tmp_path):
         for g in gates:
             g.set()
         thread.join(30)
+
+
+# -- a snapshot of a real engine run (tiny data; only the clock and throughput are fixed) -----
+
+def _real_run_events():
+    import dataclasses
+
+    from conftest import make_small_dataset
+    from engine.config import FitConfig
+    from engine.events import BatchEvaluated, Ended, Started
+    from engine.search import Search
+    from tui.demo import T0
+
+    ds = make_small_dataset(6, seed=5)
+    events: list = []
+    Search(FitConfig(batch=2, budget=6, duration_ms=100.0, optimizer="Grid", seed=0), ds,
+           listeners=[events.append]).run()
+    out = []
+    for i, e in enumerate(events):  # the machine-dependent fields: wall clock, throughput, device name
+        kw: dict = {"time": T0 + i} if hasattr(e, "time") else {}
+        if isinstance(e, Started):
+            kw["device"] = "1× cpu (test)"
+        if isinstance(e, BatchEvaluated):
+            kw.update(wall_s=0.5, compile_s=0.0, candidates_per_s=4.0, sim_s_per_s=0.4)
+        if isinstance(e, Ended):
+            kw["summary"] = dataclasses.replace(e.summary, wall_s=3.0, device="1× cpu (test)")
+        out.append(dataclasses.replace(e, **kw))
+    return ds, out
+
+
+@pytest.mark.slow
+def test_snapshot_real_engine_run(snap_compare):
+    ds, events = _real_run_events()
+    assert [type(e).__name__ for e in events][-1] == "Finished"
+
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: app.screen.query_one("#form").dataset is not None)
+        feed(app, events)
+        app.screen.query_one("#tabs").active = "fit"
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(WcfitApp(probe_devices=False), terminal_size=(160, 48), run_before=run_before)
