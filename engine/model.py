@@ -142,7 +142,7 @@ class Carry(NamedTuple):
     #              the last T slots mirror the first T
     key: Array  # (2,) uint32, or (B, 2) with per-candidate noise
     stats: Stats
-    noise: Array  # (G, T, 2, N, 1): the current group of common-noise blocks, or (0,) when drawn block by block
+    noise: Array  # (G, T, 2, N, 1): the current group of common-noise blocks, or (1,) when drawn block by block
     obs: Any = ()  # the sampled observation's state (e.g. Balloon–Windkessel), or () when not sampled
     samples: Any = ()  # (S, N, B) the observed signal every TR after the transient, or () when not sampled
 
@@ -520,9 +520,10 @@ def init_state(spec: SimSpec, p: Mapping[str, Array], key: Array) -> Carry:
     if _lane_major(p):
         ring = jnp.swapaxes(ring, 1, 2)  # (N, B, ring + T): each lane's history contiguous (see ``delayed_input``)
     group = NOISE_GROUP if spec.stream == "block" and not spec.per_candidate else 1
-    buffer = jnp.zeros((group, s.block, 2, n, 1) if group > 1 else (0,), dtype)
+    # placeholders hold one number, not none: a sharded zero-size array comes back replicated and breaks the next call
+    buffer = jnp.zeros((group, s.block, 2, n, 1) if group > 1 else (1,), dtype)
     if spec.sampling is not None:
-        stats = Stats(count=jnp.zeros((), dtype), mean=jnp.zeros((0,), dtype), m2=jnp.zeros((0,), dtype))  # unused
+        stats = Stats(count=jnp.zeros((), dtype), mean=jnp.zeros((1,), dtype), m2=jnp.zeros((1,), dtype))  # unused
         obs = spec.observation.init(u0, dtype)
         samples = jnp.zeros((spec.sampling.n_samples, n, b), dtype)
     else:

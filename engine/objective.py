@@ -214,7 +214,7 @@ class Objective:
         loss, finite, flat, corr, parts, fcs = self._map_chunks(self._score_chunk, state)
         n = loss.shape[0] * loss.shape[1]
         loss, finite, flat, corr = (x.reshape(n) for x in (loss, finite, flat, corr))
-        parts = jnp.moveaxis(parts, 1, 0).reshape(parts.shape[1], n)
+        parts = jnp.moveaxis(parts, 1, 2).reshape(n, parts.shape[1])  # candidates first: devices concatenate on axis 0
         fcs = fcs.reshape((n,) + fcs.shape[2:])
         best = jnp.argmin(jnp.where(real.reshape(n), loss, jnp.inf))
         if self.sampling is None:
@@ -300,7 +300,7 @@ class Objective:
         finite = np.asarray(finite)[:real]
         flat = np.asarray(flat)[:real]
         corr = np.asarray(corr, np.float64)[:real]
-        parts = np.asarray(parts, np.float64)[:, :real]
+        parts = np.asarray(parts, np.float64)[:real].T  # (terms, B)
         if not usable[:real].all():
             bad = ~usable[:real]
             finite = finite & ~bad

@@ -29,12 +29,13 @@ class Preset:
 
 
 _PRESETS = (
-    Preset(name="bold", description="steady-state BOLD FC: Balloon–Windkessel on rE sampled every TR, 20 s discarded, "
-                                    "each node started at its fixed point; k and the drive to E fitted",
-           settings=dict(observe="bold", duration_ms=200_000.0, transient_ms=20_000.0, objective="fc",
-                         bounds={"k": (1.0, 60.0), "ext_E": (0.0, 0.3)}, fixed={"sigma": 0.05}, initial="steady",
+    Preset(name="bold", description="steady-state BOLD FC and FCD: Balloon–Windkessel on rE sampled every TR, 20 s "
+                                    "discarded, nodes started at their fixed point; k and the drive to E fitted "
+                                    "to FC correlation + FCD KS",
+           settings=dict(observe="bold", duration_ms=200_000.0, transient_ms=20_000.0, objective="fc+fcd_ks",
+                         bounds={"k": (1.0, 80.0), "ext_E": (0.0, 0.3)}, fixed={"sigma": 0.05}, initial="steady",
                          optimizer="DE", batch=16, budget=64),
-           point={"k": 40.0, "ext_E": 0.15}),
+           point={"k": 40.0, "ext_E": 0.2}),
     Preset(name="tutorial", description="the brainmass tutorial: FC of raw rE over 6 s, nothing discarded, random "
                                         "initial history, k in [0.5, 3] (scores mostly the history's decay)",
            settings=dict(observe="rE", duration_ms=6000.0, transient_ms=0.0, objective="fc",

@@ -67,7 +67,8 @@ def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = No
                               f"{n_samples} samples at TR {tr:g} s; FC needs at least {MIN_SAMPLES}: lengthen --duration")
     if spec.needs_fcd:
         if not dataset.scans:
-            raise ConfigError(f"an FCD term needs the empirical BOLD time series; {dataset.name} holds only an FC")
+            raise ConfigError(f"an FCD term needs the empirical BOLD time series; {dataset.name} holds only an FC: "
+                              "use --objective fc")
         assert tr is not None
         data_tr = dataset.tr_s if dataset.tr_s is not None else tr
         emp_window, emp_step = fcd_samples(config, data_tr)

@@ -21,7 +21,8 @@ def wcfit(*args: str, cwd: Path | None = None, timeout: float = 300) -> subproce
 
 
 def test_fit_on_the_bundled_data_prints_a_json_summary(tmp_path):
-    r = wcfit("fit", "--duration", "100", "--budget", "4", "--batch", "2", "--json", "--out", str(tmp_path))
+    r = wcfit("fit", "--preset", "tutorial", "--duration", "100", "--budget", "4", "--batch", "2", "--json", "--out",
+              str(tmp_path))
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["status"] == "finished" and summary["evaluations"] == 4
@@ -37,7 +38,8 @@ def test_fit_on_a_generated_dataset_of_another_n(tmp_path):
     c = rng.random((n, n)); c = (c + c.T) / 2
     d = rng.uniform(5, 100, (n, n)); d = (d + d.T) / 2
     np.savez(tmp_path / "seven.npz", Cmat=c, Dmat=d, BOLDs=rng.standard_normal((scans, n, t)))
-    r = wcfit("fit", "--data", str(tmp_path / "seven.npz"), "--param", "k=0.1:2", "--param", "sigma=0.01:0.1",
+    r = wcfit("fit", "--preset", "tutorial", "--data", str(tmp_path / "seven.npz"), "--param", "k=0.1:2",
+              "--param", "sigma=0.01:0.1",
               "--optimizer", "RandomSearch", "--duration", "100", "--budget", "3", "--batch", "3", "--no-record")
     assert r.returncode == 0, r.stderr
     assert "N = 7" in r.stdout and "seven" in r.stdout
@@ -74,7 +76,7 @@ def test_info_reports_the_backend():
 
 def _fit_proc(tmp_path: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "WCFIT_NO_CACHE": "1"}
-    return subprocess.Popen([sys.executable, "-m", "engine.cli", "fit", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "engine.cli", "fit", "--preset", "tutorial", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
 
 
@@ -106,7 +108,7 @@ def test_ctrl_c_stops_after_the_batch_with_exit_0_and_status_stopped(tmp_path):
 
 
 def test_an_optimizer_that_fails_gives_exit_1(tmp_path):
-    r = wcfit("fit", "--optimizer", "Powell", "--duration", "50", "--budget", "4", "--batch", "4", "--out",
+    r = wcfit("fit", "--preset", "tutorial", "--optimizer", "Powell", "--duration", "50", "--budget", "4", "--batch", "4", "--out",
               str(tmp_path))
     assert r.returncode == 1, r.stderr
     assert "fit failed" in r.stderr and "Powell" in r.stderr and "Traceback" not in r.stderr
@@ -125,7 +127,8 @@ def test_a_fixed_value_reaches_the_simulation(tmp_path):
     c = rng.random((n, n)); c = (c + c.T) / 2; np.fill_diagonal(c, 0)
     d = rng.uniform(5, 100, (n, n)); d = (d + d.T) / 2; np.fill_diagonal(d, 0)
     np.savez(tmp_path / "six.npz", Cmat=c, Dmat=d, BOLDs=rng.standard_normal((2, n, 150)))
-    r = wcfit("fit", "--data", str(tmp_path / "six.npz"), "--fixed", "tau_ou=7", "--optimizer", "Grid", "--duration",
+    r = wcfit("fit", "--preset", "tutorial", "--data", str(tmp_path / "six.npz"), "--fixed", "tau_ou=7", "--optimizer",
+              "Grid", "--duration",
               "100", "--budget", "2", "--batch", "2", "--out", str(tmp_path), "--name", "fx")
     assert r.returncode == 0, r.stderr
     run = tmp_path / "fx"
