@@ -14,14 +14,17 @@ from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPa
 from textual.worker import Worker, get_current_worker
 
 from engine.events import (
-    BatchEvaluated, Cancelled, Compiling, Ended, Event, Failed, Finished, NewBest, Started, Warned,
+    BatchEvaluated, Cancelled, Compiling, Ended, Event, Failed, Finished, NewBest, SegmentSimulated, Started, Warned,
 )
 from tui.bridge import EventPump
 from tui.screens.file_picker import FilePicker
+from tui.screens.signals_tab import SignalsTab
 from tui.screens.workbench import Workbench, run_cmat
+from tui.widgets.bold_panel import BoldPanel
 from tui.widgets.candidates import CandidatesTable
 from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
 from tui.widgets.device_panel import DevicePanel
+from tui.widgets.fcd_panel import FCDPanel
 from tui.widgets.fc_heatmap import GAP, FCHeatmaps
 from tui.widgets.landscape import Landscape
 from tui.widgets.loss_plot import LossPlot
@@ -34,7 +37,7 @@ WIDE_MIN = (120, 36)
 TERMINAL_STATE = {Finished: "finished", Cancelled: "stopped", Failed: "failed"}
 
 
-class MainScreen(Workbench, Screen):
+class MainScreen(Workbench, SignalsTab, Screen):
     """Everything the app shows; ``attach`` makes it a read-only viewer of an existing run directory."""
 
     BINDINGS = [
@@ -50,6 +53,7 @@ class MainScreen(Workbench, Screen):
         Binding("f10", "tab('fc')", "FC", show=False),
         Binding("f11,ctrl+l", "tab('landscape')", "Landscape", show=False),
         Binding("ctrl+t", "cycle_term", "Term", show=False),
+        Binding("ctrl+b", "tab('signals')", "FCD/BOLD", show=False),
         Binding("f12", "runs", "Runs"),
         Binding("escape", "close_run", "Back", show=False),
         Binding("ctrl+o", "browse", "Open data", show=False),
@@ -97,6 +101,10 @@ class MainScreen(Workbench, Screen):
                 yield FCHeatmaps(id="fcmaps")
             with TabPane("Landscape", id="landscape"):
                 yield Landscape(id="land")
+            with TabPane("FCD/BOLD", id="signals"):
+                with Horizontal(id="signals-body"):
+                    yield FCDPanel(id="fcd")
+                    yield BoldPanel(id="bold")
             with TabPane("Candidates", id="candidates"):
                 yield CandidatesTable(id="table")
             with TabPane("Log", id="log"):
@@ -380,6 +388,7 @@ class MainScreen(Workbench, Screen):
                 self._clear_results(names)
             self._heatmaps("set_target", e.target_fc)
             self._start_workbench(e)
+            self._start_signals(e)
             self.query_one(RunPanel).set_device(e.device)
             from engine.search import budget_of
 
@@ -390,6 +399,11 @@ class MainScreen(Workbench, Screen):
         elif isinstance(e, Compiling):
             if not self.attach:
                 self._set_state("compiling", f"JIT for batch {e.batch}")
+        elif isinstance(e, SegmentSimulated):
+            if self.state == "compiling":
+                self._set_state("running", "")
+            status.progress = segment_progress(e, self._budget)
+            self.query_one(RunPanel).set_segment(status.progress)
         elif isinstance(e, BatchEvaluated):
             if self.state == "compiling":
                 self._set_state("running", "")
@@ -405,8 +419,11 @@ class MainScreen(Workbench, Screen):
                                f"{e.candidates_per_s:.1f} cand/s")
         elif isinstance(e, NewBest):
             self._heatmaps("set_model", e.model_fc, e.fc_corr)
+            self._new_best_signals(e)
             params = " ".join(f"{k}={v:.4g}" for k, v in e.params.items())
-            status.best = f"best loss {e.loss:.4f} · r {e.fc_corr:.3f} · {params}"
+            terms = dict(getattr(e, "terms", None) or {})
+            shown = " · " + " ".join(f"{k} {v:.3f}" for k, v in terms.items()) if len(terms) > 1 else ""
+            status.best = f"best loss {e.loss:.4f}{shown} · r {e.fc_corr:.3f} · {params}"
         elif isinstance(e, Warned):
             self.notify(e.message, severity="warning", timeout=6)
             if "widen the bounds" in e.message and e.message not in self._warnings:
@@ -417,7 +434,10 @@ class MainScreen(Workbench, Screen):
             self.search = None
             if s.best_loss is not None:
                 params = " ".join(f"{k}={v:.4g}" for k, v in (s.best_params or {}).items())
-                status.best = f"best loss {s.best_loss:.4f} · r {s.best_corr:.3f} · {params}"
+                terms = dict(s.best_terms or {})
+                shown = " · " + " ".join(f"{k} {v:.3f}" for k, v in terms.items()) if len(terms) > 1 else ""
+                r = "—" if s.best_corr is None else f"{s.best_corr:.3f}"
+                status.best = f"best loss {s.best_loss:.4f}{shown} · r {r} · {params}"
             self._set_state(TERMINAL_STATE[type(e)], s.reason)
             self._show_summary()
             if isinstance(e, Failed):
@@ -434,6 +454,7 @@ class MainScreen(Workbench, Screen):
         self.query_one(TopCandidates).reset(names)
         self.query_one(RunPanel).reset()
         self._heatmaps("clear_model")
+        self._clear_signals()
         self._warnings = []
 
     def _heatmaps(self, method: str, *args) -> None:
@@ -451,6 +472,13 @@ class MainScreen(Workbench, Screen):
         self.query_one(StatusBar).set_state(state, detail)
         self.sub_title = state
         self._refresh_controls()
+
+
+def segment_progress(e: SegmentSimulated, budget: int | None) -> str:
+    """The status line inside a batch: "batch 3: 120 / 200 s simulated · 32/64 evals"."""
+    of = f"/{budget}" if budget is not None else ""
+    return (f"batch {e.batch_index + 1}: {e.simulated_ms / 1000:.0f} / {e.duration_ms / 1000:.0f} s simulated · "
+            f"{e.evaluations_done}{of} evals")
 
 
 def _failed_summary(reason: str):
