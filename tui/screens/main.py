@@ -24,6 +24,7 @@ from tui.widgets.bold_panel import BoldPanel
 from tui.widgets.candidates import CandidatesTable
 from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
 from tui.widgets.device_panel import DevicePanel
+from tui.widgets.explore import ExploreControls, ExploreView
 from tui.widgets.fcd_panel import FCDPanel
 from tui.widgets.fc_heatmap import GAP, FCHeatmaps
 from tui.widgets.landscape import Landscape
@@ -54,6 +55,8 @@ class MainScreen(Workbench, SignalsTab, Screen):
         Binding("f11,ctrl+l", "tab('landscape')", "Landscape", show=False),
         Binding("ctrl+t", "cycle_term", "Term", show=False),
         Binding("ctrl+b", "tab('signals')", "FCD/BOLD", show=False),
+        Binding("ctrl+n", "explore", "Explore", show=False),
+        Binding("ctrl+f", "fit_from_here", "Fit from here", show=False),
         Binding("f12", "runs", "Runs"),
         Binding("escape", "close_run", "Back", show=False),
         Binding("ctrl+o", "browse", "Open data", show=False),
@@ -74,6 +77,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self._warnings: list[str] = []
         self._budget: int | None = None
         self._cmat = None  # structural connectivity of the data being fitted (the structure-alone baseline)
+        self._best: dict[str, float] | None = None  # the best candidate's fitted parameters so far
         self.quantity = "loss"  # what the loss plot and the landscape show: the loss or one objective term
 
     def compose(self) -> ComposeResult:
@@ -105,6 +109,8 @@ class MainScreen(Workbench, SignalsTab, Screen):
                 with Horizontal(id="signals-body"):
                     yield FCDPanel(id="fcd")
                     yield BoldPanel(id="bold")
+            with TabPane("Explore", id="explore"):
+                yield ExploreView(id="explorer")
             with TabPane("Candidates", id="candidates"):
                 yield CandidatesTable(id="table")
             with TabPane("Log", id="log"):
@@ -200,7 +206,10 @@ class MainScreen(Workbench, SignalsTab, Screen):
             self.notify(f"cannot start: {problem}", severity="warning")
             return
         form = self.query_one(SetupForm)
-        config, dataset = form.config, form.dataset
+        self._begin_fit(form.config, form.dataset)
+
+    def _begin_fit(self, config, dataset) -> None:
+        """Start a fit of ``config`` on ``dataset`` (checked by the caller)."""
         self._cmat = getattr(dataset, "cmat", None)
         self._clear_results(config.names)  # type: ignore[union-attr]
         self.summary = None
@@ -372,6 +381,80 @@ class MainScreen(Workbench, SignalsTab, Screen):
     def _tick(self) -> None:
         self._drain()
         self.query_one(StatusBar).tick()
+        self.query_one(ExploreView).tick()
+
+    # -- explore ------------------------------------------------------------------------------
+    def action_explore(self) -> None:
+        """Show the Explore tab (picking the form's point the first time)."""
+        self.query_one(TabbedContent).active = "explore"
+        view = self.query_one(ExploreView)
+        if view.config is None:
+            self.explore_from("form")
+        self.query_one(ExploreControls).focus()
+
+    def explore_from(self, source: str) -> None:
+        """Explore a point: ``form`` (the preset's point, else the middle of the bounds), ``best`` or ``row``."""
+        from engine import presets
+
+        form = self.query_one(SetupForm)
+        config, dataset = form.config, form.dataset
+        point: dict[str, float] | None = None
+        if source in ("best", "row") and self._signals_config is not None:
+            config = self._signals_config  # the run's own settings: its candidates belong to them
+        if config is None or dataset is None:
+            self.notify(f"cannot explore: {form.problem or 'no dataset'}", severity="warning")
+            return
+        if source == "form":
+            preset = presets.REGISTRY.get(config.preset)
+            known = dict(preset.point) if preset is not None else {}
+            point = {n: known.get(n, sum(config.bounds[n]) / 2) for n in config.names}
+        elif source == "best":
+            best = self.summary.best_params if self.summary is not None and self.summary.best_params else self._best
+            if not best:
+                self.notify("no best candidate yet", severity="warning")
+                return
+            point = dict(best)
+        else:
+            point = self._row_point()
+            if point is None:
+                self.notify("no candidate row: pick one in the Candidates tab (F4) first", severity="warning")
+                return
+        self.query_one(TabbedContent).active = "explore"
+        self.query_one(ExploreView).explore(config, dataset, point)
+        self.query_one(ExploreControls).focus()
+
+    def _row_point(self) -> dict[str, float] | None:
+        """The fitted parameters of the Candidates table's cursor row."""
+        import numpy as np
+
+        table = self.query_one(CandidatesTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        history = self.query_one(LossPlot).history
+        hit = np.flatnonzero(history.evaluations == int(key) + 1)  # row keys count from 0
+        if not hit.size:
+            return None
+        return dict(zip(history.names, map(float, history.values[hit[0]])))
+
+    def action_fit_from_here(self) -> None:
+        """Start a fit around the explored point: Nevergrad asks it first; the bounds stay."""
+        from engine.config import ConfigError
+
+        view = self.query_one(ExploreView)
+        if view.config is None or not view.point:
+            self.notify("explore a point first (Ctrl+N)", severity="warning")
+            return
+        if self.attach or self.state in ("preparing", "compiling", "running", "stopping"):
+            self.notify("a fit is running or attached: stop it first", severity="warning")
+            return
+        try:
+            config = view.config.replace(start=view.point)
+        except ConfigError as e:
+            self.notify(f"cannot fit from here: {e}", severity="warning")
+            return
+        self.notify("fit from " + " ".join(f"{k}={v:.4g}" for k, v in view.point.items()), timeout=3)
+        self._begin_fit(config, view.dataset)
 
     def _drain(self) -> None:
         for event in self.pump.drain():
@@ -418,6 +501,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
             status.progress = (f"{e.evaluations}/{self._budget if self._budget is not None else '?'} evals · "
                                f"{e.candidates_per_s:.1f} cand/s")
         elif isinstance(e, NewBest):
+            self._best = dict(e.params)
             self._heatmaps("set_model", e.model_fc, e.fc_corr)
             self._new_best_signals(e)
             params = " ".join(f"{k}={v:.4g}" for k, v in e.params.items())
@@ -455,6 +539,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self.query_one(RunPanel).reset()
         self._heatmaps("clear_model")
         self._clear_signals()
+        self._best = None
         self._warnings = []
 
     def _heatmaps(self, method: str, *args) -> None:

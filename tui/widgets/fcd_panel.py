@@ -38,6 +38,7 @@ class FCDHeatmaps(Widget):
         self.model: np.ndarray | None = None
         self.data: np.ndarray | None = None
         self.note = ""
+        self.model_title = "model FCD (best)"
         self._version = 0
         self._key: tuple | None = None
         self._lines: list[Strip] = []
@@ -82,7 +83,7 @@ class FCDHeatmaps(Widget):
         else:
             side = max(2, min(pw, 2 * rows))
             img_rows, img_cols = side // 2, side
-        for i, (title, m) in enumerate((("model FCD (best)", self.model), ("data FCD (scan 1)", self.data))):
+        for i, (title, m) in enumerate(((self.model_title, self.model), ("data FCD (scan 1)", self.data))):
             sep = [Segment(" " * GAP, base)] if i else []
             n = "" if m is None else f" {m.shape[0]}×{m.shape[0]}"
             lines[0] += sep + [Segment((title + n)[:pw].center(pw), base + Style(bold=True))]
@@ -171,8 +172,14 @@ class FCDPanel(Vertical):
 
     DEFAULT_CSS = "FCDPanel { height: 1fr; width: 1fr; } FCDPanel FCDHeatmaps { height: 3fr; } FCDPanel FCDHistogram { height: 2fr; min-height: 8; }"
 
+    def __init__(self, *, model_title: str = "model FCD (best)", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.model_title = model_title
+
     def compose(self) -> ComposeResult:
-        yield FCDHeatmaps()
+        heat = FCDHeatmaps()
+        heat.model_title = self.model_title
+        yield heat
         yield FCDHistogram()
 
     def on_mount(self) -> None:
