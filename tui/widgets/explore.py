@@ -150,8 +150,8 @@ class ExploreView(Vertical):
     ExploreView #explore-left { width: 1fr; height: auto; border: round $accent; padding: 0 1; }
     ExploreView #explore-value { display: none; width: 30; }
     ExploreView #explore-facts { height: auto; width: 1fr; }
-    ExploreView #explore-maps { height: 16; width: 1fr; border: round $secondary; }
-    ExploreView #explore-sig { height: 1fr; min-height: 20; }
+    ExploreView #explore-maps { border: round $secondary; }
+
     ExploreView #explore-fcd { width: 1fr; border: round $primary; }
     ExploreView #explore-bold { width: 1fr; border: round $secondary; }
     """
@@ -194,6 +194,7 @@ class ExploreView(Vertical):
                 yield BoldPanel(id="explore-bold")
 
     def on_mount(self) -> None:
+        self.query_one(FCHeatmaps).model_title = "model FC"
         self.query_one("#explore-left").border_title = "Explore (p form · b best · c row · d duration · ^f fit from here)"
         self._facts()
 
