@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -491,6 +493,9 @@ class MainScreen(Workbench, SignalsTab, Screen):
             if self.state == "compiling":
                 self._set_state("running", "")
             terms = getattr(e, "terms", None)  # per-candidate objective terms, once the engine emits them
+            # terms that do not give one value per candidate cannot be matched to the rows: leave them out
+            # (the engine of 2026-11-30 returns one device's share of them when a batch spans several devices)
+            terms = {k: v for k, v in (terms or {}).items() if len(np.reshape(v, -1)) == len(e.losses)} or None
             self.query_one(LossPlot).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
             self.query_one(Landscape).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
             self.query_one(CandidatesTable).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags, terms)
