@@ -24,7 +24,7 @@ def parser() -> argparse.ArgumentParser:
                "  export   export a run's candidates CSV / summary JSON / FCs NPZ\n"
                "  attach RUN   open the app as a read-only viewer of a (running) run directory\n\n"
                "keys in the app: F5 start, F6 stop, Ctrl+R reset, F7 export, F8 plot view, F11 landscape, "
-               "Ctrl+T next term, F12 runs, F1 help, Ctrl+Q quit",
+               "Ctrl+T next term, Ctrl+B FCD/BOLD, Ctrl+N explore, Ctrl+F fit from here, F12 runs, F1 help, Ctrl+Q quit",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--data", default="bundled",
