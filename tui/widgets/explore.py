@@ -342,7 +342,9 @@ class ExploreView(Vertical):
             c = self.sim_config()
             dur = f"{c.duration_ms / 1000:g} s ({c.transient_ms / 1000:g} s transient)"
             t.append("duration ", "bold")
-            t.append(dur + ("  [short: d for full]" if self.short else "  [d: 60 s for speed]") + "\n")
+            hint = ("  [short: d for full]" if self.short else
+                    "" if short_config(self.config) is self.config else f"  [d: {SHORT_S:g} s for speed]")
+            t.append(dur + hint + "\n")
             if self.short:
                 t.append(SHORT_COST + "\n", "yellow")
             for short, wall in sorted(self.wall.items()):
