@@ -13,7 +13,7 @@ from textual.widgets import Input, Select
 from engine import presets
 from engine.cli import build_parser, config_from_args
 from engine.data import load_dataset
-from engine.events import SegmentSimulated, Started
+from engine.events import SegmentSimulated
 from engine.fcd import empirical_fcd_values
 from engine.simulate import Simulation
 from tests.conftest import make_small_dataset
