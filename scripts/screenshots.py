@@ -1,11 +1,12 @@
 """Render screenshots/*.png from the real app: idle, a real fit running and finished, its candidates, log and landscape,
-a real Grid scan over k × sigma filling its landscape, and the Runs screen comparing the two runs.
+a real Grid scan over k × sigma filling its landscape, the Runs screen comparing the two runs, and a short real BOLD
+fit's FCD/BOLD tab and Explore tab (``--only signals`` makes just those two).
 
 Drives the app with pilot: fills the setup form (duration, budget, batch), presses F5 and lets the engine fit the
 bundled data for real, saving the screen with ``save_screenshot`` while it runs and when it ends. Each SVG is converted
 with rsvg-convert (apt-get install librsvg2-bin fonts-dejavu-core). The run directory goes to a temporary folder.
 (The SVG snapshot tests use the deterministic synthetic events of tui.demo instead.)
-Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR [WxH ...]]
+Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR [WxH ...]] [--only fit|signals]
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ RUNNING_AT = 8  # evaluations shown before the "running" screenshot (two batches
 #: The Grid scan of the landscape screenshots: 5 × 5 points over k × sigma.
 GRID = {"duration_ms": "1000", "budget": "25", "batch": "4", "lo-sigma": "0.01", "hi-sigma": "0.1"}
 GRID_AT = 12  # evaluations shown in the "landscape-running" screenshot
+#: The BOLD fit of the FCD/BOLD and Explore screenshots: 50 s recorded (69 samples at TR 0.72 s: 7 FCD windows).
+BOLD = {"duration_ms": "60000", "transient_ms": "10000", "budget": "8", "batch": "4"}
 
 
 def to_png(svg: Path, png: Path) -> None:
@@ -58,7 +61,7 @@ async def wait_for(pilot, cond, timeout: float, what: str) -> None:
         await pilot.pause(0.05)
 
 
-async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
+async def shoot(out: Path, size: tuple[int, int], only: str | None = None) -> list[Path]:
     tag = f"{size[0]}x{size[1]}"
     made = []
     app = WcfitApp()
@@ -83,7 +86,12 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
             made.append(svg.with_suffix(".png"))
             print(svg.with_suffix(".png"), flush=True)
 
+        if only == "signals":
+            await signals_views(pilot, save)
+            return made
         await save("idle")
+        screen.query_one("#preset", Select).value = "tutorial"  # raw rE for short candidates (the default is bold)
+        await pilot.pause(0.3)
         for name, value in FORM.items():
             screen.query_one(f"#{name}", Input).value = value
         await pilot.pause(0.5)
@@ -140,20 +148,64 @@ async def shoot(out: Path, size: tuple[int, int]) -> list[Path]:
         await wait_for(pilot, lambda: len(app.screen.query_one(BestCurves).curves) == 2, 60, "the compared runs")
         await pilot.pause(0.6)
         await save("runs-compare")
+        if only is None:
+            await pilot.press("escape")
+            await pilot.pause(0.3)
+            await pilot.press("ctrl+r")
+            await pilot.pause(0.3)
+            await signals_views(pilot, save)
     return made
+
+
+async def signals_views(pilot, save) -> None:
+    """A short real BOLD fit (fc + 0.5·fcd_ks): its FCD/BOLD tab, then its best explored at 60 s."""
+    from tui.widgets.explore import ExploreView
+
+    screen = pilot.app.screen
+    form = screen.query_one("#form")
+    screen.query_one("#preset", Select).value = "bold"
+    await pilot.pause(0.3)
+    screen.query_one("#objective", Input).value = "fc+0.5*fcd_ks"
+    for name, value in BOLD.items():
+        screen.query_one(f"#{name}", Input).value = value
+    await pilot.pause(0.5)
+    assert form.problem is None, form.problem
+    await pilot.press("f5")
+    await wait_for(pilot, lambda: screen.state in ("finished", "stopped", "failed"), 900, "the end of the BOLD fit")
+    assert screen.state == "finished", f"the BOLD fit {screen.state}: {screen.summary}"
+    await wait_for(pilot, lambda: screen._signals_data is not None and screen._signals_model is not None, 120,
+                   "the FCD of the data and of the best")
+    await pilot.pause(0.3)
+    await save("signals", "signals")
+    screen.query_one("#tabs").active = "explore"
+    await pilot.pause(0.3)
+    screen.explore_from("best")
+    view = screen.query_one(ExploreView)
+    await wait_for(pilot, lambda: view.last is not None and not view.running, 900, "one explored candidate")
+    await pilot.press("right")  # one step up in k: simulated at once
+    await wait_for(pilot, lambda: view.shown_generation == view.generation and not view.running, 900, "the nudge")
+    await pilot.pause(0.5)
+    await save("explore", "explore")
 
 
 def main() -> None:
     out = (Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "screenshots").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    sizes = [tuple(map(int, a.split("x"))) for a in sys.argv[2:]] or [(160, 48), (80, 24)]
+    args = sys.argv[2:]
+    only = None
+    if "--only" in args:
+        i = args.index("--only")
+        only = args[i + 1]
+        args = args[:i] + args[i + 2:]
+    sizes = [tuple(map(int, a.split("x"))) for a in args] or [(160, 48), (80, 24)]
     if len(sizes) > 1:  # one app per process: Textual/plotext keep per-process state between apps
         for w, h in sizes:
-            subprocess.run([sys.executable, __file__, str(out), f"{w}x{h}"], check=True)
+            subprocess.run([sys.executable, __file__, str(out), f"{w}x{h}", *(["--only", only] if only else [])],
+                           check=True)
         return
     with tempfile.TemporaryDirectory(prefix="wcfit-shots-") as tmp:
         os.chdir(tmp)  # the fit's run directory (./wcfit-runs) goes here, not into the repository
-        for _ in asyncio.run(shoot(out, sizes[0])):
+        for _ in asyncio.run(shoot(out, sizes[0], only)):
             pass
 
 

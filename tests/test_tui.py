@@ -118,6 +118,8 @@ async def test_fixing_a_parameter_and_fitting_another():
     async with app.run_test(size=(80, 24)) as pilot:
         form = app.screen.query_one("#form")
         await wait_for(pilot, lambda: form.dataset is not None)
+        app.screen.query_one("#preset").value = "tutorial"  # fits k alone (the default bold preset fits ext_E too)
+        await wait_for(pilot, lambda: form.config is not None and form.config.preset == "tutorial")
         toggle = app.screen.query_one("#fit-sigma")
         assert "fixed" in str(toggle.label) and not app.screen.query_one("#val-sigma", Input).disabled
         assert "fit" in str(app.screen.query_one("#fit-k").label)
@@ -188,6 +190,8 @@ async def test_real_fit_updates_panels_and_stops(tmp_path, monkeypatch):
         screen = app.screen
         form = screen.query_one("#form")
         await wait_for(pilot, lambda: form.dataset is not None)
+        screen.query_one("#preset").value = "tutorial"  # raw rE: a 50 ms candidate is valid (bold discards 20 s)
+        await wait_for(pilot, lambda: form.config is not None and form.config.preset == "tutorial")
         for name, value in (("duration_ms", "50"), ("budget", "200"), ("batch", "2")):
             screen.query_one(f"#{name}", Input).value = value
         await wait_for(pilot, lambda: form.config is not None and form.config.batch == 2

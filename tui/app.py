@@ -48,5 +48,10 @@ class WcfitApp(App):
                             lambda: main.action_tab("landscape"))
         yield SystemCommand("Next term", "Loss plot and landscape: the loss, then each objective term (Ctrl+T)",
                             main.action_cycle_term)
+        yield SystemCommand("FCD/BOLD", "FCD and BOLD of the best candidate against the data (Ctrl+B)",
+                            lambda: main.action_tab("signals"))
+        yield SystemCommand("Explore", "Nudge one candidate's parameters and see its FC, FCD and BOLD (Ctrl+N)",
+                            main.action_explore)
+        yield SystemCommand("Fit from here", "Fit starting at the explored point (Ctrl+F)", main.action_fit_from_here)
         yield SystemCommand("Runs", "List run directories; open one or compare several (F12)", main.action_runs)
         yield SystemCommand("Keys", "Show the help screen (F1)", self.action_help)

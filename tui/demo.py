@@ -129,3 +129,60 @@ def synthetic_grid_run(target_fc: np.ndarray, *, budget: int = 30, batch: int = 
             best_loss=last.loss, recommendation=dict(last.params), recommendation_loss=last.loss, evaluations=total,
             nan_candidates=int(diverged is not None), wall_s=0.5 * b, device="1× cpu (synthetic)"), time=T0 + 3 + b))
     return events
+
+
+def bold_signal(n_nodes: int, samples: int, *, seed: int = 0, coupling: float = 0.5) -> np.ndarray:
+    """A (samples, N) slow random signal with a shared component (a stand-in for simulated BOLD)."""
+    rng = np.random.default_rng(seed)
+    x = np.zeros((samples, n_nodes))
+    shared = np.zeros(samples)
+    for t in range(1, samples):
+        shared[t] = 0.9 * shared[t - 1] + rng.normal()
+        x[t] = 0.8 * x[t - 1] + rng.normal(size=n_nodes) + coupling * shared[t]
+    return x
+
+
+def synthetic_bold_run(target_fc: np.ndarray, *, batches: int = 4, batch: int = 4, samples: int = 250,
+                       tr_s: float = 0.72, baseline: float = 0.35, finish: bool = True) -> list[Event]:
+    """Events of a BOLD fit of k and ext_E with the fc + 0.5·fcd_ks objective: every NewBest carries a known
+    sampled signal (``bold_signal`` with the evaluation as seed) and terms; the summary warns."""
+    from engine import presets
+
+    cfg = presets.get("bold").config(objective="fc+0.5*fcd_ks", batch=batch, budget=batches * batch,
+                                     duration_ms=samples * tr_s * 1000 + 20_000.0)
+    n = target_fc.shape[0]
+    rng = np.random.default_rng(1)
+    events: list[Event] = [Started(config=cfg, target_fc=target_fc, dataset="hcp80 (bundled)",
+                                   device="1× cpu (synthetic)", structural_baseline=baseline, time=T0),
+                           Compiling(batch=batch, time=T0 + 1)]
+    best = None
+    for b in range(batches):
+        vals = np.column_stack([rng.uniform(1, 60, batch), rng.uniform(0, 0.3, batch)])
+        fc = 0.5 + 0.0002 * (vals[:, 0] - 40) ** 2 + rng.normal(0, 0.01, batch)
+        ks = 0.3 + 0.5 * np.abs(vals[:, 1] - 0.15)
+        losses = fc + 0.5 * ks
+        i = int(np.argmin(losses))
+        improved = best is None or losses[i] < best
+        best = float(losses[i]) if improved else best
+        t = T0 + 2 + b
+        events.append(BatchEvaluated(batch_index=b, first_evaluation=b * batch, names=cfg.names, values=vals,
+                                     losses=losses, flags=("",) * batch, wall_s=2.0, compile_s=0.0,
+                                     evaluations=(b + 1) * batch, candidates_per_s=batch / 2.0,
+                                     sim_s_per_s=batch * cfg.simulated_seconds / 2.0, best_loss=float(best),
+                                     terms={"fc": fc, "fcd_ks": ks}, corr=1.0 - fc, time=t))
+        if improved:
+            mix = min(1.0, 1.1 - float(fc[i]))
+            events.append(NewBest(evaluation=b * batch + i, params=dict(zip(cfg.names, map(float, vals[i]))),
+                                  loss=float(best), model_fc=mix * target_fc, terms={"fc": float(fc[i]), "fcd_ks": float(ks[i])},
+                                  corr=1.0 - float(fc[i]), model_signal=bold_signal(n, samples, seed=b * batch + i),
+                                  sample_tr_s=tr_s, time=t))
+    if finish:
+        last = [e for e in events if isinstance(e, NewBest)][-1]
+        events.append(Finished(summary=Summary(
+            status="finished", reason="budget spent", names=cfg.names, best_params=dict(last.params),
+            best_loss=last.loss, recommendation=dict(last.params), recommendation_loss=last.loss,
+            evaluations=batches * batch, nan_candidates=0, wall_s=2.0 * batches, device="1× cpu (synthetic)",
+            warnings=(f"the best FC r {last.fc_corr:.3f} is no better than the structure alone (r {baseline:.3f})",),
+            best_terms=dict(last.terms), best_fc_corr=last.corr, structural_baseline=baseline,
+            objective=cfg.objective), time=T0 + 3 + batches))
+    return events

@@ -28,7 +28,7 @@ def parser() -> argparse.ArgumentParser:
                "  attach RUN   open the app as a read-only viewer of a (running) run directory\n"
                "  serve     serve the app (or `serve attach RUN`) to a web browser, loopback only by default\n\n"
                "keys in the app: F5 start, F6 stop, Ctrl+R reset, F7 export, F8 plot view, F11 landscape, "
-               "Ctrl+T next term, F12 runs, F1 help, Ctrl+Q quit",
+               "Ctrl+T next term, Ctrl+B FCD/BOLD, Ctrl+N explore, Ctrl+F fit from here, F12 runs, F1 help, Ctrl+Q quit",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--data", default="bundled",

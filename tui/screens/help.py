@@ -22,6 +22,9 @@ HELP = """\
 | **F10** | FC tab (narrow terminals, where the heatmaps leave the Fit tab) |
 | **F11 / Ctrl+L** | Landscape tab: the loss over the fitted parameters |
 | **Ctrl+T** | next quantity on the loss plot and the landscape: the loss, then each objective term |
+| **Ctrl+B** | FCD/BOLD tab: model and data FCD, their distributions and KS, BOLD of three regions (`[` `]` move them) |
+| **Ctrl+N** | Explore tab: p form point · b best · c candidate row · ↑↓ parameter · ←→ step · shift+←→ fine · enter type · d 60 s |
+| **Ctrl+F** | fit from the explored point (the optimizer asks it first; bounds kept) |
 | **F8** (Landscape tab) | next pair of fitted parameters (more than two fitted) |
 | **F12** | Runs screen: enter opens a run (live or replay), space marks, c compares the marked, r refreshes, Esc goes back |
 | **Esc** | (a run opened from the Runs screen) back to the Runs screen |

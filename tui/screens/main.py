@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,14 +16,18 @@ from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPa
 from textual.worker import Worker, get_current_worker
 
 from engine.events import (
-    BatchEvaluated, Cancelled, Compiling, Ended, Event, Failed, Finished, NewBest, Started, Warned,
+    BatchEvaluated, Cancelled, Compiling, Ended, Event, Failed, Finished, NewBest, SegmentSimulated, Started, Warned,
 )
 from tui.bridge import EventPump
 from tui.screens.file_picker import FilePicker
+from tui.screens.signals_tab import SignalsTab
 from tui.screens.workbench import Workbench, run_cmat
+from tui.widgets.bold_panel import BoldPanel
 from tui.widgets.candidates import CandidatesTable
 from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
 from tui.widgets.device_panel import DevicePanel
+from tui.widgets.explore import ExploreControls, ExploreView
+from tui.widgets.fcd_panel import FCDPanel
 from tui.widgets.fc_heatmap import GAP, FCHeatmaps
 from tui.widgets.landscape import Landscape
 from tui.widgets.loss_plot import LossPlot
@@ -34,7 +40,7 @@ WIDE_MIN = (120, 36)
 TERMINAL_STATE = {Finished: "finished", Cancelled: "stopped", Failed: "failed"}
 
 
-class MainScreen(Workbench, Screen):
+class MainScreen(Workbench, SignalsTab, Screen):
     """Everything the app shows; ``attach`` makes it a read-only viewer of an existing run directory."""
 
     BINDINGS = [
@@ -50,6 +56,9 @@ class MainScreen(Workbench, Screen):
         Binding("f10", "tab('fc')", "FC", show=False),
         Binding("f11,ctrl+l", "tab('landscape')", "Landscape", show=False),
         Binding("ctrl+t", "cycle_term", "Term", show=False),
+        Binding("ctrl+b", "tab('signals')", "FCD/BOLD", show=False),
+        Binding("ctrl+n", "explore", "Explore", show=False),
+        Binding("ctrl+f", "fit_from_here", "Fit from here", show=False),
         Binding("f12", "runs", "Runs"),
         Binding("escape", "close_run", "Back", show=False),
         Binding("ctrl+o", "browse", "Open data", show=False),
@@ -70,6 +79,7 @@ class MainScreen(Workbench, Screen):
         self._warnings: list[str] = []
         self._budget: int | None = None
         self._cmat = None  # structural connectivity of the data being fitted (the structure-alone baseline)
+        self._best: dict[str, float] | None = None  # the best candidate's fitted parameters so far
         self.quantity = "loss"  # what the loss plot and the landscape show: the loss or one objective term
 
     def compose(self) -> ComposeResult:
@@ -97,6 +107,12 @@ class MainScreen(Workbench, Screen):
                 yield FCHeatmaps(id="fcmaps")
             with TabPane("Landscape", id="landscape"):
                 yield Landscape(id="land")
+            with TabPane("FCD/BOLD", id="signals"):
+                with Horizontal(id="signals-body"):
+                    yield FCDPanel(id="fcd")
+                    yield BoldPanel(id="bold")
+            with TabPane("Explore", id="explore"):
+                yield ExploreView(id="explorer")
             with TabPane("Candidates", id="candidates"):
                 yield CandidatesTable(id="table")
             with TabPane("Log", id="log"):
@@ -192,7 +208,10 @@ class MainScreen(Workbench, Screen):
             self.notify(f"cannot start: {problem}", severity="warning")
             return
         form = self.query_one(SetupForm)
-        config, dataset = form.config, form.dataset
+        self._begin_fit(form.config, form.dataset)
+
+    def _begin_fit(self, config, dataset) -> None:
+        """Start a fit of ``config`` on ``dataset`` (checked by the caller)."""
         self._cmat = getattr(dataset, "cmat", None)
         self._clear_results(config.names)  # type: ignore[union-attr]
         self.summary = None
@@ -364,6 +383,80 @@ class MainScreen(Workbench, Screen):
     def _tick(self) -> None:
         self._drain()
         self.query_one(StatusBar).tick()
+        self.query_one(ExploreView).tick()
+
+    # -- explore ------------------------------------------------------------------------------
+    def action_explore(self) -> None:
+        """Show the Explore tab (picking the form's point the first time)."""
+        self.query_one(TabbedContent).active = "explore"
+        view = self.query_one(ExploreView)
+        if view.config is None:
+            self.explore_from("form")
+        self.query_one(ExploreControls).focus()
+
+    def explore_from(self, source: str) -> None:
+        """Explore a point: ``form`` (the preset's point, else the middle of the bounds), ``best`` or ``row``."""
+        from engine import presets
+
+        form = self.query_one(SetupForm)
+        config, dataset = form.config, form.dataset
+        point: dict[str, float] | None = None
+        if source in ("best", "row") and self._signals_config is not None:
+            config = self._signals_config  # the run's own settings: its candidates belong to them
+        if config is None or dataset is None:
+            self.notify(f"cannot explore: {form.problem or 'no dataset'}", severity="warning")
+            return
+        if source == "form":
+            preset = presets.REGISTRY.get(config.preset)
+            known = dict(preset.point) if preset is not None else {}
+            point = {n: known.get(n, sum(config.bounds[n]) / 2) for n in config.names}
+        elif source == "best":
+            best = self.summary.best_params if self.summary is not None and self.summary.best_params else self._best
+            if not best:
+                self.notify("no best candidate yet", severity="warning")
+                return
+            point = dict(best)
+        else:
+            point = self._row_point()
+            if point is None:
+                self.notify("no candidate row: pick one in the Candidates tab (F4) first", severity="warning")
+                return
+        self.query_one(TabbedContent).active = "explore"
+        self.query_one(ExploreView).explore(config, dataset, point)
+        self.query_one(ExploreControls).focus()
+
+    def _row_point(self) -> dict[str, float] | None:
+        """The fitted parameters of the Candidates table's cursor row."""
+        import numpy as np
+
+        table = self.query_one(CandidatesTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        history = self.query_one(LossPlot).history
+        hit = np.flatnonzero(history.evaluations == int(key) + 1)  # row keys count from 0
+        if not hit.size:
+            return None
+        return dict(zip(history.names, map(float, history.values[hit[0]])))
+
+    def action_fit_from_here(self) -> None:
+        """Start a fit around the explored point: Nevergrad asks it first; the bounds stay."""
+        from engine.config import ConfigError
+
+        view = self.query_one(ExploreView)
+        if view.config is None or not view.point:
+            self.notify("explore a point first (Ctrl+N)", severity="warning")
+            return
+        if self.attach or self.state in ("preparing", "compiling", "running", "stopping"):
+            self.notify("a fit is running or attached: stop it first", severity="warning")
+            return
+        try:
+            config = view.config.replace(start=view.point)
+        except ConfigError as e:
+            self.notify(f"cannot fit from here: {e}", severity="warning")
+            return
+        self.notify("fit from " + " ".join(f"{k}={v:.4g}" for k, v in view.point.items()), timeout=3)
+        self._begin_fit(config, view.dataset)
 
     def _drain(self) -> None:
         for event in self.pump.drain():
@@ -380,6 +473,7 @@ class MainScreen(Workbench, Screen):
                 self._clear_results(names)
             self._heatmaps("set_target", e.target_fc)
             self._start_workbench(e)
+            self._start_signals(e)
             self.query_one(RunPanel).set_device(e.device)
             from engine.search import budget_of
 
@@ -390,10 +484,18 @@ class MainScreen(Workbench, Screen):
         elif isinstance(e, Compiling):
             if not self.attach:
                 self._set_state("compiling", f"JIT for batch {e.batch}")
+        elif isinstance(e, SegmentSimulated):
+            if self.state == "compiling":
+                self._set_state("running", "")
+            status.progress = segment_progress(e, self._budget)
+            self.query_one(RunPanel).set_segment(status.progress)
         elif isinstance(e, BatchEvaluated):
             if self.state == "compiling":
                 self._set_state("running", "")
             terms = getattr(e, "terms", None)  # per-candidate objective terms, once the engine emits them
+            # terms that do not give one value per candidate cannot be matched to the rows: leave them out
+            # (the engine of 2026-11-30 returns one device's share of them when a batch spans several devices)
+            terms = {k: v for k, v in (terms or {}).items() if len(np.reshape(v, -1)) == len(e.losses)} or None
             self.query_one(LossPlot).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
             self.query_one(Landscape).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
             self.query_one(CandidatesTable).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags, terms)
@@ -404,9 +506,13 @@ class MainScreen(Workbench, Screen):
             status.progress = (f"{e.evaluations}/{self._budget if self._budget is not None else '?'} evals · "
                                f"{e.candidates_per_s:.1f} cand/s")
         elif isinstance(e, NewBest):
+            self._best = dict(e.params)
             self._heatmaps("set_model", e.model_fc, e.fc_corr)
+            self._new_best_signals(e)
             params = " ".join(f"{k}={v:.4g}" for k, v in e.params.items())
-            status.best = f"best loss {e.loss:.4f} · r {e.fc_corr:.3f} · {params}"
+            terms = dict(getattr(e, "terms", None) or {})
+            shown = " · " + " ".join(f"{k} {v:.3f}" for k, v in terms.items()) if len(terms) > 1 else ""
+            status.best = f"best loss {e.loss:.4f}{shown} · r {e.fc_corr:.3f} · {params}"
         elif isinstance(e, Warned):
             self.notify(e.message, severity="warning", timeout=6)
             if "widen the bounds" in e.message and e.message not in self._warnings:
@@ -417,7 +523,10 @@ class MainScreen(Workbench, Screen):
             self.search = None
             if s.best_loss is not None:
                 params = " ".join(f"{k}={v:.4g}" for k, v in (s.best_params or {}).items())
-                status.best = f"best loss {s.best_loss:.4f} · r {s.best_corr:.3f} · {params}"
+                terms = dict(s.best_terms or {})
+                shown = " · " + " ".join(f"{k} {v:.3f}" for k, v in terms.items()) if len(terms) > 1 else ""
+                r = "—" if s.best_corr is None else f"{s.best_corr:.3f}"
+                status.best = f"best loss {s.best_loss:.4f}{shown} · r {r} · {params}"
             self._set_state(TERMINAL_STATE[type(e)], s.reason)
             self._show_summary()
             if isinstance(e, Failed):
@@ -434,6 +543,8 @@ class MainScreen(Workbench, Screen):
         self.query_one(TopCandidates).reset(names)
         self.query_one(RunPanel).reset()
         self._heatmaps("clear_model")
+        self._clear_signals()
+        self._best = None
         self._warnings = []
 
     def _heatmaps(self, method: str, *args) -> None:
@@ -451,6 +562,13 @@ class MainScreen(Workbench, Screen):
         self.query_one(StatusBar).set_state(state, detail)
         self.sub_title = state
         self._refresh_controls()
+
+
+def segment_progress(e: SegmentSimulated, budget: int | None) -> str:
+    """The status line inside a batch: "batch 3: 120 / 200 s simulated · 32/64 evals"."""
+    of = f"/{budget}" if budget is not None else ""
+    return (f"batch {e.batch_index + 1}: {e.simulated_ms / 1000:.0f} / {e.duration_ms / 1000:.0f} s simulated · "
+            f"{e.evaluations_done}{of} evals")
 
 
 def _failed_summary(reason: str):

@@ -91,6 +91,19 @@ class TopCandidates(Widget):
         return t
 
 
+def terms_text(summary) -> str:
+    """The best candidate's objective terms and the structure-alone baseline, e.g.
+    ``terms fc 0.41 · fcd_ks 0.22   structure alone r 0.35``; "" when the summary has neither."""
+    parts = []
+    terms = dict(getattr(summary, "best_terms", None) or {})
+    if terms:
+        parts.append("terms " + " · ".join(f"{k} {v:.4f}" for k, v in terms.items()))
+    base = getattr(summary, "structural_baseline", None)
+    if base is not None:
+        parts.append(f"structure alone r {base:.3f}")
+    return "   ".join(parts)
+
+
 def summary_renderable(summary, warnings: list[str] | tuple[str, ...] = (), *, compact: bool = False) -> Group:
     """The outcome of a run: status, best parameters, loss and FC r, the optimizer's recommendation, warnings."""
     s = summary
@@ -99,9 +112,13 @@ def summary_renderable(summary, warnings: list[str] | tuple[str, ...] = (), *, c
                          ("   (F7 exports)" if compact else ""))
     lines: list[Text] = [head]
     if s.best_loss is not None:
+        r = s.best_corr
         lines.append(Text.assemble(("best ", "bold"), (params_text(s.best_params), "bold"),
-                                   f"   loss {s.best_loss:.4f} · FC r {s.best_corr:.3f}"
+                                   f"   loss {s.best_loss:.4f} · FC r {'—' if r is None else f'{r:.3f}'}"
                                    + (f" · {s.nan_candidates} diverged" if s.nan_candidates and compact else "")))
+    extra = terms_text(s)
+    if extra:
+        lines.append(Text(extra))
     if s.recommendation:
         rl = "not evaluated" if s.recommendation_loss is None else f"loss {s.recommendation_loss:.4f}"
         lines.append(Text(f"{'NG recommends' if compact else 'Nevergrad recommends'} "
@@ -160,6 +177,11 @@ class RunPanel(Static):
 
     def set_device(self, device: str) -> None:
         self.device = device
+        self._show()
+
+    def set_segment(self, text: str) -> None:
+        """Progress inside the batch in flight (from SegmentSimulated)."""
+        self.progress = text
         self._show()
 
     def set_batch(self, evaluations: int, budget: int | None, cand_s: float, sim_s: float, wall_s: float,

@@ -65,6 +65,7 @@ class FCHeatmaps(Widget):
         self.target: np.ndarray | None = None
         self.model: np.ndarray | None = None
         self.corr: float | None = None
+        self.model_title = "best model FC"
         self._version = 0
         self._cache_key: tuple | None = None
         self._lines: list[Strip] = []
@@ -111,7 +112,7 @@ class FCHeatmaps(Widget):
             msg = "no target FC yet"
             blank[0] = Strip([Segment(msg[:width].ljust(width), base)])
             return blank
-        panels: list[tuple[str, np.ndarray | None]] = [("target FC", self.target), ("best model FC", self.model),
+        panels: list[tuple[str, np.ndarray | None]] = [("target FC", self.target), (self.model_title, self.model),
                                                        ("model − target", None if self.model is None else self.model - self.target)]
         pw = (width - 2 * GAP) // 3
         rows = height - 2  # title row + colour-bar row

@@ -88,6 +88,16 @@ class ParamTable(Vertical):
             yield ParamRow(spec, fit=name in self._bounds, lower=lo, upper=hi,
                            value=self._fixed.get(name, spec.default))
 
+    def set_values(self, bounds: dict[str, tuple[float, float]], fixed: dict[str, float]) -> None:
+        """Fit the parameters in ``bounds`` (within them); fix the rest at ``fixed`` or their defaults."""
+        for row in self.query(ParamRow):
+            s = row.spec
+            lo, hi = bounds.get(s.name, (s.lower, s.upper))
+            row.query_one(Checkbox).value = s.name in bounds
+            row.query_one(f"#lo-{s.name}", Input).value = f"{lo:g}"
+            row.query_one(f"#hi-{s.name}", Input).value = f"{hi:g}"
+            row.query_one(f"#val-{s.name}", Input).value = f"{fixed.get(s.name, s.default):g}"
+
     def read(self) -> tuple[dict[str, tuple[float, float]], dict[str, float]]:
         """Fitted bounds and fixed values that differ from the defaults; ValueError on a non-number."""
         bounds: dict[str, tuple[float, float]] = {}

@@ -1,4 +1,5 @@
-"""The setup form: dataset (checked as you type), optimizer, search and simulation settings, parameters."""
+"""The setup form: dataset (checked as you type), preset, optimizer, observation and objective, search and simulation
+settings, parameters. It builds the FitConfig that ``wcfit-tui fit`` would for the same options."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
-from engine.config import OPTIMIZERS, ConfigError, FitConfig
+from engine import observe, presets
+from engine.config import INITIAL_STATES, OPTIMIZERS, ConfigError, FitConfig
 from tui.widgets.param_table import ParamTable, parse_number
 
 #: Seconds of quiet typing before the dataset path is loaded.
@@ -27,6 +29,44 @@ FIELDS = (  # (field, label, kind, unit)
     ("transient_ms", "transient", float, "ms discarded"),
     ("seed", "seed", int, ""),
 )
+
+#: Observation and objective settings (field, label, kind, unit); kind ``None``: text handled by ``read``.
+SIGNAL_FIELDS = (
+    ("tr_s", "TR", "opt_float", "s (blank: the dataset's)"),
+    ("objective", "objective", None, "e.g. fc or fc+0.5*fcd_ks"),
+    ("fcd_window_s", "FCD window", float, "s"),
+    ("fcd_step_s", "FCD step", float, "s"),
+    ("bandpass_hz", "band-pass", "band", "Hz LOW:HIGH (blank: off)"),
+)
+
+#: FitConfig fields a preset may set that the form shows in an Input.
+_INPUT_FIELDS = tuple(f[0] for f in FIELDS) + tuple(f[0] for f in SIGNAL_FIELDS)
+
+
+def _show_value(name: str, value: object) -> str:
+    """An Input's text for a configuration value."""
+    if value is None:
+        return ""
+    if name == "bandpass_hz":
+        lo, hi = value  # type: ignore[misc]
+        return f"{lo:g}:{hi:g}"
+    if name == "objective":
+        return str(value)
+    return f"{value:g}"  # type: ignore[str-format]
+
+
+def parse_band(text: str) -> tuple[float, float] | None:
+    """``LOW:HIGH`` in Hz, or None for blank/"off"; ValueError with a one-line reason."""
+    t = text.strip()
+    if not t or t.lower() == "off":
+        return None
+    lo, sep, hi = t.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return float(lo), float(hi)
+    except ValueError:
+        raise ValueError(f"band-pass: expected LOW:HIGH in Hz (e.g. 0.01:0.1) or blank, got {t!r}") from None
 
 
 class SetupForm(VerticalScroll):
@@ -50,7 +90,7 @@ class SetupForm(VerticalScroll):
 
     def __init__(self, data: str = "bundled", *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.initial = FitConfig(data=data) if data else FitConfig()
+        self.initial = presets.get(presets.DEFAULT).config(data=data or "bundled")
         self.dataset = None
         self.data_problem: str | None = "checking the dataset…"
         self.config: FitConfig | None = None
@@ -64,6 +104,24 @@ class SetupForm(VerticalScroll):
             yield Input(c.data, id="data", compact=True, placeholder="bundled, a .msgpack/.npz/.mat file, a folder or .zip, or kaggle:OWNER/DATASET")
             yield Button("Browse… (^o)", id="browse", compact=True)
         yield Static("checking…", id="data-status", classes="status-line")
+        with Horizontal(classes="form-row"):
+            yield Label("preset", classes="flabel")
+            yield Select([(p, p) for p in presets.REGISTRY], value=c.preset or presets.DEFAULT, allow_blank=False,
+                         compact=True, id="preset")
+        yield Static(presets.get(c.preset or presets.DEFAULT).description, id="preset-text", classes="status-line")
+        with Horizontal(classes="form-row"):
+            yield Label("observe", classes="flabel")
+            yield Select([(o, o) for o in observe.NAMES], value=c.observe, allow_blank=False, compact=True,
+                         id="observe")
+            yield Label("initial", classes="flabel2")
+            yield Select([(o, o) for o in INITIAL_STATES], value=c.initial, allow_blank=False, compact=True,
+                         id="initial")
+        for name, label, _kind, unit in SIGNAL_FIELDS:
+            with Horizontal(classes="form-row"):
+                yield Label(label, classes="flabel")
+                yield Input(_show_value(name, getattr(c, name)), id=name, compact=True,
+                            classes="wide" if name in ("objective", "bandpass_hz") else "num")
+                yield Label(unit, classes="funit")
         with Horizontal(classes="form-row"):
             yield Label("optimizer", classes="flabel")
             yield Select([(o, o) for o in OPTIMIZERS], value=c.optimizer, allow_blank=False, compact=True, id="optimizer")
@@ -125,6 +183,27 @@ class SetupForm(VerticalScroll):
         """Put a path into the dataset input (from the file picker)."""
         self.query_one("#data", Input).value = path
 
+    # -- presets ----------------------------------------------------------------------------
+    @on(Select.Changed, "#preset")
+    def _preset_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.apply_preset(str(event.value))
+
+    def apply_preset(self, name: str) -> None:
+        """Fill every field the preset ``name`` sets (the rest keep their values)."""
+        p = presets.get(name)
+        if str(self.query_one("#preset", Select).value) != name:
+            self.query_one("#preset", Select).value = name  # posts Changed: this runs again, harmlessly
+        self.query_one("#preset-text", Static).update(p.description)
+        c = p.config(data=self.query_one("#data", Input).value.strip() or "bundled")
+        for field in _INPUT_FIELDS:
+            self.query_one(f"#{field}", Input).value = _show_value(field, getattr(c, field))
+        for field in ("observe", "initial", "optimizer"):
+            self.query_one(f"#{field}", Select).value = getattr(c, field)
+        self.query_one("#common_noise", Checkbox).value = c.common_noise
+        self.query_one(ParamTable).set_values(dict(c.bounds), dict(c.fixed))
+        self.validate()
+
     # -- the rest ---------------------------------------------------------------------------
     @on(Input.Changed)
     @on(Checkbox.Changed)
@@ -145,12 +224,25 @@ class SetupForm(VerticalScroll):
                         raise ValueError(f"{label}: {text!r} is not a whole number") from None
                 else:
                     kw[name] = parse_number(text, label)
+            for name, label, kind, _unit in SIGNAL_FIELDS:
+                text = self.query_one(f"#{name}", Input).value.strip()
+                if kind == "opt_float":
+                    kw[name] = parse_number(text, label) if text else None
+                elif kind == "band":
+                    kw[name] = parse_band(text)
+                elif kind is float:
+                    kw[name] = parse_number(text, label)
+                else:
+                    kw[name] = text
             bounds, fixed = self.query_one(ParamTable).read()
         except ValueError as e:
             raise ConfigError(str(e)) from None
         return FitConfig(data=self.query_one("#data", Input).value.strip() or "bundled",
                          optimizer=str(self.query_one("#optimizer", Select).value),
                          common_noise=self.query_one("#common_noise", Checkbox).value,
+                         observe=str(self.query_one("#observe", Select).value),
+                         initial=str(self.query_one("#initial", Select).value),
+                         preset=str(self.query_one("#preset", Select).value),
                          bounds=bounds, fixed=fixed, **kw)  # type: ignore[arg-type]
 
     def validate(self) -> None:

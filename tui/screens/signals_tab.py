@@ -1,0 +1,81 @@
+"""The Signals tab of the main screen (FCD and BOLD of the best candidate against the data), as a mixin."""
+
+from __future__ import annotations
+
+from textual import work
+
+from engine.events import NewBest, Started
+from tui import signals
+from tui.widgets.bold_panel import BoldPanel
+from tui.widgets.fcd_panel import NO_SAMPLES, FCDPanel
+
+
+def is_sampled(config) -> bool:
+    """Whether ``config`` observes a signal sampled every TR (BOLD), so that FCD and BOLD panels apply."""
+    from engine import observe
+
+    obs = observe.REGISTRY.get(getattr(config, "observe", "rE"))
+    return bool(obs is not None and obs.sampled)
+
+
+class SignalsTab:
+    """Keeps the run's model and empirical signals and draws them on the FCD and BOLD panels."""
+
+    _signals_config = None
+    _signals_model: "signals.Model | None" = None
+    _signals_data: "signals.Empirical | None" = None
+    _signals_labels: tuple[str, ...] | None = None
+
+    def _start_signals(self, e: Started) -> None:
+        """A run starts: forget the model side; compute the empirical side in a thread (sampled runs only)."""
+        self._signals_config, self._signals_model = e.config, None
+        if not is_sampled(e.config):
+            self._signals_data = None
+            self._draw_signals()
+            return
+        self._draw_signals()
+        self._load_empirical(e.config)
+
+    @work(thread=True, exclusive=True, group="signals")
+    def _load_empirical(self, config) -> None:
+        """The empirical scans' FCD for the run's window and step (seconds: it pools every scan)."""
+        dataset = None
+        form_ds = getattr(self.query_one("#form"), "dataset", None)
+        if form_ds is not None and not getattr(self, "attach", None):
+            dataset = form_ds
+        else:
+            try:
+                from engine.data import load_dataset
+
+                dataset = load_dataset(config.data)
+            except Exception:  # noqa: BLE001 - the panels then show the model alone
+                dataset = None
+        emp = signals.empirical(config, dataset) if dataset is not None else None
+        labels = getattr(dataset, "labels", None)
+        self.app.call_from_thread(self._empirical_ready, config, emp, labels)
+
+    def _empirical_ready(self, config, emp, labels) -> None:
+        if config is not self._signals_config:
+            return  # another run started meanwhile
+        self._signals_data, self._signals_labels = emp, labels
+        self._draw_signals()
+
+    def _new_best_signals(self, e: NewBest) -> None:
+        """The best candidate changed: its sampled signal becomes the model side."""
+        config = self._signals_config
+        if config is None or not is_sampled(config):
+            return
+        self._signals_model = signals.model(config, getattr(e, "model_signal", None), getattr(e, "sample_tr_s", None))
+        self._draw_signals()
+
+    def _draw_signals(self) -> None:
+        config = self._signals_config
+        note = "" if config is None or is_sampled(config) else NO_SAMPLES
+        for panel in self.query(FCDPanel):
+            panel.show(self._signals_model, self._signals_data, note)
+        for panel in self.query(BoldPanel):
+            panel.set(self._signals_model, self._signals_data, self._signals_labels, note)
+
+    def _clear_signals(self) -> None:
+        self._signals_model = None
+        self._draw_signals()
