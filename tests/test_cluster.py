@@ -212,7 +212,7 @@ def test_study_of_two_subjects_on_the_cluster(ray_head: str, data_npz: Path, tmp
     from engine.cli import main
 
     study = tmp_path / "study"
-    argv = ["study", "--data", str(data_npz), "--out", str(study), "--cluster", ray_head, "--cpu-actors", "2",
+    argv = ["study", "--preset", "tutorial", "--data", str(data_npz), "--out", str(study), "--cluster", ray_head, "--cpu-actors", "2",
             "--budget", "4", "--batch", "2", "--duration", "300", "--quiet"]
     assert main(argv) == 0
     manifest = json.loads((study / "study.json").read_text())

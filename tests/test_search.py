@@ -260,11 +260,7 @@ def test_cancel_during_a_batch_lets_only_that_batch_finish():
     assert sum(isinstance(e, BatchEvaluated) for e in events) == 4
 
 
-_NGOPT_BROKEN = pytest.mark.xfail(strict=True, reason="Nevergrad 1.0.12's NGOpt metamodel calls float() on a 1-element "
-                                  "array (TypeError with numpy 2.4): offered by README but fails in ask")
-
-
-@pytest.mark.parametrize("name", [pytest.param(o, marks=_NGOPT_BROKEN) if o == "NGOpt" else o for o in OPTIMIZERS])
+@pytest.mark.parametrize("name", OPTIMIZERS)
 def test_every_offered_optimizer_finishes_a_short_fit(name):
     """Each optimizer README offers runs to the end of its budget (two parameters, batches of 3)."""
     cfg = FitConfig(batch=3, budget=30, optimizer=name, bounds={"k": (0.5, 3.0), "sigma": (0.0, 0.2)}, fixed={},

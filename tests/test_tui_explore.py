@@ -266,7 +266,8 @@ async def test_explore_drops_stale_results_and_fits_from_here(fake_simulate, mon
         assert calls[0] == dict(presets.get("bold").point)  # the form's preset point
         await pilot.press("right", "right", "shift+left")  # three changes while the first runs
         assert view.running and view.pending and len(calls) == 1
-        k = 40.0 + 2 * (59 / 20) - 59 / 200
+        lo, hi = presets.get("bold").settings["bounds"]["k"]
+        k = presets.get("bold").point["k"] + 2 * ((hi - lo) / 20) - (hi - lo) / 200  # two steps up, one fine step down
         assert view.point["k"] == pytest.approx(k)
         gate.set()
         await wait_for(pilot, lambda: not view.running and view.last is not None)
@@ -281,10 +282,10 @@ async def test_explore_drops_stale_results_and_fits_from_here(fake_simulate, mon
         await pilot.press("enter")
         box = s.query_one("#explore-value", Input)
         assert box.has_focus
-        box.value = "75"
+        box.value = str(hi + 15)
         await pilot.press("enter")
         await wait_for(pilot, lambda: len(calls) == 3 and not view.running)
-        assert calls[2]["k"] == 60.0
+        assert calls[2]["k"] == hi  # clamped to the upper bound
         # the shorter duration, and what it costs
         await pilot.press("d")
         await wait_for(pilot, lambda: len(calls) == 4 and not view.running)
