@@ -233,7 +233,7 @@ def test_the_app_draws_in_a_real_browser_and_takes_keys(tmp_path):
         assert colours is None or drawn > 0.02 * setup.width * setup.height, "almost nothing drawn"
 
         bs.press(driver, Keys.F1)
-        bs.wait_for(driver, lambda t: "wcfit-tui — keys" in t and "this help" in t, 60, "the help screen after F1")
+        bs.wait_for(driver, lambda t: "wcfit-tui — keys" in t and "start the fit with the setup form" in t, 60, "the help screen after F1")
         bs.settle(driver)
         helped = _image(driver.get_screenshot_as_png())
         changed = _differing_pixels(setup, helped)
