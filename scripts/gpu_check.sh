@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Issue 4's GPU figures in one prepared run, for a session lent a GPU machine (the `device` tool):
+# Issue 4's and issue 13's GPU figures in one prepared run, for a session lent a GPU machine (the `device` tool):
 #   run(command="bash scripts/gpu_check.sh", timeout_s=540)   → JSON files come back from $OUT.
-# It uses the GPU image's own JAX (engine + `bench --no-reference` need only jax, numpy, msgpack and rich),
+# It uses the GPU image's own JAX (the engine needs jax, numpy, scipy, msgpack and rich),
 # so nothing has to be installed there. Every step is bounded; a failing step does not stop the next.
 set -uo pipefail
 OUT=${OUT:-/tmp/wcfit-gpu}
@@ -36,5 +36,29 @@ EOF
 gpu=$(timeout 150 $py /tmp/wcfit_losses.py | tail -1)
 cpu=$(JAX_PLATFORMS=cpu timeout 150 $py /tmp/wcfit_losses.py | tail -1)
 $py -c "import json,sys; g,c=json.loads(sys.argv[1]),json.loads(sys.argv[2]); print('gpu',g); print('cpu',c); print('max |gpu-cpu|', max(abs(a-b) for a,b in zip(g,c)))" "$gpu" "$cpu" | tee "$OUT/gpu_vs_cpu.txt"
+
+# 4. Issue 13: BOLD candidates of 400 s (the default preset's observation and objective) at 1,024–16,384 lanes, one
+#    batch each: seconds per batch, simulated seconds per wall second, compile time, the best FC r (bounded per size).
+cat > /tmp/wcfit_bold.py <<'EOF'
+import json, sys, time
+import numpy as np
+from engine import presets
+from engine.data import load_dataset
+from engine.objective import Objective
+lanes, duration = int(sys.argv[1]), float(sys.argv[2])
+cfg = presets.get("bold").config(batch=lanes, budget=lanes, duration_ms=duration)
+obj = Objective(load_dataset(), cfg)
+compile_s = obj.compile()
+rng = np.random.default_rng(0)
+values = np.column_stack([rng.uniform(1, 80, lanes), rng.uniform(0, 0.3, lanes)]).astype(np.float32)
+t1 = time.perf_counter(); res = obj(values); wall = time.perf_counter() - t1
+print(json.dumps({"lanes": lanes, "duration_s": duration / 1000, "compile_s": compile_s, "wall_s": wall,
+                  "sim_s_per_wall_s": lanes * duration / 1000 / wall, "layout": obj.description,
+                  "best_fc_corr": float(np.nanmax(res.corr)), "flags": sum(1 for f in res.flags if f)}))
+EOF
+for m in ${WCFIT_GPU_BOLD_LANES:-1024 4096 16384}; do
+  echo "== bold $m lanes" >&2
+  timeout 240 $py /tmp/wcfit_bold.py "$m" "${WCFIT_GPU_BOLD_MS:-400000}" > "$OUT/bold_$m.json" || echo "!! bold $m failed or timed out" >&2
+done
 
 for f in "$OUT"/*.json; do echo "== $f"; cat "$f"; echo; done
