@@ -88,7 +88,7 @@ def test_ctrl_c_stops_after_the_batch_with_exit_0_and_status_stopped(tmp_path):
     from engine import runs
 
     run = tmp_path / "runs" / "c"
-    proc = _fit_proc(tmp_path, "--duration", "50", "--budget", "400", "--batch", "2", "--out", str(tmp_path / "runs"),
+    proc = _fit_proc(tmp_path, "--duration", "50", "--budget", "20000", "--batch", "2", "--out", str(tmp_path / "runs"),
                      "--name", "c")
     try:
         deadline = time.monotonic() + 240
@@ -103,7 +103,7 @@ def test_ctrl_c_stops_after_the_batch_with_exit_0_and_status_stopped(tmp_path):
     assert proc.returncode == 0, err[-2000:]
     assert "Traceback" not in err
     status = json.loads((run / runs.STATUS).read_text())
-    assert status["status"] == "stopped" and status["summary"]["evaluations"] < 400
+    assert status["status"] == "stopped" and status["summary"]["evaluations"] < 20000  # a budget the fit cannot spend before the signal
     assert status["summary"]["evaluations"] == len(runs.read_log(run / runs.LOG))
 
 
