@@ -327,7 +327,7 @@ class Objective:
         real = values.shape[0]
         if not 1 <= real <= self.batch:
             raise ValueError(f"a batch holds 1..{self.batch} candidates, got {real}")
-        self.compile()
+        self.compile()  # for samples(); after __call__'s timed compile (kept out of wall_s) it returns at once
         fns = self._fns
         assert fns is not None
         padded = np.concatenate([values, np.repeat(values[:1], self.batch - real, axis=0)]) if real < self.batch else values

@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.widget import Widget
 
 from tui import signals
+from tui.widgets.plotting import CachedRender, as_text, figure
 
 MODEL = (240, 120, 80)
 DATA = (110, 160, 255)
@@ -16,7 +17,7 @@ DATA = (110, 160, 255)
 SHOWN = 3
 
 
-class BoldPanel(Widget, can_focus=True):
+class BoldPanel(CachedRender, Widget, can_focus=True):
     """Simulated (▄) and empirical (⠂) BOLD of ``SHOWN`` regions against time; ``[``/``]`` move the regions."""
 
     DEFAULT_CSS = "BoldPanel { height: 1fr; width: 1fr; }"
@@ -32,8 +33,6 @@ class BoldPanel(Widget, can_focus=True):
         self.labels: tuple[str, ...] | None = None
         self.first = 0  # the first region shown
         self.note = ""
-        self._version = 0
-        self._cache: tuple[tuple, Text] | None = None
 
     def on_mount(self) -> None:
         self.border_title = "BOLD (z-scored) · [ ] regions"
@@ -71,18 +70,6 @@ class BoldPanel(Widget, can_focus=True):
             self.first = (self.first + by) % self.n_nodes
             self._touch()
 
-    def _touch(self) -> None:
-        self._version += 1
-        self.refresh()
-
-    def render(self) -> Text:
-        key = (self.size.width, self.size.height, self._version, self.app.no_color)
-        if self._cache and self._cache[0] == key:
-            return self._cache[1]
-        text = self._build(self.size.width, self.size.height)
-        self._cache = (key, text)
-        return text
-
     def _region_name(self, r: int) -> str:
         return f"region {r}" + (f" {self.labels[r]}" if self.labels and r < len(self.labels) else "")
 
@@ -96,15 +83,10 @@ class BoldPanel(Widget, can_focus=True):
             return Text("(panel too small)")
         import plotext as plt
 
-        plt.terminal.limit(False, False)
         each = max(4, h // len(regions))
         out = Text(no_wrap=True)
         for k, r in enumerate(regions[: max(1, h // 4)]):
-            fig = plt.figure
-            fig.clear()
-            fig.plot_size(w, each if k < len(regions) - 1 else h - each * (len(regions) - 1))
-            fig.theme("colorless" if self.app.no_color else "dark")
-            fig.canvas("default")
+            fig = figure(w, each if k < len(regions) - 1 else h - each * (len(regions) - 1), self.app.no_color)
             if self.data is not None:
                 t = (np.arange(self.data.shape[0]) * self.data_tr)
                 if self.model is not None:  # the data over the model's span (a scan is usually longer)
@@ -122,5 +104,5 @@ class BoldPanel(Widget, can_focus=True):
                 fig.label("s", axis="x")
             if k:
                 out.append("\n")
-            out.append(Text.from_ansi(fig.build().string(colorless=bool(self.app.no_color)), no_wrap=True))
+            out.append(as_text(fig, self.app.no_color))
         return out

@@ -14,6 +14,7 @@ from textual.widget import Widget
 
 from tui import signals
 from tui.widgets.fc_heatmap import GAP, HALF, colour, ramp_char, resample, wants_ascii
+from tui.widgets.plotting import CachedRender, as_text, figure
 
 MODEL = (240, 120, 80)  # the model's histogram bars
 DATA = (110, 160, 255)  # the data's
@@ -111,7 +112,7 @@ class FCDHeatmaps(Widget):
         return [Strip(segs).adjust_cell_length(width, base) for segs in lines]
 
 
-class FCDHistogram(Widget):
+class FCDHistogram(CachedRender, Widget):
     """Both FCD value distributions overlaid (plotext), titled with their KS statistic."""
 
     DEFAULT_CSS = "FCDHistogram { height: 1fr; width: 1fr; }"
@@ -121,24 +122,13 @@ class FCDHistogram(Widget):
         self.model = np.zeros(0)
         self.data = np.zeros(0)
         self.ks = float("nan")
-        self._version = 0
-        self._cache: tuple[tuple, Text] | None = None
 
     def set(self, model: np.ndarray | None, data: np.ndarray | None) -> None:
         """Show two value sets (the model's FCD values and the data's pooled over scans)."""
         self.model = np.zeros(0) if model is None else np.asarray(model, float)
         self.data = np.zeros(0) if data is None else np.asarray(data, float)
         self.ks = signals.ks(self.model, self.data)
-        self._version += 1
-        self.refresh()
-
-    def render(self) -> Text:
-        key = (self.size.width, self.size.height, self._version, self.app.no_color)
-        if self._cache and self._cache[0] == key:
-            return self._cache[1]
-        text = self._build(self.size.width, self.size.height)
-        self._cache = (key, text)
-        return text
+        self._touch()
 
     def _build(self, w: int, h: int) -> Text:
         if not (len(self.model) or len(self.data)):
@@ -147,12 +137,7 @@ class FCDHistogram(Widget):
             return Text(f"FCD KS = {self.ks:.3f}")
         import plotext as plt
 
-        plt.terminal.limit(False, False)
-        fig = plt.figure
-        fig.clear()
-        fig.plot_size(w, h)
-        fig.theme("colorless" if self.app.no_color else "dark")
-        fig.canvas("default")
+        fig = figure(w, h, self.app.no_color)
         bins = max(10, min(40, w // 3))
         edges = np.linspace(min(-0.2, *(v.min() for v in (self.model, self.data) if len(v))),
                             1.0, bins + 1)
@@ -164,7 +149,7 @@ class FCDHistogram(Widget):
         ks = "—" if not np.isfinite(self.ks) else f"{self.ks:.3f}"
         fig.title(f"FCD values: model ▄ vs data ⠂  KS = {ks}"[: max(0, w - 2)])
         fig.label("FCD value", axis="x")
-        return Text.from_ansi(fig.build().string(colorless=bool(self.app.no_color)), no_wrap=True)
+        return as_text(fig, self.app.no_color)
 
 
 class FCDPanel(Vertical):

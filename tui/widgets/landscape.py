@@ -19,6 +19,7 @@ from tui.baseline import draw_baseline, fc_like
 from tui.history import LOSS, History
 from tui.landscape_cells import grid_cells, scatter_cells
 from tui.widgets.fc_heatmap import HALF, colour, ramp_char, wants_ascii
+from tui.widgets.plotting import as_text, figure
 
 LOWER = "▄"
 BEST_MARK = "X"
@@ -417,13 +418,7 @@ class Landscape(Widget):
         order = np.argsort(x, kind="stable")
         x, y = x[order], y[order]
         keep = thin(len(y))
-        plt.terminal.limit(False, False)
-        fig = plt.figure
-        fig.clear()
-        fig.plot_size(w, h)
-        fig.theme("colorless" if self.app.no_color else "dark")
-        fig.canvas("default")
-        fig.legend(False)
+        fig = figure(w, h, self.app.no_color, legend=False)
         pts = fig.signal(x[keep].tolist(), y[keep].tolist(), marker=plt.marker("braille", POINTS))
         if self.axes is not None:
             pts.lines(True)  # a Grid: the scan as a line through its points
@@ -435,5 +430,5 @@ class Landscape(Widget):
         kind = "grid" if self.axes is not None else "points"
         fig.title(self._title(f"{kind} over {name}", f"best {y[i]:.4g} at {name}={_fmt(x[i])}", w - 2))
         fig.label(name, axis="x")
-        return Text.from_ansi(fig.build().string(colorless=bool(self.app.no_color)), no_wrap=True)
+        return as_text(fig, self.app.no_color)
 

@@ -11,6 +11,7 @@ from textual.widget import Widget
 
 from tui.baseline import draw_baseline, fc_like
 from tui.history import LOSS, History
+from tui.widgets.plotting import CachedRender, as_text, figure
 
 POINTS = (110, 160, 255)  # candidates: light blue braille dots
 BEST = (90, 230, 110)  # best so far: a green half-block line (a different glyph, so it reads without colour too)
@@ -35,7 +36,7 @@ def _fit(width: int, text: str, short: str) -> str:
     return ""
 
 
-class LossPlot(Widget):
+class LossPlot(CachedRender, Widget):
     """A plotext chart of the run so far; ``view`` is "loss" or the name of a fitted parameter."""
 
     DEFAULT_CSS = "LossPlot { height: 1fr; width: 1fr; }"
@@ -48,8 +49,6 @@ class LossPlot(Widget):
         self.baseline: float | None = None  # structure-alone FC correlation r (drawn at 1 − r)
         self.loss_is_fc = True  # the loss is 1 − FC r (the fc-only objective)
         self.history = History()
-        self._cache: tuple[tuple, Text] | None = None
-        self._version = 0
 
     def reset(self, names: tuple[str, ...] = ()) -> None:
         """Forget all points; ``names`` are the fitted parameters of the coming run."""
@@ -98,18 +97,8 @@ class LossPlot(Widget):
         """Candidates plotted."""
         return len(self.history)
 
-    def _touch(self) -> None:
-        self._version += 1
-        self.refresh()
-
-    def render(self) -> Text:
-        w, h = self.size.width, self.size.height
-        key = (w, h, self._version, self.view, self.app.no_color)
-        if self._cache and self._cache[0] == key:
-            return self._cache[1]
-        text = self._build(w, h)
-        self._cache = (key, text)
-        return text
+    def _render_key(self) -> tuple:
+        return (self.view,)
 
     def _build(self, w: int, h: int) -> Text:
         if w < 20 or h < 6:
@@ -129,13 +118,7 @@ class LossPlot(Widget):
         term = " · ^T term" if len(h_.quantities) > 1 else ""
         if not len(loss):
             return Text(f"{q} vs evaluation — no values yet ({bad} diverged)", style="yellow")
-        plt.terminal.limit(False, False)  # size to the panel, not to the real terminal
-        fig = plt.figure
-        fig.clear()
-        fig.plot_size(w, h)
-        fig.theme("colorless" if self.app.no_color else "dark")
-        fig.canvas("default")
-        fig.legend(False)
+        fig = figure(w, h, self.app.no_color, legend=False)
         keep = thin(len(loss))
         if self.view == "loss":
             best = np.minimum.accumulate(loss)
@@ -158,4 +141,4 @@ class LossPlot(Widget):
             fig.draw(star)
             fig.title(_fit(w, f"{q} vs {self.view} (X best {vals[i]:.4g}{off}) · F8 view{term}", f"X best {vals[i]:.4g}"))
             fig.label(self.view, axis="x")
-        return Text.from_ansi(fig.build().string(colorless=bool(self.app.no_color)), no_wrap=True)
+        return as_text(fig, self.app.no_color)

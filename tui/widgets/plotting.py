@@ -1,0 +1,60 @@
+"""What the plotext-drawn widgets share: a render cached on size, version and colour, and the figure set-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+
+class CachedRender:
+    """Mixin for a ``Widget`` whose ``render()`` is rebuilt only when its size, data version or colour mode changes.
+
+    A subclass implements ``_build(width, height) -> Text`` and calls ``_touch()`` when its data changes; it may
+    add to the cache key with ``_render_key()``.
+    """
+
+    _version: int = 0
+    _cache: tuple[tuple, Text] | None = None
+
+    def _render_key(self) -> tuple:
+        """More things the drawing depends on (none by default)."""
+        return ()
+
+    def _touch(self) -> None:
+        """The data changed: draw again."""
+        self._version += 1
+        self.refresh()  # type: ignore[attr-defined]
+
+    def render(self) -> Text:
+        """The cached drawing, rebuilt when the key changed."""
+        w, h = self.size.width, self.size.height  # type: ignore[attr-defined]
+        key = (w, h, self._version, bool(self.app.no_color), *self._render_key())  # type: ignore[attr-defined]
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        text = self._build(w, h)
+        self._cache = (key, text)
+        return text
+
+    def _build(self, width: int, height: int) -> Text:  # pragma: no cover - every subclass draws
+        raise NotImplementedError
+
+
+def figure(width: int, height: int, no_color: bool, *, legend: bool | None = None) -> Any:
+    """plotext's figure, cleared and sized to a panel (not to the real terminal), in the app's colour mode."""
+    import plotext as plt  # deferred: keeps start-up fast
+
+    plt.terminal.limit(False, False)
+    fig = plt.figure
+    fig.clear()
+    fig.plot_size(width, height)
+    fig.theme("colorless" if no_color else "dark")
+    fig.canvas("default")
+    if legend is not None:
+        fig.legend(legend)
+    return fig
+
+
+def as_text(fig: Any, no_color: bool) -> Text:
+    """A built plotext figure as rich Text (no wrapping)."""
+    return Text.from_ansi(fig.build().string(colorless=bool(no_color)), no_wrap=True)
