@@ -200,7 +200,7 @@ def _main(args: argparse.Namespace) -> int:
     if args.observe:
         from engine import bench_observe
 
-        out = bench_observe.run(args.batch, args.duration, args.data, args.repeats - 1, progress)
+        out = bench_observe.run(args.batch, args.duration, args.data, args.repeats, progress)
         print(json.dumps(out)) if args.json else bench_observe.print_table(out)
         return 0
     res = run_bench(args.batch, args.duration, args.data, reference=args.reference, repeats=args.repeats,
@@ -221,7 +221,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--reference", action=argparse.BooleanOptionalAction, default=True,
                    help="also time the seed's code path (slow: minutes at 6 s on CPU)")
-    p.add_argument("--repeats", type=int, default=2, help="timed calls after compilation (best is kept, ≥ 2)")
+    p.add_argument("--repeats", type=int, default=2, help="timed calls after compilation (best is kept, ≥ 2; with --cluster, 1 = one timed call, no warm-up)")
     p.add_argument("--common-noise", action="store_true",
                    help="engine draws one noise stream for all candidates (the reference always uses one per lane)")
     p.add_argument("--unroll", type=_non_negative, default=0,

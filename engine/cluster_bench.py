@@ -2,7 +2,8 @@
 
 For each batch size the same k values are scored by one local ``Objective`` (this process, every local device) and
 by a ``ClusterObjective`` (one actor per device; on CPU-only hosts ``--cpu-actors`` actors, 2 by default). Times
-are the best of ``repeats`` calls after compilation and one warm-up call. The scheduling overhead of a batch is
+are the best of ``repeats`` calls after compilation and one warm-up call (``repeats`` 1: one timed call, no warm-up,
+for long candidates where one call is minutes and first-call effects are negligible). The scheduling overhead of a batch is
 the driver's wall time beyond the slowest actor's own compute time (the round trip: task submission, argument and
 result transfer, waiting); it is given in ms and as a share of the batch's wall time.
 """
@@ -45,13 +46,16 @@ def run_cluster_bench(address: str, batches: tuple[int, ...] = (64,), duration_m
         say(f"batch {b}: one process…")
         local = Objective(ds, cfg)
         local_compile = local.compile()
-        local(values)
+        warm_up = repeats >= 2
+        if warm_up:
+            local(values)
         local_wall, local_res = _timed(lambda: local(values), repeats)
         say(f"batch {b}: cluster…")
         cobj = ClusterObjective(ds, cfg, address=address, cpu_actors=cpu_actors)
         try:
             cluster_compile = cobj.compile()
-            cobj(values)
+            if warm_up:
+                cobj(values)
             walls, overheads, res = [], [], None
             for _ in range(max(1, repeats)):
                 t0 = time.perf_counter()
