@@ -112,8 +112,7 @@ def main_cluster(args: Any) -> int:
     from engine.devices import use_cpu_cores_as_devices
 
     import_ray()
-    if "jax" not in sys.modules:
-        use_cpu_cores_as_devices()  # the one-process side uses every local core, as `fit` does
+    use_cpu_cores_as_devices()  # the one-process side uses every local core, as `fit` does (JAX is imported, not started)
     batches = (64,) if tuple(args.batch) == DEFAULT_BATCHES else tuple(args.batch)
     res = run_cluster_bench(args.cluster, batches, args.duration, args.data, repeats=args.repeats,
                             cpu_actors=args.cpu_actors or 2,
