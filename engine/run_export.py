@@ -19,11 +19,11 @@ from engine.run_listing import run_info
 _EXPORT_FORMATS = ("csv", "json", "npz", "fc")
 
 
-def run_labels(run: Path, n: int) -> tuple[str, ...] | None:
-    """The region labels stored with a run's dataset (dataset.json), or None when it has none for N regions."""
+def run_labels(run: Path, n: int | None = None) -> tuple[str, ...] | None:
+    """The region labels stored with a run's dataset (dataset.json), or None when it has none (for N regions)."""
     info = _read_json(run / DATASET_INFO) or {}
     labels = info.get("labels") if isinstance(info, dict) else None
-    if not isinstance(labels, list) or len(labels) != n:
+    if not isinstance(labels, list) or (n is not None and len(labels) != n):
         return None
     return tuple(str(x) for x in labels)
 
