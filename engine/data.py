@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import zipfile
@@ -42,6 +43,20 @@ class Dataset:
 def bundled_path() -> Path:
     """Path of the HCP dataset shipped inside the package."""
     return Path(__file__).with_name("data") / "hcp80.msgpack"
+
+
+def bundled_labels_path() -> Path:
+    """Path of the bundled dataset's region labels (AAL2 names, one per line), shipped beside it."""
+    return bundled_path().with_name("hcp80_labels.txt")
+
+
+def _bundled_labels() -> tuple[str, ...] | None:
+    """The bundled dataset's region labels, or None when the labels file is missing or unreadable."""
+    try:
+        text = bundled_labels_path().read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return tuple(line.strip() for line in text.splitlines() if line.strip()) or None
 
 
 def functional_connectivity(x: np.ndarray) -> np.ndarray:
@@ -178,13 +193,26 @@ def _load_path(path: Path, *, name: str, source: str) -> Dataset:
                 f"unknown dataset format for {path}: extension {path.suffix or '(none)'!r}; "
                 "use a .msgpack or .npz file, a MATLAB .mat file, a folder of tables or a .zip of one"
             )
-        return _build(raw, path=path, name=name, source=source, scan_names=scan_names)
+        dataset = _build(raw, path=path, name=name, source=source, scan_names=scan_names)
+        if dataset.labels is None and _is_bundled(path):
+            labels = _bundled_labels()
+            if labels is not None and len(labels) == dataset.n_nodes:
+                dataset = dataclasses.replace(dataset, labels=labels)
+        return dataset
     except DataError:
         raise
     except MemoryError:
         raise DataError(f"cannot read {path}: not enough memory") from None
     except Exception as exc:  # anything unexpected while parsing becomes one line
         raise DataError(f"cannot read {path}: {_one_line(exc)}") from None
+
+
+def _is_bundled(path: Path) -> bool:
+    """Whether ``path`` is the bundled dataset file (its labels live in a file beside it)."""
+    try:
+        return path.resolve() == bundled_path().resolve()
+    except OSError:
+        return False
 
 
 # --- msgpack (braintools' array format) --------------------------------------

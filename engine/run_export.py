@@ -1,4 +1,4 @@
-"""Exporting a run: candidates as CSV, a summary as JSON, or the FCs as NPZ."""
+"""Exporting a run: candidates as CSV, a summary as JSON, the FCs as NPZ, or the best model FC as a labelled CSV."""
 
 from __future__ import annotations
 
@@ -16,11 +16,33 @@ from engine.run_layout import (
 from engine.run_listing import run_info
 
 
-_EXPORT_FORMATS = ("csv", "json", "npz")
+_EXPORT_FORMATS = ("csv", "json", "npz", "fc")
+
+
+def run_labels(run: Path, n: int | None = None) -> tuple[str, ...] | None:
+    """The region labels stored with a run's dataset (dataset.json), or None when it has none (for N regions)."""
+    info = _read_json(run / DATASET_INFO) or {}
+    labels = info.get("labels") if isinstance(info, dict) else None
+    if not isinstance(labels, list) or (n is not None and len(labels) != n):
+        return None
+    return tuple(str(x) for x in labels)
+
+
+def fc_table(fc: np.ndarray, labels: tuple[str, ...] | None) -> bytes:
+    """An N×N matrix as CSV: a header row and an index column of region labels (region numbers without labels)."""
+    import csv
+
+    names = list(labels) if labels is not None else [str(i) for i in range(fc.shape[0])]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["", *names])
+    for name, row in zip(names, np.asarray(fc, np.float64)):
+        w.writerow([name, *(repr(float(v)) for v in row)])
+    return buf.getvalue().encode()
 
 
 def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
-    """Export a run: candidates as CSV, summary as JSON or FCs (target, best model, difference) as NPZ."""
+    """Export a run: candidates (CSV), summary (JSON), FCs (target, best model, difference; NPZ) or best FC (CSV)."""
     run = resolve_run(path)
     _check_marker(run)
     fmt = fmt.lower().lstrip(".")
@@ -29,7 +51,7 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
     config = _load_config(run)
     names = config.names
     rows = _candidate_rows(read_log(run / LOG))
-    default = {"csv": "candidates.csv", "json": "summary.json", "npz": "fcs.npz"}[fmt]
+    default = {"csv": "candidates.csv", "json": "summary.json", "npz": "fcs.npz", "fc": "best_fc.csv"}[fmt]
     dest = Path(out).expanduser() if out else run / EXPORT_DIR / default
     if dest.is_dir():
         dest = dest / f"{run.name}-{default}"
@@ -70,10 +92,15 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
         model = _best_fc(run, int(best_row["evaluation"]) if best_row else None)
         if model is None:
             raise RunError(f"run {run} has no best model FC yet (no batch finished)")
-        buf2 = io.BytesIO()
-        np.savez(buf2, target=target, model=model, difference=model - target,
-                 names=np.array(names), params=np.array([best_row["params"][n] for n in names]) if best_row
-                 else np.array([]), loss=np.array(best_row["loss"] if best_row else math.nan))
-        data = buf2.getvalue()
+        labels = run_labels(run, int(target.shape[0]))
+        if fmt == "fc":
+            data = fc_table(model, labels)
+        else:
+            buf2 = io.BytesIO()
+            extra = {} if labels is None else {"labels": np.array(labels, dtype=np.str_)}
+            np.savez(buf2, target=target, model=model, difference=model - target,
+                     names=np.array(names), params=np.array([best_row["params"][n] for n in names]) if best_row
+                     else np.array([]), loss=np.array(best_row["loss"] if best_row else math.nan), **extra)
+            data = buf2.getvalue()
     atomic_write(dest, data)
     return dest

@@ -57,12 +57,14 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     add_cluster_options(p)
     p.set_defaults(func=_guard(cmd_resume))
 
-    p = subparsers.add_parser("export", help="export a run: candidates CSV, summary JSON, FCs NPZ")
+    p = subparsers.add_parser("export", help="export a run: candidates CSV, summary JSON, FCs NPZ, best FC CSV")
     p.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
     p.add_argument("--csv", dest="formats", action="append_const", const="csv", help="candidates as CSV")
     p.add_argument("--json", dest="formats", action="append_const", const="json", help="summary as JSON")
     p.add_argument("--npz", dest="formats", action="append_const", const="npz",
-                   help="FCs as NPZ: target, model (best), difference")
+                   help="FCs as NPZ: target, model (best), difference, and the region labels when known")
+    p.add_argument("--fc", dest="formats", action="append_const", const="fc",
+                   help="the best model FC as CSV, with a header row and an index column of region labels")
     p.add_argument("--output", "-o", default=None, metavar="PATH",
                    help="output file (one format) or directory (default RUN/export/)")
     p.set_defaults(func=_guard(cmd_export))
@@ -209,7 +211,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """``export RUN --csv/--json/--npz [--output PATH]``: write the chosen exports, print their paths."""
+    """``export RUN --csv/--json/--npz/--fc [--output PATH]``: write the chosen exports, print their paths."""
     from engine import study
 
     if study.is_study(args.run):
@@ -217,7 +219,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     path = resolve_run(args.run)
     formats = list(dict.fromkeys(args.formats or []))
     if not formats:
-        raise RunError("choose what to export: --csv, --json and/or --npz")
+        raise RunError("choose what to export: --csv, --json, --npz and/or --fc")
     out = Path(args.output) if args.output else None
     if out is not None and len(formats) > 1 and not out.is_dir():
         raise RunError("--output with several formats must be an existing directory")

@@ -2,7 +2,8 @@
 
 ``wcfit-tui simulate … --out FILE.npz`` writes ``rE`` (T × N, the mean of rE over each 1 ms from t = 0),
 ``bold`` (T_TR × N, the samples that enter the FC) with ``t_bold`` (ms), ``fc`` (the FC the objective scored),
-``fcd`` (W × W) with ``fcd_window`` and ``fcd_step`` (samples), and ``target_fc``. The numbers are the
+``fcd`` (W × W) with ``fcd_window`` and ``fcd_step`` (samples), ``target_fc``, and ``labels`` (N region names,
+the columns of rE and bold and the rows and columns of the FCs) when the dataset has them. The numbers are the
 objective's: the same segments, the same noise (evaluation 0 of the seed), the same terms.
 """
 
@@ -143,8 +144,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     dataset = load_dataset(config.data)
     enable_compilation_cache()
     sim = simulate(config, dataset, values)
+    extra = {} if dataset.labels is None else {"labels": np.array(dataset.labels, dtype=np.str_)}
     np.savez(out, rE=sim.rE.astype(np.float32), bold=sim.bold, t_bold=sim.t_bold, fc=sim.fc, fcd=sim.fcd,
-             fcd_window=np.int64(sim.fcd_window), fcd_step=np.int64(sim.fcd_step), target_fc=sim.target_fc)
+             fcd_window=np.int64(sim.fcd_window), fcd_step=np.int64(sim.fcd_step), target_fc=sim.target_fc,
+             **extra)
     d = summary_dict(sim, config)
     d["out"] = str(out)
     if args.json:

@@ -113,7 +113,8 @@ def test_data_on_the_bundled_dataset() -> None:
     assert "regions    80" in out and "scans      7" in out and "samples    1200 per scan" in out
     assert "TR         0.72 s" in out
     assert f"r = {pearson_upper(ds.cmat, ds.target_fc):.4f}" in out
-    assert "warning    no labels" in out
+    assert "labels     80: Precentral_L, Precentral_R, Frontal_Sup_2_L, Frontal_Sup_2_R," in out
+    assert "no labels" not in out
     assert r.stderr == ""
 
 

@@ -1,4 +1,8 @@
-"""The Signals tab of the main screen (FCD and BOLD of the best candidate against the data), as a mixin."""
+"""The Signals tab of the main screen (FCD and BOLD of the best candidate against the data), as a mixin.
+
+It also finds the run's region labels (the form's dataset, or an attached run's dataset.json) and gives them
+to the FC heatmaps.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from textual import work
 from engine.events import NewBest, Started
 from tui import signals
 from tui.widgets.bold_panel import BoldPanel
+from tui.widgets.fc_heatmap import FCHeatmaps
 from tui.widgets.fcd_panel import NO_SAMPLES, FCDPanel
 
 
@@ -27,37 +32,41 @@ class SignalsTab:
     _signals_labels: tuple[str, ...] | None = None
 
     def _start_signals(self, e: Started) -> None:
-        """A run starts: forget the model side; compute the empirical side in a thread (sampled runs only)."""
+        """A run starts: forget the model side; find the labels and (sampled runs) the empirical side in a thread."""
         self._signals_config, self._signals_model = e.config, None
         if not is_sampled(e.config):
             self._signals_data = None
-            self._draw_signals()
-            return
         self._draw_signals()
         self._load_empirical(e.config)
 
     @work(thread=True, exclusive=True, group="signals")
     def _load_empirical(self, config) -> None:
-        """The empirical scans' FCD for the run's window and step (seconds: it pools every scan)."""
-        dataset = None
+        """The region labels, and the empirical scans' FCD for the run's window and step (sampled runs only)."""
+        attach = getattr(self, "attach", None)
         form_ds = getattr(self.query_one("#form"), "dataset", None)
-        if form_ds is not None and not getattr(self, "attach", None):
-            dataset = form_ds
-        else:
-            try:
-                from engine.data import load_dataset
-
-                dataset = load_dataset(config.data)
-            except Exception:  # noqa: BLE001 - the panels then show the model alone
-                dataset = None
-        emp = signals.empirical(config, dataset) if dataset is not None else None
+        dataset = form_ds if form_ds is not None and not attach else None
         labels = getattr(dataset, "labels", None)
+        if attach:
+            labels = _run_labels(attach)
+        emp = None
+        if is_sampled(config):
+            if dataset is None:
+                try:
+                    from engine.data import load_dataset
+
+                    dataset = load_dataset(config.data)
+                except Exception:  # noqa: BLE001 - the panels then show the model alone
+                    dataset = None
+            emp = signals.empirical(config, dataset) if dataset is not None else None
+            labels = labels or getattr(dataset, "labels", None)
         self.app.call_from_thread(self._empirical_ready, config, emp, labels)
 
     def _empirical_ready(self, config, emp, labels) -> None:
         if config is not self._signals_config:
             return  # another run started meanwhile
         self._signals_data, self._signals_labels = emp, labels
+        for hm in self.query(FCHeatmaps):
+            hm.set_labels(labels)
         self._draw_signals()
 
     def _new_best_signals(self, e: NewBest) -> None:
@@ -79,3 +88,14 @@ class SignalsTab:
     def _clear_signals(self) -> None:
         self._signals_model = None
         self._draw_signals()
+
+
+def _run_labels(run) -> tuple[str, ...] | None:
+    """The region labels stored in a run directory's dataset.json, or None."""
+    try:
+        from engine.run_export import run_labels
+        from engine.run_layout import resolve_run
+
+        return run_labels(resolve_run(run))
+    except Exception:  # noqa: BLE001 - no labels: the heatmaps show numbers
+        return None

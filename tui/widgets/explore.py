@@ -210,7 +210,7 @@ class ExploreView(Vertical):
         """Explore ``point`` under ``config`` on ``dataset``: simulate it at once."""
         self.config, self.dataset = config, dataset
         self.query_one(ExploreControls).set_point(config.bounds, point)
-        self.query_one(FCHeatmaps).set_target(getattr(dataset, "target_fc", None))
+        self.query_one(FCHeatmaps).set_target(getattr(dataset, "target_fc", None), getattr(dataset, "labels", None))
         self.request()
 
     @property
@@ -325,7 +325,7 @@ class ExploreView(Vertical):
         from tui.screens.signals_tab import is_sampled
 
         maps = self.query_one(FCHeatmaps)
-        maps.set_target(sim.target_fc)
+        maps.set_target(sim.target_fc, getattr(self.dataset, "labels", None))
         maps.set_model(sim.fc, sim.fc_corr)
         note = "" if is_sampled(config) else NO_SAMPLES
         model = None

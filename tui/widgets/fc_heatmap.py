@@ -1,4 +1,9 @@
-"""Target, best-model and difference FC side by side, drawn with half-block cells (or an ASCII ramp)."""
+"""Target, best-model and difference FC side by side, drawn with half-block cells (or an ASCII ramp).
+
+With region labels, the rows are labelled on the left where the panel has room (abbreviated, the region at
+the start of each row of cells), and the mouse over a cell names its pair of regions and their values in
+the bottom line.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,9 @@ from textual.widget import Widget
 ASCII_RAMP = " .:-=+*#%@"
 HALF = "▀"
 GAP = 2
+#: Width of the row-label axis (abbreviated label + a space), drawn only when each panel keeps this many columns.
+AXIS = 10
+MIN_PANEL_WITH_AXIS = 22
 
 
 def colour(v: float) -> tuple[int, int, int]:
@@ -54,6 +62,28 @@ def resample(m: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return out
 
 
+def abbreviate(label: str, width: int) -> str:
+    """A region label shortened to ``width`` cells: each word cut to the same length, the hemisphere kept.
+
+    ``Frontal_Inf_Orb_2_L`` → ``FrInOr2.L`` at 9; labels that fit are returned as they are."""
+    if len(label) <= width:
+        return label
+    body, hemi = label, ""
+    if len(label) > 2 and label[-2] in "_-. " and label[-1] in "LRlr":
+        body, hemi = label[:-2], "." + label[-1]
+    parts = [p for p in body.replace("-", "_").replace(" ", "_").split("_") if p] or [body]
+    for k in range(max(len(p) for p in parts), 0, -1):
+        text = "".join(p[:k] for p in parts) + hemi
+        if len(text) <= width:
+            return text
+    return label[:width]
+
+
+def block_edges(n: int, cells: int) -> np.ndarray:
+    """First index of each of ``cells`` blocks over ``n`` items, and n: the blocks ``resample`` averages."""
+    return (np.arange(cells + 1) * n / cells).astype(int)
+
+
 class FCHeatmaps(Widget):
     """Three FC matrices (target, best model, model − target) scaled to the panel, with a colour bar."""
 
@@ -65,16 +95,31 @@ class FCHeatmaps(Widget):
         self.target: np.ndarray | None = None
         self.model: np.ndarray | None = None
         self.corr: float | None = None
+        self.labels: tuple[str, ...] | None = None
         self.model_title = "best model FC"
+        self._hover: tuple[int, int] | None = None  # (row region, column region) under the mouse
+        self._geometry: tuple[list[int], int, int, int] | None = None  # panel x0s, image rows, cols, rows per cell
         self._version = 0
         self._cache_key: tuple | None = None
         self._lines: list[Strip] = []
 
     # -- data -------------------------------------------------------------------------------
-    def set_target(self, fc: np.ndarray | None) -> None:
-        """Show a target FC (from the dataset or a Started event)."""
+    def set_target(self, fc: np.ndarray | None, labels: tuple[str, ...] | None = None) -> None:
+        """Show a target FC (from the dataset or a Started event), with its region labels when known."""
         self.target = None if fc is None else np.asarray(fc, float)
+        self.labels = None
+        self.set_labels(labels)
+
+    def set_labels(self, labels: tuple[str, ...] | list[str] | None) -> None:
+        """Name the regions (ignored unless there is one label per row of the target FC)."""
+        ok = labels is not None and self.target is not None and len(labels) == self.target.shape[0]
+        self.labels = tuple(str(x) for x in labels) if ok else None  # type: ignore[union-attr]
+        self._hover = None
         self._changed()
+
+    def region_name(self, i: int) -> str:
+        """Region i as shown in the readout: its number and label."""
+        return f"{i} {self.labels[i]}" if self.labels else f"region {i}"
 
     def set_model(self, fc: np.ndarray | None, corr: float | None) -> None:
         """Show the best model FC so far and its correlation with the target."""
@@ -101,11 +146,51 @@ class FCHeatmaps(Widget):
         if key != self._cache_key:
             self._lines = self._draw(self.size.width, self.size.height, self.use_ascii)
             self._cache_key = key
+        if y == len(self._lines) - 1 and self._hover is not None and self.target is not None:
+            return self._readout(self.size.width)
         return self._lines[y] if y < len(self._lines) else Strip.blank(self.size.width)
+
+    # -- the mouse: which pair of regions is under it ----------------------------------------
+    def cell_at(self, x: int, y: int) -> tuple[int, int] | None:
+        """The (row, column) regions drawn at widget cell (x, y), or None outside the images."""
+        if self._geometry is None or self.target is None:
+            return None
+        x0s, img_rows, img_cols, per_cell = self._geometry
+        r = y - 1
+        if not 0 <= r < img_rows:
+            return None
+        for x0 in x0s:
+            if x0 <= x < x0 + img_cols:
+                n = self.target.shape[0]
+                return (int(block_edges(n, img_rows * per_cell)[r * per_cell]),
+                        int(block_edges(n, img_cols)[x - x0]))
+        return None
+
+    def on_mouse_move(self, event) -> None:
+        offset = event.get_content_offset(self)
+        cell = None if offset is None else self.cell_at(offset.x, offset.y)
+        if cell != self._hover:
+            self._hover = cell
+            self.refresh()
+
+    def on_leave(self, event) -> None:
+        if self._hover is not None:
+            self._hover = None
+            self.refresh()
+
+    def _readout(self, width: int) -> Strip:
+        """The bottom line while the mouse is over a cell: the two regions and their FC values."""
+        base = self.rich_style
+        i, j = self._hover  # type: ignore[misc]
+        text = f"{self.region_name(i)} × {self.region_name(j)}: target {self.target[i, j]:.2f}"  # type: ignore[index]
+        if self.model is not None:
+            text += f" · model {self.model[i, j]:.2f} · Δ {self.model[i, j] - self.target[i, j]:+.2f}"  # type: ignore[index]
+        return Strip([Segment(text, base + Style(bold=True))]).adjust_cell_length(width, base)
 
     def _draw(self, width: int, height: int, ascii: bool) -> list[Strip]:
         base = self.rich_style
         blank = [Strip.blank(width, base) for _ in range(height)]
+        self._geometry = None
         if width < 12 or height < 4:
             return blank
         if self.target is None:
@@ -114,7 +199,8 @@ class FCHeatmaps(Widget):
             return blank
         panels: list[tuple[str, np.ndarray | None]] = [("target FC", self.target), (self.model_title, self.model),
                                                        ("model − target", None if self.model is None else self.model - self.target)]
-        pw = (width - 2 * GAP) // 3
+        axis = AXIS if self.labels and (width - AXIS - 2 * GAP) // 3 >= MIN_PANEL_WITH_AXIS else 0
+        pw = (width - axis - 2 * GAP) // 3
         rows = height - 2  # title row + colour-bar row
         if ascii:
             side_rows = max(1, min(rows, pw // 2))
@@ -122,8 +208,16 @@ class FCHeatmaps(Widget):
         else:
             side = max(2, min(pw, 2 * rows))
             img_rows, img_cols = side // 2, side
-        images = [None if m is None else resample(m, img_rows * (1 if ascii else 2), img_cols) for _, m in panels]
+        per_cell = 1 if ascii else 2
+        images = [None if m is None else resample(m, img_rows * per_cell, img_cols) for _, m in panels]
+        self._geometry = ([axis + i * (pw + GAP) for i in range(3)], min(img_rows, rows), img_cols, per_cell)
         lines: list[list[Segment]] = [[] for _ in range(height)]
+        if axis:
+            lines[0].append(Segment(" " * axis, base))
+            edges = block_edges(self.target.shape[0], img_rows * per_cell)
+            for r in range(rows):
+                name = abbreviate(self.labels[edges[r * per_cell]], axis - 1) if r < img_rows else ""  # type: ignore[index]
+                lines[1 + r].append(Segment(name.rjust(axis - 1) + " ", base + Style(dim=True)))
         for i, (title, _m) in enumerate(panels):
             sep = [Segment(" " * GAP, base)] if i else []
             lines[0] += sep + [Segment(title[:pw].center(pw), base + Style(bold=True))]

