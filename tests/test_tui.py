@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import functools
-import time
 
 import numpy as np
 import pytest
@@ -20,40 +17,9 @@ from tui.widgets.candidates import CandidatesTable
 from tui.widgets.fc_heatmap import ASCII_RAMP, HALF, FCHeatmaps
 from tui.widgets.loss_plot import LossPlot, thin
 
+from tests.apptools import aio, feed, utc_clock, wait_for  # noqa: F401 - utc_clock: autouse fixture
+
 TARGET = load_dataset(None).target_fc
-
-
-def aio(f):
-    """Run an async test with asyncio (no pytest-asyncio plugin needed)."""
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(f(*args, **kwargs))
-    return wrapper
-
-
-async def wait_for(pilot, cond, timeout: float = 30.0) -> None:
-    t = time.monotonic()
-
-    def ok() -> bool:
-        try:
-            return bool(cond())
-        except Exception:  # noqa: BLE001 - the screen may not be composed yet
-            return False
-
-    while not ok():
-        if time.monotonic() - t > timeout:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
-
-@pytest.fixture(autouse=True)
-def _utc_clock(monkeypatch: pytest.MonkeyPatch):
-    """Logs print local wall-clock stamps: run every app test in UTC so snapshots match in any time zone."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def problem_of(app) -> str:
@@ -212,10 +178,6 @@ async def test_real_fit_updates_panels_and_stops(tmp_path, monkeypatch):
 
 
 # -- synthetic events ----------------------------------------------------------------------
-
-def feed(app, events) -> None:
-    for e in events:
-        app.screen.show_event(e)
 
 
 @pytest.mark.parametrize("size", [(160, 48), (80, 24)])
@@ -436,9 +398,11 @@ async def test_attach_replays_a_finished_run_read_only_and_f7_exports_it(tmp_pat
         assert screen.state == "finished" and table.row_count == 8
         assert not (run / "export").exists()
         await pilot.press("f7")
-        files = [run / "export" / n for n in ("candidates.csv", "summary.json", "fcs.npz")]
+        files = [run / "export" / n for n in ("candidates.csv", "summary.json", "fcs.npz", "best_fc.csv")]
         await wait_for(pilot, lambda: all(f.is_file() for f in files))
     assert len(files[0].read_text().splitlines()) == 9
+    n = np.load(files[2])["model"].shape[0]
+    assert len(files[3].read_text().splitlines()) == n + 1  # a header row, then one row per region
     assert json.loads(files[1].read_text())["best"]["loss"] == min(r["loss"] for r in rows)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ from engine.events import SegmentSimulated
 from engine.fcd import empirical_fcd_values
 from engine.simulate import Simulation
 from tests.conftest import make_small_dataset
-from tests.test_tui import aio, feed, wait_for
+from tests.apptools import aio, feed, utc_clock, wait_for  # noqa: F401 - utc_clock: autouse fixture
 from tui.app import WcfitApp
 from tui.demo import bold_signal, synthetic_bold_run, synthetic_run
 from tui.widgets.bold_panel import BoldPanel
@@ -26,15 +25,6 @@ from tui.widgets.fcd_panel import NO_SAMPLES, FCDHeatmaps, FCDHistogram, FCDPane
 
 DATA = load_dataset(None)
 TARGET = DATA.target_fc
-
-
-@pytest.fixture(autouse=True)
-def _utc_clock(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def reference_fcd(x: np.ndarray, window: int, step: int) -> np.ndarray:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import time
 from pathlib import Path
 
@@ -23,36 +21,10 @@ from tui.widgets.candidates import CandidatesTable
 from tui.widgets.landscape import BAD_MARK, BEST_MARK, LEVELS, Landscape, shade, shade_char
 from tui.widgets.loss_plot import LossPlot
 
+from tests.apptools import aio, feed, wait_for
+
 DATA = load_dataset(None)
 TARGET = DATA.target_fc
-
-
-def aio(f):
-    """Run an async test with asyncio (no pytest-asyncio plugin needed)."""
-    @functools.wraps(f)
-    def wrapper(*args, **kwargs):
-        return asyncio.run(f(*args, **kwargs))
-    return wrapper
-
-
-async def wait_for(pilot, cond, timeout: float = 30.0) -> None:
-    t = time.monotonic()
-
-    def ok() -> bool:
-        try:
-            return bool(cond())
-        except Exception:  # noqa: BLE001 - the screen may not be composed yet
-            return False
-
-    while not ok():
-        if time.monotonic() - t > timeout:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.05)
-
-
-def feed(app, events) -> None:
-    for e in events:
-        app.screen.show_event(e)
 
 
 def grid_events(budget: int = 30, batch: int = 4, diverged: int | None = None):
