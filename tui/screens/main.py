@@ -170,7 +170,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
     # -- the form ---------------------------------------------------------------------------
     def on_setup_form_validated(self, event: SetupForm.Validated) -> None:
         if event.dataset is not None and self.state in ("idle",):
-            self._heatmaps("set_target", event.dataset.target_fc)  # type: ignore[attr-defined]
+            self._heatmaps("set_target", event.dataset.target_fc, event.dataset.labels)  # type: ignore[attr-defined]
         self._refresh_controls()
 
     def _start_problem(self) -> str | None:
@@ -240,7 +240,8 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self._clear_results(())
         self.summary, self.run_path = None, None
         self._show_summary()
-        self._heatmaps("set_target", None if form.dataset is None else form.dataset.target_fc)  # type: ignore[attr-defined]
+        self._heatmaps("set_target", None if form.dataset is None else form.dataset.target_fc,  # type: ignore[attr-defined]
+                       None if form.dataset is None else form.dataset.labels)
         self.query_one(StatusBar).best = ""
         self.query_one(StatusBar).progress = ""
         self._set_state("idle", "F5 start · F1 help")
@@ -262,9 +263,9 @@ class MainScreen(Workbench, SignalsTab, Screen):
 
     @work(thread=True, exclusive=True, group="export")
     def export_run(self, export, path: str) -> None:
-        """Run the three exports in a thread; notify the written paths."""
+        """Run the four exports (candidates, summary, FCs, the labelled best FC) in a thread; notify the written paths."""
         written = []
-        for fmt in ("csv", "json", "npz"):
+        for fmt in ("csv", "json", "npz", "fc"):
             try:
                 written.append(str(export(path, fmt)))
             except Exception as e:  # noqa: BLE001
