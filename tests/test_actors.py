@@ -4,11 +4,8 @@ replays them, and the device panel lists them (a lost actor marked). No Ray here
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import io
 import threading
-import time
 from typing import Any
 
 import numpy as np
