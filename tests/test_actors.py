@@ -92,15 +92,16 @@ async def test_the_device_panel_lists_live_actors_and_marks_a_lost_one(tmp_path)
         await wait_for(pilot, lambda: len(panel.actors) == 2)
         text = _text(panel)
         assert "Ray actors: 2 of 2 alive" in text
-        lines = {ln.split()[1]: ln for ln in text.splitlines() if ln.strip().startswith(("0 ", "1 "))}
-        assert "4 (67%)" in lines["node-0"] and "10.00 cand/s · 20.0 sim s/s" in lines["node-0"]
-        assert "2 (33%)" in lines["node-1"] and "20.00 cand/s · 40.0 sim s/s" in lines["node-1"]
-        assert "1.0 GiB / 16.0 GiB" in lines["node-0"] and "ready" in lines["node-1"]
+        lines = text.splitlines()
+        blocks = {ln.split()[1]: (ln, lines[i + 1]) for i, ln in enumerate(lines) if ln.startswith((" #0", " #1"))}
+        assert "share 4 (67%) · 10.0 cand/s · 20.0 sim s/s" in blocks["node-0"][1]
+        assert "share 2 (33%) · 20.0 cand/s · 40.0 sim s/s" in blocks["node-1"][1]
+        assert "1.0 GiB/16.0 GiB" in blocks["node-0"][0] and "ready" in blocks["node-1"][0]
         rows.calls, rows.shares = 3, [6, 0]
         app.screen.pump(ActorsUpdated(rows=tuple(rows.actor_rows()), batch_index=2, simulated_seconds=2.0))
         await wait_for(pilot, lambda: panel.actors[1].state == "dead")
         text = _text(panel)
-        assert "Ray actors: 1 of 2 alive" in text and "LOST RayActorError" in text
+        assert "Ray actors: 1 of 2 alive" in text and "LOST (RayActorError)" in text
 
 
 @aio
@@ -114,4 +115,4 @@ async def test_attach_shows_the_actors_a_run_recorded(tmp_path):
         panel = app.screen.query_one(DevicePanel)
         await wait_for(pilot, lambda: app.screen.state == "finished" and panel.actors)
         assert [r.host for r in panel.actors] == ["node-0", "node-1"]
-        assert "LOST" in _text(panel) and "6 (100%)" in _text(panel)
+        assert "LOST" in _text(panel) and "share 6 (100%)" in _text(panel)

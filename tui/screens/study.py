@@ -70,7 +70,8 @@ class StudyScreen(Screen):
         for r in rows:
             counts[r.status] = counts.get(r.status, 0) + 1
         told = " · ".join(f"{n} {s}" for s, n in counts.items())
-        note.update(f"study {self.path}: {len(rows)} subject(s) · {told} · enter: open a subject · esc: back")
+        back = " · esc: back" if len(self.app.screen_stack) > 1 else ""
+        note.update(f"study {self.path}: {len(rows)} subject(s) · {told} · enter: open a subject{back}")
 
     def on_subjects_table_subject_opened(self, event: SubjectsTable.SubjectOpened) -> None:
         row = event.row

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rich.console import Group
 from rich.text import Text
 from textual import work
 from textual.widgets import Static
@@ -135,11 +134,9 @@ class DevicePanel(Static):
             t.append(i.nvml + "\n", "dim")
         t.append("throughput: ", "bold")
         t.append(self.throughput)
-        if not self.actors:
-            self.update(t)
-            return
-        from tui.actor_rows import actor_table
+        if self.actors:
+            from tui.actor_rows import actor_lines
 
-        alive = sum(1 for r in self.actors if r.state != "dead")
-        head = Text(f"\nRay actors: {alive} of {len(self.actors)} alive", style="bold")
-        self.update(Group(t, head, actor_table(self.actors, self.simulated_seconds)))
+            t.append("\n\n")
+            t.append_text(actor_lines(self.actors, self.simulated_seconds))
+        self.update(t)
