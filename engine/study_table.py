@@ -11,9 +11,11 @@ from typing import Literal, MutableMapping
 import numpy as np
 
 from engine.run_layout import (
-    BEST, DATASET_ARRAYS, MARKER, STATUS, TARGET_FC, RunError, _check_marker, _load_npy, _read_json, resolve_run,
+    BEST, DATASET_ARRAYS, DEFAULT_ROOT, MARKER, STATUS, TARGET_FC, RunError, _check_marker, _load_npy, _read_json,
+    resolve_run,
 )
-from engine.study import STUDY_FILE, is_study, matrix_corr, subject_statuses
+from engine.run_listing import RunInfo
+from engine.study import STUDY_FILE, is_study, load_study, matrix_corr, subject_statuses
 
 #: How the table names a subject's run status (a subject without a run yet is waiting).
 SHOWN_STATUS = {"pending": "waiting", "finished": "done"}
@@ -97,3 +99,33 @@ def attach_kind(path: str | Path) -> tuple[Literal["run", "study"], Path]:
     except RunError:
         raise RunError(f"{run} is neither a run directory ({MARKER}) nor a study ({STUDY_FILE})") from None
     return "run", run
+
+
+def study_info(path: str | Path) -> RunInfo:
+    """A study as one line of the app's run list: status "study", evaluations and budget over all its subjects,
+    the best subject's loss and parameters."""
+    p = Path(path).expanduser()
+    manifest, config, _ = load_study(p)
+    subjects = subject_statuses(p)
+    done = [s for s in subjects if s.best_loss is not None]
+    best = min(done, key=lambda s: s.best_loss) if done else None  # type: ignore[arg-type, return-value]
+    finished = sum(1 for s in subjects if s.status == "finished")
+    return RunInfo(name=p.name, path=p, status="study", evaluations=sum(s.evaluations for s in subjects),
+                   budget=sum(s.budget for s in subjects), optimizer=config.optimizer,
+                   best_loss=None if best is None else best.best_loss,
+                   best_params=None if best is None else best.best_params,
+                   started=_number(manifest.get("created")), duration_s=None,
+                   reason=f"{finished} of {len(subjects)} subjects done")
+
+
+def list_studies(root: str | Path | None = None) -> list[RunInfo]:
+    """Every study directly under ``root`` (default ./wcfit-runs), as ``study_info`` gives it."""
+    base = Path(root).expanduser() if root else DEFAULT_ROOT
+    out = []
+    for child in sorted(base.iterdir()) if base.is_dir() else ():
+        if is_study(child):
+            try:
+                out.append(study_info(child))
+            except (RunError, KeyError, ValueError, TypeError):
+                continue
+    return out

@@ -118,3 +118,34 @@ async def test_the_app_attached_to_a_study_lists_subjects_live_and_opens_one(tmp
     finally:
         gate.set()
         thread.join(30)
+
+
+@aio
+async def test_the_runs_screen_lists_a_study_and_enter_opens_its_subjects(tmp_path):
+    from engine.study_table import list_studies
+    from test_runs import fake_fit
+    from tui.app import WcfitApp
+    from tui.screens.runs import RunsScreen
+    from tui.screens.study import StudyScreen
+    from tui.widgets.runs_table import RunsTable
+    from tui.widgets.subjects_table import SubjectsTable
+
+    path, *_ = _study(tmp_path)
+    fake_fit(_tiny_npz(tmp_path), tmp_path, "plain")  # an ordinary run next to the study
+    (info,) = list_studies(tmp_path)
+    best = study_rows(path)[0].best_loss
+    assert (info.name, info.status, info.evaluations, info.budget, info.best_loss) == ("study", "study", 4, 12, best)
+    assert info.reason == "1 of 3 subjects done"
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.push_screen(RunsScreen(str(tmp_path)))
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
+                       and app.screen.query_one(RunsTable).row_count == 2)
+        table = app.screen.query_one(RunsTable)
+        assert sorted(r.status for r in table.runs) == ["finished", "study"]
+        table.move_cursor(row=[r.name for r in table.runs].index("study"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, StudyScreen)
+                       and app.screen.query_one(SubjectsTable).row_count == 3)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
