@@ -15,6 +15,7 @@ Ray is optional (``pip install -e ".[cluster]"``) and imported only when a clust
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -22,12 +23,13 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from engine.config import ConfigError, FitConfig
 from engine.data import Dataset
+from engine.events import ActorRow
 from engine.search import FitError
 
 #: The one line printed when ``--cluster`` is asked for without Ray installed.
@@ -72,6 +74,27 @@ def reachable(address: str, timeout_s: float = 5.0) -> None:
                            "(start it with: ray start --head)") from None
 
 
+@contextlib.contextmanager
+def _file_streams() -> Iterator[None]:
+    """Stdout/stderr that are real files while Ray starts (a TUI's capture objects have no file descriptor)."""
+    def real(stream: Any) -> bool:
+        try:
+            return stream is not None and stream.fileno() >= 0
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    if real(sys.stdout) and real(sys.stderr):
+        yield
+        return
+    saved = sys.stdout, sys.stderr
+    with open(os.devnull, "w") as null:
+        sys.stdout, sys.stderr = (s if real(s) else null for s in saved)
+        try:
+            yield
+        finally:
+            sys.stdout, sys.stderr = saved
+
+
 def connect(address: str) -> Any:
     """Connect this process to the Ray cluster at ``address`` (once); returns the ``ray`` module."""
     global _connected
@@ -82,7 +105,8 @@ def connect(address: str) -> Any:
         return ray
     reachable(address)
     try:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        with _file_streams():
+            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     except Exception as e:  # noqa: BLE001 - connection refused, bad address, version mismatch, …
         raise ClusterError(f"cannot connect to the Ray cluster at {address}: {_one_line(e)}") from None
     _connected = address
@@ -268,26 +292,6 @@ def _actor_lost_errors(ray: Any) -> tuple[type[BaseException], ...]:
 
 # ---------------------------------------------------------------------------
 # the driver's view
-
-
-@dataclass(frozen=True, kw_only=True)
-class ActorRow:
-    """One actor as the device panel and ``info --cluster`` show it."""
-
-    index: int
-    host: str
-    ip: str
-    pid: int | None
-    device: str  # e.g. "1× NVIDIA H200" or "2× cpu"
-    platform: str
-    memory_in_use: int | None  # bytes (device memory on GPU; the actor's RSS on CPU)
-    memory_total: int | None  # bytes (device limit on GPU; host RAM on CPU)
-    lanes: int  # candidates per call it was compiled for (0 before compiling)
-    share: int  # candidates it scored in the last batch
-    candidates_per_s: float | None  # its own throughput over recent batches
-    batches: int  # batches it took part in
-    state: str  # "starting" | "ready" | "dead"
-    note: str = ""
 
 
 @dataclass

@@ -92,6 +92,45 @@ class NewBest:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ActorRow:
+    """One Ray actor of a cluster fit as the device panel and ``info --cluster`` show it."""
+
+    index: int
+    host: str
+    ip: str
+    pid: int | None
+    device: str  # e.g. "1× NVIDIA H200" or "2× cpu"
+    platform: str
+    memory_in_use: int | None  # bytes (device memory on GPU; the actor's RSS on CPU)
+    memory_total: int | None  # bytes (device limit on GPU; host RAM on CPU)
+    lanes: int  # candidates per call it was compiled for (0 before compiling)
+    share: int  # candidates it scored in the last batch
+    candidates_per_s: float | None  # its own throughput over recent batches
+    batches: int  # batches it took part in
+    state: str  # "starting" | "ready" | "dead"
+    note: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return {f: getattr(self, f) for f in self.__dataclass_fields__}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, object]) -> "ActorRow":
+        """Rebuild a row written by ``to_dict`` (unknown keys are ignored)."""
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActorsUpdated:
+    """The actors of a cluster fit after a batch (or as they start): host, device, memory, share, throughput."""
+
+    rows: tuple[ActorRow, ...]
+    batch_index: int | None = None  # the batch the shares are of (None: before the first batch)
+    simulated_seconds: float = 0.0  # simulated seconds per candidate (throughput × this: simulated s per s)
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Warned:
     """Something the user should know that does not stop the fit."""
 
@@ -168,6 +207,7 @@ class Failed(Ended):
     """The fit ended on an error; results so far are kept."""
 
 
-Event = Union[Started, Compiling, BatchEvaluated, SegmentSimulated, NewBest, Warned, Finished, Cancelled, Failed]
+Event = Union[Started, Compiling, BatchEvaluated, SegmentSimulated, NewBest, ActorsUpdated, Warned, Finished, Cancelled,
+              Failed]
 Listener = Callable[[Event], None]
 TERMINAL = (Finished, Cancelled, Failed)

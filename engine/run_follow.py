@@ -12,10 +12,12 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from engine.config import FitConfig
-from engine.events import BatchEvaluated, Cancelled, Event, Failed, Finished, NewBest, Started, Summary, Warned
+from engine.events import (
+    ActorRow, ActorsUpdated, BatchEvaluated, Cancelled, Event, Failed, Finished, NewBest, Started, Summary, Warned,
+)
 from engine.run_layout import (
-    DATASET_INFO, LOG, STATUS, TARGET_FC, WARNINGS, RunError, _best_fc, _candidate_rows, _check_marker, _load_config,
-    _load_npy, _parse_lines, _read_json, resolve_run, summary_from_dict, row_corr, row_terms,
+    ACTORS, DATASET_INFO, LOG, STATUS, TARGET_FC, WARNINGS, RunError, _best_fc, _candidate_rows, _check_marker,
+    _load_config, _load_npy, _parse_lines, _read_json, resolve_run, summary_from_dict, row_corr, row_terms,
 )
 from engine.run_lock import lock_holder
 
@@ -61,9 +63,10 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5) -> Iter
     last_fc: np.ndarray | None = None
     warn_offset = 0
     warnings: list[dict[str, Any]] = []
+    actors_seen: tuple[int, int] | None = None  # (mtime_ns, size) of the actors file last read
 
     def drain() -> Iterator[Event]:
-        nonlocal offset, inode, evaluations, best, last_fc, warn_offset
+        nonlocal offset, inode, evaluations, best, last_fc, warn_offset, actors_seen
         log = run / LOG
         try:
             st = os.stat(log)
@@ -119,6 +122,15 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5) -> Iter
             while warnings and int(warnings[0].get("evaluations", 0)) <= evaluations:
                 w = warnings.pop(0)
                 yield Warned(message=w["message"], time=float(w.get("time", time.time())))
+        try:
+            st_a = os.stat(run / ACTORS)
+        except OSError:
+            st_a = None
+        if st_a is not None and (st_a.st_mtime_ns, st_a.st_size) != actors_seen:
+            actors_seen = (st_a.st_mtime_ns, st_a.st_size)
+            event = _actors_event(run)
+            if event is not None:
+                yield event
 
     while not stop.is_set():
         yield from drain()
@@ -149,3 +161,16 @@ def _crashed_summary(run: Path, config: FitConfig, status: Mapping[str, Any], ev
                    evaluations=evaluations, nan_candidates=0,
                    wall_s=float(status.get("updated") or 0) - float(status.get("started") or status.get("updated") or 0),
                    device=str(status.get("device") or ""))
+
+
+def _actors_event(run: Path) -> ActorsUpdated | None:
+    """The cluster actors recorded in a run's actors file (None when unreadable)."""
+    try:
+        d = _read_json(run / ACTORS) or {}
+        rows = tuple(ActorRow.from_dict(r) for r in d.get("actors") or ())
+    except (RunError, TypeError, AttributeError):
+        return None
+    batch = d.get("batch")
+    return ActorsUpdated(rows=rows, batch_index=batch if isinstance(batch, int) else None,
+                         simulated_seconds=float(d.get("simulated_seconds") or 0.0),
+                         time=float(d.get("time") or time.time()))

@@ -17,11 +17,13 @@ import numpy as np
 
 from engine.config import NOISE_STREAM_VERSION, FitConfig
 from engine.data import Dataset
-from engine.events import BatchEvaluated, Cancelled, Ended, Event, Failed, Finished, NewBest, Started, Warned
+from engine.events import (
+    ActorsUpdated, BatchEvaluated, Cancelled, Ended, Event, Failed, Finished, NewBest, Started, Warned,
+)
 from engine.run_files import _json_bytes, _npy_bytes, _write_all, _write_error, atomic_write
 from engine.run_layout import (
-    BEST, BEST_FC_DIR, CONFIG, DATASET_ARRAYS, DATASET_INFO, DEFAULT_ROOT, FORMAT, FORMAT_VERSION, LOG, MANIFEST,
-    MARKER, STATUS, TARGET_FC, WARNINGS, RunError, RunWriteError, _read_json, summary_to_dict, _finite,
+    ACTORS, BEST, BEST_FC_DIR, CONFIG, DATASET_ARRAYS, DATASET_INFO, DEFAULT_ROOT, FORMAT, FORMAT_VERSION, LOG,
+    MANIFEST, MARKER, STATUS, TARGET_FC, WARNINGS, RunError, RunWriteError, _read_json, summary_to_dict, _finite,
 )
 from engine.run_lock import _acquire_lock
 
@@ -132,6 +134,11 @@ class Recorder:
                           "fc_corr": event.fc_corr, "terms": {k: _finite(v) for k, v in event.terms.items()},
                           "time": event.time}
             atomic_write(self.path / BEST, _json_bytes(self._best), run=self.path)
+        elif isinstance(event, ActorsUpdated):
+            atomic_write(self.path / ACTORS, _json_bytes({"batch": event.batch_index, "time": event.time,
+                                                          "simulated_seconds": event.simulated_seconds,
+                                                          "actors": [r.to_dict() for r in event.rows]}),
+                         run=self.path)
         elif isinstance(event, Warned):
             self._append(self._warn_fd, [{"message": event.message, "evaluations": self._evaluations,
                                           "time": event.time}])

@@ -10,6 +10,7 @@ Layout of a run directory (default ``./wcfit-runs/NAME``)::
     target_fc.npy           the target FC (N, N)
     candidates.jsonl        append-only log, one JSON object per evaluated candidate (see ``LOG_FIELDS``)
     warnings.jsonl          append-only log of warnings, each with the evaluation count when it was raised
+    actors.json             a cluster fit's Ray actors after the latest batch: host, device, memory, share, speed
     best.json               the best candidate so far
     best_fc/EEEEEEEE.npy    the model FC of every new best, named by its evaluation number
     checkpoint-BBBBBB.pkl   the pickled optimizer after batch BBBBBB was told (only the latest is kept)
@@ -44,8 +45,8 @@ from __future__ import annotations
 import os  # noqa: F401 - kept importable as ``runs.os`` (tests patch its ``write``)
 
 from engine.run_layout import (  # noqa: F401
-    BEST, BEST_FC_DIR, CONFIG, DATASET_ARRAYS, DATASET_INFO, DEFAULT_ROOT, EXPORT_DIR, FORMAT, FORMAT_VERSION, LOCK,
-    LOG, LOG_FIELDS, MANIFEST, MARKER, RunError, RunWriteError, STATUS, TARGET_FC, WARNINGS, _best_fc, _candidate_rows,
+    ACTORS, BEST, BEST_FC_DIR, CONFIG, DATASET_ARRAYS, DATASET_INFO, DEFAULT_ROOT, EXPORT_DIR, FORMAT, FORMAT_VERSION,
+    LOCK, LOG, LOG_FIELDS, MANIFEST, MARKER, RunError, RunWriteError, STATUS, TARGET_FC, WARNINGS, _best_fc, _candidate_rows,
     _check_marker, _load_config, _load_npy, _parse_lines, _read_json, read_log, resolve_run, summary_from_dict,
     summary_to_dict,
 )

@@ -19,8 +19,8 @@ import numpy as np
 from engine.config import GRID, FitConfig
 from engine.data import Dataset
 from engine.events import (
-    BatchEvaluated, Cancelled, Compiling, Event, Failed, Finished, Listener, NewBest, SegmentSimulated, Started,
-    Summary, Warned,
+    ActorsUpdated, BatchEvaluated, Cancelled, Compiling, Event, Failed, Finished, Listener, NewBest, SegmentSimulated,
+    Started, Summary, Warned,
 )
 
 class FitError(RuntimeError):
@@ -227,6 +227,13 @@ class Search:
                        best_terms=prog.best_terms, best_fc_corr=prog.best_corr,
                        structural_baseline=self._baseline(), objective=self.config.objective)
 
+    def _actors(self, obj: Any, batch_index: int | None) -> None:
+        """Emit ActorsUpdated when the objective runs on actors (a cluster's ``actor_rows``)."""
+        rows = getattr(obj, "actor_rows", None)
+        if callable(rows):
+            self._emit(ActorsUpdated(rows=tuple(rows()), batch_index=batch_index,
+                                     simulated_seconds=float(self.config.simulated_seconds)))
+
     def _baseline(self) -> float | None:
         target = getattr(self.objective, "target", None)
         return None if target is None else float(target.structural_baseline)
@@ -267,6 +274,7 @@ class Search:
         self._emit(Started(config=cfg, target_fc=self.dataset.target_fc if target is None else target.fc,
                            dataset=self.dataset.name, device=obj.description, evaluations_done=prog.evaluations,
                            structural_baseline=self._baseline()))
+        self._actors(obj, None)
         from engine.caveats import config_caveats
 
         for w in config_caveats(cfg):
@@ -334,6 +342,7 @@ class Search:
                 evaluations=prog.evaluations, candidates_per_s=len(values) / wall,
                 sim_s_per_s=len(values) * cfg.simulated_seconds / wall, best_loss=float(prog.best_loss),  # type: ignore[arg-type]
                 terms=terms, corr=corr))
+            self._actors(obj, prog.batches - 1)
             if improved:
                 self._emit(NewBest(evaluation=first + res.best_index,
                                    params={k: float(v) for k, v in zip(names, values[res.best_index])},

@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
 from engine import runs  # noqa: E402
 from engine.config import FitConfig  # noqa: E402
 from engine.data import Dataset, functional_connectivity  # noqa: E402
-from engine.events import BatchEvaluated, Warned  # noqa: E402
+from engine.events import ActorsUpdated, BatchEvaluated, Warned  # noqa: E402
 from engine.objective import Objective  # noqa: E402
 from engine.search import Search  # noqa: E402
 
@@ -175,6 +175,12 @@ def test_an_actor_killed_mid_fit_is_rescored_on_the_other(cluster_objective: Any
     batches = [e for e in events if isinstance(e, BatchEvaluated)]
     numbers = [b.first_evaluation + i for b in batches for i in range(len(b.losses))]
     assert numbers == list(range(obj.config.budget))  # every evaluation once, in order
+    actors = [e for e in events if isinstance(e, ActorsUpdated)]  # as they start, then after each batch
+    assert [a.batch_index for a in actors] == [None] + [b.batch_index for b in batches]
+    for a, b in zip(actors[1:], batches):
+        assert events.index(a) > events.index(b) and sum(r.share for r in a.rows) == len(b.losses)
+    assert [r.state for r in actors[1].rows] == ["ready", "ready"] and all(r.share for r in actors[1].rows)
+    assert [r.state for r in actors[-1].rows] == ["ready", "dead"] and actors[-1].rows[1].share == 0
     died = [e.message for e in events if isinstance(e, Warned) and "died" in e.message]
     assert len(died) == 1 and "died in the batch from evaluation 6" in died[0] and "rescored" in died[0]
     rows = obj.actor_rows()
@@ -182,6 +188,50 @@ def test_an_actor_killed_mid_fit_is_rescored_on_the_other(cluster_objective: Any
     local = Objective(obj.dataset, obj.config)  # the same candidates scored here, numbered as in the run
     for b in batches:
         np.testing.assert_allclose(b.losses, local(b.values, first_lane=b.first_evaluation).losses, rtol=0, atol=1e-5)
+
+
+def test_the_app_fits_on_the_cluster_and_its_device_panel_lists_the_actor(ray_head: str, data_npz: Path,
+                                                                          tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from textual.widgets import Input
+    from tui.app import WcfitApp
+    from tui.widgets.device_panel import DevicePanel
+
+    monkeypatch.chdir(tmp_path)  # the app writes its run directory under ./wcfit-runs
+
+    async def drive() -> None:
+        app = WcfitApp(str(data_npz), probe_devices=False)
+        async with app.run_test(size=(160, 48)) as pilot:
+            screen = app.screen
+            deadline = time.monotonic() + 60
+            while screen.query_one("#form").dataset is None:
+                assert time.monotonic() < deadline, "the dataset did not load"
+                await pilot.pause(0.1)
+            screen.query_one("#form").apply_preset("tutorial")  # FC of rE: a short candidate is a real fit
+            await pilot.pause(0.5)  # the preset's Select.Changed fills the form once more
+            for name, value in (("batch", "4"), ("budget", "8"), ("duration_ms", "300"), ("cluster", ray_head)):
+                screen.query_one(f"#{name}", Input).value = value
+            form = screen.query_one("#form")
+            while screen.query_one("#start").disabled or form.config is None or form.config.budget != 8:
+                assert time.monotonic() < deadline, str(screen.query_one("#start-reason").render())
+                await pilot.pause(0.1)
+            await pilot.press("f5")
+            deadline = time.monotonic() + 240
+            while screen.state not in ("finished", "failed"):
+                assert time.monotonic() < deadline, "the cluster fit did not end in time"
+                await pilot.pause(0.2)
+            assert screen.state == "finished", screen.summary.reason
+            assert screen.summary.evaluations == 8 and "Ray" in screen.summary.device
+            rows = screen.query_one(DevicePanel).actors
+            assert len(rows) == 1 and rows[0].state == "ready" and rows[0].share == 4  # one CPU host: one actor
+            assert rows[0].candidates_per_s and rows[0].candidates_per_s > 0
+
+    asyncio.run(drive())
+    (run,) = (tmp_path / "wcfit-runs").iterdir()
+    recorded = json.loads((run / "actors.json").read_text())["actors"]
+    assert [(a["state"], a["share"]) for a in recorded] == [("ready", 4)]
 
 
 def test_cluster_without_ray_is_one_line_and_exit_2(data_npz: Path, tmp_path: Path) -> None:

@@ -26,6 +26,12 @@ class WcfitApp(App):
         self.probe_devices = probe_devices
 
     def get_default_screen(self) -> Screen:
+        from engine.study import is_study
+
+        if self.attach and is_study(self.attach):  # a study: its subjects, each opens as an attached run
+            from tui.screens.study import StudyScreen
+
+            return StudyScreen(self.attach)
         return MainScreen(self.data, attach=self.attach, probe_devices=self.probe_devices)
 
     def action_help(self) -> None:

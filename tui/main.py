@@ -25,7 +25,7 @@ def parser() -> argparse.ArgumentParser:
                "  runs      list run directories\n"
                "  resume    continue a stopped or crashed run\n"
                "  export    export a run's candidates CSV / summary JSON / FCs NPZ\n"
-               "  attach RUN   open the app as a read-only viewer of a (running) run directory\n"
+               "  attach RUN|STUDY  open the app as a read-only viewer of a (running) run, or a study's subjects\n"
                "  serve     serve the app (or `serve attach RUN`) to a web browser, loopback only by default\n\n"
                "keys in the app: F5 start, F6 stop, Ctrl+R reset, F7 export, F8 plot view, F11 landscape, "
                "Ctrl+T next term, Ctrl+B FCD/BOLD, Ctrl+N explore, Ctrl+F fit from here, F12 runs, F1 help, Ctrl+Q quit",
@@ -49,9 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     attach = None
     if argv and argv[0] == "attach":
         if len(argv) != 2 or argv[1].startswith("-"):
-            print("usage: wcfit-tui attach RUN_DIR", file=sys.stderr)
+            print("usage: wcfit-tui attach RUN_DIR|STUDY_DIR", file=sys.stderr)
             return 2
-        attach = argv[1]
+        from engine.runs import RunError
+        from engine.study_table import attach_kind
+
+        try:
+            attach = str(attach_kind(argv[1])[1])
+        except RunError as e:
+            print(f"wcfit-tui: {e}", file=sys.stderr)
+            return 2
         argv = []
     args = parser().parse_args(argv)
     from tui.app import WcfitApp

@@ -16,7 +16,8 @@ from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPa
 from textual.worker import Worker, get_current_worker
 
 from engine.events import (
-    BatchEvaluated, Cancelled, Compiling, Ended, Event, Failed, Finished, NewBest, SegmentSimulated, Started, Warned,
+    ActorsUpdated, BatchEvaluated, Cancelled, Compiling, Ended, Event, Failed, Finished, NewBest, SegmentSimulated,
+    Started, Warned,
 )
 from tui.bridge import EventPump
 from tui.screens.file_picker import FilePicker
@@ -218,7 +219,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self._show_summary()
         self._set_state("preparing", "loading JAX and building the model")
         self.query_one(TabbedContent).active = "fit"
-        self._fit_worker = self.run_fit(config, dataset)
+        self._fit_worker = self.run_fit(config, dataset, self.query_one(SetupForm).cluster)
 
     def action_stop(self) -> None:
         """Stop the running fit before its next batch."""
@@ -303,8 +304,9 @@ class MainScreen(Workbench, SignalsTab, Screen):
 
     # -- the engine -------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="fit")
-    def run_fit(self, config, dataset) -> None:
-        """Run the search in this thread; every event goes through the pump (and the run recorder)."""
+    def run_fit(self, config, dataset, cluster: str | None = None) -> None:
+        """Run the search in this thread (its batches on the Ray cluster at ``cluster`` when given); every event
+        goes through the pump (and the run recorder)."""
         from engine.search import Search
 
         worker = get_current_worker()
@@ -332,8 +334,12 @@ class MainScreen(Workbench, SignalsTab, Screen):
                 self.search.cancel()
 
         listeners = [listener] + ([recorder.listener] if recorder is not None else [])
-        self.search = Search(config, dataset, listeners=listeners,
-                             checkpointer=getattr(recorder, "checkpointer", None))
+        from engine.cluster import ClusterObjective
+
+        warn = lambda m: [f(Warned(message=m)) for f in listeners]  # noqa: E731 - e.g. a cluster actor died
+        factory = None if not cluster else lambda: ClusterObjective(dataset, config, address=cluster, on_warning=warn)
+        search = self.search = Search(config, dataset, listeners=listeners, objective_factory=factory,
+                                      checkpointer=getattr(recorder, "checkpointer", None))
         try:
             if not worker.is_cancelled:
                 self.search.run()
@@ -341,6 +347,8 @@ class MainScreen(Workbench, SignalsTab, Screen):
                 self.search.cancel()
                 self.search.run()
         finally:
+            if hasattr(search.objective, "close"):  # a cluster's actors
+                search.objective.close()
             if recorder is not None:
                 try:
                     recorder.close()
@@ -514,6 +522,8 @@ class MainScreen(Workbench, SignalsTab, Screen):
             terms = dict(getattr(e, "terms", None) or {})
             shown = " · " + " ".join(f"{k} {v:.3f}" for k, v in terms.items()) if len(terms) > 1 else ""
             status.best = f"best loss {e.loss:.4f}{shown} · r {e.fc_corr:.3f} · {params}"
+        elif isinstance(e, ActorsUpdated):
+            self.query_one(DevicePanel).set_actors(e.rows, e.simulated_seconds)
         elif isinstance(e, Warned):
             self.notify(e.message, severity="warning", timeout=6)
             if "widen the bounds" in e.message and e.message not in self._warnings:
@@ -543,6 +553,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self.query_one(CandidatesTable).reset(names)
         self.query_one(TopCandidates).reset(names)
         self.query_one(RunPanel).reset()
+        self.query_one(DevicePanel).set_actors(())
         self._heatmaps("clear_model")
         self._clear_signals()
         self._best = None

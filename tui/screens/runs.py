@@ -54,10 +54,12 @@ class RunsScreen(Screen):
     def list_runs(self) -> None:
         """``engine.runs.list_runs`` in a thread; the table is filled on the UI thread."""
         from engine.runs import DEFAULT_ROOT, RunError, list_runs
+        from engine.study_table import list_studies
 
         where = self.root or str(DEFAULT_ROOT)
         try:
             runs, problem = list_runs(self.root), None
+            runs = sorted(runs + list_studies(self.root), key=lambda r: (r.started or 0.0, r.name))
         except (RunError, OSError) as e:
             runs, problem = [], str(e)
         self.app.call_from_thread(self.show_runs, runs, where, problem)
@@ -75,7 +77,14 @@ class RunsScreen(Screen):
 
     # -- opening and comparing --------------------------------------------------------------
     def on_runs_table_run_opened(self, event: RunsTable.RunOpened) -> None:
+        from engine.study import is_study
         from tui.screens.main import MainScreen
+
+        if is_study(event.path):  # a study: its subjects, each opens as an attached run
+            from tui.screens.study import StudyScreen
+
+            self.app.push_screen(StudyScreen(event.path))
+            return
 
         self.app.push_screen(MainScreen(getattr(self.app, "data", "bundled"), attach=event.path, probe_devices=False))
 
@@ -89,7 +98,7 @@ class RunsScreen(Screen):
         if not paths:
             self.notify("no runs to compare: mark some with space", severity="warning")
             return
-        infos = {str(r.path): r for r in table.runs}
+        infos = {str(r.path): r for r in table.runs if r.status != "study"}  # a study opens (enter), not compares
         self.load_curves([infos[p] for p in paths if p in infos])
         self.query_one(TabbedContent).active = "compare"
 

@@ -1,4 +1,5 @@
-"""JAX backend and devices, GPU utilisation/temperature through NVML, and the fit's live throughput."""
+"""JAX backend and devices, GPU utilisation/temperature through NVML, the fit's live throughput and, on a cluster,
+every Ray actor (host, device, memory, share of the last batch, throughput; a lost actor marked)."""
 
 from __future__ import annotations
 
@@ -80,6 +81,8 @@ class DevicePanel(Static):
         self.info = DeviceInfo()
         self.throughput = "no fit yet"
         self.probe = probe
+        self.actors: tuple = ()  # one ActorRow per Ray actor of a cluster fit
+        self.simulated_seconds = 0.0
 
     def on_mount(self) -> None:
         self.border_title = "Device"
@@ -114,6 +117,11 @@ class DevicePanel(Static):
             self.throughput += f"\nrunning on {device}"
         self._show()
 
+    def set_actors(self, rows, simulated_seconds: float = 0.0) -> None:
+        """Show a cluster fit's actors (``engine.events.ActorRow``); no rows: none."""
+        self.actors, self.simulated_seconds = tuple(rows), simulated_seconds
+        self._show()
+
     def _show(self) -> None:
         i = self.info
         t = Text()
@@ -126,4 +134,9 @@ class DevicePanel(Static):
             t.append(i.nvml + "\n", "dim")
         t.append("throughput: ", "bold")
         t.append(self.throughput)
+        if self.actors:
+            from tui.actor_rows import actor_lines
+
+            t.append("\n\n")
+            t.append_text(actor_lines(self.actors, self.simulated_seconds))
         self.update(t)

@@ -3,6 +3,7 @@ settings, parameters. It builds the FitConfig that ``wcfit-tui fit`` would for t
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -133,6 +134,10 @@ class SetupForm(VerticalScroll):
                 yield Input(f"{getattr(c, name):g}", id=name, compact=True, classes="num")
                 yield Label(unit, classes="funit")
         yield ParamTable(dict(c.bounds), dict(c.fixed), id="params")
+        with Horizontal(classes="form-row"):
+            yield Label("cluster", classes="flabel")
+            yield Input("", id="cluster", compact=True, classes="wide", placeholder="HOST:PORT of a Ray head")
+            yield Label("blank: this machine", classes="funit")
         yield Static("", id="form-problem", classes="status-line")
 
     def on_mount(self) -> None:
@@ -245,12 +250,21 @@ class SetupForm(VerticalScroll):
                          preset=str(self.query_one("#preset", Select).value),
                          bounds=bounds, fixed=fixed, **kw)  # type: ignore[arg-type]
 
+    @property
+    def cluster(self) -> str | None:
+        """The Ray cluster address to score batches on (``fit --cluster``), or None for this machine."""
+        return self.query_one("#cluster", Input).value.strip() or None
+
     def validate(self) -> None:
         """Rebuild the configuration, show its problem inline and post ``Validated``."""
         try:
             self.config, self.problem = self.read(), None
         except ConfigError as e:
             self.config, self.problem = None, str(e)
+        if self.problem is None and self.cluster and importlib.util.find_spec("ray") is None:
+            from engine.cluster import INSTALL_HINT
+
+            self.problem = INSTALL_HINT
         if self.problem is None and self.data_problem:
             self.problem = self.data_problem if self.dataset is None and "checking" in self.data_problem \
                 else f"dataset: {self.data_problem}"

@@ -1,0 +1,151 @@
+"""Attaching the app to a study: the subjects' table (refreshed while the study runs), enter opens a subject's
+run, escape comes back; the rows come from ``engine.study_table`` (checked here against the run files)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from engine import runs
+from engine import study as st
+from engine.config import FitConfig
+from engine.data import load_dataset
+from engine.search import Search
+from engine.study_table import attach_kind, study_rows
+from test_runs import FakeObjective
+from test_tui import _tiny_npz, aio, wait_for
+
+
+def _study(tmp_path):
+    """A study of the 3 scans of a tiny dataset: subject 0 fitted (fake objective), subjects 1 and 2 not started."""
+    config = FitConfig(data=str(_tiny_npz(tmp_path)), duration_ms=50, batch=2, budget=4)
+    source = load_dataset(config.data)
+    subjects = st.split_subjects(source, "scan")
+    path = tmp_path / "study"
+    st.create_study(path, config, source, subjects, "scan")
+    _fit(path, config, source, subjects[0])
+    return path, config, source, subjects
+
+
+def _fit(path, config, source, subject, objective=None):
+    ds = st.subject_dataset(source, subject)
+    rec = runs.record(config, ds, out=path, name=subject.name)
+    with rec:
+        Search(config, ds, listeners=[rec.listener], objective=objective or FakeObjective(2),
+               checkpointer=rec.checkpointer).run()
+
+
+def _corr(a, b):
+    iu = np.triu_indices(a.shape[0], k=1)
+    return float(np.corrcoef(a[iu], b[iu])[0, 1])
+
+
+def test_study_rows_give_each_subject_its_status_best_and_own_baseline(tmp_path):
+    path, config, source, subjects = _study(tmp_path)
+    rows = study_rows(path)
+    assert [(r.name, r.status, r.evaluations, r.budget) for r in rows] == \
+        [("subject-000", "done", 4, 4), ("subject-001", "waiting", 0, 4), ("subject-002", "waiting", 0, 4)]
+    logged = runs.read_log(path / "subject-000" / runs.LOG)
+    assert rows[0].best_loss == min(r["loss"] for r in logged)
+    assert rows[0].best_fc_corr == pytest.approx(1.0 - rows[0].best_loss)  # the fake objective logs no r: 1 − loss
+    own_fc = np.corrcoef(source.scans[0])  # subject 0's own scan (regions are rows)
+    assert rows[0].structural_baseline == pytest.approx(_corr(source.cmat, own_fc), abs=1e-12)
+    assert rows[1].best_loss is rows[1].best_fc_corr is rows[1].structural_baseline is None
+    assert rows[0].has_run and not rows[1].has_run
+
+
+def test_attach_tells_a_run_from_a_study_and_refuses_anything_else(tmp_path, capsys):
+    from engine.runs import RunError
+    from tui.main import main
+
+    path, *_ = _study(tmp_path)
+    assert attach_kind(path) == ("study", path)
+    assert attach_kind(path / "subject-000") == ("run", path / "subject-000")
+    with pytest.raises(RunError, match="neither a run directory"):
+        attach_kind(tmp_path)
+    assert main(["attach", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"wcfit-tui: no run or study at {tmp_path / 'nothing'}"]
+    assert main(["attach", str(tmp_path)]) == 2
+    assert "is neither a run directory (wcfit-run.json) nor a study (study.json)" in capsys.readouterr().err
+
+
+@aio
+async def test_the_app_attached_to_a_study_lists_subjects_live_and_opens_one(tmp_path):
+    from tui.app import WcfitApp
+    from tui.screens.main import MainScreen
+    from tui.screens.study import StudyScreen
+    from tui.widgets.candidates import CandidatesTable
+    from tui.widgets.subjects_table import SubjectsTable
+
+    path, config, source, subjects = _study(tmp_path)
+    gate = threading.Event()
+
+    class Gated(FakeObjective):
+        calls = 0
+
+        def __call__(self, values, first_lane=0):
+            Gated.calls += 1
+            if Gated.calls > 1:
+                assert gate.wait(60)
+            return super().__call__(values, first_lane)
+
+    thread = threading.Thread(target=_fit, args=(path, config, source, subjects[1], Gated(2)), daemon=True)
+    thread.start()
+    await_rows = lambda table, want: [r.status for r in table.subjects] == want  # noqa: E731
+    app = WcfitApp(attach=str(path), probe_devices=False)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            assert isinstance(app.screen, StudyScreen)
+            table = app.screen.query_one(SubjectsTable)
+            await wait_for(pilot, lambda: await_rows(table, ["done", "running", "waiting"]))
+            assert table.row_count == 3
+            gate.set()  # subject 1 finishes: the table follows within a poll or two
+            await wait_for(pilot, lambda: await_rows(table, ["done", "done", "waiting"]), timeout=15)
+            assert [r.evaluations for r in table.subjects] == [4, 4, 0]
+            await pilot.press("down", "down", "enter")  # a subject that has not started: nothing to open
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, StudyScreen)
+            await pilot.press("up", "up", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.state == "finished")
+            assert app.screen.attach.endswith("subject-000")
+            assert app.screen.query_one(CandidatesTable).row_count == 4
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, StudyScreen))
+            assert app.screen.query_one(SubjectsTable).subjects[0].name == "subject-000"
+    finally:
+        gate.set()
+        thread.join(30)
+
+
+@aio
+async def test_the_runs_screen_lists_a_study_and_enter_opens_its_subjects(tmp_path):
+    from engine.study_table import list_studies
+    from test_runs import fake_fit
+    from tui.app import WcfitApp
+    from tui.screens.runs import RunsScreen
+    from tui.screens.study import StudyScreen
+    from tui.widgets.runs_table import RunsTable
+    from tui.widgets.subjects_table import SubjectsTable
+
+    path, *_ = _study(tmp_path)
+    fake_fit(_tiny_npz(tmp_path), tmp_path, "plain")  # an ordinary run next to the study
+    (info,) = list_studies(tmp_path)
+    best = study_rows(path)[0].best_loss
+    assert (info.name, info.status, info.evaluations, info.budget, info.best_loss) == ("study", "study", 4, 12, best)
+    assert info.reason == "1 of 3 subjects done"
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        app.push_screen(RunsScreen(str(tmp_path)))
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen)
+                       and app.screen.query_one(RunsTable).row_count == 2)
+        table = app.screen.query_one(RunsTable)
+        assert sorted(r.status for r in table.runs) == ["finished", "study"]
+        table.move_cursor(row=[r.name for r in table.runs].index("study"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, StudyScreen)
+                       and app.screen.query_one(SubjectsTable).row_count == 3)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))

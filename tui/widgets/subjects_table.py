@@ -1,0 +1,69 @@
+"""A study's subjects as ``engine.study_table.study_rows`` gives them: status, evaluations, best loss, FC r and
+structural baseline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+STATUS_STYLE = {"running": "bold green", "done": "cyan", "waiting": "dim", "stopped": "yellow", "failed": "red",
+                "crashed": "bold red"}
+COLUMNS = (("subject", "subject"), ("status", "status"), ("evals", "evals"), ("best loss", "loss"),
+           ("best FC r", "corr"), ("structure r", "baseline"))
+
+
+def _num(x: float | None, digits: int) -> Text:
+    return Text("—" if x is None else f"{x:.{digits}f}", justify="right")
+
+
+class SubjectsTable(DataTable):
+    """One row per subject, in the study's order; enter opens the subject's run."""
+
+    BINDINGS = [Binding("enter", "open", "Open")]
+
+    @dataclass
+    class SubjectOpened(Message):
+        """The user asked to open a subject's run (``row`` is an ``engine.study_table.SubjectRow``)."""
+
+        row: object
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, zebra_stripes=True, cursor_type="row")
+        self.subjects: list = []
+
+    def on_mount(self) -> None:
+        for label, key in COLUMNS:
+            self.add_column(label, key=key)
+
+    def set_rows(self, rows: list) -> None:
+        """Show ``rows``, updating cells in place when the subjects are the same (the cursor stays)."""
+        same = [r.name for r in rows] == [r.name for r in self.subjects]
+        self.subjects = list(rows)
+        if not same:
+            self.clear()
+        for r in self.subjects:
+            cells = (r.name, Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+                     Text(f"{r.evaluations}/{r.budget}", justify="right"), _num(r.best_loss, 5),
+                     _num(r.best_fc_corr, 3), _num(r.structural_baseline, 3))
+            if same:
+                for (_, key), value in zip(COLUMNS, cells):
+                    self.update_cell(r.name, key, value)
+            else:
+                self.add_row(*cells, key=r.name)
+
+    def current(self):
+        """The row under the cursor, or None."""
+        if not self.row_count:
+            return None
+        name = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return next((r for r in self.subjects if r.name == name), None)
+
+    def action_open(self) -> None:
+        """Open the subject under the cursor."""
+        row = self.current()
+        if row is not None:
+            self.post_message(self.SubjectOpened(row))
