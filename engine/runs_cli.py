@@ -85,16 +85,19 @@ def _fmt_params(params: Any) -> str:
     return ", ".join(f"{k}={float(v):.4g}" for k, v in dict(params or {}).items()) or "—"
 
 
-_STATUS_STYLE = {"running": "bold green", "finished": "cyan", "stopped": "yellow", "failed": "red", "crashed": "bold red"}
+_STATUS_STYLE = {"running": "bold green", "finished": "cyan", "stopped": "yellow", "failed": "red", "crashed": "bold red",
+                 "study": "magenta"}
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    """``wcfit-tui runs [DIR]``: a table of runs (of a study's subjects when DIR is a study)."""
+    """``wcfit-tui runs [DIR]``: a table of the runs and studies in DIR (of a study's subjects when DIR is a study)."""
     from engine import study
 
     if args.dir and study.is_study(args.dir):
         return study.cmd_subjects(args)
-    runs = list_runs(args.dir)
+    from engine.study_table import list_studies
+
+    runs = sorted(list_runs(args.dir) + list_studies(args.dir), key=lambda r: (r.started or 0.0, r.name))
     if args.json:
         import json
 
@@ -116,8 +119,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
     for r in runs:
         table.add_row(r.name, f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]", f"{r.evaluations}/{r.budget}",
                       "—" if r.best_loss is None else f"{r.best_loss:.5f}", _fmt_params(r.best_params),
-                      _fmt_time(r.started), _fmt_duration(r.duration_s))
+                      _fmt_time(r.started),
+                      (r.reason or "—") if r.status == "study" else _fmt_duration(r.duration_s))
     console.print(table)
+    if any(r.status == "study" for r in runs):
+        console.print("a study's subjects: wcfit-tui runs STUDY (or attach STUDY in the app)")
     return EXIT_OK
 
 

@@ -16,8 +16,9 @@ from engine.config import FitConfig
 from engine.data import load_dataset
 from engine.events import ActorRow, ActorsUpdated, BatchEvaluated
 from engine.search import Search
-from test_runs import FakeObjective
-from test_tui import _tiny_npz, aio, wait_for
+from tests.test_runs import FakeObjective
+from tests.apptools import aio, wait_for
+from tests.test_tui import _tiny_npz
 
 
 class TwoActors(FakeObjective):

