@@ -283,7 +283,7 @@ async def test_explore_drops_stale_results_and_fits_from_here(fake_simulate, mon
         assert "noisier" in str(s.query_one("#explore-facts").render())
         # fit from here: the start point under the same bounds
         started: list = []
-        monkeypatch.setattr(type(s), "run_fit", lambda self, config, dataset: started.append(config))
+        monkeypatch.setattr(type(s), "run_fit", lambda self, config, dataset, cluster=None: started.append(config))
         await pilot.press("ctrl+f")
         await pilot.pause()
         assert started and started[0].start == view.point and started[0].bounds == form.config.bounds
