@@ -1,12 +1,12 @@
 """Render screenshots/*.png from the real app: idle, a real fit running and finished, its candidates, log and landscape,
-a real Grid scan over k × sigma filling its landscape, the Runs screen comparing the two runs, and a short real BOLD
-fit's FCD/BOLD tab and Explore tab (``--only signals`` makes just those two).
+a real Grid scan over k × sigma filling its landscape, the Runs screen comparing the two runs, a real study's subjects
+(as ``attach STUDY`` shows them), and a short real BOLD fit's FCD/BOLD tab and Explore tab (``--only signals`` makes just those two, ``--only study`` the study's).
 
 Drives the app with pilot: fills the setup form (duration, budget, batch), presses F5 and lets the engine fit the
 bundled data for real, saving the screen with ``save_screenshot`` while it runs and when it ends. Each SVG is converted
 with rsvg-convert (apt-get install librsvg2-bin fonts-dejavu-core). The run directory goes to a temporary folder.
 (The SVG snapshot tests use the deterministic synthetic events of tui.demo instead.)
-Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR [WxH ...]] [--only fit|signals]
+Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR [WxH ...]] [--only fit|signals|study]
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ RUNNING_AT = 8  # evaluations shown before the "running" screenshot (two batches
 #: The Grid scan of the landscape screenshots: 5 × 5 points over k × sigma.
 GRID = {"duration_ms": "1000", "budget": "25", "batch": "4", "lo-sigma": "0.01", "hi-sigma": "0.1"}
 GRID_AT = 12  # evaluations shown in the "landscape-running" screenshot
+#: The study of the study screenshot: one short fit per subject of the bundled data (7 subjects).
+STUDY = ["--preset", "tutorial", "--duration", "2000", "--budget", "8", "--batch", "4"]
 #: The BOLD fit of the FCD/BOLD and Explore screenshots: 50 s recorded (69 samples at TR 0.72 s: 7 FCD windows).
 BOLD = {"duration_ms": "60000", "transient_ms": "10000", "budget": "8", "batch": "4"}
 
@@ -73,8 +75,8 @@ async def shoot(out: Path, size: tuple[int, int], only: str | None = None) -> li
         await pilot.pause()
 
         async def save(name: str, tab: str | None = None) -> None:
-            tabs = app.screen.query_one(TabbedContent)
-            if tab and tabs.active != tab:
+            tabs = app.screen.query_one(TabbedContent) if tab else None
+            if tabs is not None and tabs.active != tab:
                 tabs.active = tab
                 await pilot.pause(0.6)  # let the tab underline finish its slide
             app.clear_notifications()
@@ -88,6 +90,9 @@ async def shoot(out: Path, size: tuple[int, int], only: str | None = None) -> li
 
         if only == "signals":
             await signals_views(pilot, save)
+            return made
+        if only == "study":
+            await study_view(pilot, save)
             return made
         await save("idle")
         screen.query_one("#preset", Select).value = "tutorial"  # raw rE for short candidates (the default is bold)
@@ -151,10 +156,27 @@ async def shoot(out: Path, size: tuple[int, int], only: str | None = None) -> li
         if only is None:
             await pilot.press("escape")
             await pilot.pause(0.3)
+            await study_view(pilot, save)
             await pilot.press("ctrl+r")
             await pilot.pause(0.3)
             await signals_views(pilot, save)
     return made
+
+
+async def study_view(pilot, save) -> None:
+    """A real study of the bundled data (one short tutorial-preset fit per subject, made by ``wcfit-tui study``)
+    and its subjects' table as ``attach STUDY`` shows it."""
+    from tui.screens.study import StudyScreen
+    from tui.widgets.subjects_table import SubjectsTable
+
+    subprocess.run([sys.executable, "-m", "engine.cli", "study", *STUDY, "--out", "hcp-study", "--quiet"],
+                   check=True)
+    pilot.app.push_screen(StudyScreen("hcp-study"))
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, StudyScreen)
+                   and pilot.app.screen.query_one(SubjectsTable).row_count == 7, 60, "the study's subjects")
+    await pilot.pause(0.5)
+    await save("study")
+    await pilot.press("escape")
 
 
 async def signals_views(pilot, save) -> None:
