@@ -168,3 +168,31 @@ def test_runs_lists_a_study_beside_the_runs_and_json_says_which_is_which(tmp_pat
     assert main(["runs", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "1 of 3 subjects done" in out and "wcfit-tui runs STUDY" in out
+
+
+@aio
+async def test_a_subject_no_better_than_its_structure_is_marked(tmp_path):
+    from pathlib import Path
+
+    from textual.app import App, ComposeResult
+
+    from engine.study_table import SubjectRow
+    from tui.widgets.subjects_table import SubjectsTable, no_better_than_structure
+
+    def row(name, corr, base):
+        return SubjectRow(name=name, path=Path(tmp_path / name), status="done", evaluations=4, budget=4,
+                          best_loss=1.0 - (corr or 0.0), best_fc_corr=corr, structural_baseline=base)
+
+    rows = [row("good", 0.50, 0.30), row("weak", 0.28, 0.31), row("tie", 0.30, 0.30), row("unknown", 0.4, None)]
+    assert [no_better_than_structure(r) for r in rows] == [False, True, True, False]
+
+    class Host(App):
+        def compose(self) -> ComposeResult:
+            yield SubjectsTable()
+
+    async with Host().run_test(size=(100, 12)) as pilot:
+        table = pilot.app.query_one(SubjectsTable)
+        table.set_rows(rows)
+        await pilot.pause()
+        cells = [str(table.get_cell(r.name, "corr")) for r in rows]
+    assert cells == ["0.500", "≤ 0.280", "≤ 0.300", "0.400"]

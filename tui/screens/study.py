@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
-from tui.widgets.subjects_table import SubjectsTable
+from tui.widgets.subjects_table import SubjectsTable, no_better_than_structure
 
 #: Seconds between two reads of the study's files.
 POLL_S = 1.5
@@ -70,6 +70,9 @@ class StudyScreen(Screen):
         for r in rows:
             counts[r.status] = counts.get(r.status, 0) + 1
         told = " · ".join(f"{n} {s}" for s, n in counts.items())
+        weak = sum(1 for r in rows if no_better_than_structure(r))
+        if weak:
+            told += f" · [bold yellow]{weak} no better than structure alone (≤)[/]"
         back = " · esc: back" if len(self.app.screen_stack) > 1 else ""
         note.update(f"study {self.path}: {len(rows)} subject(s) · {told} · enter: open a subject{back}")
 

@@ -20,6 +20,20 @@ def _num(x: float | None, digits: int) -> Text:
     return Text("—" if x is None else f"{x:.{digits}f}", justify="right")
 
 
+def no_better_than_structure(row: object) -> bool:
+    """Whether a subject's best FC r is no better than its structure-alone baseline (both known)."""
+    corr, base = getattr(row, "best_fc_corr", None), getattr(row, "structural_baseline", None)
+    return corr is not None and base is not None and corr <= base
+
+
+def _corr_cell(row: object) -> Text:
+    """The best FC r, marked in yellow with ≤ when the wiring alone predicts the subject's FC as well."""
+    cell = _num(getattr(row, "best_fc_corr", None), 3)
+    if no_better_than_structure(row):
+        cell = Text(f"≤ {cell.plain}", style="bold yellow", justify="right")
+    return cell
+
+
 class SubjectsTable(DataTable):
     """One row per subject, in the study's order; enter opens the subject's run."""
 
@@ -48,7 +62,7 @@ class SubjectsTable(DataTable):
         for r in self.subjects:
             cells = (r.name, Text(r.status, style=STATUS_STYLE.get(r.status, "")),
                      Text(f"{r.evaluations}/{r.budget}", justify="right"), _num(r.best_loss, 5),
-                     _num(r.best_fc_corr, 3), _num(r.structural_baseline, 3))
+                     _corr_cell(r), _num(r.structural_baseline, 3))
             if same:
                 for (_, key), value in zip(COLUMNS, cells):
                     self.update_cell(r.name, key, value)
