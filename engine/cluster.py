@@ -284,6 +284,15 @@ def start_actors(ray: Any, slots: Sequence[Slot]) -> list[Any]:
     return handles
 
 
+def kill_actors(ray: Any, handles: Sequence[Any]) -> None:
+    """Kill every actor in ``handles``; one that is already gone (or unreachable) is skipped."""
+    for h in handles:
+        try:
+            ray.kill(h)
+        except Exception:  # noqa: BLE001 - a dead actor or a lost connection: nothing left to free
+            pass
+
+
 def _actor_lost_errors(ray: Any) -> tuple[type[BaseException], ...]:
     ex = ray.exceptions
     return (ex.RayActorError, ex.ObjectLostError, ex.NodeDiedError, ex.WorkerCrashedError,
@@ -528,14 +537,10 @@ class ClusterObjective:
 
     def close(self) -> None:
         """Stop every actor (the cluster itself keeps running)."""
-        for a in self._actors:
-            if a.state != "dead":
-                try:
-                    self._ray.kill(a.handle)
-                except Exception:  # noqa: BLE001
-                    pass
-                a.state = "dead"
-                a.note = "closed"
+        open_ = [a for a in self._actors if a.state != "dead"]
+        kill_actors(self._ray, [a.handle for a in open_])
+        for a in open_:  # an actor lost earlier keeps why it was lost
+            a.state, a.note = "dead", "closed"
 
     # -- internals --------------------------------------------------------
 
@@ -580,11 +585,7 @@ def cluster_info_lines(address: str, cpu_actors: int | None = None) -> list[str]
             lines.append(f"  actor {i}: {d['host']} ({s.ip}), {d['device']} ({d['platform']}, {s.cpus} CPU"
                          f"{', 1 GPU' if s.gpus else ''}), {what} memory {mem}")
     finally:
-        for h in handles:
-            try:
-                ray.kill(h)
-            except Exception:  # noqa: BLE001
-                pass
+        kill_actors(ray, handles)
     return lines
 
 

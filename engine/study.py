@@ -313,7 +313,7 @@ class Study:
 
     def run_cluster(self, address: str, cpu_actors: int | None = None) -> dict[str, str]:
         """Fit the remaining subjects concurrently, one per cluster actor at a time; a dead actor's subject is resumed elsewhere."""
-        from engine.cluster import ClusterError, connect, plan_slots, start_actors
+        from engine.cluster import ClusterError, connect, kill_actors, plan_slots, start_actors
         from engine.events import Warned
         from engine.search import Search
 
@@ -385,11 +385,7 @@ class Study:
             for t in threads:
                 t.join()
         finally:
-            for h in handles:
-                try:
-                    ray.kill(h)
-                except Exception:  # noqa: BLE001
-                    pass
+            kill_actors(ray, handles)
         return self.outcomes
 
     def stop(self) -> None:
