@@ -31,6 +31,7 @@ from engine.data import Dataset, functional_connectivity  # noqa: E402
 from engine.events import ActorsUpdated, BatchEvaluated, Warned  # noqa: E402
 from engine.objective import Objective  # noqa: E402
 from engine.search import Search  # noqa: E402
+from tests.conftest import random_structure  # noqa: E402
 
 pytestmark = pytest.mark.slow
 N = 12
@@ -102,12 +103,7 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def make_dataset(n: int = N, scans: int = 2, t: int = 60, seed: int = 3) -> Dataset:
     """A random n-node dataset with BOLD scans whose FCs differ (one subject per scan)."""
     rng = np.random.default_rng(seed)
-    c = rng.uniform(0.0, 1.0, (n, n))
-    c = (c + c.T) / 2
-    np.fill_diagonal(c, 0.0)
-    pts = rng.uniform(0.0, 80.0, (n, 3))
-    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1) + 20.0
-    np.fill_diagonal(d, 0.0)
+    c, d = random_structure(n, rng)
     bolds = tuple(rng.normal(size=(t, n)) @ rng.normal(size=(n, n)) for _ in range(scans))
     fc = np.mean([functional_connectivity(b) for b in bolds], axis=0)
     return Dataset(name=f"gen{n}", source="generated", cmat=c, dmat=d, target_fc=fc, n_scans=scans,
