@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 from scipy.stats import ks_2samp
-from textual.widgets import Input, Select
+from textual.widgets import Button, Input, Select
 
 from engine import presets
 from engine.cli import build_parser, config_from_args
@@ -94,7 +94,9 @@ async def test_choosing_a_preset_fills_the_form_and_a_bad_objective_is_one_line(
         s.query_one("#objective", Input).value = "fc+banana"
         await wait_for(pilot, lambda: form.problem is not None)
         assert "banana" in form.problem and "\n" not in form.problem
-        assert "banana" in str(s.query_one("#start-reason").render())
+        # the screen handles the form's Validated message a moment later: wait for its line, then check it
+        await wait_for(pilot, lambda: "banana" in str(s.query_one("#start-reason").render()), timeout=10)
+        assert s.query_one("#start", Button).disabled
         s.query_one("#objective", Input).value = "fc"
         s.query_one("#bandpass_hz", Input).value = "0.01-0.1"
         await wait_for(pilot, lambda: form.problem is not None and "band-pass" in form.problem)
