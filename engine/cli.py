@@ -177,7 +177,7 @@ def _print_summary(summary: object, dataset: object, as_json: bool, run_path: ob
         f"best            {params}",
         f"loss            {summary.best_loss:.6f}" if summary.best_loss is not None else "loss            —",
         f"FC correlation  {summary.best_corr:.6f}" if summary.best_corr is not None else "FC correlation  —",
-        *([f"terms           " + ", ".join(f"{k} {v:.6f}" for k, v in summary.best_terms.items())]
+        *(["terms           " + ", ".join(f"{k} {v:.6f}" for k, v in summary.best_terms.items())]
           if summary.best_terms and len(summary.best_terms) > 1 else []),
         *([f"structure alone {summary.structural_baseline:.6f}  (corr of Cmat with the target FC)"]
           if summary.structural_baseline is not None else []),

@@ -9,7 +9,6 @@ import copyreg
 import hashlib
 import io
 import json
-import os
 import pickle
 import struct
 import sys

@@ -13,7 +13,7 @@ import jax
 import numpy as np
 import pytest
 
-from engine import hemo, presets
+from engine import hemo
 from engine.config import ConfigError, FitConfig
 from engine.data import Dataset
 from engine.objective import BatchCancelled, Objective

@@ -3,7 +3,7 @@ every Ray actor (host, device, memory, share of the last batch, throughput; a lo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual import work

@@ -16,10 +16,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.baseline import draw_baseline, fc_like
-from tui.history import LOSS, History
+from tui.history import History
 from tui.landscape_cells import grid_cells, scatter_cells
 from tui.widgets.fc_heatmap import HALF, colour, ramp_char, wants_ascii
-from tui.widgets.plotting import as_text, figure
+from tui.widgets.plotting import QuantityAndBaseline, as_text, figure
 
 LOWER = "▄"
 BEST_MARK = "X"
@@ -90,7 +90,7 @@ class CellLayout:
         return ix, iy
 
 
-class Landscape(Widget):
+class Landscape(QuantityAndBaseline, Widget):
     """The landscape of the current run; ``quantity`` is "loss" or an objective term, ``pair`` the two parameters."""
 
     DEFAULT_CSS = "Landscape { height: 1fr; width: 1fr; }"
@@ -101,10 +101,7 @@ class Landscape(Widget):
         self.history = History()
         self.bounds: dict[str, tuple[float, float]] = {}
         self.axes: list[np.ndarray] | None = None
-        self.quantity = LOSS
         self.pair = (0, 1)
-        self.baseline: float | None = None
-        self.loss_is_fc = True
         self.cell_layout: CellLayout | None = None  # of the last drawn image (tests)
         self.x_label_row = 0  # the text row of the x-axis labels in the last drawing
         self._version = 0
@@ -130,17 +127,6 @@ class Landscape(Widget):
         self.history.add(first, values, losses, flags, terms)  # its version marks new data
         self.refresh()
 
-    def set_quantity(self, quantity: str) -> None:
-        """Show the loss or one objective term."""
-        if quantity != self.quantity:
-            self.quantity = quantity
-            self._touch()
-
-    def set_baseline(self, r: float | None, loss_is_fc: bool = True) -> None:
-        """The structure-alone correlation (drawn at 1 − r on the one-parameter line when it shows the fc term)."""
-        self.baseline, self.loss_is_fc = r, loss_is_fc
-        self._touch()
-
     def cycle_pair(self) -> str:
         """Next pair of fitted parameters for the scatter (more than two fitted); returns "x × y"."""
         p = len(self.history.names)
@@ -160,11 +146,6 @@ class Landscape(Widget):
         if p == 1:
             return "line"
         return "grid" if self.axes is not None and p == 2 else "scatter"
-
-    @property
-    def shown(self) -> str:
-        """The quantity actually drawn (the loss until the events carry the chosen term)."""
-        return self.quantity if self.quantity in self.history.quantities else LOSS
 
     def grid(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """A Grid run's axes and its (nx, ny) cells of the shown quantity (NaN: not scored) and diverged cells."""

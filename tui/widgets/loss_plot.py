@@ -10,8 +10,8 @@ from rich.text import Text
 from textual.widget import Widget
 
 from tui.baseline import draw_baseline, fc_like
-from tui.history import LOSS, History
-from tui.widgets.plotting import CachedRender, as_text, figure
+from tui.history import History
+from tui.widgets.plotting import CachedRender, QuantityAndBaseline, as_text, figure
 
 POINTS = (110, 160, 255)  # candidates: light blue braille dots
 BEST = (90, 230, 110)  # best so far: a green half-block line (a different glyph, so it reads without colour too)
@@ -36,7 +36,7 @@ def _fit(width: int, text: str, short: str) -> str:
     return ""
 
 
-class LossPlot(CachedRender, Widget):
+class LossPlot(QuantityAndBaseline, CachedRender, Widget):
     """A plotext chart of the run so far; ``view`` is "loss" or the name of a fitted parameter."""
 
     DEFAULT_CSS = "LossPlot { height: 1fr; width: 1fr; }"
@@ -45,9 +45,6 @@ class LossPlot(CachedRender, Widget):
         super().__init__(id=id)
         self.names: tuple[str, ...] = ()
         self.view = "loss"
-        self.quantity = LOSS  # the y values: the loss or one objective term
-        self.baseline: float | None = None  # structure-alone FC correlation r (drawn at 1 − r)
-        self.loss_is_fc = True  # the loss is 1 − FC r (the fc-only objective)
         self.history = History()
 
     def reset(self, names: tuple[str, ...] = ()) -> None:
@@ -63,22 +60,6 @@ class LossPlot(CachedRender, Widget):
         """Add one evaluated batch; flagged candidates ("nan", "flat": they got the worst loss) are only counted."""
         self.history.add(first, values, losses, flags, terms)
         self._touch()
-
-    def set_quantity(self, quantity: str) -> None:
-        """Plot the loss or one objective term."""
-        if quantity != self.quantity:
-            self.quantity = quantity
-            self._touch()
-
-    def set_baseline(self, r: float | None, loss_is_fc: bool = True) -> None:
-        """The structure-alone correlation; drawn at 1 − r when the plot shows 1 − FC r."""
-        self.baseline, self.loss_is_fc = r, loss_is_fc
-        self._touch()
-
-    @property
-    def shown(self) -> str:
-        """The quantity actually drawn (the loss until the events carry the chosen term)."""
-        return self.quantity if self.quantity in self.history.quantities else LOSS
 
     def cycle_view(self) -> str:
         """Switch to the next view: loss, then each fitted parameter against loss."""

@@ -1,10 +1,13 @@
-"""What the plotext-drawn widgets share: a render cached on size, version and colour, and the figure set-up."""
+"""What the plot widgets share: a render cached on size, version and colour, the quantity and baseline shown, and the
+plotext figure set-up."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.text import Text
+
+from tui.history import LOSS
 
 
 class CachedRender:
@@ -38,6 +41,33 @@ class CachedRender:
 
     def _build(self, width: int, height: int) -> Text:  # pragma: no cover - every subclass draws
         raise NotImplementedError
+
+
+class QuantityAndBaseline:
+    """Mixin for a plot of a run's history: which quantity it shows (the loss or one term) and the structure-alone line.
+
+    A subclass provides ``history`` (a ``History``) and ``_touch()`` (draw again).
+    """
+
+    quantity: str = LOSS  # the y values: the loss or one objective term
+    baseline: float | None = None  # structure-alone FC correlation r (drawn at 1 − r)
+    loss_is_fc: bool = True  # the loss is 1 − FC r (the fc-only objective)
+
+    def set_quantity(self, quantity: str) -> None:
+        """Show the loss or one objective term."""
+        if quantity != self.quantity:
+            self.quantity = quantity
+            self._touch()  # type: ignore[attr-defined]
+
+    def set_baseline(self, r: float | None, loss_is_fc: bool = True) -> None:
+        """The structure-alone correlation; drawn at 1 − r where the plot shows 1 − FC r."""
+        self.baseline, self.loss_is_fc = r, loss_is_fc
+        self._touch()  # type: ignore[attr-defined]
+
+    @property
+    def shown(self) -> str:
+        """The quantity actually drawn (the loss until the events carry the chosen term)."""
+        return self.quantity if self.quantity in self.history.quantities else LOSS  # type: ignore[attr-defined]
 
 
 def figure(width: int, height: int, no_color: bool, *, legend: bool | None = None) -> Any:
