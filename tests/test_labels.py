@@ -186,8 +186,9 @@ def _run(coro: Any) -> None:
 def test_abbreviated_labels_keep_the_hemisphere() -> None:
     from tui.widgets.fc_heatmap import abbreviate
 
-    assert abbreviate("Frontal_Inf_Orb_2_R", 9) == "FrInOr2.R"
-    assert abbreviate("Precentral_L", 9) == "Precent.L" and abbreviate("Insula_L", 9) == "Insula_L"
+    assert abbreviate("Frontal_Inf_Orb_2_R", 9) == "FrInOr2_R"
+    assert abbreviate("Precentral_L", 9) == "Precent_L" and abbreviate("Insula_L", 9) == "Insula_L"
+    assert abbreviate("Precentral.R", 9) == "Precent.R"  # the hemisphere suffix keeps its own separator
     assert all(len(abbreviate(x, 9)) <= 9 for x in ("Temporal_Pole_Mid_L", "Supp_Motor_Area_R", "A" * 30))
 
 
@@ -210,7 +211,7 @@ def test_heatmap_rows_are_labelled_where_there_is_room(bundled: Dataset, width: 
                 edges = block_edges(80, 2 * len(rows))
                 assert [r[:AXIS].strip() for r in rows] == [abbreviate(bundled.labels[edges[2 * k]], AXIS - 1)
                                                             for k in range(len(rows))]
-                assert rows[0].startswith("Precent.L ")
+                assert rows[0].startswith("Precent_L ")
             else:
                 assert all(r.startswith(HALF) for r in rows)  # no room: no axis, the images as wide as before
             hm.set_target(bundled.target_fc)  # a target without labels drops them

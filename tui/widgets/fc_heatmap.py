@@ -63,14 +63,14 @@ def resample(m: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 
 def abbreviate(label: str, width: int) -> str:
-    """A region label shortened to ``width`` cells: each word cut to the same length, the hemisphere kept.
+    """A region label shortened to ``width`` cells: each word cut to the same length, the hemisphere suffix kept as written.
 
-    ``Frontal_Inf_Orb_2_L`` → ``FrInOr2.L`` at 9; labels that fit are returned as they are."""
+    ``Frontal_Inf_Orb_2_L`` → ``FrInOr2_L`` at 9 (so it reads like ``Insula_L``, which fits and stays as it is)."""
     if len(label) <= width:
         return label
     body, hemi = label, ""
     if len(label) > 2 and label[-2] in "_-. " and label[-1] in "LRlr":
-        body, hemi = label[:-2], "." + label[-1]
+        body, hemi = label[:-2], label[-2:]
     parts = [p for p in body.replace("-", "_").replace(" ", "_").split("_") if p] or [body]
     for k in range(max(len(p) for p in parts), 0, -1):
         text = "".join(p[:k] for p in parts) + hemi
