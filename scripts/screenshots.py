@@ -11,6 +11,7 @@ Usage: .venv/bin/python scripts/screenshots.py [OUT_DIR [WxH ...]] [--only fit|s
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import subprocess
@@ -211,15 +212,18 @@ async def signals_views(pilot, save) -> None:
 
 
 def main() -> None:
-    out = (Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "screenshots").resolve()
+    parser = argparse.ArgumentParser(description="Render screenshots/*.png from the real app (real fits, minutes).")
+    parser.add_argument("out", nargs="?", default=str(ROOT / "screenshots"), help="folder for the PNGs")
+    parser.add_argument("sizes", nargs="*", metavar="WxH", help="terminal sizes (default: 160x48 80x24)")
+    parser.add_argument("--only", choices=("fit", "signals", "study"), help="make one group of screenshots")
+    a = parser.parse_args()
+    out = Path(a.out).resolve()
+    try:
+        sizes = [tuple(map(int, s.split("x"))) for s in a.sizes] or [(160, 48), (80, 24)]
+    except ValueError:
+        parser.error(f"sizes are WxH, e.g. 160x48: {' '.join(a.sizes)}")
     out.mkdir(parents=True, exist_ok=True)
-    args = sys.argv[2:]
-    only = None
-    if "--only" in args:
-        i = args.index("--only")
-        only = args[i + 1]
-        args = args[:i] + args[i + 2:]
-    sizes = [tuple(map(int, a.split("x"))) for a in args] or [(160, 48), (80, 24)]
+    only = a.only
     if len(sizes) > 1:  # one app per process: Textual/plotext keep per-process state between apps
         for w, h in sizes:
             subprocess.run([sys.executable, __file__, str(out), f"{w}x{h}", *(["--only", only] if only else [])],
