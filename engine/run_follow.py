@@ -40,8 +40,13 @@ def _batch_event(rows: Sequence[Mapping[str, Any]], names: tuple[str, ...], conf
                           terms=terms, corr=corr, time=float(rows[-1].get("time", time.time())))
 
 
-def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5) -> Iterator[Event]:
-    """Replay a run's events and keep following it until a terminal status or ``stop``; read-only."""
+def replay(path: str | Path) -> Iterator[Event]:
+    """A run's events as its files hold them now (Started, batches, bests, warnings), with no terminal event."""
+    return follow(path, threading.Event(), once=True)
+
+
+def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once: bool = False) -> Iterator[Event]:
+    """Replay a run's events and keep following it until a terminal status or ``stop`` (``once``: replay only)."""
     run = resolve_run(path)
     _check_marker(run)
     config = _load_config(run)
@@ -134,6 +139,10 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5) -> Iter
 
     while not stop.is_set():
         yield from drain()
+        if once:  # what is on disk now, without a terminal event
+            for w in warnings:
+                yield Warned(message=w["message"], time=float(w.get("time", time.time())))
+            return
         status = _read_json(run / STATUS) or {}
         state = status.get("status")
         crashed = state in ("running", "crashed") and lock_holder(run) is None

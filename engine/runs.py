@@ -70,7 +70,7 @@ from engine.run_listing import (  # noqa: F401
     RunInfo, _count_lines, list_runs, run_info,
 )
 from engine.run_follow import (  # noqa: F401
-    _batch_event, _crashed_summary, follow,
+    _batch_event, _crashed_summary, follow, replay,
 )
 from engine.run_export import (  # noqa: F401
     _EXPORT_FORMATS, export,
@@ -79,5 +79,6 @@ from engine.run_export import (  # noqa: F401
 __all__ = [
     "DEFAULT_ROOT", "FORMAT", "FORMAT_VERSION", "LOG_FIELDS", "Recorder", "Resumed", "RunError", "RunInfo",
     "RunWriteError", "atomic_write", "export", "follow", "list_runs", "load_checkpoint", "lock_holder",
-    "read_log", "record", "record_existing", "resolve_run", "run_info", "summary_from_dict", "summary_to_dict",
+    "read_log", "record", "record_existing", "replay", "resolve_run", "run_info", "summary_from_dict",
+    "summary_to_dict",
 ]

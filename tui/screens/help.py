@@ -26,7 +26,7 @@ HELP = """\
 | **Ctrl+N** | Explore tab: p form point · b best · c candidate row · ↑↓ parameter · ←→ step · shift+←→ fine · enter type · d 60 s |
 | **Ctrl+F** | fit from the explored point (the optimizer asks it first; bounds kept) |
 | **F8** (Landscape tab) | next pair of fitted parameters (more than two fitted) |
-| **F12** | Runs screen: enter opens a run (live or replay), space marks, c compares the marked, r refreshes, Esc goes back |
+| **F12** | Runs screen: enter opens a run (live or replay), F5 resumes a stopped one, space marks, c compares, r refreshes, Esc back |
 | **Esc** | (a run opened from the Runs screen) back to the Runs screen |
 | **Ctrl+O** | pick a dataset: a .msgpack / .npz / .mat / .zip file, or a folder (d) |
 | **s** | (in the table) sort by the next column; click a header to sort by it |

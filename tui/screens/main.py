@@ -221,6 +221,22 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self.query_one(TabbedContent).active = "fit"
         self._fit_worker = self.run_fit(config, dataset, self.query_one(SetupForm).cluster)
 
+    def resume_run(self, path: str) -> None:
+        """Continue a stopped, failed or crashed run directory here (on the setup form's cluster when one is set)."""
+        if self.attach:
+            self.notify("this screen is a read-only viewer: resume with wcfit-tui resume RUN", severity="warning")
+            return
+        if self.state in ("preparing", "compiling", "running", "stopping"):
+            self.notify("a fit is running: stop it first (F6)", severity="warning")
+            return
+        self._cmat = None
+        self._clear_results(())
+        self.summary = None
+        self._show_summary()
+        self._set_state("preparing", f"resuming {Path(path).name}")
+        self.query_one(TabbedContent).active = "fit"
+        self._fit_worker = self.resume_fit(path, self.query_one(SetupForm).cluster)
+
     def action_stop(self) -> None:
         """Stop the running fit before its next batch."""
         if self.state not in ("preparing", "compiling", "running"):
@@ -307,15 +323,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
     def run_fit(self, config, dataset, cluster: str | None = None) -> None:
         """Run the search in this thread (its batches on the Ray cluster at ``cluster`` when given); every event
         goes through the pump (and the run recorder)."""
-        from engine.search import Search
-
-        worker = get_current_worker()
-        try:  # cheap; a second fit with the same settings then loads the compiled objective from disk
-            from engine.devices import enable_compilation_cache
-
-            enable_compilation_cache()
-        except Exception as e:  # noqa: BLE001 - the fit works without the cache, only slower to start
-            self.pump(Warned(message=f"JAX compilation cache not enabled: {type(e).__name__}: {e}"))
+        self._enable_cache()
         recorder = None
         try:
             from engine import runs
@@ -327,25 +335,67 @@ class MainScreen(Workbench, SignalsTab, Screen):
             self.pump(Warned(message=f"no run directory written: {type(e).__name__}: {e}"))
         if recorder is not None:
             self.app.call_from_thread(self._recording, str(recorder.path))
+        self._search_here(config, dataset, cluster, recorder)
+
+    @work(thread=True, exclusive=True, group="fit")
+    def resume_fit(self, path: str, cluster: str | None = None) -> None:
+        """Continue a stopped, failed or crashed run directory from its checkpoint, showing its history first."""
+        from engine.events import ActorsUpdated
+        from engine.runs import record_existing, replay
+
+        self._enable_cache()
+        recorder = None
+        try:
+            config, dataset, resume, recorder = record_existing(path)
+            history = [e for e in replay(path) if not isinstance(e, (Started, ActorsUpdated))]  # this run's own
+        except Exception as e:  # noqa: BLE001 - a run that cannot be resumed is one line; nothing on disk is lost
+            if recorder is not None:
+                recorder.close()
+            self.pump(Failed(summary=_failed_summary(f"cannot resume {path}: {e}")))
+            self.pump.flush()
+            return
+        self._cmat = dataset.cmat
+        self.app.call_from_thread(self._recording, str(recorder.path),
+                                  f"resuming at evaluation {resume.evaluations} of {config.budget}")
+        self._search_here(config, dataset, cluster, recorder, resume=resume,
+                          history=history + [Warned(message=n) for n in recorder.notes])
+
+    def _enable_cache(self) -> None:
+        try:  # cheap; a second fit with the same settings then loads the compiled objective from disk
+            from engine.devices import enable_compilation_cache
+
+            enable_compilation_cache()
+        except Exception as e:  # noqa: BLE001 - the fit works without the cache, only slower to start
+            self.pump(Warned(message=f"JAX compilation cache not enabled: {type(e).__name__}: {e}"))
+
+    def _search_here(self, config, dataset, cluster, recorder, *, resume=None, history=()) -> None:
+        """The search loop in this worker thread; ``history`` (a resumed run's logged events) follows its Started."""
+        from engine.cluster import ClusterObjective
+        from engine.search import Search
+
+        worker = get_current_worker()
+        pending = list(history)
+        said = {e.message for e in pending if isinstance(e, Warned)}  # a resumed run warns again of the same things
 
         def listener(event: Event) -> None:
-            self.pump(event)
+            if not (isinstance(event, Warned) and event.message in said):
+                self.pump(event)
+            if pending and isinstance(event, Started):  # shown, not recorded again: they are on disk already
+                for e in pending:
+                    self.pump(e)
+                pending.clear()
             if worker.is_cancelled and self.search is not None:
                 self.search.cancel()
 
         listeners = [listener] + ([recorder.listener] if recorder is not None else [])
-        from engine.cluster import ClusterObjective
-
         warn = lambda m: [f(Warned(message=m)) for f in listeners]  # noqa: E731 - e.g. a cluster actor died
         factory = None if not cluster else lambda: ClusterObjective(dataset, config, address=cluster, on_warning=warn)
         search = self.search = Search(config, dataset, listeners=listeners, objective_factory=factory,
-                                      checkpointer=getattr(recorder, "checkpointer", None))
+                                      checkpointer=getattr(recorder, "checkpointer", None), resume=resume)
         try:
-            if not worker.is_cancelled:
-                self.search.run()
-            else:
+            if worker.is_cancelled:
                 self.search.cancel()
-                self.search.run()
+            self.search.run()
         finally:
             if hasattr(search.objective, "close"):  # a cluster's actors
                 search.objective.close()
@@ -381,10 +431,12 @@ class MainScreen(Workbench, SignalsTab, Screen):
         if self.search is not None:
             self.search.cancel()
 
-    def _recording(self, path: str) -> None:
+    def _recording(self, path: str, note: str = "") -> None:
         self.run_path = path
         for log in self.query(RunLog):
             log.line(f"run directory: {path}")
+            if note:
+                log.line(note)
 
     def on_event_pump_events_queued(self, _message: EventPump.EventsQueued) -> None:
         self._drain()

@@ -20,6 +20,7 @@ class RunsScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("c", "compare", "Compare marked"),
+        Binding("f5", "resume", "Resume"),
         Binding("r", "refresh", "Refresh"),
         Binding("l", "tab('runs-list')", "List", show=False),
     ]
@@ -71,7 +72,7 @@ class RunsScreen(Screen):
         if self.query_one(TabbedContent).active == "runs-list":
             table.focus()
         note = (f"{problem}" if problem else f"{len(runs)} run(s) in {where}") + \
-            " · enter: open (live or replay) · space: mark · c: compare marked · r: refresh · esc: back"
+            " · enter: open (live or replay) · F5: resume · space: mark · c: compare marked · r: refresh · esc: back"
         self.query_one("#runs-note", Static).update(note)
         self.sub_title = f"{len(runs)} runs"
 
@@ -87,6 +88,26 @@ class RunsScreen(Screen):
             return
 
         self.app.push_screen(MainScreen(getattr(self.app, "data", "bundled"), attach=event.path, probe_devices=False))
+
+    def action_resume(self) -> None:
+        """Continue the stopped, failed or crashed run under the cursor on the app's first screen."""
+        from tui.screens.main import MainScreen
+
+        table = self.query_one(RunsTable)
+        path = table.current_path()
+        info = next((r for r in table.runs if str(r.path) == path), None)
+        base = self.app.screen_stack[0]
+        problem = resume_problem(info)
+        if problem is None and (not isinstance(base, MainScreen) or base.attach):
+            problem = "this app is a read-only viewer: resume with wcfit-tui resume RUN"
+        elif problem is None and base.state in ("preparing", "compiling", "running", "stopping"):
+            problem = "a fit is running in this app: stop it first (F6)"
+        if problem:
+            self.notify(problem, severity="warning", timeout=6)
+            return
+        while len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        base.resume_run(str(path))
 
     def on_runs_table_marks_changed(self, event: RunsTable.MarksChanged) -> None:
         self.notify(f"{len(event.paths)} run(s) marked · c compares them", timeout=1.5)
@@ -132,3 +153,16 @@ class RunsScreen(Screen):
     def action_back(self) -> None:
         """Back to the fit."""
         self.app.pop_screen()
+
+
+def resume_problem(info) -> str | None:
+    """Why the listed run ``info`` (``RunInfo``, or None) cannot be resumed, or None when it can."""
+    if info is None:
+        return "no run under the cursor"
+    if info.status == "study":
+        return f"a study resumes as a whole: wcfit-tui resume {info.path}"
+    if info.status == "finished":
+        return f"{info.name} is finished (budget spent): nothing to resume"
+    if info.status == "running":
+        return f"{info.name} is running (PID {info.pid}): enter opens it live"
+    return None
