@@ -15,13 +15,18 @@ from engine.run_layout import (
 from engine.run_lock import lock_holder
 
 
+#: How each listed status is shown (a rich style), by ``wcfit-tui runs`` and the app's tables alike.
+STATUS_STYLE = {"running": "bold green", "finished": "cyan", "stopped": "yellow", "failed": "red", "crashed": "bold red",
+                "study": "bold magenta"}
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunInfo:
     """One run as ``wcfit-tui runs`` lists it."""
 
     name: str
     path: Path
-    status: str  # running | finished | stopped | failed | crashed
+    status: str  # running | finished | stopped | failed | crashed (| study, in the listings that include studies)
     evaluations: int
     budget: int
     optimizer: str

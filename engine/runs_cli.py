@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from engine.config import ConfigError
 from engine.data import DataError
+from engine.run_listing import STATUS_STYLE
 from engine.runs import DEFAULT_ROOT, RunError, RunInfo, export, follow, list_runs, record_existing, resolve_run
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -85,10 +86,6 @@ def _fmt_params(params: Any) -> str:
     return ", ".join(f"{k}={float(v):.4g}" for k, v in dict(params or {}).items()) or "—"
 
 
-_STATUS_STYLE = {"running": "bold green", "finished": "cyan", "stopped": "yellow", "failed": "red", "crashed": "bold red",
-                 "study": "magenta"}
-
-
 def cmd_runs(args: argparse.Namespace) -> int:
     """``wcfit-tui runs [DIR]``: a table of the runs and studies in DIR (of a study's subjects when DIR is a study)."""
     from engine import study
@@ -117,7 +114,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                     ("started", {"no_wrap": True}), ("duration", {"justify": "right"})):
         table.add_column(col, **kw)  # type: ignore[arg-type]
     for r in runs:
-        table.add_row(r.name, f"[{_STATUS_STYLE.get(r.status, '')}]{r.status}[/]", f"{r.evaluations}/{r.budget}",
+        table.add_row(r.name, f"[{STATUS_STYLE.get(r.status, '')}]{r.status}[/]", f"{r.evaluations}/{r.budget}",
                       "—" if r.best_loss is None else f"{r.best_loss:.5f}", _fmt_params(r.best_params),
                       _fmt_time(r.started),
                       (r.reason or "—") if r.status == "study" else _fmt_duration(r.duration_s))

@@ -10,7 +10,8 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-STATUS_STYLE = {"study": "bold magenta", "running": "bold green", "finished": "cyan", "stopped": "yellow", "failed": "red", "crashed": "bold red"}
+from engine.run_listing import STATUS_STYLE
+
 MARK = "●"
 
 

@@ -10,8 +10,10 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-STATUS_STYLE = {"running": "bold green", "done": "cyan", "waiting": "dim", "stopped": "yellow", "failed": "red",
-                "crashed": "bold red"}
+from engine.run_listing import STATUS_STYLE as RUN_STATUS_STYLE
+
+#: A run's status styles, with the study table's names for a finished subject and one not started.
+STATUS_STYLE = {**RUN_STATUS_STYLE, "done": RUN_STATUS_STYLE["finished"], "waiting": "dim"}
 COLUMNS = (("subject", "subject"), ("status", "status"), ("evals", "evals"), ("best loss", "loss"),
            ("best FC r", "corr"), ("structure r", "baseline"))
 
