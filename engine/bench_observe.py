@@ -31,7 +31,7 @@ def _memory(obj: Any) -> int | None:
     return total * len(obj.devices)
 
 
-def _config(data: Any, observe: str, objective: str, batch: int, duration_ms: float) -> Any:
+def _config(observe: str, objective: str, batch: int, duration_ms: float) -> Any:
     from engine import presets
 
     return presets.get("bold").config(observe=observe, objective=objective, batch=batch, budget=batch,
@@ -49,7 +49,7 @@ def bench_observation(ds: Any, batch: int, duration_ms: float, repeats: int = 1)
     values = np.column_stack([np.linspace(16.0, 56.0, batch), np.full(batch, 0.15)]).astype(np.float32)
     objs, compile_s = [], []
     for _, observe, objective in ROWS:
-        obj = Objective(ds, _config(ds, observe, objective, batch, duration_ms))
+        obj = Objective(ds, _config(observe, objective, batch, duration_ms))
         compile_s.append(obj.compile())
         objs.append(obj)
     walls: list[list[float]] = [[] for _ in ROWS]
@@ -64,9 +64,10 @@ def bench_observation(ds: Any, batch: int, duration_ms: float, repeats: int = 1)
         mem = _memory(obj)
         sizes = {}
         for d in (60_000.0, 600_000.0):  # compiled, not run: memory must not grow with the steps
-            other = Objective(ds, _config(ds, observe, objective, batch, d))
+            other = Objective(ds, _config(observe, objective, batch, d))
             other.compile()
-            sizes[f"mem_per_candidate_{int(d / 1000)}s"] = None if _memory(other) is None else _memory(other) / batch
+            m = _memory(other)
+            sizes[f"mem_per_candidate_{int(d / 1000)}s"] = None if m is None else m / batch
         samples = 0 if obj.sampling is None else obj.sampling.n_samples
         rows.append({"label": label, "observe": observe, "objective": objective, "batch": batch,
                      "compile_s": c_s, "wall_s": wall, "walls_s": w_s,

@@ -126,7 +126,7 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once
                               time=float(improved.get("time", time.time())))
             while warnings and int(warnings[0].get("evaluations", 0)) <= evaluations:
                 w = warnings.pop(0)
-                yield Warned(message=w["message"], time=float(w.get("time", time.time())))
+                yield _warned(w)
         try:
             st_a = os.stat(run / ACTORS)
         except OSError:
@@ -141,7 +141,7 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once
         yield from drain()
         if once:  # what is on disk now, without a terminal event
             for w in warnings:
-                yield Warned(message=w["message"], time=float(w.get("time", time.time())))
+                yield _warned(w)
             return
         status = _read_json(run / STATUS) or {}
         state = status.get("status")
@@ -150,7 +150,7 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once
             # the log is complete before the status is written: read what is left, then end
             yield from drain()
             for w in warnings:
-                yield Warned(message=w["message"], time=float(w.get("time", time.time())))
+                yield _warned(w)
             if crashed:
                 yield Failed(summary=_crashed_summary(run, config, status, evaluations, best))
                 return
@@ -159,6 +159,11 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once
             yield cls(summary=summary, time=float(status.get("ended") or time.time()))
             return
         stop.wait(poll_s)
+
+
+def _warned(row: Mapping[str, Any]) -> Warned:
+    """A warning as the warnings log holds it."""
+    return Warned(message=row["message"], time=float(row.get("time", time.time())))
 
 
 def _crashed_summary(run: Path, config: FitConfig, status: Mapping[str, Any], evaluations: int,
