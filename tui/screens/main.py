@@ -39,6 +39,10 @@ from tui.widgets.status_bar import StatusBar
 #: Below this width or height the panels stack instead of sitting side by side.
 WIDE_MIN = (120, 36)
 TERMINAL_STATE = {Finished: "finished", Cancelled: "stopped", Failed: "failed"}
+#: States in which a fit of this screen is under way (until its worker ends).
+FITTING = ("preparing", "compiling", "running", "stopping")
+#: Why an app started as a viewer (``attach``, ``serve … attach``) does not resume runs.
+READ_ONLY = "this app is a read-only viewer: resume with wcfit-tui resume RUN"
 
 
 class MainScreen(Workbench, SignalsTab, Screen):
@@ -177,7 +181,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
     def _start_problem(self) -> str | None:
         if self.attach:
             return "attached to a run: read-only"
-        if self.state in ("preparing", "compiling", "running", "stopping"):
+        if self.state in FITTING:
             return "a fit is running (F6 stops it)"
         form = self.query_one(SetupForm)
         return form.problem
@@ -213,29 +217,34 @@ class MainScreen(Workbench, SignalsTab, Screen):
 
     def _begin_fit(self, config, dataset) -> None:
         """Start a fit of ``config`` on ``dataset`` (checked by the caller)."""
-        self._cmat = getattr(dataset, "cmat", None)
-        self._clear_results(config.names)  # type: ignore[union-attr]
-        self.summary = None
-        self._show_summary()
-        self._set_state("preparing", "loading JAX and building the model")
-        self.query_one(TabbedContent).active = "fit"
+        self._prepare(config.names, getattr(dataset, "cmat", None), "loading JAX and building the model")
         self._fit_worker = self.run_fit(config, dataset, self.query_one(SetupForm).cluster)
+
+    def resume_refusal(self) -> str | None:
+        """Why this screen cannot resume a run now (a read-only viewer, a fit under way), or None."""
+        if self.attach:
+            return READ_ONLY
+        if self.state in FITTING:
+            return "a fit is running in this app: stop it first (F6)"
+        return None
 
     def resume_run(self, path: str) -> None:
         """Continue a stopped, failed or crashed run directory here (on the setup form's cluster when one is set)."""
-        if self.attach:
-            self.notify("this screen is a read-only viewer: resume with wcfit-tui resume RUN", severity="warning")
+        refusal = self.resume_refusal()
+        if refusal:
+            self.notify(refusal, severity="warning")
             return
-        if self.state in ("preparing", "compiling", "running", "stopping"):
-            self.notify("a fit is running: stop it first (F6)", severity="warning")
-            return
-        self._cmat = None
-        self._clear_results(())
+        self._prepare((), None, f"resuming {Path(path).name}")
+        self._fit_worker = self.resume_fit(path, self.query_one(SetupForm).cluster)
+
+    def _prepare(self, names: tuple[str, ...], cmat, detail: str) -> None:
+        """Clear the last run's results and show the next one preparing in the Fit tab."""
+        self._cmat = cmat
+        self._clear_results(names)
         self.summary = None
         self._show_summary()
-        self._set_state("preparing", f"resuming {Path(path).name}")
+        self._set_state("preparing", detail)
         self.query_one(TabbedContent).active = "fit"
-        self._fit_worker = self.resume_fit(path, self.query_one(SetupForm).cluster)
 
     def action_stop(self) -> None:
         """Stop the running fit before its next batch."""
@@ -250,7 +259,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
 
     def action_reset(self) -> None:
         """Clear the results (not while a fit runs)."""
-        if self.state in ("preparing", "compiling", "running", "stopping"):
+        if self.state in FITTING:
             self.notify("stop the fit first (F6)", severity="warning")
             return
         form = self.query_one(SetupForm)
@@ -340,7 +349,6 @@ class MainScreen(Workbench, SignalsTab, Screen):
     @work(thread=True, exclusive=True, group="fit")
     def resume_fit(self, path: str, cluster: str | None = None) -> None:
         """Continue a stopped, failed or crashed run directory from its checkpoint, showing its history first."""
-        from engine.events import ActorsUpdated
         from engine.runs import record_existing, replay
 
         self._enable_cache()
@@ -508,7 +516,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
         if view.config is None or not view.point:
             self.notify("explore a point first (Ctrl+N)", severity="warning")
             return
-        if self.attach or self.state in ("preparing", "compiling", "running", "stopping"):
+        if self.attach or self.state in FITTING:
             self.notify("a fit is running or attached: stop it first", severity="warning")
             return
         try:

@@ -91,17 +91,13 @@ class RunsScreen(Screen):
 
     def action_resume(self) -> None:
         """Continue the stopped, failed or crashed run under the cursor on the app's first screen."""
-        from tui.screens.main import MainScreen
+        from tui.screens.main import READ_ONLY, MainScreen
 
         table = self.query_one(RunsTable)
         path = table.current_path()
         info = next((r for r in table.runs if str(r.path) == path), None)
-        base = self.app.screen_stack[0]
-        problem = resume_problem(info)
-        if problem is None and (not isinstance(base, MainScreen) or base.attach):
-            problem = "this app is a read-only viewer: resume with wcfit-tui resume RUN"
-        elif problem is None and base.state in ("preparing", "compiling", "running", "stopping"):
-            problem = "a fit is running in this app: stop it first (F6)"
+        base = self.app.screen_stack[0]  # a study's screen when the app was started on one: a viewer too
+        problem = resume_problem(info) or (base.resume_refusal() if isinstance(base, MainScreen) else READ_ONLY)
         if problem:
             self.notify(problem, severity="warning", timeout=6)
             return
