@@ -1,4 +1,5 @@
-"""Warnings about numbers that could mislead a modeller: a transient scored as FC, a fit no better than structure."""
+"""Warnings about numbers that could mislead a modeller: a transient scored as FC, an FCD term over too few
+windows, a fit no better than structure."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from engine.config import FitConfig
 
 #: A best FC correlation within this of the structure-alone baseline is reported as no better than it.
 BASELINE_MARGIN = 0.01
+#: Below this many model FCD windows an FCD KS term compares a handful of values with the data's distribution.
+MIN_FCD_WINDOWS = 20
 
 
 def config_caveats(config: FitConfig) -> list[str]:
@@ -20,6 +23,24 @@ def config_caveats(config: FitConfig) -> list[str]:
         out.append(f"transient {config.transient_ms / 1000:g} s is shorter than {obs.name}'s settling time "
                    f"(≈{obs.min_transient_ms / 1000:g} s): the FC includes the response to the initial state")
     return out
+
+
+def fcd_caveat(config: FitConfig, tr_s: float | None) -> str | None:
+    """A warning when the objective's FCD term rests on fewer than ``MIN_FCD_WINDOWS`` model windows."""
+    from engine.fcd import windows
+    from engine.target import fcd_samples
+
+    if tr_s is None or not config.objective_spec.needs_fcd:
+        return None
+    window, step = fcd_samples(config, tr_s)
+    n_samples = int((config.duration_ms - config.transient_ms) / 1000.0 / tr_s)  # the model's, to within one
+    n = int(windows(max(0, n_samples), window, step).size)
+    if n >= MIN_FCD_WINDOWS:
+        return None
+    need_s = (config.transient_ms / 1000.0 + (window + (MIN_FCD_WINDOWS - 1) * step + 1) * tr_s)
+    return (f"the FCD term compares about {n} model windows ({n * (n - 1) // 2} FCD values) with the data: "
+            f"below {MIN_FCD_WINDOWS} windows its KS score is noisy and can rank candidates by chance; "
+            f"lengthen --duration to ≥ {need_s:.0f} s")
 
 
 def baseline_caveat(best_corr: float | None, baseline: float | None) -> str | None:

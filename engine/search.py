@@ -234,6 +234,18 @@ class Search:
             self._emit(ActorsUpdated(rows=tuple(rows()), batch_index=batch_index,
                                      simulated_seconds=float(self.config.simulated_seconds)))
 
+    def _tr_s(self, target: Any) -> float | None:
+        """The sampling interval the fit observes at (the objective's target, else the settings and data)."""
+        if target is not None:
+            return target.tr_s
+        from engine.config import ConfigError
+        from engine.target import resolve_tr
+
+        try:
+            return resolve_tr(self.config, self.dataset)
+        except ConfigError:
+            return None
+
     def _baseline(self) -> float | None:
         target = getattr(self.objective, "target", None)
         return None if target is None else float(target.structural_baseline)
@@ -275,9 +287,9 @@ class Search:
                            dataset=self.dataset.name, device=obj.description, evaluations_done=prog.evaluations,
                            structural_baseline=self._baseline()))
         self._actors(obj, None)
-        from engine.caveats import config_caveats
+        from engine.caveats import config_caveats, fcd_caveat
 
-        for w in config_caveats(cfg):
+        for w in filter(None, [*config_caveats(cfg), fcd_caveat(cfg, self._tr_s(target))]):
             prog.warnings.append(w)
             self._emit(Warned(message=w))
         segmented = "progress" in inspect.signature(obj.__call__).parameters

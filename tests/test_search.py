@@ -311,3 +311,27 @@ def test_seed_changes_losses_and_own_noise_fits_repeat_exactly():
     own1, own2 = losses(seed=4, common_noise=False), losses(seed=4, common_noise=False)
     assert np.array_equal(own1, own2)  # own noise per lane, keyed by evaluation number: two whole fits agree
     assert not np.array_equal(own1, losses(seed=4))
+
+
+def test_an_fcd_term_over_too_few_windows_is_warned_with_a_duration_that_is_enough(bundled):
+    """60 s of BOLD leaves a handful of FCD windows: the fit says so, counting the windows the objective really
+    makes, and the duration it suggests gives the objective at least MIN_FCD_WINDOWS (and no warning)."""
+    import re
+
+    from engine import fcd, presets
+    from engine.caveats import MIN_FCD_WINDOWS
+
+    def fit(duration_ms, objective="fc+fcd_ks"):
+        cfg = presets.get("bold").config(duration_ms=duration_ms, objective=objective, batch=2, budget=2)
+        _, events = collect(cfg, bundled, objective=CountingObjective())
+        real = Objective(bundled, cfg)  # built, not compiled: its sampling and windows are what a fit simulates
+        n_windows = fcd.windows(real.sampling.n_samples, real.target.fcd_window, real.target.fcd_step).size
+        return [e.message for e in events if isinstance(e, Warned) and "FCD term" in e.message], n_windows
+
+    said, n = fit(60_000.0)
+    assert n < MIN_FCD_WINDOWS and len(said) == 1
+    assert f"about {n} model windows ({n * (n - 1) // 2} FCD values)" in said[0] and "\n" not in said[0]
+    need_s = float(re.search(r"--duration to ≥ (\d+) s", said[0]).group(1))
+    said, n = fit(need_s * 1000.0)
+    assert n >= MIN_FCD_WINDOWS and said == []
+    assert fit(60_000.0, objective="fc")[0] == []  # no FCD term: nothing to warn about
