@@ -3,7 +3,7 @@ windows, a fit no better than structure."""
 
 from __future__ import annotations
 
-from engine import observe
+from engine.model import observe
 from engine.config import FitConfig
 
 #: A best FC correlation within this of the structure-alone baseline is reported as no better than it.
@@ -27,8 +27,8 @@ def config_caveats(config: FitConfig) -> list[str]:
 
 def fcd_caveat(config: FitConfig, tr_s: float | None) -> str | None:
     """A warning when the objective's FCD term rests on fewer than ``MIN_FCD_WINDOWS`` model windows."""
-    from engine.fcd import windows
-    from engine.target import fcd_samples
+    from engine.model.fcd import windows
+    from engine.model.target import fcd_samples
 
     if tr_s is None or not config.objective_spec.needs_fcd:
         return None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from engine.params import REGISTRY
 
 if TYPE_CHECKING:
-    from engine import terms
+    from engine.model import terms
 
 #: The data source meaning "the HCP dataset shipped inside the package".
 BUNDLED = "bundled"
@@ -65,8 +65,8 @@ class FitConfig:
     transient_ms: float = 0.0
     seed: int = 0
     common_noise: bool = True
-    observe: str = "rE"  # an observation model of engine.observe.REGISTRY
-    objective: str = "fc"  # objective terms and weights, e.g. "fc+0.5*fcd_ks" (engine.terms)
+    observe: str = "rE"  # an observation model of engine.model.observe.REGISTRY
+    objective: str = "fc"  # objective terms and weights, e.g. "fc+0.5*fcd_ks" (engine.model.terms)
     tr_s: float | None = None  # sampling interval of sampled observations in s; None: the dataset's TR
     fcd_window_s: float = 30.0  # FCD sliding window, s
     fcd_step_s: float = 3.0  # FCD window step, s
@@ -138,7 +138,8 @@ class FitConfig:
         self._check_observation()
 
     def _check_observation(self) -> None:
-        from engine import observe, terms
+        from engine.model import observe
+        from engine.model import terms
 
         obs = observe.REGISTRY.get(self.observe)
         if obs is None:
@@ -178,7 +179,7 @@ class FitConfig:
     @property
     def objective_spec(self) -> "terms.ObjectiveSpec":
         """The parsed objective (terms and weights)."""
-        from engine import terms
+        from engine.model import terms
 
         return terms.ObjectiveSpec.parse(self.objective)
 
@@ -192,7 +193,7 @@ class FitConfig:
         """Simulated steps, as the seed counts them: floor(duration / dt), e.g. 59,999 for 6 s at 0.1 ms."""
         # The seed computes `6e3 * u.ms // dt`, which floors 6000/0.1 in floating point to 59,999: kept for raw rE
         # (the tutorial's numbers); a sampled observation rounds instead, so 200 s at TR 0.72 s ends on a whole sample.
-        from engine import observe
+        from engine.model import observe
 
         obs = observe.REGISTRY.get(self.observe)
         if obs is not None and obs.sampled:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Protocol, Sequence
 import numpy as np
 
 from engine.config import GRID, FitConfig
-from engine.data import Dataset
+from engine.data.dataset import Dataset
 from engine.events import (
     ActorsUpdated, BatchEvaluated, Cancelled, Compiling, Event, Failed, Finished, Listener, NewBest, SegmentSimulated,
     Started, Summary, Warned,
@@ -239,7 +239,7 @@ class Search:
         if target is not None:
             return target.tr_s
         from engine.config import ConfigError
-        from engine.target import resolve_tr
+        from engine.model.target import resolve_tr
 
         try:
             return resolve_tr(self.config, self.dataset)
@@ -278,7 +278,7 @@ class Search:
             if self._objective_factory is not None:
                 self.objective = self._objective_factory()
             else:
-                from engine.objective import Objective
+                from engine.model.objective import Objective
 
                 self.objective = Objective(self.dataset, cfg)
         obj = self.objective
@@ -316,7 +316,7 @@ class Search:
             if not obj.compiled:
                 self._emit(Compiling(batch=cfg.batch))
             if segmented:
-                from engine.objective import BatchCancelled
+                from engine.model.objective import BatchCancelled
 
                 def progress(ms: float, batch: int = prog.batches, done: int = prog.evaluations, size: int = len(values)) -> None:
                     self._emit(SegmentSimulated(batch_index=batch, simulated_ms=ms, duration_ms=cfg.duration_ms,

@@ -19,7 +19,7 @@ import numpy as np
 
 def _samples(ds: Any, cfg: Any, values: np.ndarray) -> tuple[np.ndarray, Any]:
     """BOLD samples (S, N, B) of a batch of candidates, as the objective simulates them."""
-    from engine.objective import Objective
+    from engine.model.objective import Objective
 
     obj = Objective(ds, cfg.replace(batch=len(values), budget=len(values)))
     y = obj.samples(values)  # (B, S, N)
@@ -48,7 +48,7 @@ def main() -> None:
     p.add_argument("--out", default=None)
     a = p.parse_args()
     from engine import presets
-    from engine.data import load_dataset
+    from engine.data.dataset import load_dataset
 
     ds = load_dataset()
     base = presets.get("bold").config(duration_ms=a.duration * 1000.0)
@@ -87,8 +87,8 @@ def score(ds: Any, y: np.ndarray, points: list[dict[str, float]], synthetic: lis
     """FC r, FC RMSE and FCD KS of every candidate against the group, each subject and each synthetic target."""
     from scipy.stats import ks_2samp
 
-    from engine import fcd
-    from engine.data import functional_connectivity
+    from engine.model import fcd
+    from engine.data.dataset import functional_connectivity
 
     iu = np.triu_indices(ds.n_nodes, 1)
     subjects = [functional_connectivity(s.T) for s in ds.scans]

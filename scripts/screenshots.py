@@ -170,7 +170,7 @@ async def study_view(pilot, save) -> None:
     from tui.screens.study import StudyScreen
     from tui.widgets.subjects_table import SubjectsTable
 
-    subprocess.run([sys.executable, "-m", "engine.cli", "study", *STUDY, "--out", "hcp-study", "--quiet"],
+    subprocess.run([sys.executable, "-m", "tui.cli.fit", "study", *STUDY, "--out", "hcp-study", "--quiet"],
                    check=True)
     pilot.app.push_screen(StudyScreen("hcp-study"))
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, StudyScreen)

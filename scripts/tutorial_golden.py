@@ -19,8 +19,8 @@ jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 from engine.config import FitConfig  # noqa: E402
-from engine.data import load_dataset  # noqa: E402
-from engine.objective import Objective  # noqa: E402
+from engine.data.dataset import load_dataset  # noqa: E402
+from engine.model.objective import Objective  # noqa: E402
 
 CASES = [  # (name, duration ms, common noise, values of k)
     ("tutorial-6s-common", 6000.0, True, [0.5, 1.3, 2.2, 3.0]),

@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:
 def main(argv: list[str]) -> int:
     """Run a fit recorded into a run directory; print one line per batch."""
     from engine.config import FitConfig
-    from engine.data import load_dataset
+    from engine.data.dataset import load_dataset
     from engine.events import BatchEvaluated
     from engine.runs import record, record_existing
     from engine.search import Search

@@ -17,7 +17,7 @@ import pytest
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
-from engine.data import Dataset, load_dataset
+from engine.data.dataset import Dataset, load_dataset
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from engine import runs
 from engine.config import FitConfig
-from engine.data import load_dataset
+from engine.data.dataset import load_dataset
 from engine.events import ActorRow, ActorsUpdated, BatchEvaluated
 from engine.search import Search
 from tests.test_runs import FakeObjective
@@ -65,7 +65,7 @@ def test_the_search_emits_actor_rows_after_each_batch_and_the_run_replays_them(t
         assert events.index(a) > events.index(b) and sum(r.share for r in a.rows) == len(b.losses)
     assert actors[-1].simulated_seconds == config.simulated_seconds > 0
     assert [r.state for r in actors[-1].rows] == ["ready", "dead"]
-    from engine.run_follow import follow
+    from engine.runs.follow import follow
 
     replayed = [e for e in follow(run, threading.Event()) if isinstance(e, ActorsUpdated)]
     assert len(replayed) == 1  # a finished run: its actors as they were after the last batch

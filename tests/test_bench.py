@@ -45,7 +45,7 @@ def test_bench_table_names_the_layout_and_rejects_bad_options() -> None:
 
 
 def test_engine_memory_is_its_own_even_where_the_device_peak_is_polluted(bundled, monkeypatch) -> None:
-    from engine import bench
+    from engine.bench import speed as bench
 
     monkeypatch.setattr(bench, "_peak_bytes", lambda device: 50_000_000_000)  # as after a large reference run on a GPU
     row = bench.bench_engine(bundled, 2, 20.0, common_noise=True)

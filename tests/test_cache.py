@@ -22,8 +22,8 @@ from pathlib import Path
 from engine.devices import enable_compilation_cache
 enable_compilation_cache(Path(sys.argv[1]))
 from engine.config import FitConfig
-from engine.data import load_dataset
-from engine.objective import Objective
+from engine.data.dataset import load_dataset
+from engine.model.objective import Objective
 obj = Objective(load_dataset(), FitConfig(batch=2, duration_ms=50.0))
 res = obj([[1.0], [2.0]])
 print(json.dumps({"hits": len(hits), "misses": len(misses), "losses": [float(x) for x in res.losses]}))

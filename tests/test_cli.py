@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def wcfit(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "WCFIT_NO_CACHE": "1"}
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tui.cli.fit", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, env=env, timeout=timeout)
 
 
@@ -76,7 +76,7 @@ def test_info_reports_the_backend():
 
 def _fit_proc(tmp_path: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "WCFIT_NO_CACHE": "1"}
-    return subprocess.Popen([sys.executable, "-m", "engine.cli", "fit", "--preset", "tutorial", *args], stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "tui.cli.fit", "fit", "--preset", "tutorial", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
 
 
@@ -119,8 +119,8 @@ def test_a_fixed_value_reaches_the_simulation(tmp_path):
     """--fixed tau_ou=7: the recorded losses are those of the Objective with tau_ou 7, not with the default 10."""
     from engine import runs
     from engine.config import FitConfig
-    from engine.data import load_dataset
-    from engine.objective import Objective
+    from engine.data.dataset import load_dataset
+    from engine.model.objective import Objective
 
     rng = np.random.default_rng(2)
     n = 6

@@ -27,9 +27,9 @@ if str(ROOT) not in sys.path:
 
 from engine import runs  # noqa: E402
 from engine.config import FitConfig  # noqa: E402
-from engine.data import Dataset, functional_connectivity  # noqa: E402
+from engine.data.dataset import Dataset, functional_connectivity  # noqa: E402
 from engine.events import ActorsUpdated, BatchEvaluated, Warned  # noqa: E402
-from engine.objective import Objective  # noqa: E402
+from engine.model.objective import Objective  # noqa: E402
 from engine.search import Search  # noqa: E402
 from tests.conftest import random_structure  # noqa: E402
 
@@ -122,7 +122,7 @@ def data_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def cluster_objective(ray_head: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A cluster objective (2 one-core actors, batch 6; common noise unless the test says own), closed after."""
-    from engine.cluster import ClusterObjective
+    from engine.cluster.objective import ClusterObjective
 
     common = getattr(request, "param", True)
     cfg = FitConfig(batch=6, budget=18, seed=4, common_noise=common, **SHORT)
@@ -231,7 +231,7 @@ def test_the_app_fits_on_the_cluster_and_its_device_panel_lists_the_actor(ray_he
 
 
 def test_cluster_without_ray_is_one_line_and_exit_2(data_npz: Path, tmp_path: Path) -> None:
-    code = ("import sys; sys.modules['ray'] = None; from engine.cli import main; "
+    code = ("import sys; sys.modules['ray'] = None; from tui.cli.fit import main; "
             f"sys.exit(main(['fit', '--data', {str(data_npz)!r}, '--cluster', '127.0.0.1:1', '--out', {str(tmp_path)!r}]))")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120,
                        env=dict(os.environ, PYTHONPATH=str(ROOT)))
@@ -255,7 +255,7 @@ def test_an_address_nobody_answers_on_is_one_line_and_exit_2(data_npz: Path, tmp
 
 def test_study_of_two_subjects_on_the_cluster(ray_head: str, data_npz: Path, tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    from engine.cli import main
+    from tui.cli.fit import main
 
     study = tmp_path / "study"
     argv = ["study", "--preset", "tutorial", "--data", str(data_npz), "--out", str(study), "--cluster", ray_head, "--cpu-actors", "2",
@@ -289,7 +289,7 @@ def test_study_of_two_subjects_on_the_cluster(ray_head: str, data_npz: Path, tmp
 
 
 def test_info_lists_the_actors_a_fit_would_start(ray_head: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from engine.cli import main
+    from tui.cli.fit import main
 
     assert main(["info", "--cluster", ray_head]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -304,7 +304,7 @@ class _Fake:
     compiled = True
 
     def __call__(self, values: np.ndarray, first_lane: int = 0) -> Any:
-        from engine.objective import BatchResult
+        from engine.model.objective import BatchResult
 
         losses = np.abs(np.asarray(values, np.float64)[:, 0] - 1.7)
         b = int(np.argmin(losses))
@@ -313,8 +313,8 @@ class _Fake:
 
 
 def test_a_local_study_resumes_a_stopped_subject(data_npz: Path, tmp_path: Path) -> None:
-    from engine import study as st
-    from engine.data import load_dataset
+    from engine.study import run as st
+    from engine.data.dataset import load_dataset
 
     cfg = FitConfig(data=str(data_npz), batch=2, budget=4, seed=2, **SHORT)
     source = load_dataset(cfg.data)

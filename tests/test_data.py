@@ -1,4 +1,4 @@
-"""Tests for engine.data: every dataset source, every rejected file, and the FC definition."""
+"""Tests for engine.data.dataset: every dataset source, every rejected file, and the FC definition."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the package may not be installed into the venv
     sys.path.insert(0, str(ROOT))
 
-from engine import data as data_mod  # noqa: E402
-from engine.data import (  # noqa: E402
+from engine.data import dataset as data_mod  # noqa: E402
+from engine.data.dataset import (  # noqa: E402
     DataError,
     Dataset,
     bundled_path,
@@ -40,7 +40,7 @@ def braintools_mod() -> Any:
 
 
 def _pack_default(x: Any) -> Any:
-    """braintools' ext encoding of numpy arrays/scalars, written independently of engine.data."""
+    """braintools' ext encoding of numpy arrays/scalars, written independently of engine.data.dataset."""
     if isinstance(x, np.ndarray):
         payload = msgpack.packb((x.shape, x.dtype.name, x.tobytes("C")), use_bin_type=True)
         return msgpack.ExtType(1, payload)
@@ -148,7 +148,7 @@ def test_bundled_matches_braintools_reader(bundled: Dataset, braintools_mod: Any
 
 def test_engine_data_import_is_light() -> None:
     code = (
-        "import sys, engine.data as d; d.load_dataset(); "
+        "import sys, engine.data.dataset as d; d.load_dataset(); "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "('jax', 'brainstate', 'braintools', 'textual', 'kagglehub')]; "
         "print(bad); sys.exit(1 if bad else 0)"

@@ -15,12 +15,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from engine.data import Dataset, dataset_warnings, load_dataset, structural_baseline  # noqa: E402
+from engine.data.dataset import Dataset, dataset_warnings, load_dataset, structural_baseline  # noqa: E402
 
 
 def wcfit(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "WCFIT_NO_CACHE": "1"}
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tui.cli.fit", *args], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=timeout)
 
 

@@ -1,4 +1,4 @@
-"""The engine against the seed's own code path (engine.reference), same parameters and key ("seed" stream)."""
+"""The engine against the seed's own code path (engine.model.reference), same parameters and key ("seed" stream)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from engine import model, reference
+from engine.model import network as model
+from engine.model import reference
 from engine.params import defaults
 
 DURATION_MS = 300.0
@@ -242,7 +243,7 @@ def _objective(ds, k: float, seed: int, fixed: dict[str, float], duration_ms: fl
                others: tuple[float, ...] = ()):
     """Loss and best FC of candidate k through the product's Objective, on the seed's noise stream."""
     from engine.config import FitConfig
-    from engine.objective import Objective
+    from engine.model.objective import Objective
 
     cfg = FitConfig(bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05, **fixed}, duration_ms=duration_ms, batch=batch,
                     seed=seed)

@@ -9,7 +9,7 @@ import pytest
 from scipy import signal as sps
 from scipy import stats
 
-from engine.fcd import Bandpass, bandpass_matrix, empirical_fc, empirical_fcd_values, fc_from_samples, fcd_matrix, \
+from engine.model.fcd import Bandpass, bandpass_matrix, empirical_fc, empirical_fcd_values, fc_from_samples, fcd_matrix, \
     fcd_values, ks_statistic, windows
 
 

@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from engine.data import DataError, Dataset, load_dataset  # noqa: E402
+from engine.data.dataset import DataError, Dataset, load_dataset  # noqa: E402
 
 # ---------------------------------------------------------------------------
-# writers (independent of engine.formats)
+# writers (independent of engine.data.formats)
 
 
 def make(n: int = 5, scans: int = 3, t: int = 40, seed: int = 0) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from engine.hemo import BALLOON, Balloon, Hemo, bold_level, bold_signal, derivatives, fixed_point, hemo_init, \
+from engine.model.hemo import BALLOON, Balloon, Hemo, bold_level, bold_signal, derivatives, fixed_point, hemo_init, \
     hemo_step, recenter
 
 KAPPA, GAMMA, TAU, ALPHA, RHO, V0 = 0.65, 0.41, 0.98, 0.32, 0.34, 0.02  # Friston et al. (2003), written out again

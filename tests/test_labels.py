@@ -18,7 +18,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine import runs  # noqa: E402
-from engine.data import Dataset, bundled_labels_path, bundled_path, load_dataset  # noqa: E402
+from engine.data.dataset import Dataset, bundled_labels_path, bundled_path, load_dataset  # noqa: E402
 from tests.test_formats import make, write_folder  # noqa: E402
 from tests.apptools import aio  # noqa: E402
 from tests.test_runs import N, fake_fit  # noqa: E402
@@ -114,8 +114,8 @@ def test_a_run_recorded_without_labels_exports_numbers_and_resumes(labelled_fold
     with rec:
         assert dataset.labels is None and sha(dataset.target_fc) == digest
         assert resume.evaluations == 2
-    from engine.runs_cli import cmd_export
-    from engine.cli import build_parser
+    from tui.cli.runs import cmd_export
+    from tui.cli.fit import build_parser
 
     assert cmd_export(build_parser().parse_args(["export", str(run), "--fc", "-o", str(tmp_path / "cli.csv")])) == 0
     assert capsys.readouterr().out.strip() == str(tmp_path / "cli.csv")
@@ -130,8 +130,8 @@ def test_simulate_writes_the_labels(labelled_folder: tuple[Path, list[str]], tmp
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """``simulate --out`` puts the dataset's labels beside the arrays (the simulation itself is stubbed)."""
     from engine import devices
-    from engine import simulate as sim_mod
-    from engine.cli import build_parser
+    from engine.model import simulate as sim_mod
+    from tui.cli.fit import build_parser
 
     folder, labels = labelled_folder
     seen: dict[str, Dataset] = {}

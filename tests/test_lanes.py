@@ -6,9 +6,9 @@ import jax
 import numpy as np
 import pytest
 
-from engine import model
+from engine.model import network as model
 from engine.config import FitConfig
-from engine.objective import Objective
+from engine.model.objective import Objective
 
 SHORT = dict(duration_ms=200.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05})
 
@@ -66,7 +66,7 @@ def test_memory_forced_chunks_do_not_change_scores(bundled, monkeypatch, common_
     whole = Objective(bundled, cfg, devices=cpu)
     assert (whole.batch, whole.chunk) == (8, 8)
     per_cand = whole.structure.memory_per_candidate() * 3
-    monkeypatch.setattr("engine.objective._memory_budget", lambda device: 3 * per_cand + 1)
+    monkeypatch.setattr("engine.model.objective._memory_budget", lambda device: 3 * per_cand + 1)
     small = Objective(bundled, cfg, devices=cpu)
     assert (small.batch, small.chunk) == (9, 3) and small.description.endswith("batch 7 in 9 lanes, chunks of 3")
     a, b = whole(values), small(values)

@@ -1,4 +1,4 @@
-"""Unit tests of engine.model: streamed FC statistics, delays, transient, NaN, reproducibility, lanes, memory."""
+"""Unit tests of engine.model.network: streamed FC statistics, delays, transient, NaN, reproducibility, lanes, memory."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from engine import model
+from engine.model import network as model
 from engine.params import defaults
 
 
@@ -169,7 +169,7 @@ def test_objective_holds_no_float64_array_under_x64(small, common_noise: bool, f
     import re
 
     from engine.config import FitConfig
-    from engine.objective import Objective
+    from engine.model.objective import Objective
 
     assert jax.config.jax_enable_x64  # the conftest's setting: a stray float64 default would show here
     bounds = {"k": (0.5, 3.0), **({"signal_speed": (1.0, 5.0)} if fit_speed else {})}

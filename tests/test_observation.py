@@ -13,11 +13,11 @@ import jax
 import numpy as np
 import pytest
 
-from engine import hemo
+from engine.model import hemo
 from engine.config import ConfigError, FitConfig
-from engine.data import Dataset
-from engine.objective import BatchCancelled, Objective
-from engine.simulate import simulate
+from engine.data.dataset import Dataset
+from engine.model.objective import BatchCancelled, Objective
+from engine.model.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -157,7 +157,7 @@ def test_data_dependent_settings_are_checked_before_the_fit(small: Dataset) -> N
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, WCFIT_NO_CACHE="1", JAX_PLATFORMS="cpu")
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], capture_output=True, text=True, timeout=300,
+    return subprocess.run([sys.executable, "-m", "tui.cli.fit", *args], capture_output=True, text=True, timeout=300,
                           cwd=ROOT, env=env)
 
 

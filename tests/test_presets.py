@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from engine import presets
-from engine.cli import add_fit_options, config_from_args
+from tui.cli.fit import add_fit_options, config_from_args
 from engine.config import ConfigError, FitConfig
-from engine.objective import Objective
+from engine.model.objective import Objective
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "tutorial_golden.json").read_text())
 

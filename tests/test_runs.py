@@ -1,4 +1,4 @@
-"""Tests for engine.runs / engine.runs_cli: run directories, crash-safe resume, follow, listing, export, faults."""
+"""Tests for engine.runs / tui.cli.runs: run directories, crash-safe resume, follow, listing, export, faults."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ if str(ROOT) not in sys.path:
 
 from engine import runs  # noqa: E402
 from engine.config import NOISE_STREAM_VERSION, FitConfig  # noqa: E402
-from engine.data import load_dataset  # noqa: E402
+from engine.data.dataset import load_dataset  # noqa: E402
 from engine.events import BatchEvaluated, Failed, Finished, NewBest, Started  # noqa: E402
-from engine.objective import BatchResult  # noqa: E402
+from engine.model.objective import BatchResult  # noqa: E402
 from engine.runs import RunError, RunWriteError  # noqa: E402
 from engine.search import Search  # noqa: E402
 
@@ -152,7 +152,7 @@ def test_listing_statuses(small_npz: Path, tmp_path: Path) -> None:
     live = runs.record(config, load_dataset(config.data), out=str(tmp_path), name="live")
     # a writer that dies without a final event: status says running, nobody holds the lock
     code = ("import sys; sys.path.insert(0, sys.argv[1]); from engine import runs; from engine.config import FitConfig;"
-            "from engine.data import load_dataset; c = FitConfig(data=sys.argv[2], duration_ms=50, batch=2, budget=8);"
+            "from engine.data.dataset import load_dataset; c = FitConfig(data=sys.argv[2], duration_ms=50, batch=2, budget=8);"
             "runs.record(c, load_dataset(c.data), out=sys.argv[3], name='dead'); import os; os._exit(0)")
     subprocess.run([sys.executable, "-c", code, str(ROOT), str(small_npz), str(tmp_path)], check=True, timeout=60)
     (tmp_path / "not-a-run").mkdir()
@@ -165,7 +165,7 @@ def test_listing_statuses(small_npz: Path, tmp_path: Path) -> None:
         assert listed["live"].pid == str(os.getpid())
     finally:
         live.close()
-    from engine.cli import main
+    from tui.cli.fit import main
 
     assert main(["runs", str(tmp_path), "--json"]) == 0
 
@@ -194,7 +194,7 @@ def test_resume_refuses_finished_and_foreign_dirs(small_npz: Path, tmp_path: Pat
     (tmp_path / "plain").mkdir()
     with pytest.raises(RunError, match="not a wcfit run directory"):
         runs.record_existing(tmp_path / "plain")
-    from engine.cli import main
+    from tui.cli.fit import main
 
     assert main(["resume", str(run)]) == 2
     err = capsys.readouterr().err.strip()
@@ -411,7 +411,7 @@ def test_kill9_mid_batch_then_resume(small_npz: Path, tmp_path: Path) -> None:
     with open(run / runs.LOG, "a") as f:
         f.write("".join(json.dumps(r) + "\n" for r in fake_rows) + '{"evaluation": ')
 
-    res = subprocess.run([sys.executable, "-m", "engine.cli", "resume", str(run), "--quiet"], env=env, cwd=ROOT,
+    res = subprocess.run([sys.executable, "-m", "tui.cli.fit", "resume", str(run), "--quiet"], env=env, cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr[-2000:]
     final = rows_of(run)
@@ -429,7 +429,7 @@ def test_kill9_mid_batch_then_resume(small_npz: Path, tmp_path: Path) -> None:
     assert whole.returncode == 0, whole.stdout[-2000:]
     strip = lambda rows: [(r["evaluation"], r["batch"], r["params"], r["loss"], r["flag"]) for r in rows]  # noqa: E731
     assert strip(final) == strip(rows_of(out / "whole"))
-    again = subprocess.run([sys.executable, "-m", "engine.cli", "resume", str(run)], env=env, cwd=ROOT,
+    again = subprocess.run([sys.executable, "-m", "tui.cli.fit", "resume", str(run)], env=env, cwd=ROOT,
                            capture_output=True, text=True, timeout=60)
     assert again.returncode == 2 and "finished" in again.stderr and "Traceback" not in again.stderr
 

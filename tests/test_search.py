@@ -10,9 +10,9 @@ import pytest
 
 from engine import search as search_mod
 from engine.config import OPTIMIZERS, FitConfig
-from engine.data import Dataset, functional_connectivity, load_dataset
+from engine.data.dataset import Dataset, functional_connectivity, load_dataset
 from engine.events import BatchEvaluated, Cancelled, Compiling, Failed, Finished, NewBest, Started, Warned
-from engine.objective import WORST_LOSS, Objective
+from engine.model.objective import WORST_LOSS, Objective
 from engine.search import GridProposer, Search, bound_warnings
 
 SHORT = dict(duration_ms=200.0)
@@ -213,7 +213,7 @@ class CountingObjective:
         self.release = threading.Event()
 
     def __call__(self, values, first_lane=0):
-        from engine.objective import BatchResult
+        from engine.model.objective import BatchResult
 
         self.calls += 1
         if self.calls == self.block_on:
@@ -318,7 +318,8 @@ def test_an_fcd_term_over_too_few_windows_is_warned_with_a_duration_that_is_enou
     makes, and the duration it suggests gives the objective at least MIN_FCD_WINDOWS (and no warning)."""
     import re
 
-    from engine import fcd, presets
+    from engine import presets
+    from engine.model import fcd
     from engine.caveats import MIN_FCD_WINDOWS
 
     def fit(duration_ms, objective="fc+fcd_ks"):

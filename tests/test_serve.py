@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import browser_screenshot as bs  # noqa: E402
 
-from engine import serve_cli  # noqa: E402
+from tui.cli import serve as serve_cli  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -67,7 +67,7 @@ def test_loopback_is_127_slash_8_and_colon_colon_1_and_localhost(host, loopback)
 
 def cli(capsys, *args: str) -> str:
     """``wcfit-tui serve ARGS`` in this process (for refusals, which return before anything is served)."""
-    from engine.cli import main
+    from tui.cli.fit import main
 
     rc = main(["serve", *args])
     out = capsys.readouterr()
@@ -131,7 +131,7 @@ def test_bad_arguments_are_one_line_and_exit_2(args, phrase, capsys):
 
 
 def test_without_textual_serve_it_says_how_to_install_it(monkeypatch, capsys):
-    from engine.cli import main
+    from tui.cli.fit import main
 
     monkeypatch.setitem(sys.modules, "textual_serve", None)  # `import textual_serve…` now raises ImportError
     monkeypatch.setitem(sys.modules, "textual_serve.server", None)
@@ -262,7 +262,7 @@ def test_the_app_draws_in_a_real_browser_and_takes_keys(tmp_path):
 
 
 def test_help_lists_serve_and_its_risk(capsys):
-    from engine.cli import main as cli_main
+    from tui.cli.fit import main as cli_main
     from tui.main import main
 
     with pytest.raises(SystemExit):

@@ -15,8 +15,8 @@ SCRIPT = textwrap.dedent("""
     import jax
     import numpy as np
     from engine.config import FitConfig
-    from engine.data import load_dataset
-    from engine.objective import Objective
+    from engine.data.dataset import load_dataset
+    from engine.model.objective import Objective
 
     ds = load_dataset()
     cfg = FitConfig(batch=8, duration_ms=100.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05}, common_noise=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from engine.terms import NAMES, REGISTRY, ObjectiveError, ObjectiveSpec, Signals, Target
+from engine.model.terms import NAMES, REGISTRY, ObjectiveError, ObjectiveSpec, Signals, Target
 
 
 @pytest.mark.parametrize(("text", "terms", "canonical"), [

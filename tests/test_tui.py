@@ -9,7 +9,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Button, Input
 
-from engine.data import load_dataset
+from engine.data.dataset import load_dataset
 from tui.app import WcfitApp
 from tui.demo import synthetic_run
 from tui.main import main

@@ -10,11 +10,11 @@ from scipy.stats import ks_2samp
 from textual.widgets import Button, Input, Select
 
 from engine import presets
-from engine.cli import build_parser, config_from_args
-from engine.data import load_dataset
+from tui.cli.fit import build_parser, config_from_args
+from engine.data.dataset import load_dataset
 from engine.events import SegmentSimulated
-from engine.fcd import empirical_fcd_values
-from engine.simulate import Simulation
+from engine.model.fcd import empirical_fcd_values
+from engine.model.simulate import Simulation
 from tests.conftest import make_small_dataset
 from tests.apptools import aio, feed, utc_clock, wait_for  # noqa: F401 - utc_clock: autouse fixture
 from tui.app import WcfitApp
@@ -225,8 +225,8 @@ def fake_simulation(config, dataset, values, wall_s: float = 1.25) -> Simulation
 
 @pytest.fixture
 def fake_simulate(monkeypatch):
-    """engine.simulate.simulate replaced: records calls; the first call waits until ``gate`` is set."""
-    import engine.simulate
+    """engine.model.simulate.simulate replaced: records calls; the first call waits until ``gate`` is set."""
+    import engine.model.simulate
 
     calls: list[dict] = []
     gate = threading.Event()
@@ -239,7 +239,7 @@ def fake_simulate(monkeypatch):
             progress(config.duration_ms)
         return fake_simulation(config, dataset, values)
 
-    monkeypatch.setattr(engine.simulate, "simulate", simulate)
+    monkeypatch.setattr(engine.model.simulate, "simulate", simulate)
     return calls, gate
 
 

@@ -1,5 +1,5 @@
 """Attaching the app to a study: the subjects' table (refreshed while the study runs), enter opens a subject's
-run, escape comes back; the rows come from ``engine.study_table`` (checked here against the run files)."""
+run, escape comes back; the rows come from ``engine.study.table`` (checked here against the run files)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from engine import runs
-from engine import study as st
+from engine.study import run as st
 from engine.config import FitConfig
-from engine.data import load_dataset
+from engine.data.dataset import load_dataset
 from engine.search import Search
-from engine.study_table import attach_kind, study_rows
+from engine.study.table import attach_kind, study_rows
 from tests.test_runs import FakeObjective
 from tests.apptools import aio, wait_for
 from tests.test_tui import _tiny_npz
@@ -124,7 +124,7 @@ async def test_the_app_attached_to_a_study_lists_subjects_live_and_opens_one(tmp
 
 @aio
 async def test_the_runs_screen_lists_a_study_and_enter_opens_its_subjects(tmp_path):
-    from engine.study_table import list_studies
+    from engine.study.table import list_studies
     from tests.test_runs import fake_fit
     from tui.app import WcfitApp
     from tui.screens.runs import RunsScreen
@@ -154,7 +154,7 @@ async def test_the_runs_screen_lists_a_study_and_enter_opens_its_subjects(tmp_pa
 
 
 def test_runs_lists_a_study_beside_the_runs_and_json_says_which_is_which(tmp_path, capsys):
-    from engine.cli import main
+    from tui.cli.fit import main
     from tests.test_runs import fake_fit
 
     path, *_ = _study(tmp_path)
@@ -176,7 +176,7 @@ async def test_a_subject_no_better_than_its_structure_is_marked(tmp_path):
 
     from textual.app import App, ComposeResult
 
-    from engine.study_table import SubjectRow
+    from engine.study.table import SubjectRow
     from tui.widgets.subjects_table import SubjectsTable, no_better_than_structure
 
     def row(name, corr, base):

@@ -10,7 +10,7 @@ import pytest
 from rich.color import Color
 from textual.app import App, ComposeResult
 
-from engine.data import load_dataset
+from engine.data.dataset import load_dataset
 from engine.events import BatchEvaluated, Started
 from engine.search import GridProposer
 import tui.app

@@ -26,7 +26,7 @@ class WcfitApp(App):
         self.probe_devices = probe_devices
 
     def get_default_screen(self) -> Screen:
-        from engine.study import is_study
+        from engine.study.run import is_study
 
         if self.attach and is_study(self.attach):  # a study: its subjects, each opens as an attached run
             from tui.screens.study import StudyScreen

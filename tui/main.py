@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-#: Subcommands handled by the headless CLI (engine.cli).
+#: Subcommands handled by the headless CLI (tui.cli.fit).
 CLI_COMMANDS = ("fit", "simulate", "data", "study", "info", "bench", "runs", "resume", "export", "serve")
 
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the app, or dispatch a subcommand to the headless CLI; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in CLI_COMMANDS:
-        from engine.cli import main as cli_main
+        from tui.cli.fit import main as cli_main
 
         return int(cli_main(argv) or 0)
     from engine.devices import use_cpu_cores_as_devices
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             print("usage: wcfit-tui attach RUN_DIR|STUDY_DIR", file=sys.stderr)
             return 2
         from engine.runs import RunError
-        from engine.study_table import attach_kind
+        from engine.study.table import attach_kind
 
         try:
             attach = str(attach_kind(argv[1])[1])

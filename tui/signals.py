@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import fcd
+from engine.model import fcd
 
 
 def fcd_matrix(x: np.ndarray, window: int, step: int) -> np.ndarray:
@@ -75,7 +75,7 @@ class Empirical:
 
 def empirical(config, dataset) -> Empirical | None:
     """The panels' empirical side for ``config`` on ``dataset`` (None without scans or a TR)."""
-    from engine.target import fcd_samples
+    from engine.model.target import fcd_samples
 
     scans = getattr(dataset, "scans", ()) or ()
     tr = getattr(dataset, "tr_s", None) or getattr(config, "tr_s", None)
@@ -107,7 +107,7 @@ class Model:
 
 def model(config, signal: np.ndarray | None, tr_s: float | None) -> Model | None:
     """The panels' model side from a sampled signal (e.g. NewBest.model_signal), band-passed like the fit."""
-    from engine.target import fcd_samples
+    from engine.model.target import fcd_samples
 
     if signal is None or tr_s is None or np.size(signal) == 0:
         return None

@@ -378,7 +378,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
 
     def _search_here(self, config, dataset, cluster, recorder, *, resume=None, history=()) -> None:
         """The search loop in this worker thread; ``history`` (a resumed run's logged events) follows its Started."""
-        from engine.cluster import ClusterObjective
+        from engine.cluster.objective import ClusterObjective
         from engine.search import Search
 
         worker = get_current_worker()

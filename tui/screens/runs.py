@@ -55,7 +55,7 @@ class RunsScreen(Screen):
     def list_runs(self) -> None:
         """``engine.runs.list_runs`` in a thread; the table is filled on the UI thread."""
         from engine.runs import DEFAULT_ROOT, RunError, list_runs
-        from engine.study_table import list_studies
+        from engine.study.table import list_studies
 
         where = self.root or str(DEFAULT_ROOT)
         try:
@@ -78,7 +78,7 @@ class RunsScreen(Screen):
 
     # -- opening and comparing --------------------------------------------------------------
     def on_runs_table_run_opened(self, event: RunsTable.RunOpened) -> None:
-        from engine.study import is_study
+        from engine.study.run import is_study
         from tui.screens.main import MainScreen
 
         if is_study(event.path):  # a study: its subjects, each opens as an attached run

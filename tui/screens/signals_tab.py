@@ -17,7 +17,7 @@ from tui.widgets.fcd_panel import NO_SAMPLES, FCDPanel
 
 def is_sampled(config) -> bool:
     """Whether ``config`` observes a signal sampled every TR (BOLD), so that FCD and BOLD panels apply."""
-    from engine import observe
+    from engine.model import observe
 
     obs = observe.REGISTRY.get(getattr(config, "observe", "rE"))
     return bool(obs is not None and obs.sampled)
@@ -52,7 +52,7 @@ class SignalsTab:
         if is_sampled(config):
             if dataset is None:
                 try:
-                    from engine.data import load_dataset
+                    from engine.data.dataset import load_dataset
 
                     dataset = load_dataset(config.data)
                 except Exception:  # noqa: BLE001 - the panels then show the model alone
@@ -93,8 +93,8 @@ class SignalsTab:
 def _run_labels(run) -> tuple[str, ...] | None:
     """The region labels stored in a run directory's dataset.json, or None."""
     try:
-        from engine.run_export import run_labels
-        from engine.run_layout import resolve_run
+        from engine.runs.export import run_labels
+        from engine.runs.layout import resolve_run
 
         return run_labels(resolve_run(run))
     except Exception:  # noqa: BLE001 - no labels: the heatmaps show numbers

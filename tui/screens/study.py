@@ -45,7 +45,7 @@ class StudyScreen(Screen):
     def poll(self) -> None:
         """Read the study's subjects every ``POLL_S`` seconds until the screen goes."""
         from engine.runs import RunError
-        from engine.study_table import study_rows
+        from engine.study.table import study_rows
 
         worker = get_current_worker()
         baselines: dict = {}
@@ -60,7 +60,7 @@ class StudyScreen(Screen):
             self._stop.wait(POLL_S)
 
     def show_rows(self, rows: list | None, problem: str | None = None) -> None:
-        """Fill the table (``engine.study_table.SubjectRow``) and the line above it."""
+        """Fill the table (``engine.study.table.SubjectRow``) and the line above it."""
         note = self.query_one("#study-note", Static)
         if rows is None:
             note.update(f"[red]{problem}[/]")

@@ -1,6 +1,6 @@
 """The Explore view: nudge the parameters of one candidate and see its FC, FCD, BOLD and terms at once.
 
-Each change simulates that one candidate in a thread (``engine.simulate.simulate``). JAX calls cannot be
+Each change simulates that one candidate in a thread (``engine.model.simulate.simulate``). JAX calls cannot be
 interrupted, so one simulation runs at a time: a change made meanwhile bumps the generation and waits as the
 single pending request (later changes replace it, nothing queues), and a result of an outdated generation is
 dropped, never drawn.
@@ -273,7 +273,7 @@ class ExploreView(Vertical):
 
     def _simulate(self, gen: int, config, dataset, point: dict[str, float]) -> None:
         """In a thread: one simulation, then hand it to the UI (which drops it if outdated)."""
-        from engine import simulate as sim_module
+        from engine.model import simulate as sim_module
 
         sim = err = None
         emp = None

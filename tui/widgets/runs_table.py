@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from engine.run_listing import STATUS_STYLE
+from engine.runs.listing import STATUS_STYLE
 
 MARK = "●"
 

@@ -15,7 +15,8 @@ from textual.timer import Timer
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
-from engine import observe, presets
+from engine import presets
+from engine.model import observe
 from engine.config import INITIAL_STATES, OPTIMIZERS, ConfigError, FitConfig
 from tui.widgets.param_table import ParamTable, parse_number
 
@@ -158,7 +159,7 @@ class SetupForm(VerticalScroll):
     @work(thread=True, exclusive=True, group="data")
     def check_data(self, source: str) -> None:
         """Load the dataset in a thread; post ``DataLoaded``."""
-        from engine.data import DataError, load_dataset
+        from engine.data.dataset import DataError, load_dataset
 
         try:
             ds, err = load_dataset(source.strip() or None), None
@@ -262,7 +263,7 @@ class SetupForm(VerticalScroll):
         except ConfigError as e:
             self.config, self.problem = None, str(e)
         if self.problem is None and self.cluster and importlib.util.find_spec("ray") is None:
-            from engine.cluster import INSTALL_HINT
+            from engine.cluster.objective import INSTALL_HINT
 
             self.problem = INSTALL_HINT
         if self.problem is None and self.data_problem:

@@ -1,4 +1,4 @@
-"""A study's subjects as ``engine.study_table.study_rows`` gives them: status, evaluations, best loss, FC r and
+"""A study's subjects as ``engine.study.table.study_rows`` gives them: status, evaluations, best loss, FC r and
 structural baseline."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from engine.run_listing import STATUS_STYLE as RUN_STATUS_STYLE
+from engine.runs.listing import STATUS_STYLE as RUN_STATUS_STYLE
 
 #: A run's status styles, with the study table's names for a finished subject and one not started.
 STATUS_STYLE = {**RUN_STATUS_STYLE, "done": RUN_STATUS_STYLE["finished"], "waiting": "dim"}
@@ -43,7 +43,7 @@ class SubjectsTable(DataTable):
 
     @dataclass
     class SubjectOpened(Message):
-        """The user asked to open a subject's run (``row`` is an ``engine.study_table.SubjectRow``)."""
+        """The user asked to open a subject's run (``row`` is an ``engine.study.table.SubjectRow``)."""
 
         row: object
 

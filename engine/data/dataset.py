@@ -1,0 +1,580 @@
+"""Datasets: structural connectivity, fibre lengths and the target FC, loaded and checked."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import numpy as np
+
+
+class DataError(ValueError):
+    """A dataset that cannot be used; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dataset:
+    """A checked dataset: Cmat and Dmat (N×N, zero diagonal) and the target FC (N×N)."""
+
+    name: str
+    source: str
+    cmat: np.ndarray  # (N, N) float64, diagonal zeroed
+    dmat: np.ndarray  # (N, N) float64 in mm, diagonal zeroed
+    target_fc: np.ndarray  # (N, N) float64, mean over scans of per-scan FC
+    n_scans: int  # 0 when the FC was given precomputed
+    n_timepoints: int  # per scan (the shortest); 0 when the FC was given precomputed
+    scans: tuple[np.ndarray, ...] = ()  # each (N, T) float64, as read: the empirical BOLD behind the target
+    tr_s: float | None = None  # repetition time of the scans in seconds, when the data says
+    labels: tuple[str, ...] | None = None  # region names, when the data has them
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of regions N."""
+        return int(self.cmat.shape[0])
+
+
+def bundled_path() -> Path:
+    """Path of the HCP dataset shipped inside the package."""
+    return Path(__file__).with_name("bundled") / "hcp80.msgpack"
+
+
+def bundled_labels_path() -> Path:
+    """Path of the bundled dataset's region labels (AAL2 names, one per line), shipped beside it."""
+    return bundled_path().with_name("hcp80_labels.txt")
+
+
+def _bundled_labels() -> tuple[str, ...] | None:
+    """The bundled dataset's region labels, or None when the labels file is missing or unreadable."""
+    try:
+        text = bundled_labels_path().read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return tuple(line.strip() for line in text.splitlines() if line.strip()) or None
+
+
+def functional_connectivity(x: np.ndarray) -> np.ndarray:
+    """Pearson FC of a (T, N) series as braintools computes it: NaN → 0, unit diagonal."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fc = np.corrcoef(x, rowvar=False)
+    fc = np.nan_to_num(fc, nan=0.0)
+    np.fill_diagonal(fc, 1.0)
+    return fc
+
+
+def structural_baseline(dataset: Dataset, fc: np.ndarray | None = None) -> float:
+    """Pearson r of the upper triangles of Cmat and the target FC (or ``fc``); NaN when either is constant there."""
+    iu = np.triu_indices(dataset.n_nodes, 1)
+    c, f = dataset.cmat[iu], np.asarray(dataset.target_fc if fc is None else fc, np.float64)[iu]
+    if c.size < 2 or np.all(c == c[0]) or np.all(f == f[0]):
+        return float("nan")
+    return float(np.corrcoef(c, f)[0, 1])
+
+
+def dataset_warnings(dataset: Dataset) -> list[str]:
+    """Problems that do not prevent using the dataset, one line each (empty when none)."""
+    out: list[str] = []
+    c, d, n = dataset.cmat, dataset.dmat, dataset.n_nodes
+    if dataset.n_scans == 0:
+        out.append("no BOLD scans, only a precomputed FC: BOLD observation cannot be compared scan by scan")
+    elif dataset.tr_s is None:
+        out.append("no TR: BOLD observation needs --tr (seconds)")
+    lengths = sorted({s.shape[1] for s in dataset.scans})
+    if len(lengths) > 1:
+        out.append(f"scans differ in length ({lengths[0]}–{lengths[-1]} samples); each scan's FC uses all of it")
+    for name, m in (("Cmat", c), ("Dmat", d)):
+        asym = float(np.max(np.abs(m - m.T)))
+        if asym > 1e-12 * max(1.0, float(np.max(np.abs(m)))):
+            out.append(f"{name} not symmetric (largest |{name} - {name}ᵀ| = {asym:.3g}); used as given")
+    if np.max(c) == 0:
+        out.append("Cmat is all zeros: the regions are not coupled")
+    else:
+        isolated = np.flatnonzero((c.sum(axis=0) == 0) & (c.sum(axis=1) == 0))
+        if isolated.size:
+            out.append(f"{isolated.size} region(s) have no connections in Cmat (first: {_region(dataset, isolated[0])})")
+        if not 0.5 <= float(np.max(c)) <= 2.0:
+            out.append(f"Cmat's largest weight is {float(np.max(c)):.4g}, not about 1; the coupling k's default "
+                       "bounds assume max-normalised weights")
+    off = ~np.eye(n, dtype=bool)
+    zero_len = int(np.sum((d == 0) & off & (c > 0)))
+    if zero_len:
+        out.append(f"{zero_len // 2 if np.allclose(d, d.T) else zero_len} connection(s) have tract length 0 "
+                   "(no delay)")
+    if dataset.labels is None:
+        out.append("no labels: regions are shown by number")
+    else:
+        dup = sorted({x for x in dataset.labels if dataset.labels.count(x) > 1})
+        if dup:
+            out.append(f"labels repeat: {', '.join(repr(x) for x in dup[:5])}")
+    r = structural_baseline(dataset)
+    if not np.isfinite(r):
+        out.append("structural baseline undefined (Cmat or the target FC is constant off the diagonal)")
+    return out
+
+
+def _region(dataset: Dataset, i: int) -> str:
+    """Region i by label when the dataset has labels, else by number."""
+    return f"{i} ({dataset.labels[i]})" if dataset.labels else str(i)
+
+
+# ---------------------------------------------------------------------------
+# loading
+
+_BUNDLED_NAMES = ("", "bundled")
+_KAGGLE_PREFIX = "kaggle:"
+_KAGGLE_DEFAULT_FILE = "hcp-data-sample.msgpack"
+_KAGGLE_TIMEOUT_ENV = "WCFIT_KAGGLE_TIMEOUT"
+_KAGGLE_DEFAULT_TIMEOUT = 60.0
+_MIN_TIMEPOINTS = 3
+
+# braintools' msgpack ext type codes (braintools.file._msg_checkpoint._MsgpackExtType)
+_EXT_NDARRAY = 1
+_EXT_COMPLEX = 2
+_EXT_NPSCALAR = 3
+_CHUNKED_MARK = "__msgpack_chunked_array__"
+
+
+def load_dataset(source: str | Path | None = None) -> Dataset:
+    """Load and check a dataset: 'bundled' (default), a .msgpack/.npz/.mat/.zip file, a folder, or 'kaggle:…'."""
+    if source is None or (isinstance(source, str) and source.strip() in _BUNDLED_NAMES):
+        return _load_path(bundled_path(), name="hcp80 (bundled)", source="bundled")
+    if isinstance(source, str) and source.strip().lower().startswith(_KAGGLE_PREFIX):
+        return _load_kaggle(source.strip())
+    try:
+        path = Path(source).expanduser()
+    except TypeError as exc:
+        raise DataError(f"cannot use dataset source {source!r}: {_one_line(exc)}") from None
+    return _load_path(path, name=path.resolve().name if path.is_dir() else path.stem, source=str(path))
+
+
+def _one_line(exc: BaseException | str, limit: int = 300) -> str:
+    """Squeeze an exception (or text) into one short line."""
+    text = str(exc).strip() if not isinstance(exc, str) else exc.strip()
+    if isinstance(exc, BaseException) and not text:
+        text = type(exc).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _load_path(path: Path, *, name: str, source: str) -> Dataset:
+    """Read a dataset file or folder in any known format and check it; every failure is a one-line DataError."""
+    if not path.exists():
+        raise DataError(f"dataset file not found: {path}")
+    suffix = path.suffix.lower()
+    scan_names: tuple[str, ...] = ()
+    try:
+        if path.is_dir():
+            from engine.data.formats.folder import read_folder
+
+            contents = read_folder(path)
+            raw, scan_names = contents.arrays, contents.scan_names
+        elif suffix == ".msgpack":
+            raw = _read_msgpack(path)
+        elif suffix == ".npz":
+            raw = _read_npz(path)
+        elif suffix == ".mat":
+            from engine.data.formats.mat import read_mat
+
+            raw = read_mat(path).arrays
+        elif suffix == ".zip":
+            from engine.data.formats.folder import read_zip
+
+            contents = read_zip(path)
+            raw, scan_names = contents.arrays, contents.scan_names
+        else:
+            raise DataError(
+                f"unknown dataset format for {path}: extension {path.suffix or '(none)'!r}; "
+                "use a .msgpack or .npz file, a MATLAB .mat file, a folder of tables or a .zip of one"
+            )
+        dataset = _build(raw, path=path, name=name, source=source, scan_names=scan_names)
+        if dataset.labels is None and _is_bundled(path):
+            labels = _bundled_labels()
+            if labels is not None and len(labels) == dataset.n_nodes:
+                dataset = dataclasses.replace(dataset, labels=labels)
+        return dataset
+    except DataError:
+        raise
+    except MemoryError:
+        raise DataError(f"cannot read {path}: not enough memory") from None
+    except Exception as exc:  # anything unexpected while parsing becomes one line
+        raise DataError(f"cannot read {path}: {_one_line(exc)}") from None
+
+
+def _is_bundled(path: Path) -> bool:
+    """Whether ``path`` is the bundled dataset file (its labels live in a file beside it)."""
+    try:
+        return path.resolve() == bundled_path().resolve()
+    except OSError:
+        return False
+
+
+# --- msgpack (braintools' array format) --------------------------------------
+
+
+def _ndarray_from_bytes(data: bytes) -> np.ndarray:
+    """Decode braintools' ndarray payload: msgpack (shape, dtype name, C-order bytes)."""
+    shape, dtype_name, buffer = msgpack.unpackb(data, raw=True)
+    if isinstance(dtype_name, bytes):
+        dtype_name = dtype_name.decode("ascii")
+    if dtype_name == "bfloat16":
+        raise ValueError("bfloat16 arrays are not supported")
+    arr = np.frombuffer(buffer, dtype=np.dtype(dtype_name), count=-1, offset=0)
+    return arr.reshape(tuple(int(s) for s in shape), order="C")
+
+
+def _ext_hook(code: int, data: bytes) -> Any:
+    """msgpack ext hook mirroring braintools' decoder, without importing braintools."""
+    if code == _EXT_NDARRAY:
+        return _ndarray_from_bytes(data)
+    if code == _EXT_NPSCALAR:
+        return _ndarray_from_bytes(data)[()]
+    if code == _EXT_COMPLEX:
+        real, imag = msgpack.unpackb(data)
+        return complex(real, imag)
+    return msgpack.ExtType(code, data)
+
+
+def _unchunk(obj: Any) -> Any:
+    """Reassemble arrays braintools split into chunks (only arrays over 1 GiB)."""
+    if isinstance(obj, dict):
+        if _CHUNKED_MARK in obj:
+            shape = tuple(int(obj["shape"][str(i)]) for i in range(len(obj["shape"])))
+            chunks = [obj["chunks"][str(i)] for i in range(len(obj["chunks"]))]
+            return np.concatenate(chunks).reshape(shape)
+        return {k: _unchunk(v) for k, v in obj.items()}
+    return obj
+
+
+def _read_msgpack(path: Path) -> Any:
+    """Read a msgpack file as braintools.file.msgpack_load would (without a target)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {_one_line(exc.strerror or exc)}") from None
+    if not data:
+        raise DataError(f"cannot read {path}: the file is empty")
+    try:
+        obj = msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
+    except msgpack.exceptions.ExtraData:
+        raise DataError(f"cannot read {path}: not a msgpack file (unexpected extra data)") from None
+    except (ValueError, TypeError, msgpack.exceptions.UnpackException) as exc:
+        raise DataError(
+            f"cannot read {path}: not a valid msgpack file or truncated ({_one_line(exc)})"
+        ) from None
+    return _unchunk(obj)
+
+
+# --- npz ---------------------------------------------------------------------
+
+
+def _read_npz(path: Path) -> dict[str, Any]:
+    """Read every array of a .npz file (no pickles)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if not hasattr(npz, "files"):
+                raise DataError(f"cannot read {path}: not an .npz archive")
+            return {key: npz[key] for key in npz.files}
+    except DataError:
+        raise
+    except (zipfile.BadZipFile, EOFError) as exc:
+        raise DataError(
+            f"cannot read {path}: not a valid .npz file or truncated ({_one_line(exc)})"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise DataError(f"cannot read {path}: {_one_line(exc)}") from None
+
+
+# --- checks ------------------------------------------------------------------
+
+
+def _as_float_array(value: Any, *, path: Path, what: str) -> np.ndarray:
+    """Convert a stored value to a float64 array, or fail naming it."""
+    if isinstance(value, (dict, str, bytes)) or value is None:
+        raise DataError(f"{path}: {what} is not a numeric array (got {type(value).__name__})")
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{path}: {what} is not a numeric array ({_one_line(exc)})") from None
+    return arr
+
+
+def _check_finite(arr: np.ndarray, *, path: Path, what: str) -> None:
+    """Reject NaN or inf, naming the array."""
+    if not np.all(np.isfinite(arr)):
+        n_nan = int(np.isnan(arr).sum())
+        n_inf = int(np.isinf(arr).sum())
+        raise DataError(f"{path}: {what} contains {n_nan} NaN and {n_inf} inf values")
+
+
+def _square_matrix(value: Any, *, path: Path, what: str) -> np.ndarray:
+    """A finite, 2-D, square float64 matrix."""
+    arr = _as_float_array(value, path=path, what=what)
+    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
+        raise DataError(f"{path}: {what} must be a 2-D square matrix, got shape {arr.shape}")
+    _check_finite(arr, path=path, what=what)
+    return arr
+
+
+def _bold_scans(value: Any, *, path: Path) -> list[Any]:
+    """Normalise BOLDs (list, stacked S×N×T, one N×T, or dict '0','1',…) to a list of scans."""
+    if isinstance(value, dict):
+        try:
+            keyed = sorted(((int(str(k)), v) for k, v in value.items()), key=lambda kv: kv[0])
+        except ValueError:
+            keys = ", ".join(repr(k) for k in list(value)[:8])
+            raise DataError(
+                f"{path}: BOLDs is a map whose keys are not scan numbers '0','1',… (keys: {keys})"
+            ) from None
+        return [v for _, v in keyed]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, np.ndarray):
+        if value.ndim == 0 or value.dtype.kind not in "biuf":
+            raise DataError(
+                f"{path}: BOLDs is not an array or a list of arrays "
+                f"(got a {value.ndim}-D {value.dtype} array)"
+            )
+        if value.ndim == 3:
+            return list(value)
+        if value.ndim == 2:
+            return [value]
+        raise DataError(
+            f"{path}: BOLDs must be N×T (one scan), S×N×T or a list of N×T arrays, "
+            f"got an array of shape {value.shape}"
+        )
+    raise DataError(f"{path}: BOLDs is not an array or a list of arrays (got {type(value).__name__})")
+
+
+def _scan_what(k: int, names: tuple[str, ...]) -> str:
+    """'BOLD scan k', with the scan's file name when it came from its own file."""
+    return f"BOLD scan {k} ({names[k]})" if k < len(names) else f"BOLD scan {k}"
+
+
+def _check_bolds(value: Any, *, path: Path, n: int, names: tuple[str, ...] = ()) -> tuple[list[np.ndarray], int]:
+    """Checked BOLD scans (each N×T float64) and the shortest scan length."""
+    raw_scans = _bold_scans(value, path=path)
+    if not raw_scans:
+        raise DataError(f"{path}: BOLDs contains no scans")
+    scans: list[np.ndarray] = []
+    for k, raw in enumerate(raw_scans):
+        what = _scan_what(k, names)
+        arr = _as_float_array(raw, path=path, what=what)
+        if arr.ndim != 2:
+            raise DataError(
+                f"{path}: {what} must be a 2-D regions × time array, got shape {arr.shape}"
+            )
+        if scans and arr.shape[0] != scans[0].shape[0]:
+            raise DataError(
+                f"{path}: BOLD scans have different numbers of regions "
+                f"(scan 0 has {scans[0].shape[0]}, scan {k} has {arr.shape[0]})"
+            )
+        scans.append(arr)
+    rows = scans[0].shape[0]
+    if rows != n:
+        hint = (
+            "; it looks transposed — BOLDs must be regions × time"
+            if scans[0].shape[1] == n
+            else ""
+        )
+        raise DataError(
+            f"{path}: BOLD has {rows} regions (rows) but Cmat is {n}×{n}{hint}"
+        )
+    for k, arr in enumerate(scans):
+        what = _scan_what(k, names)
+        _check_finite(arr, path=path, what=what)
+        t = arr.shape[1]
+        if t < _MIN_TIMEPOINTS:
+            raise DataError(
+                f"{path}: {what} has {t} time points; at least {_MIN_TIMEPOINTS} are needed for FC"
+            )
+        constant = np.flatnonzero(np.all(arr == arr[:, :1], axis=1))
+        if constant.size:
+            more = f" (and {constant.size - 1} more)" if constant.size > 1 else ""
+            raise DataError(
+                f"{path}: region {int(constant[0])}{more} is constant (zero variance) in {what}; "
+                "its FC is undefined"
+            )
+    return scans, min(a.shape[1] for a in scans)
+
+
+def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[str, ...] = ()) -> Dataset:
+    """Check the decoded contents (of any format) and assemble the Dataset."""
+    if not isinstance(raw, Mapping):
+        raise DataError(
+            f"{path}: the top level must be a map with keys Cmat, Dmat and BOLDs (or FC), "
+            f"got {type(raw).__name__}"
+        )
+    present = ", ".join(str(k) for k in raw) or "none"
+    for key in ("Cmat", "Dmat"):
+        if key not in raw:
+            raise DataError(f"{path}: missing key {key!r} (keys present: {present})")
+    if "BOLDs" not in raw and "FC" not in raw:
+        raise DataError(f"{path}: missing key 'BOLDs' (or a precomputed 'FC'); keys present: {present}")
+
+    cmat = _square_matrix(raw["Cmat"], path=path, what="Cmat")
+    dmat = _square_matrix(raw["Dmat"], path=path, what="Dmat")
+    if cmat.shape != dmat.shape:
+        raise DataError(f"{path}: Cmat is {cmat.shape[0]}×{cmat.shape[1]} but Dmat is {dmat.shape[0]}×{dmat.shape[1]}")
+    n = cmat.shape[0]
+    if n < 2:
+        raise DataError(f"{path}: a network needs at least 2 regions, Cmat is {n}×{n}")
+    if np.any(cmat < 0):
+        raise DataError(f"{path}: Cmat has {int((cmat < 0).sum())} negative weights (min {cmat.min():.4g})")
+    if np.any(dmat < 0):
+        raise DataError(f"{path}: Dmat has {int((dmat < 0).sum())} negative lengths (min {dmat.min():.4g})")
+    np.fill_diagonal(cmat, 0.0)
+    np.fill_diagonal(dmat, 0.0)
+
+    if "BOLDs" in raw:
+        scans, n_timepoints = _check_bolds(raw["BOLDs"], path=path, n=n, names=scan_names)
+        target_fc = np.mean([functional_connectivity(bold.T) for bold in scans], axis=0)
+        n_scans = len(scans)
+    else:
+        fc = _as_float_array(raw["FC"], path=path, what="FC")
+        if fc.shape != (n, n):
+            raise DataError(f"{path}: FC must be {n}×{n} like Cmat, got shape {fc.shape}")
+        _check_finite(fc, path=path, what="FC")
+        target_fc, n_scans, n_timepoints = fc, 0, 0
+
+    return Dataset(
+        name=name,
+        source=source,
+        cmat=cmat,
+        dmat=dmat,
+        target_fc=np.asarray(target_fc, dtype=np.float64),
+        n_scans=int(n_scans),
+        n_timepoints=int(n_timepoints),
+        scans=tuple(scans) if "BOLDs" in raw else (),
+        tr_s=_check_tr(raw.get("TR"), path=path),
+        labels=_check_labels(raw.get("labels"), path=path, n=n),
+    )
+
+
+def check_tr(value: Any, what: str) -> float:
+    """A repetition time in seconds: a finite number > 0, or a one-line DataError naming ``what``."""
+    try:
+        tr = float(np.asarray(value, dtype=np.float64).reshape(()))
+    except (TypeError, ValueError):
+        raise DataError(f"{what}: TR must be one number of seconds, got {value!r}") from None
+    if not (np.isfinite(tr) and tr > 0):
+        raise DataError(f"{what}: TR must be a positive number of seconds, got {tr:g}")
+    if tr > 100:
+        raise DataError(f"{what}: TR of {tr:g} s is implausible; TR is given in seconds (e.g. 0.72)")
+    return tr
+
+
+def _check_tr(value: Any, *, path: Path) -> float | None:
+    """The dataset's TR in seconds, or None when it has none."""
+    return None if value is None else check_tr(value, str(path))
+
+
+def _check_labels(value: Any, *, path: Path, n: int) -> tuple[str, ...] | None:
+    """Region labels (N strings), or None when the dataset has none."""
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, dict):
+        value = [value[k] for k in sorted(value, key=lambda k: int(k))]
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise DataError(f"{path}: labels must be a list of {n} region names")
+    labels = tuple(v.decode() if isinstance(v, bytes) else str(v) for v in value)
+    if len(labels) != n:
+        raise DataError(f"{path}: labels has {len(labels)} names but Cmat is {n}×{n}")
+    return labels
+
+
+# --- kaggle ------------------------------------------------------------------
+
+
+def _kaggle_timeout() -> float:
+    """Download timeout in seconds: $WCFIT_KAGGLE_TIMEOUT or 60."""
+    try:
+        value = float(os.environ.get(_KAGGLE_TIMEOUT_ENV, ""))
+    except ValueError:
+        return _KAGGLE_DEFAULT_TIMEOUT
+    return value if value > 0 else _KAGGLE_DEFAULT_TIMEOUT
+
+
+def _parse_kaggle(spec: str) -> tuple[str, str]:
+    """Split 'kaggle:OWNER/DATASET[/FILE]' into the handle and the file."""
+    rest = spec[len(_KAGGLE_PREFIX):].strip().strip("/")
+    parts = [p for p in rest.split("/") if p]
+    if len(parts) < 2:
+        raise DataError(
+            f"bad kaggle source {spec!r}: expected kaggle:OWNER/DATASET[/FILE]"
+        )
+    handle = f"{parts[0]}/{parts[1]}"
+    file = "/".join(parts[2:]) or _KAGGLE_DEFAULT_FILE
+    return handle, file
+
+
+def _kaggle_download(handle: str) -> Path:
+    """Run kagglehub.dataset_download in a daemon thread with a timeout."""
+    offline_hint = (
+        "you are offline or Kaggle is unreachable — download the file elsewhere "
+        "and pass its path with --data"
+    )
+    try:
+        import kagglehub
+    except ImportError as exc:
+        raise DataError(f"could not download kaggle dataset {handle}: kagglehub is not installed ({_one_line(exc)})") from None
+
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["path"] = kagglehub.dataset_download(handle)
+        except BaseException as exc:  # reported to the caller below
+            result["error"] = exc
+
+    timeout = _kaggle_timeout()
+    thread = threading.Thread(target=work, name=f"kaggle-download-{handle}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise DataError(
+            f"could not download kaggle dataset {handle}: no answer after {timeout:g} s; {offline_hint}"
+        )
+    if "error" in result:
+        exc = result["error"]
+        raise DataError(
+            f"could not download kaggle dataset {handle}: {type(exc).__name__}: {_one_line(exc, 200)}; {offline_hint}"
+        )
+    try:
+        return Path(result["path"])
+    except (KeyError, TypeError) as exc:
+        raise DataError(f"could not download kaggle dataset {handle}: kagglehub returned no path ({_one_line(exc)})") from None
+
+
+def _load_kaggle(spec: str) -> Dataset:
+    """Download a Kaggle dataset with kagglehub and load one of its files."""
+    handle, file = _parse_kaggle(spec)
+    root = _kaggle_download(handle)
+    if root.is_file():
+        target = root if root.name == Path(file).name else root.parent / file
+        root = root.parent
+    else:
+        target = root / file
+    if not target.is_file() and root.is_dir():
+        matches = [p for p in root.rglob(Path(file).name) if p.is_file()]
+        if len(matches) == 1:
+            target = matches[0]
+    if not target.is_file():
+        listing = (
+            sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+            if root.is_dir()
+            else []
+        )
+        shown = ", ".join(listing[:20]) + (f", … ({len(listing)} files)" if len(listing) > 20 else "")
+        raise DataError(
+            f"kaggle dataset {handle} has no file {file!r}; it contains: {shown or 'no files'}"
+        )
+    return _load_path(target, name=target.stem, source=f"{_KAGGLE_PREFIX}{handle}/{file}")

@@ -1,0 +1,363 @@
+"""The batch objective: a batch of candidates simulated on the device in segments, scored by objective terms.
+
+Batch shapes are fixed (a short last batch is padded), the candidate axis is sharded over all local devices, and
+within a device the batch runs in memory-sized chunks, so one compilation serves a run. A candidate may be
+minutes of simulated time: the batch runs as jitted segments of a few simulated seconds with the whole state
+(nodes, noise, delay ring, FC statistics, BOLD state and samples) kept on the device between them, which gives
+progress inside a batch and a stop within one segment, with the same numbers as one long call.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from engine.model import fcd
+from engine.model import network as model
+from engine.model import observe
+from engine.model import terms
+from engine.config import ConfigError, FitConfig
+from engine.data.dataset import Dataset
+from engine.model.target import FitTarget, build_target
+
+#: Loss given to a candidate whose simulation diverged, per unit weight of the objective (1 − corr ≤ 2, KS ≤ 1).
+WORST_LOSS = 2.0
+
+#: Simulated time per segment (ms): long enough that a segment's dispatch is lost in its run time.
+SEGMENT_MS = 5000.0
+
+
+class BatchCancelled(Exception):
+    """The batch was stopped between two segments; it has no scores."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchResult:
+    """Scores of one batch, trimmed to the real (unpadded) candidates."""
+
+    losses: np.ndarray  # (B,) finite
+    flags: tuple[str, ...]  # "" | "nan" (diverged) | "flat" (no FC variance)
+    best_index: int  # index of the lowest loss in this batch
+    best_fc: np.ndarray  # (N, N) model FC of that candidate
+    wall_s: float
+    compile_s: float
+    terms: dict[str, np.ndarray] = field(default_factory=dict)  # each objective term (B,), NaN where flagged
+    corr: np.ndarray | None = None  # (B,) FC correlation r with the target, NaN where flagged
+    best_signal: np.ndarray | None = None  # (S, N) the best candidate's sampled signal (BOLD) before any band-pass
+
+
+def _memory_budget(device: jax.Device) -> int:
+    """Bytes one device may spend on a batch: most of its free memory, or a quarter of host RAM on CPU."""
+    try:
+        stats = device.memory_stats() or {}
+    except Exception:  # noqa: BLE001 - some backends do not implement it
+        stats = {}
+    limit = stats.get("bytes_limit")
+    if limit:
+        return int(0.7 * (limit - stats.get("bytes_in_use", 0)))
+    try:
+        return int(0.25 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 4 << 30
+
+
+def obs_steps_for(dt_ms: float) -> int:
+    """Network steps per observation step: the most that keep it ≤ 1 ms."""
+    return max(1, int(1.0 / dt_ms + 1e-9))
+
+
+class Objective:
+    """Scores batches of candidates for one dataset and configuration on all local devices."""
+
+    def __init__(self, dataset: Dataset, config: FitConfig, *, dtype: jnp.dtype = jnp.float32,
+                 stream: model.NoiseStream = "block", devices: list[jax.Device] | None = None,
+                 chunk: int | None = None, unroll: int | None = None, segment_ms: float = SEGMENT_MS) -> None:
+        self.config = config
+        self.dataset = dataset
+        self.names = config.names
+        self.dtype = dtype
+        self.stream = stream
+        self.observation = observe.REGISTRY[config.observe]
+        self.spec = config.objective_spec
+        devs = list(devices) if devices is not None else jax.local_devices()
+        self.devices = devs[:max(1, min(len(devs), config.batch))]  # no device idles on padding alone
+        values = config.values()
+        if "signal_speed" in config.bounds:
+            speed_range = config.bounds["signal_speed"]
+        else:
+            speed_range = (values["signal_speed"], values["signal_speed"])
+        sampled = self.observation.sampled
+        self.structure = model.Structure.build(dataset.cmat, dataset.dmat, dt=config.dt_ms, speed_range=speed_range,
+                                               obs_steps=obs_steps_for(config.dt_ms) if sampled else 1)
+        self.sampling: model.Sampling | None = None
+        if sampled:
+            from engine.model.target import resolve_tr
+
+            self.sampling = model.Sampling.build(s=self.structure, n_steps=config.n_steps,
+                                                 transient_steps=config.transient_steps,
+                                                 tr_s=resolve_tr(config, dataset))  # type: ignore[arg-type]
+        self.target: FitTarget = build_target(config, dataset,
+                                              None if self.sampling is None else self.sampling.n_samples)
+        n_dev = len(self.devices)
+        per_cand = self.structure.memory_per_candidate(np.dtype(dtype).itemsize) * 3  # temporaries
+        if self.sampling is not None:
+            per_cand += 2 * self.sampling.n_samples * self.structure.n_nodes * np.dtype(dtype).itemsize
+        fit = max(1, _memory_budget(self.devices[0]) // per_cand)
+        per_device, self.chunk = model.chunk_layout(self.devices[0].platform, -(-config.batch // n_dev), fit,
+                                                    chunk=chunk)
+        self.batch = per_device * n_dev  # lanes: the batch padded to whole devices, chunks (and vectors on CPU)
+        self.chunks = per_device // self.chunk  # chunks per device
+        self.unroll = unroll or 1  # unrolling measured no faster on CPU, and 2× slower with own noise (XLA recomputes
+        # the unrolled steps' node updates inside each other's fusions); scripts/gpu_check.sh measures it on a GPU
+        self.sim = model.SimSpec(structure=self.structure, batch=self.chunk, n_steps=config.n_steps,
+                                 transient_steps=config.transient_steps, per_candidate=not config.common_noise,
+                                 stream=stream, dtype=dtype, unroll=self.unroll, initial=config.initial,
+                                 sampling=self.sampling, observation=self.observation if sampled else None)
+        n_blocks = self.sim.n_blocks
+        per_segment = max(1, int(segment_ms / config.dt_ms) // self.structure.block)
+        self.n_segments = -(-n_blocks // per_segment)
+        self.segment_blocks = -(-n_blocks // self.n_segments)  # equal segments, at most n_segments − 1 extra blocks
+        self._fixed = {n: v for n, v in values.items() if n not in self.names}
+        self._key = jax.random.PRNGKey(config.seed)
+        band = None
+        if self.sampling is not None and config.bandpass_hz is not None:
+            try:
+                band = fcd.bandpass_matrix(self.sampling.n_samples, self.sampling.tr_s, *config.bandpass_hz)
+            except ValueError as e:
+                raise ConfigError(f"band-pass {config.bandpass_hz[0]:g}–{config.bandpass_hz[1]:g} Hz: {e}") from None
+        self._band = band
+        self._fns: dict[str, Any] | None = None
+
+    @property
+    def description(self) -> str:
+        """Where and how batches run, e.g. '2× cpu, batch 12 in 16 lanes, chunks of 8'."""
+        kinds = sorted({d.device_kind for d in self.devices})
+        lanes = f" in {self.batch} lanes" if self.batch != self.config.batch else ""
+        unroll = f", unroll {self.unroll}" if self.unroll > 1 else ""
+        return f"{len(self.devices)}× {'/'.join(kinds)}, batch {self.config.batch}{lanes}, chunks of {self.chunk}{unroll}"
+
+    @property
+    def segment_ms(self) -> float:
+        """Simulated ms per segment."""
+        return self.segment_blocks * self.structure.block * self.config.dt_ms
+
+    # --- per chunk (C candidates on one device) -------------------------------------------------------------------
+
+    def _params(self, values: jax.Array) -> dict[str, jax.Array]:
+        p: dict[str, jax.Array] = {n: jnp.asarray(v, self.dtype) for n, v in self._fixed.items()}
+        for i, name in enumerate(self.names):
+            p[name] = values[:, i].astype(self.dtype)
+        return p
+
+    def _chunk_key(self, lanes: jax.Array) -> jax.Array:
+        if self.config.common_noise:
+            return self._key
+        return jax.vmap(lambda i: jax.random.fold_in(self._key, i))(lanes)
+
+    def _init_chunk(self, values: jax.Array, lanes: jax.Array) -> model.Carry:
+        return model.init_state(self.sim, self._params(values), self._chunk_key(lanes))
+
+    def _segment_chunk(self, state: model.Carry, values: jax.Array, first_block: jax.Array) -> model.Carry:
+        return model.run_blocks(self.sim, self._params(values), state, first_block, self.segment_blocks)[0]
+
+    def signals(self, state: model.Carry) -> tuple[jax.Array, jax.Array | None, jax.Array]:
+        """FC (N, N, C), FCD values (M, C) or None, and the 'finite' flag (C,) of a simulated chunk."""
+        finite = jnp.isfinite(state.nodes.rE).all(axis=0)
+        if self.sampling is None:
+            stats = model.final_stats(state)
+            return model.fc_from_stats(stats), None, finite & jnp.isfinite(stats.m2).all(axis=(0, 1))
+        y = state.samples  # (S, N, C)
+        finite = finite & jnp.isfinite(y).all(axis=(0, 1))
+        if self._band is not None:
+            y = jnp.einsum("st,tnc->snc", jnp.asarray(self._band, y.dtype), y, precision=jax.lax.Precision.HIGHEST)
+        fcd_values = None
+        if self.spec.needs_fcd:
+            fcd_values = fcd.fcd_values(y, self.target.fcd_window, self.target.fcd_step)
+        return fcd.fc_from_samples(y), fcd_values, finite
+
+    def _score_chunk(self, state: model.Carry) -> tuple[jax.Array, ...]:
+        """Loss, finite flag, flat flag, FC correlation, terms (K, C) and FC (C, N, N) of a simulated chunk."""
+        fc, fcd_values, finite = self.signals(state)
+        tgt_fc = jnp.asarray(self.target.fc, self.dtype)
+        tgt = terms.Target(fc=tgt_fc, fcd_sorted=None if self.target.fcd_sorted is None
+                           else jnp.asarray(self.target.fcd_sorted, self.dtype))
+        loss, parts = self.spec.evaluate(terms.Signals(fc=fc, fcd=fcd_values), tgt)
+        # the FC correlation r: from the fc term when there is one (a second reduction of the same numbers would
+        # change how XLA fuses the first, and the tutorial's losses by an ulp)
+        corr = 1.0 - parts["fc"] if "fc" in parts else model.fc_correlation(tgt_fc, fc)
+        flat = finite & ~(jnp.isfinite(corr) & jnp.isfinite(loss))
+        ok = finite & ~flat
+        worst = WORST_LOSS * sum(w for _, w in self.spec.terms)
+        loss = jnp.where(ok, loss, jnp.asarray(worst, loss.dtype))
+        stacked = jnp.stack([jnp.where(ok, parts[n], jnp.nan) for n, _ in self.spec.terms])
+        return loss, finite, flat, jnp.where(ok, corr, jnp.nan), stacked, jnp.moveaxis(fc, -1, 0)
+
+    # --- per device (k chunks) --------------------------------------------------------------------------------------
+
+    def _map_chunks(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn`` over the device's chunks (leading axis k), directly when there is one."""
+        if self.chunks == 1:
+            return jax.tree.map(lambda x: x[None], fn(*jax.tree.map(lambda x: x[0], args)))
+        return jax.lax.map(lambda a: fn(*a), args)
+
+    def _device_init(self, values: jax.Array, lanes: jax.Array) -> model.Carry:
+        return self._map_chunks(self._init_chunk, values, lanes)
+
+    def _device_segment(self, state: model.Carry, values: jax.Array, first_block: jax.Array) -> model.Carry:
+        return self._map_chunks(lambda st, v: self._segment_chunk(st, v, first_block), state, values)
+
+    def _device_finish(self, state: model.Carry, real: jax.Array) -> tuple[jax.Array, ...]:
+        """Scores of the device's lanes and the FC of its best real (unpadded) candidate."""
+        loss, finite, flat, corr, parts, fcs = self._map_chunks(self._score_chunk, state)
+        n = loss.shape[0] * loss.shape[1]
+        loss, finite, flat, corr = (x.reshape(n) for x in (loss, finite, flat, corr))
+        parts = jnp.moveaxis(parts, 1, 2).reshape(n, parts.shape[1])  # candidates first: devices concatenate on axis 0
+        fcs = fcs.reshape((n,) + fcs.shape[2:])
+        best = jnp.argmin(jnp.where(real.reshape(n), loss, jnp.inf))
+        if self.sampling is None:
+            return loss, finite, flat, corr, parts, fcs[best][None]
+        samples = jnp.moveaxis(state.samples, -1, 1)  # (k, C, S, N)
+        samples = samples.reshape((n,) + samples.shape[2:])
+        return loss, finite, flat, corr, parts, fcs[best][None], samples[best][None]
+
+    # --- compiled functions -------------------------------------------------------------------------------------------
+
+    def _shapes(self) -> tuple[jax.ShapeDtypeStruct, jax.ShapeDtypeStruct, jax.ShapeDtypeStruct]:
+        k = len(self.devices) * self.chunks
+        values = jax.ShapeDtypeStruct((k, self.chunk, len(self.names)), jnp.float32)
+        lanes = jax.ShapeDtypeStruct((k, self.chunk), jnp.int32)
+        real = jax.ShapeDtypeStruct((k, self.chunk), jnp.bool_)
+        return values, lanes, real
+
+    def _lower_all(self) -> dict[str, jax.stages.Lowered]:
+        """The init, segment and finish functions lowered for the fixed batch shape (sharded over the devices)."""
+        values, lanes, real = self._shapes()
+        first = jax.ShapeDtypeStruct((), jnp.int32)
+        if len(self.devices) == 1:
+            init = jax.jit(self._device_init)
+            state = jax.eval_shape(init, values, lanes)
+            seg = jax.jit(self._device_segment, donate_argnums=0)
+            fin = jax.jit(self._device_finish)
+            return {"init": init.lower(values, lanes), "segment": seg.lower(state, values, first),
+                    "finish": fin.lower(state, real)}
+        from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+
+        mesh = Mesh(np.array(self.devices), ("c",))
+        spec = NamedSharding(mesh, P("c"))
+        rep = NamedSharding(mesh, P())
+        smap = lambda f, ins, outs: jax.shard_map(f, mesh=mesh, in_specs=ins, out_specs=outs, check_vma=False)  # noqa: E731
+        init = jax.jit(smap(self._device_init, (P("c"), P("c")), P("c")), in_shardings=(spec, spec))
+        state = jax.eval_shape(init, values, lanes)
+        seg = jax.jit(smap(self._device_segment, (P("c"), P("c"), P()), P("c")),
+                      in_shardings=(spec, spec, rep), donate_argnums=0)
+        fin = jax.jit(smap(self._device_finish, (P("c"), P("c")), P("c")), in_shardings=(spec, spec))
+        return {"init": init.lower(values, lanes), "segment": seg.lower(state, values, first),
+                "finish": fin.lower(state, real)}
+
+    def lowered(self) -> jax.stages.Lowered:
+        """The segment function (the simulation itself) lowered for the fixed batch shape."""
+        return self._lower_all()["segment"]
+
+    @property
+    def _compiled(self) -> Any:
+        """The compiled segment function (None before ``compile``)."""
+        return None if self._fns is None else self._fns["segment"]
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the batch functions are compiled (the next call will not compile)."""
+        return self._fns is not None
+
+    def compile(self) -> float:
+        """Compile now (uses JAX's persistent cache when enabled); return the seconds it took."""
+        if self._fns is not None:
+            return 0.0
+        t0 = time.perf_counter()
+        self._fns = {name: low.compile() for name, low in self._lower_all().items()}
+        return time.perf_counter() - t0
+
+    def __call__(self, values: np.ndarray, first_lane: int = 0, *,
+                 progress: Callable[[float], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> BatchResult:
+        """Score candidates (B, P) in the order of ``self.names``; B ≤ the configured batch.
+
+        ``progress`` gets the simulated ms done after each segment; when ``cancelled()`` turns true between two
+        segments the batch stops and ``BatchCancelled`` is raised.
+        """
+        t0 = time.perf_counter()
+        compile_s = self.compile()
+        state, real, padded = self._simulate(values, first_lane, progress, cancelled)
+        # a non-finite parameter (±inf k saturates the sigmoid into finite rates) is no fit: never the best, flagged nan
+        usable = np.isfinite(padded).all(axis=1)
+        shape = (len(self.devices) * self.chunks, self.chunk)
+        is_real = jnp.asarray(((np.arange(self.batch) < real) & usable).reshape(shape))
+        assert self._fns is not None
+        loss, finite, flat, corr, parts, best_fcs, *best_signals = self._fns["finish"](state, is_real)
+        loss = np.asarray(loss, np.float64)[:real]
+        finite = np.asarray(finite)[:real]
+        flat = np.asarray(flat)[:real]
+        corr = np.asarray(corr, np.float64)[:real]
+        parts = np.asarray(parts, np.float64)[:real].T  # (terms, B)
+        if not usable[:real].all():
+            bad = ~usable[:real]
+            finite = finite & ~bad
+            loss = np.where(bad, WORST_LOSS * sum(w for _, w in self.spec.terms), loss)
+            corr = np.where(bad, np.nan, corr)
+            parts = np.where(bad[None, :], np.nan, parts)
+        best_fcs = np.asarray(best_fcs, np.float64)
+        flags = tuple("nan" if not f else ("flat" if fl else "") for f, fl in zip(finite, flat))
+        best = int(np.argmin(loss))
+        # each device returned the FC of its own best (first minimum); the overall best is one of them
+        fc = best_fcs[best // (self.batch // len(self.devices))]
+        signal = None
+        if best_signals:
+            signal = np.asarray(best_signals[0][best // (self.batch // len(self.devices))], np.float32)
+        return BatchResult(losses=loss, flags=flags, best_index=best, best_fc=fc,
+                           wall_s=time.perf_counter() - t0 - compile_s, compile_s=compile_s,
+                           terms={n: parts[i] for i, (n, _) in enumerate(self.spec.terms)}, corr=corr,
+                           best_signal=signal)
+
+    def _simulate(self, values: np.ndarray, first_lane: int, progress: Callable[[float], None] | None,
+                  cancelled: Callable[[], bool] | None) -> tuple[model.Carry, int, np.ndarray]:
+        """Run a batch's segments; the final state, the real candidates' count and the padded values."""
+        values = np.asarray(values, np.float32).reshape(-1, len(self.names))
+        real = values.shape[0]
+        if not 1 <= real <= self.batch:
+            raise ValueError(f"a batch holds 1..{self.batch} candidates, got {real}")
+        self.compile()  # for samples(); after __call__'s timed compile (kept out of wall_s) it returns at once
+        fns = self._fns
+        assert fns is not None
+        padded = np.concatenate([values, np.repeat(values[:1], self.batch - real, axis=0)]) if real < self.batch else values
+        shape = (len(self.devices) * self.chunks, self.chunk)
+        vals = jnp.asarray(padded.reshape(shape + (len(self.names),)))
+        lanes = jnp.asarray(np.arange(first_lane, first_lane + self.batch, dtype=np.int32).reshape(shape))
+        state = fns["init"](vals, lanes)
+        seg_ms = self.segment_ms
+        for i in range(self.n_segments):
+            if cancelled is not None and cancelled():
+                raise BatchCancelled(f"stopped after {i * seg_ms / 1000:g} of {self.config.duration_ms / 1000:g} "
+                                     "simulated seconds of the batch")
+            state = fns["segment"](state, vals, jnp.asarray(i * self.segment_blocks, jnp.int32))
+            if progress is not None:
+                jax.block_until_ready(state.nodes.rE)
+                progress(min((i + 1) * seg_ms, self.config.duration_ms))
+        return state, real, padded
+
+    def samples(self, values: np.ndarray, first_lane: int = 0) -> np.ndarray:
+        """Every candidate's sampled signal (B, S, N) before any band-pass, as the batch call simulates it."""
+        if self.sampling is None:
+            raise ValueError(f"observation {self.config.observe!r} is not sampled")
+        state, real, _ = self._simulate(values, first_lane, None, None)
+        y = np.asarray(state.samples, np.float32)  # (k, S, N, C)
+        return np.moveaxis(y, -1, 1).reshape((-1,) + y.shape[1:3])[:real]
+
+    def model_fc(self, candidate: np.ndarray) -> np.ndarray:
+        """The model FC (N, N) of one candidate (P,), computed in a batch of its own."""
+        res = self(np.asarray(candidate, np.float32).reshape(1, -1))
+        return res.best_fc

@@ -1,0 +1,180 @@
+"""Simulate one candidate and keep what a notebook wants to look at: rE, BOLD, FC, FCD and the scores.
+
+``wcfit-tui simulate … --out FILE.npz`` writes ``rE`` (T × N, the mean of rE over each 1 ms from t = 0),
+``bold`` (T_TR × N, the samples that enter the FC) with ``t_bold`` (ms), ``fc`` (the FC the objective scored),
+``fcd`` (W × W) with ``fcd_window`` and ``fcd_step`` (samples), ``target_fc``, and ``labels`` (N region names,
+the columns of rE and bold and the rows and columns of the FCs) when the dataset has them. The numbers are the
+objective's: the same segments, the same noise (evaluation 0 of the seed), the same terms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from engine.config import FitConfig
+from engine.data.dataset import Dataset
+
+
+@dataclass(frozen=True, kw_only=True)
+class Simulation:
+    """One simulated candidate: its parameters, signals, FC, FCD and scores."""
+
+    params: Mapping[str, float]  # every parameter's value
+    rE: np.ndarray  # (T_ms, N) mean rE over each 1 ms
+    bold: np.ndarray  # (S, N) the samples that entered the FC (empty when rE is observed)
+    t_bold: np.ndarray  # (S,) ms
+    fc: np.ndarray  # (N, N)
+    fcd: np.ndarray  # (W, W), empty without a sampled observation
+    fcd_window: int
+    fcd_step: int
+    target_fc: np.ndarray
+    loss: float
+    terms: Mapping[str, float]
+    fc_corr: float
+    flag: str  # "" | "nan" | "flat"
+    structural_baseline: float
+    wall_s: float
+
+
+def _ms_means(rates: np.ndarray, carry: np.ndarray, per_ms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over whole milliseconds of ``carry`` + ``rates`` (steps, N); the leftover steps carry over."""
+    x = np.concatenate([carry, rates]) if carry.size else rates
+    whole = x.shape[0] // per_ms * per_ms
+    means = x[:whole].reshape(-1, per_ms, x.shape[1]).astype(np.float64).mean(axis=1)
+    return means, x[whole:]
+
+
+def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *,
+             progress: Callable[[float], None] | None = None) -> Simulation:
+    """Simulate one candidate (fitted parameters from ``values``, the rest as configured) and score it."""
+    import time
+
+    import jax
+    import jax.numpy as jnp
+
+    from engine.model import fcd
+    from engine.model import network as model
+    from engine.model.objective import Objective
+
+    t0 = time.perf_counter()
+    one = config.replace(batch=1, budget=1)
+    obj = Objective(dataset, one, devices=jax.local_devices()[:1], chunk=1)
+    x = np.array([[values.get(n, one.values()[n]) for n in obj.names]], np.float32)
+    vals = jnp.asarray(x)
+    lanes = jnp.zeros((1,), jnp.int32)
+    s = obj.structure
+    init = jax.jit(obj._init_chunk)  # noqa: SLF001 - the objective's own chunk functions, one lane
+    seg = jax.jit(lambda st, v, b: model.run_blocks(obj.sim, obj._params(v), st, b, obj.segment_blocks,  # noqa: SLF001
+                                                    record=True), donate_argnums=0)
+    score = jax.jit(obj._score_chunk)  # noqa: SLF001
+    state = init(vals, lanes)
+    per_ms = max(1, int(round(1.0 / config.dt_ms)))
+    carry = np.zeros((0, s.n_nodes), np.float32)
+    means: list[np.ndarray] = []
+    left = config.n_steps
+    for i in range(obj.n_segments):
+        state, rates = seg(state, vals, jnp.asarray(i * obj.segment_blocks, jnp.int32))
+        r = np.asarray(rates[:, :, 0])[:left]
+        left -= r.shape[0]
+        m, carry = _ms_means(r, carry, per_ms)
+        means.append(m)
+        if progress is not None:
+            progress(min((i + 1) * obj.segment_ms, config.duration_ms))
+    loss, finite, flat, corr, parts, fcs = (np.asarray(a) for a in score(state))
+    fc = np.asarray(fcs[0], np.float64)
+    bold = np.zeros((0, s.n_nodes))
+    t_bold = np.zeros((0,))
+    fcd_mat = np.zeros((0, 0))
+    if obj.sampling is not None:
+        y = np.asarray(state.samples, np.float64)
+        if obj._band is not None:  # noqa: SLF001
+            y = np.einsum("st,tnc->snc", obj._band, y)  # noqa: SLF001
+        bold = y[:, :, 0]
+        t_bold = obj.sampling.sample_times_ms()
+        if obj.sampling.n_samples >= obj.target.fcd_window:
+            fcd_mat = np.asarray(fcd.fcd_matrix(jnp.asarray(y, jnp.float32), obj.target.fcd_window,
+                                                obj.target.fcd_step))[:, :, 0].astype(np.float64)
+    flag = "nan" if not finite[0] else ("flat" if flat[0] else "")
+    return Simulation(params=one.values(dict(zip(obj.names, x[0].astype(float)))),
+                      rE=np.concatenate(means) if means else np.zeros((0, s.n_nodes)),
+                      bold=bold, t_bold=t_bold, fc=fc, fcd=fcd_mat, fcd_window=obj.target.fcd_window,
+                      fcd_step=obj.target.fcd_step, target_fc=np.asarray(obj.target.fc, np.float64),
+                      loss=float(loss[0]), terms={n: float(parts[i, 0]) for i, (n, _) in enumerate(obj.spec.terms)},
+                      fc_corr=float(corr[0]), flag=flag, structural_baseline=obj.target.structural_baseline,
+                      wall_s=time.perf_counter() - t0)
+
+
+def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
+    """The scores of a simulation as a JSON-ready dict."""
+    nan = lambda v: None if v != v else v  # noqa: E731 - JSON has no NaN
+    return {"params": dict(sim.params), "observe": config.observe, "objective": config.objective,
+            "loss": sim.loss, "terms": {k: nan(v) for k, v in sim.terms.items()}, "fc_corr": nan(sim.fc_corr),
+            "flag": sim.flag, "structural_baseline": sim.structural_baseline, "duration_ms": config.duration_ms,
+            "transient_ms": config.transient_ms, "samples": int(sim.bold.shape[0]), "wall_s": round(sim.wall_s, 3)}
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    """``wcfit-tui simulate``: one candidate, its signals and scores into an .npz; exit 2 on bad input."""
+    from engine import presets
+    from tui.cli.fit import EXIT_OK, config_from_args
+    from engine.config import ConfigError, parse_bound, parse_fixed
+    from engine.data.dataset import load_dataset
+    from engine.devices import enable_compilation_cache
+
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise ConfigError(f"--out must name an .npz file, got {args.out!r}")
+    if not out.parent.exists():
+        raise ConfigError(f"the folder of --out does not exist: {out.parent}")
+    preset = presets.get(args.preset or presets.DEFAULT)
+    given = dict(parse_fixed(t) for t in args.fixed)
+    fitted = set(dict(parse_bound(t) for t in args.param)) if args.param else set(preset.settings.get("bounds", {}))
+    args.fixed = [t for t in args.fixed if parse_fixed(t)[0] not in fitted]  # a fitted name given a value: its value
+    config = config_from_args(args)
+    values = {n: v for n, v in preset.point.items() if n in config.bounds}
+    values.update({n: v for n, v in given.items() if n in config.bounds})
+    for name in config.names:  # a fitted parameter given no value and not in the preset's point: its bounds' middle
+        values.setdefault(name, sum(config.bounds[name]) / 2)
+    dataset = load_dataset(config.data)
+    enable_compilation_cache()
+    sim = simulate(config, dataset, values)
+    extra = {} if dataset.labels is None else {"labels": np.array(dataset.labels, dtype=np.str_)}
+    np.savez(out, rE=sim.rE.astype(np.float32), bold=sim.bold, t_bold=sim.t_bold, fc=sim.fc, fcd=sim.fcd,
+             fcd_window=np.int64(sim.fcd_window), fcd_step=np.int64(sim.fcd_step), target_fc=sim.target_fc,
+             **extra)
+    d = summary_dict(sim, config)
+    d["out"] = str(out)
+    if args.json:
+        print(json.dumps(d))
+    else:
+        terms = ", ".join(f"{k} {v:.6f}" for k, v in sim.terms.items())
+        params = ", ".join(f"{k} = {values[k]:.6g}" for k in values)
+        print("\n".join([
+            f"parameters      {params}",
+            f"loss            {sim.loss:.6f}" + (f"  ({terms})" if len(sim.terms) > 1 else ""),
+            f"FC correlation  {sim.fc_corr:.6f}" + (f"  ({sim.flag})" if sim.flag else ""),
+            f"structure alone {sim.structural_baseline:.6f}",
+            f"signals         rE {sim.rE.shape[0]} ms × {sim.rE.shape[1]}, {config.observe} samples {sim.bold.shape[0]}",
+            f"wall time       {sim.wall_s:.1f} s",
+            f"written         {out}",
+        ]))
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add the ``simulate`` subcommand to the CLI."""
+    from tui.cli.fit import add_fit_options
+
+    p = sub.add_parser("simulate", help="simulate one candidate and write rE, BOLD, FC and FCD to an .npz",
+                       description="Simulate one candidate (fitted parameters at the preset's point unless --fixed "
+                                   "gives them) and write its signals, FC, FCD and scores.")
+    add_fit_options(p)
+    p.add_argument("--json", action="store_true", help="print the scores as one JSON object")
+    p.add_argument("--out", required=True, metavar="FILE.npz", help="where to write the arrays")
+    p.set_defaults(func=cmd_simulate)

@@ -1,0 +1,160 @@
+"""Objective terms: one registry that the CLI, the app and the run log read, and the weighted sum that a fit scores.
+
+A new term is one ``Term`` entry in ``_TERMS`` below: a name, a one-line description, whether it needs the FCD,
+and ``fn(signals, target) -> (B,)`` (lower is better, candidates on the last axis). ``ObjectiveSpec.parse``
+reads ``"fc"``, ``"fc+fcd_ks"``, ``"fc+0.5*fcd_ks"``, ``"0.7*fc + 0.3*fcd_ks"`` (weights in any float notation).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from engine.model.fcd import ks_statistic
+from engine.model.network import fc_correlation
+
+Array = jax.Array
+
+
+class Signals(NamedTuple):
+    """What the simulation produced for a batch: FC (N, N, B) and the FCD upper-triangle values (M, B) or None."""
+
+    fc: Array
+    fcd: Array | None = None
+
+
+class Target(NamedTuple):
+    """What the fit is scored against (device constants): FC (N, N) and the sorted pooled FCD values (m,) or None."""
+
+    fc: Array
+    fcd_sorted: Array | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Term:
+    """One objective term: lower is better; ``fn(signals, target)`` gives one value per candidate (B,)."""
+
+    name: str
+    description: str
+    needs_fcd: bool
+    fn: Callable[[Signals, Target], Array]
+
+
+def _upper(fc: Array) -> Array:
+    """Upper triangle (k = 1) of (N, N[, B]) as (M[, B])."""
+    i, j = np.triu_indices(fc.shape[0], k=1)
+    return fc[i.astype(np.int32), j.astype(np.int32)]
+
+
+def fc_term(signals: Signals, target: Target) -> Array:
+    """1 − Pearson r of the FC upper triangles (the tutorial's loss)."""
+    fc = signals.fc
+    return 1.0 - fc_correlation(jnp.asarray(target.fc, fc.dtype), fc)
+
+
+def fc_rmse_term(signals: Signals, target: Target) -> Array:
+    """Root-mean-square difference of the FC upper triangles."""
+    fc = signals.fc
+    diff = _upper(fc) - _upper(jnp.asarray(target.fc, fc.dtype))[:, None]
+    return jnp.sqrt((diff * diff).mean(axis=0))
+
+
+def fcd_ks_term(signals: Signals, target: Target) -> Array:
+    """KS statistic between the model's FCD values and the empirical FCD values pooled over scans."""
+    if signals.fcd is None or target.fcd_sorted is None:
+        raise ValueError("the fcd_ks term needs the model's FCD values and the empirical FCD values")
+    return ks_statistic(target.fcd_sorted, signals.fcd)
+
+
+_TERMS = (
+    Term(name="fc", description="1 − Pearson r between model and empirical FC (upper triangles)", needs_fcd=False,
+         fn=fc_term),
+    Term(name="fc_rmse", description="RMSE between model and empirical FC (upper triangles)", needs_fcd=False,
+         fn=fc_rmse_term),
+    Term(name="fcd_ks", description="Kolmogorov–Smirnov distance between model and empirical FCD values",
+         needs_fcd=True, fn=fcd_ks_term),
+)
+REGISTRY: Mapping[str, Term] = MappingProxyType({t.name: t for t in _TERMS})
+NAMES: tuple[str, ...] = tuple(REGISTRY)
+
+
+class ObjectiveError(ValueError):
+    """An objective that cannot be used; the message is one line meant for the user."""
+
+
+_NUMBER = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)"
+_TERM_RE = re.compile(rf"\s*(?:(?P<weight>{_NUMBER})\s*\*\s*)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*", re.IGNORECASE)
+_FORM = "expected terms like 'fc', 'fc+fcd_ks' or '0.7*fc + 0.3*fcd_ks'"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ObjectiveSpec:
+    """A weighted sum of registered terms, ((name, weight), …) in the order given; checked at construction."""
+
+    terms: tuple[tuple[str, float], ...]
+
+    def __post_init__(self) -> None:
+        if not self.terms:
+            raise ObjectiveError(f"the objective is empty; {_FORM} (terms: {', '.join(NAMES)})")
+        seen: set[str] = set()
+        for name, weight in self.terms:
+            if name not in REGISTRY:
+                raise ObjectiveError(f"unknown objective term {name!r}; known terms: {', '.join(NAMES)}")
+            if name in seen:
+                raise ObjectiveError(f"objective term {name!r} appears more than once")
+            seen.add(name)
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) \
+                    or weight <= 0:
+                raise ObjectiveError(f"weight of objective term {name!r} must be a finite number > 0, got {weight!r}")
+
+    @classmethod
+    def parse(cls, text: str) -> "ObjectiveSpec":
+        """Read 'fc', 'fc+fcd_ks', 'fc+0.5*fcd_ks', '0.7*fc + 0.3*fcd_ks'; ObjectiveError (one line) otherwise."""
+        if not isinstance(text, str) or not text.strip():
+            raise ObjectiveError(f"the objective is empty; {_FORM} (terms: {', '.join(NAMES)})")
+        terms: list[tuple[str, float]] = []
+        pos = 0
+        while True:
+            match = _TERM_RE.match(text, pos)
+            if match is None:
+                raise ObjectiveError(f"cannot read objective {text.strip()!r} at {text[pos:].strip()[:20]!r}; {_FORM}")
+            weight = 1.0 if match["weight"] is None else float(match["weight"])
+            terms.append((match["name"], weight))
+            pos = match.end()
+            if pos == len(text):
+                break
+            if text[pos] != "+":
+                raise ObjectiveError(f"cannot read objective {text.strip()!r} at {text[pos:].strip()[:20]!r}; {_FORM}")
+            pos += 1
+        return cls(terms=tuple(terms))
+
+    def __str__(self) -> str:
+        return "+".join(name if weight == 1 else f"{float(weight)!r}*{name}" for name, weight in self.terms)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Term names in order."""
+        return tuple(name for name, _ in self.terms)
+
+    @property
+    def needs_fcd(self) -> bool:
+        """Whether any term needs the FCD (so the simulation must compute it)."""
+        return any(REGISTRY[name].needs_fcd for name in self.names)
+
+    def evaluate(self, signals: Signals, target: Target) -> tuple[Array, dict[str, Array]]:
+        """(loss (B,), {name: term (B,)}) with loss = Σ weight · term, in the dtype of ``signals.fc``."""
+        if self.needs_fcd and (signals.fcd is None or target.fcd_sorted is None):
+            raise ValueError(f"objective {self} needs FCD values of the model and of the data")
+        values = {name: REGISTRY[name].fn(signals, target) for name in self.names}
+        dtype = signals.fc.dtype
+        loss = sum((jnp.asarray(w, dtype) * values[name] for name, w in self.terms[1:]),
+                   start=jnp.asarray(self.terms[0][1], dtype) * values[self.terms[0][0]])
+        return loss, values

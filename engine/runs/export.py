@@ -1,0 +1,106 @@
+"""Exporting a run: candidates as CSV, a summary as JSON, the FCs as NPZ, or the best model FC as a labelled CSV."""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from engine.runs.files import _json_bytes, atomic_write
+from engine.runs.layout import (
+    DATASET_INFO, EXPORT_DIR, LOG, STATUS, TARGET_FC, RunError, RunWriteError, _best_fc, _candidate_rows, _check_marker,
+    _load_config, _load_npy, _read_json, read_log, resolve_run, row_corr, row_terms,
+)
+from engine.runs.listing import run_info
+
+
+_EXPORT_FORMATS = ("csv", "json", "npz", "fc")
+
+
+def run_labels(run: Path, n: int | None = None) -> tuple[str, ...] | None:
+    """The region labels stored with a run's dataset (dataset.json), or None when it has none (for N regions)."""
+    info = _read_json(run / DATASET_INFO) or {}
+    labels = info.get("labels") if isinstance(info, dict) else None
+    if not isinstance(labels, list) or (n is not None and len(labels) != n):
+        return None
+    return tuple(str(x) for x in labels)
+
+
+def fc_table(fc: np.ndarray, labels: tuple[str, ...] | None) -> bytes:
+    """An N×N matrix as CSV: a header row and an index column of region labels (region numbers without labels)."""
+    import csv
+
+    names = list(labels) if labels is not None else [str(i) for i in range(fc.shape[0])]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["", *names])
+    for name, row in zip(names, np.asarray(fc, np.float64)):
+        w.writerow([name, *(repr(float(v)) for v in row)])
+    return buf.getvalue().encode()
+
+
+def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
+    """Export a run: candidates (CSV), summary (JSON), FCs (target, best model, difference; NPZ) or best FC (CSV)."""
+    run = resolve_run(path)
+    _check_marker(run)
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in _EXPORT_FORMATS:
+        raise RunError(f"unknown export format {fmt!r}; choose one of {', '.join(_EXPORT_FORMATS)}")
+    config = _load_config(run)
+    names = config.names
+    rows = _candidate_rows(read_log(run / LOG))
+    default = {"csv": "candidates.csv", "json": "summary.json", "npz": "fcs.npz", "fc": "best_fc.csv"}[fmt]
+    dest = Path(out).expanduser() if out else run / EXPORT_DIR / default
+    if dest.is_dir():
+        dest = dest / f"{run.name}-{default}"
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunWriteError(f"cannot write {dest}: {e.strerror or e}") from None
+    best_row = min(rows, key=lambda r: r["loss"]) if rows else None  # first minimum, as the search keeps it
+    if fmt == "csv":
+        buf = io.StringIO()
+        import csv
+
+        w = csv.writer(buf, lineterminator="\n")
+        term_names = list(dict.fromkeys(k for r in rows for k in (r.get("terms") or {})))
+        w.writerow(["evaluation", "batch", *names, "loss", *term_names, "fc_corr", "flag", "time"])
+        for r in rows:
+            terms, corr = row_terms(r), row_corr(r, config)
+            w.writerow([r["evaluation"], r.get("batch", ""), *(repr(float(r["params"].get(n, math.nan))) for n in names),
+                        repr(float(r["loss"])), *(repr(terms.get(t, math.nan)) for t in term_names),
+                        "" if corr is None else repr(corr), r.get("flag", ""), r.get("time", "")])
+        data = buf.getvalue().encode()
+    elif fmt == "json":
+        info = run_info(run)
+        status = _read_json(run / STATUS) or {}
+        doc = {"run": run.name, "status": info.status, "reason": info.reason, "config": config.to_dict(),
+               "dataset": _read_json(run / DATASET_INFO), "evaluations": len(rows), "budget": config.budget,
+               "nan_candidates": sum(1 for r in rows if r.get("flag")),
+               "best": None if best_row is None else {"evaluation": best_row["evaluation"],
+                                                      "params": best_row["params"], "loss": best_row["loss"],
+                                                      "terms": best_row.get("terms") or {},
+                                                      "fc_corr": row_corr(best_row, config)},
+               "started": info.started, "duration_s": info.duration_s, "summary": status.get("summary")}
+        data = _json_bytes(doc)
+    else:
+        target = _load_npy(run / TARGET_FC)
+        if target is None:
+            raise RunError(f"cannot read the target FC of {run}")
+        model = _best_fc(run, int(best_row["evaluation"]) if best_row else None)
+        if model is None:
+            raise RunError(f"run {run} has no best model FC yet (no batch finished)")
+        labels = run_labels(run, int(target.shape[0]))
+        if fmt == "fc":
+            data = fc_table(model, labels)
+        else:
+            buf2 = io.BytesIO()
+            extra = {} if labels is None else {"labels": np.array(labels, dtype=np.str_)}
+            np.savez(buf2, target=target, model=model, difference=model - target,
+                     names=np.array(names), params=np.array([best_row["params"][n] for n in names]) if best_row
+                     else np.array([]), loss=np.array(best_row["loss"] if best_row else math.nan), **extra)
+            data = buf2.getvalue()
+    atomic_write(dest, data)
+    return dest

@@ -1,0 +1,190 @@
+"""Following a run read-only: replay its log as events and keep reading until it ends or crashes."""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from engine.config import FitConfig
+from engine.events import (
+    ActorRow, ActorsUpdated, BatchEvaluated, Cancelled, Event, Failed, Finished, NewBest, Started, Summary, Warned,
+)
+from engine.runs.layout import (
+    ACTORS, DATASET_INFO, LOG, STATUS, TARGET_FC, WARNINGS, RunError, _best_fc, _candidate_rows, _check_marker,
+    _load_config, _load_npy, _parse_lines, _read_json, resolve_run, summary_from_dict, row_corr, row_terms,
+)
+from engine.runs.lock import lock_holder
+
+
+def _batch_event(rows: Sequence[Mapping[str, Any]], names: tuple[str, ...], config: FitConfig,
+                 best_loss: float) -> BatchEvaluated:
+    values = np.array([[float(r["params"].get(n, math.nan)) for n in names] for r in rows], np.float64)
+    losses = np.array([float(r["loss"]) for r in rows], np.float64)
+    wall = float(rows[0].get("wall_s", 0.0))
+    w = max(wall, 1e-9)
+    names_t = list(dict.fromkeys(k for r in rows for k in (r.get("terms") or {})))
+    terms = {k: np.array([row_terms(r).get(k, math.nan) for r in rows], np.float64) for k in names_t}
+    corrs = [row_corr(r, config) for r in rows]
+    corr = None if all(c is None for c in corrs) else np.array([math.nan if c is None else c for c in corrs])
+    return BatchEvaluated(batch_index=int(rows[0]["batch"]), first_evaluation=int(rows[0]["evaluation"]),
+                          names=names, values=values, losses=losses, flags=tuple(str(r.get("flag", "")) for r in rows),
+                          wall_s=wall, compile_s=float(rows[0].get("compile_s", 0.0)),
+                          evaluations=int(rows[-1]["evaluation"]) + 1, candidates_per_s=len(rows) / w,
+                          sim_s_per_s=len(rows) * config.simulated_seconds / w, best_loss=best_loss,
+                          terms=terms, corr=corr, time=float(rows[-1].get("time", time.time())))
+
+
+def replay(path: str | Path) -> Iterator[Event]:
+    """A run's events as its files hold them now (Started, batches, bests, warnings), with no terminal event."""
+    return follow(path, threading.Event(), once=True)
+
+
+def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once: bool = False) -> Iterator[Event]:
+    """Replay a run's events and keep following it until a terminal status or ``stop`` (``once``: replay only)."""
+    run = resolve_run(path)
+    _check_marker(run)
+    config = _load_config(run)
+    names = config.names
+    target = _load_npy(run / TARGET_FC)
+    info = _read_json(run / DATASET_INFO) or {}
+    status = _read_json(run / STATUS) or {}
+    if target is None:
+        raise RunError(f"cannot read the target FC of {run}")
+    yield Started(config=config, target_fc=target, dataset=str(info.get("name", "")),
+                  device=str(status.get("device") or ""), evaluations_done=0,
+                  time=float(status.get("started") or status.get("created") or time.time()))
+    offset = 0
+    inode: int | None = None
+    pending: dict[int, dict[int, dict[str, Any]]] = {}  # batch -> evaluation -> row
+    emitted: set[int] = set()
+    evaluations = 0
+    best: dict[str, Any] | None = None
+    last_fc: np.ndarray | None = None
+    warn_offset = 0
+    warnings: list[dict[str, Any]] = []
+    actors_seen: tuple[int, int] | None = None  # (mtime_ns, size) of the actors file last read
+
+    def drain() -> Iterator[Event]:
+        nonlocal offset, inode, evaluations, best, last_fc, warn_offset, actors_seen
+        log = run / LOG
+        try:
+            st = os.stat(log)
+        except FileNotFoundError:
+            st = None
+        if st is not None:
+            if inode is not None and (st.st_ino != inode or st.st_size < offset):
+                offset = 0  # the log was rewritten by a resume: read again, skipping emitted batches
+            inode = st.st_ino
+            try:
+                with open(log, "rb") as f:
+                    f.seek(offset)
+                    data = f.read()
+            except OSError:
+                data = b""
+            rows, used = _parse_lines(data)
+            offset += used
+            for r in _candidate_rows(rows):
+                if isinstance(r.get("batch"), int) and r["batch"] not in emitted:
+                    pending.setdefault(r["batch"], {})[r["evaluation"]] = r
+        try:
+            with open(run / WARNINGS, "rb") as f:
+                f.seek(warn_offset)
+                wrows, wused = _parse_lines(f.read())
+            warn_offset += wused
+            warnings.extend(w for w in wrows if isinstance(w.get("message"), str))
+        except OSError:
+            pass
+        for b in sorted(pending):
+            rows_b = [pending[b][e] for e in sorted(pending[b])]
+            if len(rows_b) < int(rows_b[0].get("batch_size", len(rows_b))):
+                break  # the rest of this batch is not on disk yet
+            if rows_b[0]["evaluation"] != evaluations:
+                break  # an earlier batch is still missing
+            del pending[b]
+            emitted.add(b)
+            improved = None
+            for r in rows_b:
+                if best is None or r["loss"] < best["loss"]:
+                    best = r
+                    improved = r
+            evaluations = int(rows_b[-1]["evaluation"]) + 1
+            yield _batch_event(rows_b, names, config, float(best["loss"]))  # type: ignore[index]
+            if improved is not None:
+                fc = _best_fc(run, int(improved["evaluation"]))
+                last_fc = fc if fc is not None else last_fc
+                yield NewBest(evaluation=int(improved["evaluation"]),
+                              params={n: float(improved["params"].get(n, math.nan)) for n in names},
+                              loss=float(improved["loss"]),
+                              model_fc=last_fc if last_fc is not None else np.full_like(target, np.nan),
+                              terms=row_terms(improved), corr=row_corr(improved, config),
+                              time=float(improved.get("time", time.time())))
+            while warnings and int(warnings[0].get("evaluations", 0)) <= evaluations:
+                w = warnings.pop(0)
+                yield _warned(w)
+        try:
+            st_a = os.stat(run / ACTORS)
+        except OSError:
+            st_a = None
+        if st_a is not None and (st_a.st_mtime_ns, st_a.st_size) != actors_seen:
+            actors_seen = (st_a.st_mtime_ns, st_a.st_size)
+            event = _actors_event(run)
+            if event is not None:
+                yield event
+
+    while not stop.is_set():
+        yield from drain()
+        if once:  # what is on disk now, without a terminal event
+            for w in warnings:
+                yield _warned(w)
+            return
+        status = _read_json(run / STATUS) or {}
+        state = status.get("status")
+        crashed = state in ("running", "crashed") and lock_holder(run) is None
+        if state in ("finished", "stopped", "failed") or crashed:
+            # the log is complete before the status is written: read what is left, then end
+            yield from drain()
+            for w in warnings:
+                yield _warned(w)
+            if crashed:
+                yield Failed(summary=_crashed_summary(run, config, status, evaluations, best))
+                return
+            summary = summary_from_dict(status.get("summary") or {"status": state, "names": list(names)})
+            cls = {"finished": Finished, "stopped": Cancelled, "failed": Failed}[state]
+            yield cls(summary=summary, time=float(status.get("ended") or time.time()))
+            return
+        stop.wait(poll_s)
+
+
+def _warned(row: Mapping[str, Any]) -> Warned:
+    """A warning as the warnings log holds it."""
+    return Warned(message=row["message"], time=float(row.get("time", time.time())))
+
+
+def _crashed_summary(run: Path, config: FitConfig, status: Mapping[str, Any], evaluations: int,
+                     best: Mapping[str, Any] | None) -> Summary:
+    return Summary(status="crashed", reason=f"the process writing the run (PID {status.get('pid', '?')}) died; "
+                                            f"resume it with: wcfit-tui resume {run}",
+                   names=config.names, best_params=dict(best["params"]) if best else None,
+                   best_loss=float(best["loss"]) if best else None, recommendation=None, recommendation_loss=None,
+                   evaluations=evaluations, nan_candidates=0,
+                   wall_s=float(status.get("updated") or 0) - float(status.get("started") or status.get("updated") or 0),
+                   device=str(status.get("device") or ""))
+
+
+def _actors_event(run: Path) -> ActorsUpdated | None:
+    """The cluster actors recorded in a run's actors file (None when unreadable)."""
+    try:
+        d = _read_json(run / ACTORS) or {}
+        rows = tuple(ActorRow.from_dict(r) for r in d.get("actors") or ())
+    except (RunError, TypeError, AttributeError):
+        return None
+    batch = d.get("batch")
+    return ActorsUpdated(rows=rows, batch_index=batch if isinstance(batch, int) else None,
+                         simulated_seconds=float(d.get("simulated_seconds") or 0.0),
+                         time=float(d.get("time") or time.time()))

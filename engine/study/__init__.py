@@ -1,0 +1,1 @@
+"""Studies: one recorded fit per subject, and the table of their results."""

@@ -1,0 +1,92 @@
+"""The ``data`` subcommand: check a dataset and print what it holds and every problem, one line each.
+
+Exit code 0 when the dataset can be used (problems that do not prevent it are printed as warnings), 2 when it
+cannot (the loader's one-line reason on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import Any
+
+from engine.data.dataset import DataError, Dataset, dataset_warnings, load_dataset, structural_baseline
+
+EXIT_OK, EXIT_UNUSABLE = 0, 2
+_LABELS_SHOWN = 6
+
+
+def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
+    """Add the ``data`` subcommand."""
+    p = subparsers.add_parser(
+        "data", help="check a dataset: regions, scans, TR, labels, structural baseline and every problem")
+    p.add_argument("path", metavar="PATH",
+                   help="bundled, a .msgpack/.npz/.mat file, a folder or .zip of tables, or kaggle:OWNER/DATASET[/FILE]")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
+    p.set_defaults(func=cmd_data)
+
+
+def describe(dataset: Dataset) -> dict[str, Any]:
+    """What ``wcfit-tui data --json`` prints for a usable dataset."""
+    r = structural_baseline(dataset)
+    return {
+        "usable": True,
+        "name": dataset.name,
+        "source": dataset.source,
+        "n_nodes": dataset.n_nodes,
+        "n_scans": dataset.n_scans,
+        "samples": [int(s.shape[1]) for s in dataset.scans],
+        "tr_s": dataset.tr_s,
+        "labels": list(dataset.labels) if dataset.labels else None,
+        "structural_baseline": r if math.isfinite(r) else None,
+        "warnings": dataset_warnings(dataset),
+    }
+
+
+def _samples(lengths: list[int]) -> str:
+    if not lengths:
+        return "— (a precomputed FC, no scans)"
+    lo, hi = min(lengths), max(lengths)
+    return f"{lo} per scan" if lo == hi else f"{lo}–{hi} per scan"
+
+
+def _lines(info: dict[str, Any]) -> list[str]:
+    tr = info["tr_s"]
+    lengths = info["samples"]
+    tr_text = "—" if tr is None else f"{tr:g} s" + (f" ({max(lengths) * tr:g} s per scan)" if lengths else "")
+    labels = info["labels"]
+    if labels:
+        shown = ", ".join(labels[:_LABELS_SHOWN]) + (", …" if len(labels) > _LABELS_SHOWN else "")
+        labels_text = f"{len(labels)}: {shown}"
+    else:
+        labels_text = "—"
+    r = info["structural_baseline"]
+    lines = [
+        f"dataset    {info['name']}",
+        f"source     {info['source']}",
+        f"regions    {info['n_nodes']}",
+        f"scans      {info['n_scans']}",
+        f"samples    {_samples(lengths)}",
+        f"TR         {tr_text}",
+        f"labels     {labels_text}",
+        "baseline   " + ("undefined" if r is None else f"r = {r:.4f}")
+        + "  (Pearson r of Cmat and the target FC, upper triangles)",
+    ]
+    lines += [f"warning    {w}" for w in info["warnings"]] or ["ok         no problems found"]
+    return lines
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    """``wcfit-tui data PATH``: exit 0 when the dataset can be used, 2 when it cannot."""
+    try:
+        dataset = load_dataset(args.path)
+    except DataError as e:
+        if args.json:
+            print(json.dumps({"usable": False, "error": str(e)}))
+        print(f"wcfit-tui: {e}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    info = describe(dataset)
+    print(json.dumps(info) if args.json else "\n".join(_lines(info)))
+    return EXIT_OK

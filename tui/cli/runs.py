@@ -1,0 +1,231 @@
+"""Subcommands on run directories: ``runs``, ``attach`` (headless), ``resume`` and ``export``.
+
+``register(subparsers)`` adds them to the CLI's parser; each command returns an exit code and reports a
+refusal or error as one line on stderr with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from engine.config import ConfigError
+from engine.data.dataset import DataError
+from engine.runs.listing import STATUS_STYLE
+from engine.runs import DEFAULT_ROOT, RunError, RunInfo, export, follow, list_runs, record_existing, resolve_run
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+
+
+def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn a run, config or data error into one line on stderr and exit code 2."""
+    def wrapped(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except (RunError, ConfigError, DataError) as e:
+            print(f"wcfit-tui: {e}", file=sys.stderr)
+            return EXIT_REFUSED
+        except OSError as e:
+            print(f"wcfit-tui: {e.strerror or e}{': ' + str(e.filename) if e.filename else ''}", file=sys.stderr)
+            return EXIT_REFUSED
+
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
+
+
+def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
+    """Add the ``runs``, ``attach``, ``resume`` and ``export`` subcommands."""
+    p = subparsers.add_parser("runs", help="list run directories with status, progress and best result")
+    p.add_argument("dir", nargs="?", default=None, metavar="DIR", help=f"root of run directories (default ./{DEFAULT_ROOT})")
+    p.add_argument("--json", action="store_true", help="print one JSON object per run instead of a table")
+    p.set_defaults(func=_guard(cmd_runs))
+
+    p = subparsers.add_parser("attach", help="follow a run as text (read-only); the app's viewer is `wcfit-tui attach`")
+    p.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
+    p.add_argument("--poll", type=float, default=0.5, metavar="S", help="seconds between polls (default 0.5)")
+    p.set_defaults(func=_guard(cmd_attach))
+
+    p = subparsers.add_parser("resume", help="continue a stopped, failed or crashed run from its checkpoint")
+    p.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    from tui.cli.cluster import add_cluster_options
+
+    add_cluster_options(p)
+    p.set_defaults(func=_guard(cmd_resume))
+
+    p = subparsers.add_parser("export", help="export a run: candidates CSV, summary JSON, FCs NPZ, best FC CSV")
+    p.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
+    p.add_argument("--csv", dest="formats", action="append_const", const="csv", help="candidates as CSV")
+    p.add_argument("--json", dest="formats", action="append_const", const="json", help="summary as JSON")
+    p.add_argument("--npz", dest="formats", action="append_const", const="npz",
+                   help="FCs as NPZ: target, model (best), difference, and the region labels when known")
+    p.add_argument("--fc", dest="formats", action="append_const", const="fc",
+                   help="the best model FC as CSV, with a header row and an index column of region labels")
+    p.add_argument("--output", "-o", default=None, metavar="PATH",
+                   help="output file (one format) or directory (default RUN/export/)")
+    p.set_defaults(func=_guard(cmd_export))
+
+
+def _fmt_time(t: float | None) -> str:
+    return "—" if t is None else _dt.datetime.fromtimestamp(t).strftime("%m-%d %H:%M")
+
+
+def _fmt_duration(s: float | None) -> str:
+    if s is None:
+        return "—"
+    s = int(round(s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+def _fmt_params(params: Any) -> str:
+    return ", ".join(f"{k}={float(v):.4g}" for k, v in dict(params or {}).items()) or "—"
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """``wcfit-tui runs [DIR]``: a table of the runs and studies in DIR (of a study's subjects when DIR is a study)."""
+    from engine.study import run as study
+
+    if args.dir and study.is_study(args.dir):
+        return study.cmd_subjects(args)
+    from engine.study.table import list_studies
+
+    runs = sorted(list_runs(args.dir) + list_studies(args.dir), key=lambda r: (r.started or 0.0, r.name))
+    if args.json:
+        import json
+
+        for r in runs:
+            print(json.dumps(_info_dict(r)))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 140)  # piped: keep every column
+    if not runs:
+        console.print(f"no runs in {args.dir or DEFAULT_ROOT}")
+        return EXIT_OK
+    table = Table(title=f"runs in {args.dir or DEFAULT_ROOT}")
+    for col, kw in (("name", {"no_wrap": True}), ("status", {"min_width": 8}), ("evals", {"justify": "right"}),
+                    ("best loss", {"justify": "right", "no_wrap": True}), ("best params", {}),
+                    ("started", {"no_wrap": True}), ("duration", {"justify": "right"})):
+        table.add_column(col, **kw)  # type: ignore[arg-type]
+    for r in runs:
+        table.add_row(r.name, f"[{STATUS_STYLE.get(r.status, '')}]{r.status}[/]", f"{r.evaluations}/{r.budget}",
+                      "—" if r.best_loss is None else f"{r.best_loss:.5f}", _fmt_params(r.best_params),
+                      _fmt_time(r.started),
+                      (r.reason or "—") if r.status == "study" else _fmt_duration(r.duration_s))
+    console.print(table)
+    if any(r.status == "study" for r in runs):
+        console.print("a study's subjects: wcfit-tui runs STUDY (or attach STUDY in the app)")
+    return EXIT_OK
+
+
+def _info_dict(r: RunInfo) -> dict[str, Any]:
+    return {"name": r.name, "path": str(r.path), "status": r.status, "evaluations": r.evaluations,
+            "budget": r.budget, "optimizer": r.optimizer, "best_loss": r.best_loss,
+            "best_params": dict(r.best_params) if r.best_params else None, "started": r.started,
+            "duration_s": r.duration_s, "reason": r.reason, "pid": r.pid}
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    """``attach RUN`` (headless): print the run's batches as they are logged until it ends; Ctrl-C detaches."""
+    from engine.events import BatchEvaluated, Ended, NewBest, Started, Warned
+
+    path = resolve_run(args.run)
+    stop = threading.Event()
+    status = "running"
+    try:
+        for ev in follow(path, stop, poll_s=args.poll):
+            if isinstance(ev, Started):
+                print(f"run {path}: {ev.dataset}, optimizer {ev.config.optimizer}, budget {ev.config.budget}", flush=True)
+            elif isinstance(ev, BatchEvaluated):
+                print(f"batch {ev.batch_index:4d}  evaluations {ev.evaluations:6d}  best loss {ev.best_loss:.5f}",
+                      flush=True)
+            elif isinstance(ev, NewBest):
+                print(f"  new best #{ev.evaluation}: {_fmt_params(ev.params)}  loss {ev.loss:.5f}", flush=True)
+            elif isinstance(ev, Warned):
+                print(f"  warning: {ev.message}", flush=True)
+            elif isinstance(ev, Ended):
+                status = ev.summary.status
+                print(f"{status}: {ev.summary.reason}", flush=True)
+    except KeyboardInterrupt:
+        stop.set()
+        return EXIT_OK
+    return EXIT_FAILED if status in ("failed", "crashed") else EXIT_OK
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """``resume RUN``: continue from the checkpoint with the run's own settings; exit 1 if it fails."""
+    from engine.study import run as study
+    from tui.cli.fit import run_fit
+    from tui.cli.cluster import objective_for
+    from engine.devices import enable_compilation_cache
+
+    if study.is_study(args.run):
+        return study.cmd_resume_study(args)
+    path = resolve_run(args.run)
+    if args.cluster:
+        from engine.cluster.objective import import_ray
+
+        import_ray()  # no Ray: the install hint before the run is touched
+    config, dataset, resume, recorder = record_existing(path)
+    objective = None
+    try:
+        objective = objective_for(args, config, dataset)
+        for note in recorder.notes:
+            print(f"wcfit-tui: {note}", file=sys.stderr)
+        print(f"resuming {path} at evaluation {resume.evaluations} of {config.budget}", file=sys.stderr)
+        enable_compilation_cache()
+        summary = run_fit(config, dataset, listeners=[recorder.listener], checkpointer=recorder.checkpointer,
+                          resume=resume, quiet=args.quiet, objective=objective)
+    finally:
+        recorder.close()
+        if objective is not None:
+            objective.close()
+    if summary is None:
+        print("wcfit-tui: resume ended without a summary", file=sys.stderr)
+        return EXIT_FAILED
+    if args.json:
+        import json
+
+        from engine.runs import summary_to_dict
+
+        d = summary_to_dict(summary)  # type: ignore[arg-type]
+        d["run_dir"] = str(path)
+        print(json.dumps(d))
+    else:
+        s = summary
+        print("\n".join([
+            f"status          {s.status} ({s.reason})",  # type: ignore[attr-defined]
+            f"best            {_fmt_params(s.best_params)}",  # type: ignore[attr-defined]
+            "loss            " + ("—" if s.best_loss is None else f"{s.best_loss:.6f}"),  # type: ignore[attr-defined]
+            f"evaluations     {s.evaluations}",  # type: ignore[attr-defined]
+            f"wall time       {s.wall_s:.1f} s",  # type: ignore[attr-defined]
+            f"run directory   {path}",
+        ]))
+    if getattr(summary, "status", "failed") == "failed":
+        print(f"wcfit-tui: resumed fit failed: {getattr(summary, 'reason', '?')}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """``export RUN --csv/--json/--npz/--fc [--output PATH]``: write the chosen exports, print their paths."""
+    from engine.study import run as study
+
+    if study.is_study(args.run):
+        return study.cmd_export_study(args)
+    path = resolve_run(args.run)
+    formats = list(dict.fromkeys(args.formats or []))
+    if not formats:
+        raise RunError("choose what to export: --csv, --json, --npz and/or --fc")
+    out = Path(args.output) if args.output else None
+    if out is not None and len(formats) > 1 and not out.is_dir():
+        raise RunError("--output with several formats must be an existing directory")
+    for fmt in formats:
+        print(export(path, fmt, out))
+    return EXIT_OK
