@@ -283,3 +283,17 @@ def parse_fixed(text: str) -> tuple[str, float]:
         return name.strip(), float(value)
     except ValueError:
         raise ConfigError(f"--fixed {text!r}: value must be a number") from None
+
+
+def parse_band(text: str, what: str = "--bandpass") -> tuple[float, float] | None:
+    """Parse ``LOW:HIGH`` in Hz into a band, or None for blank or ``off`` (ConfigError naming ``what``)."""
+    t = text.strip()
+    if not t or t.lower() == "off":
+        return None
+    lo, sep, hi = t.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return float(lo), float(hi)
+    except ValueError:
+        raise ConfigError(f"{what} expects LOW:HIGH in Hz (e.g. 0.01:0.1) or nothing for off, got {t!r}") from None

@@ -6,22 +6,36 @@ ours. ``Search.run`` blocks; ``start`` runs it in a daemon thread.
 
 from __future__ import annotations
 
-import inspect
 import math
 import pickle
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from engine.config import GRID, FitConfig
+from engine.caveats import baseline_caveat, config_caveats, fcd_caveat
+from engine.config import GRID, ConfigError, FitConfig
 from engine.data.dataset import Dataset
 from engine.events import (
-    ActorsUpdated, BatchEvaluated, Cancelled, Compiling, Event, Failed, Finished, Listener, NewBest, SegmentSimulated,
-    Started, Summary, Warned,
+    ActorRow,
+    ActorsUpdated,
+    BatchEvaluated,
+    Cancelled,
+    Compiling,
+    Event,
+    Failed,
+    Finished,
+    Listener,
+    NewBest,
+    SegmentSimulated,
+    Started,
+    Summary,
+    Warned,
 )
+from engine.model.target import FitTarget, resolve_tr
+
 
 class FitError(RuntimeError):
     """A failure of the fit with a message meant for the user as it is."""
@@ -122,6 +136,66 @@ def budget_of(config: FitConfig) -> int:
     return config.budget
 
 
+class ObjectiveResult(Protocol):
+    """The scores of one batch, as every objective returns them (trimmed to the candidates asked)."""
+
+    @property
+    def losses(self) -> np.ndarray: ...  # (B,) finite
+    @property
+    def flags(self) -> tuple[str, ...]: ...  # "" | "nan" (diverged) | "flat" (no FC variance), one per candidate
+    @property
+    def best_index(self) -> int: ...  # the lowest loss of the batch
+    @property
+    def best_fc(self) -> np.ndarray: ...  # (N, N) that candidate's model FC
+    @property
+    def wall_s(self) -> float: ...
+    @property
+    def compile_s(self) -> float: ...
+    @property
+    def terms(self) -> dict[str, np.ndarray]: ...  # each objective term (B,)
+    @property
+    def corr(self) -> np.ndarray | None: ...  # (B,) FC correlation with the target, when computed
+    @property
+    def best_signal(self) -> np.ndarray | None: ...  # (S, N) the best candidate's sampled signal, when kept
+
+
+class Objective(Protocol):
+    """What the loop needs from an objective (local, sharded over devices, or on a cluster's actors): a batch of
+    candidates scored in one call."""
+
+    @property
+    def description(self) -> str: ...  # where and how batches run, for the run log
+
+    @property
+    def compiled(self) -> bool: ...  # whether the next call runs without compiling
+
+    def __call__(self, values: np.ndarray, first_lane: int = 0) -> ObjectiveResult: ...
+
+
+@runtime_checkable
+class Targeted(Protocol):
+    """An objective that says what it scores against (its FC, FCD values, TR and the structure-alone baseline)."""
+
+    @property
+    def target(self) -> FitTarget: ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """An objective that holds something to free after the fit (a cluster's actors)."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class OnActors(Protocol):
+    """An objective scored by actors: their rows after each batch, and a way to say one was lost."""
+
+    on_warning: Callable[[str], None] | None
+
+    def actor_rows(self) -> list[ActorRow]: ...
+
+
 class Checkpointer(Protocol):
     """Persists the optimizer after every told batch (see ``engine.runs``)."""
 
@@ -186,8 +260,8 @@ class Search:
     """One fit: owns the ask/tell loop, calls listeners with events, can be cancelled from any thread."""
 
     def __init__(self, config: FitConfig, dataset: Dataset, *, listeners: Sequence[Listener] = (),
-                 objective: Any | None = None, checkpointer: Checkpointer | None = None,
-                 resume: Resume | None = None, objective_factory: Callable[[], Any] | None = None) -> None:
+                 objective: Objective | None = None, checkpointer: Checkpointer | None = None,
+                 resume: Resume | None = None, objective_factory: Callable[[], Objective] | None = None) -> None:
         self.config = config
         self.dataset = dataset
         self.listeners = list(listeners)
@@ -212,7 +286,7 @@ class Search:
             listener(event)
 
     def _device(self) -> str:
-        return getattr(self.objective, "description", "not started")
+        return "not started" if self.objective is None else self.objective.description
 
     def _summary(self, status: str, reason: str, prog: _Progress, t0: float, proposer: Proposer | None,
                  rec: tuple[np.ndarray | None, float | None] = (None, None)) -> Summary:
@@ -229,26 +303,21 @@ class Search:
 
     def _actors(self, obj: Any, batch_index: int | None) -> None:
         """Emit ActorsUpdated when the objective runs on actors (a cluster's ``actor_rows``)."""
-        rows = getattr(obj, "actor_rows", None)
-        if callable(rows):
-            self._emit(ActorsUpdated(rows=tuple(rows()), batch_index=batch_index,
+        if isinstance(obj, OnActors):
+            self._emit(ActorsUpdated(rows=tuple(obj.actor_rows()), batch_index=batch_index,
                                      simulated_seconds=float(self.config.simulated_seconds)))
 
-    def _tr_s(self, target: Any) -> float | None:
+    def _tr_s(self, target: FitTarget | None) -> float | None:
         """The sampling interval the fit observes at (the objective's target, else the settings and data)."""
         if target is not None:
             return target.tr_s
-        from engine.config import ConfigError
-        from engine.model.target import resolve_tr
-
         try:
             return resolve_tr(self.config, self.dataset)
         except ConfigError:
             return None
 
     def _baseline(self) -> float | None:
-        target = getattr(self.objective, "target", None)
-        return None if target is None else float(target.structural_baseline)
+        return float(self.objective.target.structural_baseline) if isinstance(self.objective, Targeted) else None
 
     def run(self) -> Summary:
         """Run to the end of the budget, a cancel or an error; never raises for the fit's own errors."""
@@ -274,25 +343,24 @@ class Search:
             stop_helper_threads()
 
     def _loop(self, cfg: FitConfig, prog: _Progress, proposer: Proposer | None, t0: float) -> Summary:
+        from engine.model import (
+            objective as local,  # lazy: JAX loads with the first fit, not with the app or `runs`
+        )
+
         if self.objective is None:
             if self._objective_factory is not None:
                 self.objective = self._objective_factory()
             else:
-                from engine.model.objective import Objective
-
-                self.objective = Objective(self.dataset, cfg)
+                self.objective = local.Objective(self.dataset, cfg)
         obj = self.objective
-        target = getattr(obj, "target", None)
+        target = obj.target if isinstance(obj, Targeted) else None
         self._emit(Started(config=cfg, target_fc=self.dataset.target_fc if target is None else target.fc,
                            dataset=self.dataset.name, device=obj.description, evaluations_done=prog.evaluations,
                            structural_baseline=self._baseline()))
         self._actors(obj, None)
-        from engine.caveats import config_caveats, fcd_caveat
-
         for w in filter(None, [*config_caveats(cfg), fcd_caveat(cfg, self._tr_s(target))]):
             prog.warnings.append(w)
             self._emit(Warned(message=w))
-        segmented = "progress" in inspect.signature(obj.__call__).parameters
         if proposer is None:
             try:
                 proposer = make_proposer(cfg)
@@ -315,21 +383,18 @@ class Search:
                 break
             if not obj.compiled:
                 self._emit(Compiling(batch=cfg.batch))
-            if segmented:
-                from engine.model.objective import BatchCancelled
+            def progress(ms: float, batch: int = prog.batches, done: int = prog.evaluations, size: int = len(values)) -> None:
+                self._emit(SegmentSimulated(batch_index=batch, simulated_ms=ms, duration_ms=cfg.duration_ms,
+                                            evaluations_done=done, batch_size=size))
 
-                def progress(ms: float, batch: int = prog.batches, done: int = prog.evaluations, size: int = len(values)) -> None:
-                    self._emit(SegmentSimulated(batch_index=batch, simulated_ms=ms, duration_ms=cfg.duration_ms,
-                                                evaluations_done=done, batch_size=size))
-
-                try:
-                    res = obj(values, first_lane=prog.evaluations, progress=progress, cancelled=lambda: self.cancelled)
-                except BatchCancelled as e:
-                    self.summary = self._summary("stopped", f"stopped by the user ({e})", prog, t0, proposer)
-                    self._emit(Cancelled(summary=self.summary))
-                    return self.summary
-            else:
-                res = obj(values, first_lane=prog.evaluations)
+            try:
+                res: ObjectiveResult = (
+                    obj(values, first_lane=prog.evaluations, progress=progress, cancelled=lambda: self.cancelled)
+                    if isinstance(obj, local.Objective) else obj(values, first_lane=prog.evaluations))  # in segments
+            except local.BatchCancelled as e:
+                self.summary = self._summary("stopped", f"stopped by the user ({e})", prog, t0, proposer)
+                self._emit(Cancelled(summary=self.summary))
+                return self.summary
             first = prog.evaluations
             prog.evaluations += len(values)
             prog.batches += 1
@@ -337,8 +402,8 @@ class Search:
             bad = sum(1 for f in res.flags if f)
             prog.nan_candidates += bad
             improved = prog.best_loss is None or res.losses[res.best_index] < prog.best_loss
-            terms = dict(getattr(res, "terms", None) or {})
-            corr = getattr(res, "corr", None)
+            terms = dict(res.terms)
+            corr = res.corr
             best_terms = {k: float(v[res.best_index]) for k, v in terms.items()}
             best_corr = None if corr is None else float(corr[res.best_index])
             if improved:
@@ -360,8 +425,8 @@ class Search:
                                    params={k: float(v) for k, v in zip(names, values[res.best_index])},
                                    loss=float(prog.best_loss), model_fc=res.best_fc,  # type: ignore[arg-type]
                                    terms=best_terms, corr=best_corr,
-                                   model_signal=getattr(res, "best_signal", None),
-                                   sample_tr_s=getattr(getattr(obj, "sampling", None), "tr_s", None)))
+                                   model_signal=res.best_signal,
+                                   sample_tr_s=None if target is None else target.tr_s))
             if bad:
                 self._emit(Warned(message=f"{bad} candidate(s) in batch {prog.batches} diverged "
                                           f"({', '.join(sorted(set(f for f in res.flags if f)))}); "
@@ -393,8 +458,6 @@ class Search:
             elif not self.cancelled:  # a point the optimizer inferred but never asked: score it once
                 rec_loss = float(obj(rec_values[None, :], first_lane=0).losses[0])
         if prog.best_values is not None:
-            from engine.caveats import baseline_caveat
-
             late = bound_warnings(names, prog.best_values, dict(cfg.bounds))
             corr_of_best = prog.best_corr if prog.best_corr is not None else (
                 1.0 - prog.best_loss if cfg.objective == "fc" and prog.best_loss is not None else None)

@@ -23,6 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine import runs  # noqa: E402
+from engine.runs.checkpoint import _CheckpointUnpickler, _NotAllowed  # noqa: E402
 from engine.config import OPTIMIZERS, FitConfig  # noqa: E402
 from engine.search import make_proposer, stop_helper_threads  # noqa: E402
 
@@ -57,7 +58,7 @@ def call(fn: bytes, *args: bytes) -> bytes:
 
 
 def load(blob: bytes) -> Any:
-    return runs._CheckpointUnpickler(io.BytesIO(blob)).load()
+    return _CheckpointUnpickler(io.BytesIO(blob)).load()
 
 
 def plain_load(blob: bytes) -> Any:
@@ -117,7 +118,7 @@ def hostile_pickles(target: Path) -> dict[str, bytes]:
 def test_hostile_pickle_is_refused_and_runs_nothing(case: str, tmp_path: Path) -> None:
     target = tmp_path / "pwned"
     blob = hostile_pickles(target)[case]
-    with pytest.raises(runs._NotAllowed):
+    with pytest.raises(_NotAllowed):
         load(blob)
     assert not target.exists()
 
@@ -136,7 +137,7 @@ def test_copyreg_extension_codes_go_through_the_check(tmp_path: Path) -> None:
     copyreg.add_extension("os", "mkdir", code)
     try:
         blob = PROTO2 + call(pickle.EXT1 + bytes([code]), text(str(target))) + pickle.STOP
-        with pytest.raises(runs._NotAllowed):
+        with pytest.raises(_NotAllowed):
             load(blob)
         assert not target.exists()
         plain_load(blob)  # control: the code does resolve to os.mkdir

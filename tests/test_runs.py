@@ -28,6 +28,7 @@ from engine.data.dataset import load_dataset  # noqa: E402
 from engine.events import BatchEvaluated, Failed, Finished, NewBest, Started  # noqa: E402
 from engine.model.objective import BatchResult  # noqa: E402
 from engine.runs import RunError, RunWriteError  # noqa: E402
+from engine.runs.checkpoint import _CheckpointUnpickler  # noqa: E402
 from engine.search import Search  # noqa: E402
 
 N = 6
@@ -253,7 +254,7 @@ def test_tampered_checkpoint_refused_without_unpickling(small_npz: Path, tmp_pat
     manifest = json.loads((run / runs.MANIFEST).read_text())
     ckpt = run / manifest["file"]
     calls: list[int] = []
-    monkeypatch.setattr(runs._CheckpointUnpickler, "load", lambda self: calls.append(1))  # must never run
+    monkeypatch.setattr(_CheckpointUnpickler, "load", lambda self: calls.append(1))  # must never run
     monkeypatch.setattr(pickle, "loads", lambda *a, **k: calls.append(1))
     blob = bytearray(ckpt.read_bytes())
     blob[len(blob) // 2] ^= 0xFF
@@ -312,13 +313,13 @@ def test_full_disk_fails_the_fit_cleanly(small_npz: Path, tmp_path: Path, monkey
     def listener(ev: Any) -> None:
         seen.append(ev)
         if isinstance(ev, BatchEvaluated) and ev.batch_index == 1:
-            monkeypatch.setattr(runs.os, "write", _enospc)  # the disk fills up after the second batch
+            monkeypatch.setattr(os, "write", _enospc)  # the disk fills up after the second batch
 
     with rec:
         search = Search(config, dataset, listeners=[listener, rec.listener], objective=FakeObjective(2),
                         checkpointer=rec.checkpointer)
         summary = search.run()
-    monkeypatch.setattr(runs.os, "write", real_write)
+    monkeypatch.setattr(os, "write", real_write)
     assert summary.status == "failed"
     assert f"cannot write run directory {rec.path}: No space left on device" in summary.reason
     assert isinstance(seen[-1], Failed) and summary.evaluations == 4

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from engine.data.compare import matrix_corr
 
 #: Colour of the structure-alone line.
 BASELINE = (200, 120, 255)
@@ -10,17 +14,8 @@ BASELINE = (200, 120, 255)
 
 def structural_baseline(cmat: np.ndarray, target_fc: np.ndarray) -> float | None:
     """Pearson r between the upper triangles (k = 1) of Cmat and the target FC; None when undefined."""
-    c, f = np.asarray(cmat, np.float64), np.asarray(target_fc, np.float64)
-    if c.shape != f.shape or c.ndim != 2 or c.shape[0] < 3:
-        return None
-    iu = np.triu_indices(c.shape[0], k=1)
-    a, b = c[iu], f[iu]
-    ok = np.isfinite(a) & np.isfinite(b)
-    if ok.sum() < 3:
-        return None
-    a, b = a[ok] - a[ok].mean(), b[ok] - b[ok].mean()
-    den = float(np.sqrt((a * a).sum() * (b * b).sum()))
-    return None if den == 0.0 or not np.isfinite(den) else float((a * b).sum() / den)
+    r = matrix_corr(cmat, target_fc)
+    return None if math.isnan(r) else r
 
 
 def fc_like(quantity: str, term_names: tuple[str, ...], loss_is_fc: bool) -> bool:

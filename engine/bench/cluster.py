@@ -10,12 +10,15 @@ result transfer, waiting); it is given in ms and as a share of the batch's wall 
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from typing import Any, Callable
 
 import numpy as np
+
+from engine.cluster.objective import ClusterObjective
+from engine.config import FitConfig
+from engine.data.dataset import load_dataset
+from engine.model.objective import Objective
 
 
 def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -31,11 +34,6 @@ def run_cluster_bench(address: str, batches: tuple[int, ...] = (64,), duration_m
                       data: str | None = None, *, repeats: int = 2, cpu_actors: int = 2,
                       progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Measure one process and the cluster on each batch size; return a JSON-ready dict."""
-    from engine.cluster.objective import ClusterObjective
-    from engine.config import FitConfig
-    from engine.data.dataset import load_dataset
-    from engine.model.objective import Objective
-
     say = progress or (lambda m: None)
     ds = load_dataset(data)
     out: dict[str, Any] = {"address": address, "data": ds.name, "n_nodes": ds.n_nodes, "duration_ms": duration_ms,
@@ -79,46 +77,3 @@ def run_cluster_bench(address: str, batches: tuple[int, ...] = (64,), duration_m
             "max_loss_difference": float(np.max(np.abs(np.asarray(res.losses) - local_res.losses))),  # type: ignore[union-attr]
         })
     return out
-
-
-def print_cluster_table(result: dict[str, Any]) -> None:
-    """Print the comparison as a rich table."""
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table(title=f"one process vs Ray cluster {result['address']} · {result['data']} · "
-                    f"{result['duration_ms']:g} ms simulated per candidate")
-    for col in ("batch", "where", "compile s", "wall s/batch", "cand/s", "×", "overhead ms", "overhead %"):
-        t.add_column(col, justify="right")
-    for row in result["rows"]:
-        one, cl = row["one_process"], row["cluster"]
-        t.add_row(str(row["batch"]), "one process", f"{one['compile_s']:.2f}", f"{one['wall_s']:.3f}",
-                  f"{one['candidates_per_s']:.2f}", "1.0", "", "")
-        t.add_row(str(row["batch"]), f"{cl['actors']} actors", f"{cl['compile_s']:.2f}", f"{cl['wall_s']:.3f}",
-                  f"{cl['candidates_per_s']:.2f}", f"{row['speedup']:.2f}", f"{1000 * cl['overhead_s']:.1f}",
-                  f"{cl['overhead_pct']:.2f}")
-    console = Console(width=None if sys.stdout.isatty() else 120)
-    console.print(t)
-    for row in result["rows"]:
-        console.print(f"batch {row['batch']}: one process = {row['one_process']['layout']}; cluster = "
-                      f"{row['cluster']['layout']}, shares {row['cluster']['shares']}; "
-                      f"largest loss difference {row['max_loss_difference']:.1e}")
-
-
-def main_cluster(args: Any) -> int:
-    """``bench --cluster``: run and print (or ``--json``)."""
-    from engine.bench.speed import DEFAULT_BATCHES
-    from engine.cluster.objective import import_ray
-    from engine.devices import use_cpu_cores_as_devices
-
-    import_ray()
-    use_cpu_cores_as_devices()  # the one-process side uses every local core, as `fit` does (JAX is imported, not started)
-    batches = (64,) if tuple(args.batch) == DEFAULT_BATCHES else tuple(args.batch)
-    res = run_cluster_bench(args.cluster, batches, args.duration, args.data, repeats=args.repeats,
-                            cpu_actors=args.cpu_actors or 2,
-                            progress=None if args.json else (lambda m: print(m, flush=True)))
-    if args.json:
-        print(json.dumps(res))
-    else:
-        print_cluster_table(res)
-    return 0

@@ -11,7 +11,13 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
+import jax
 import numpy as np
+
+from engine import presets
+from engine.bench.speed import analysis_bytes
+from engine.data.dataset import load_dataset
+from engine.model.objective import Objective
 
 #: The rows of the comparison: (label, observation, objective).
 ROWS = (("rE", "rE", "fc"), ("bold", "bold", "fc"), ("bold+fcd", "bold", "fc+fcd_ks"))
@@ -19,12 +25,10 @@ ROWS = (("rE", "rE", "fc"), ("bold", "bold", "fc"), ("bold+fcd", "bold", "fc+fcd
 
 def _memory(obj: Any) -> int | None:
     """Arguments + outputs + temporaries of the compiled segment and finish functions, summed over devices."""
-    from engine.bench.speed import _analysis_bytes
-
     fns = obj._fns  # noqa: SLF001 - same package
     total = 0
     for name in ("segment", "finish"):
-        b = _analysis_bytes(fns[name])
+        b = analysis_bytes(fns[name])
         if b is None:
             return None
         total += b
@@ -32,8 +36,6 @@ def _memory(obj: Any) -> int | None:
 
 
 def _config(observe: str, objective: str, batch: int, duration_ms: float) -> Any:
-    from engine import presets
-
     return presets.get("bold").config(observe=observe, objective=objective, batch=batch, budget=batch,
                                       duration_ms=duration_ms, data="bundled")
 
@@ -44,8 +46,6 @@ def bench_observation(ds: Any, batch: int, duration_ms: float, repeats: int = 1)
     Every row is compiled first; then the timed calls go round the rows in turn (rE, bold, bold+fcd, rE, …) and
     each row keeps its best, so a change in the machine's load during the run affects every row alike.
     """
-    from engine.model.objective import Objective
-
     values = np.column_stack([np.linspace(16.0, 56.0, batch), np.full(batch, 0.15)]).astype(np.float32)
     objs, compile_s = [], []
     for _, observe, objective in ROWS:
@@ -84,10 +84,6 @@ def bench_observation(ds: Any, batch: int, duration_ms: float, repeats: int = 1)
 def run(batches: tuple[int, ...], duration_ms: float, data: str | None, repeats: int,
         progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Every batch size's rows as a JSON-ready dict."""
-    import jax
-
-    from engine.data.dataset import load_dataset
-
     ds = load_dataset(data)
     dev = jax.local_devices()
     out: dict[str, Any] = {"device": f"{len(dev)}× {dev[0].platform} ({dev[0].device_kind})", "data": ds.name,
@@ -97,22 +93,3 @@ def run(batches: tuple[int, ...], duration_ms: float, data: str | None, repeats:
             progress(f"batch {b}: rE, bold, bold+fcd…")
         out["rows"].extend(bench_observation(ds, b, duration_ms, repeats))
     return out
-
-
-def print_table(result: dict[str, Any]) -> None:
-    """Print the comparison as a rich table."""
-    import sys
-
-    from rich.console import Console
-    from rich.table import Table
-
-    mb = lambda v: "–" if v is None else f"{v / 1e6:.2f} MB"  # noqa: E731
-    t = Table(title=f"{result['device']} · {result['data']} · {result['duration_ms'] / 1000:g} s simulated per candidate")
-    for col in ("batch", "observe · objective", "compile s", "wall s", "s / sim s / cand", "vs rE", "mem/cand",
-                "at 60 s", "at 600 s", "samples"):
-        t.add_column(col, justify="right")
-    for r in result["rows"]:
-        t.add_row(str(r["batch"]), f"{r['observe']} · {r['objective']}", f"{r['compile_s']:.1f}", f"{r['wall_s']:.2f}",
-                  f"{r['s_per_sim_s_per_candidate']:.4f}", f"{100 * r['vs_rE']:+.1f} %", mb(r["mem_per_candidate"]),
-                  mb(r["mem_per_candidate_60s"]), mb(r["mem_per_candidate_600s"]), str(r["samples"]))
-    Console(width=None if sys.stdout.isatty() else 140).print(t)

@@ -11,43 +11,24 @@ process, so batch sizes are measured smallest first: each reference row's peak i
 
 from __future__ import annotations
 
-import sys
-
-import argparse
-import json
 import time
 from typing import Any, Callable
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+
+from engine.config import FitConfig
+from engine.data.dataset import load_dataset
+from engine.model import reference
+from engine.model.objective import Objective
 
 #: Default batch sizes measured.
 DEFAULT_BATCHES = (1, 4, 16)
 
 
-def _parse_batches(text: str) -> tuple[int, ...]:
-    try:
-        out = tuple(int(x) for x in text.split(",") if x.strip())
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--batch takes comma-separated integers, got {text!r}") from exc
-    if not out or min(out) < 1:
-        raise argparse.ArgumentTypeError(f"--batch takes positive integers, got {text!r}")
-    return out
-
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value}")
-    return value
-
-
 def _time_calls(fn: Callable[[], Any], repeats: int) -> float:
     """Best wall time of ``repeats`` calls (each waits for its result)."""
-    import jax
-
     best = float("inf")
     for _ in range(max(2, repeats)):
         t0 = time.perf_counter()
@@ -66,7 +47,7 @@ def _peak_bytes(device: Any) -> int | None:
     return int(peak) if peak else None
 
 
-def _analysis_bytes(compiled: Any) -> int | None:
+def analysis_bytes(compiled: Any) -> int | None:
     """Arguments + outputs + temporaries of a compiled executable, less donated buffers (XLA's memory analysis)."""
     try:
         m = compiled.memory_analysis()
@@ -87,11 +68,6 @@ def _row(batch: int, compile_s: float, wall_s: float, duration_ms: float, mem: i
 
 def bench_reference(data: Any, batch: int, duration_ms: float, repeats: int = 2) -> dict[str, Any]:
     """Time the seed's jitted vmap2 objective on ``batch`` values of k."""
-    import jax
-    import jax.numpy as jnp
-
-    from engine.model import reference
-
     device = jax.local_devices()[0]
     fn = reference.make_batch_loss(data.cmat, data.dmat, data.target_fc, duration_ms=duration_ms)
     ks = jnp.linspace(0.5, 3.0, batch, dtype=jnp.float32)
@@ -107,9 +83,6 @@ def bench_reference(data: Any, batch: int, duration_ms: float, repeats: int = 2)
 def bench_engine(data: Any, batch: int, duration_ms: float, repeats: int = 2, *, common_noise: bool = False,
                  stream: str = "block", unroll: int | None = None) -> dict[str, Any]:
     """Time ``engine.model.objective.Objective`` on ``batch`` values of k (one fixed-shape compiled call)."""
-    from engine.config import FitConfig
-    from engine.model.objective import Objective
-
     config = FitConfig(batch=batch, duration_ms=duration_ms, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05},
                        common_noise=common_noise)
     obj = Objective(data, config, stream=stream, unroll=unroll)  # type: ignore[arg-type]
@@ -118,7 +91,7 @@ def bench_engine(data: Any, batch: int, duration_ms: float, repeats: int = 2, *,
     obj(values)  # warm-up (first execution)
     wall = _time_calls(lambda: obj(values).losses, repeats)
     # the executable's own needs: a device's peak would include earlier rows and the reference in this process
-    per_device = _analysis_bytes(obj._compiled)  # noqa: SLF001 - same package; SPMD: one device's share
+    per_device = analysis_bytes(obj._compiled)  # noqa: SLF001 - same package; SPMD: one device's share
     mem = None if per_device is None else per_device * len(obj.devices)
     row = _row(batch, compile_s, wall, duration_ms, mem, "XLA memory analysis")
     row["layout"] = obj.description
@@ -131,10 +104,6 @@ def run_bench(batches: tuple[int, ...] = DEFAULT_BATCHES, duration_ms: float = 6
               reference: bool = True, repeats: int = 2, common_noise: bool = False, unroll: int | None = None,
               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Measure reference and engine for each batch size; return a JSON-ready dict."""
-    import jax
-
-    from engine.data.dataset import load_dataset
-
     ds = load_dataset(data)
     dev = jax.local_devices()
     out: dict[str, Any] = {
@@ -153,100 +122,3 @@ def run_bench(batches: tuple[int, ...] = DEFAULT_BATCHES, duration_ms: float = 6
             row["speedup"] = row["reference"]["wall_s"] / row["engine"]["wall_s"]
         out["rows"].append(row)
     return out
-
-
-def _fmt_mem(v: float | None) -> str:
-    return "–" if v is None else f"{v / 1e6:.2f} MB"
-
-
-def print_table(result: dict[str, Any]) -> None:
-    """Print the benchmark as a rich table."""
-    from rich.console import Console
-    from rich.table import Table
-
-    t = Table(title=f"{result['device']} · {result['data']} · {result['duration_ms']:g} ms "
-                    f"({result['n_steps']} steps) · {result['noise']} noise")
-    for col in ("batch", "code", "compile s", "wall s/call", "cand/s", "s/cand", "sim s / wall s", "mem/cand", "×ref"):
-        t.add_column(col, justify="right")
-    for row in result["rows"]:
-        for code in ("reference", "engine"):
-            r = row.get(code)
-            if r is None:
-                continue
-            speed = f"{row['speedup']:.1f}×" if code == "engine" and "speedup" in row else ""
-            t.add_row(str(row["batch"]), code, f"{r['compile_s']:.2f}", f"{r['wall_s']:.3f}", f"{r['candidates_per_s']:.2f}",
-                      f"{r['s_per_candidate']:.4f}", f"{r['sim_s_per_wall_s']:.2f}", _fmt_mem(r["mem_per_candidate_bytes"]), speed)
-    console = Console(width=None if sys.stdout.isatty() else 120)  # piped: don't squeeze the table to 80
-    console.print(t)
-    console.print("engine: " + "; ".join(dict.fromkeys(r["engine"]["layout"] for r in result["rows"])))
-    console.print("memory: engine = " + ", ".join(sorted({r["engine"]["mem_source"] for r in result["rows"]}))
-                    + "; reference = device peak where reported")
-
-
-def _main(args: argparse.Namespace) -> int:
-    """Run the ``bench`` subcommand."""
-    if getattr(args, "cluster", None):
-        from engine.bench.cluster import main_cluster
-
-        return main_cluster(args)
-    if args.cpu_devices:
-        import jax
-
-        try:
-            jax.config.update("jax_num_cpu_devices", args.cpu_devices)
-        except RuntimeError as exc:  # the backend is already initialised
-            print(f"--cpu-devices ignored: {exc}")
-    progress = None if args.json else (lambda m: print(m, flush=True))
-    if args.observe:
-        from engine.bench import observe as bench_observe
-
-        out = bench_observe.run(args.batch, args.duration, args.data, args.repeats, progress)
-        print(json.dumps(out)) if args.json else bench_observe.print_table(out)
-        return 0
-    res = run_bench(args.batch, args.duration, args.data, reference=args.reference, repeats=args.repeats,
-                    common_noise=args.common_noise, unroll=args.unroll or None, progress=progress)
-    if args.json:
-        print(json.dumps(res))
-    else:
-        print_table(res)
-    return 0
-
-
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``bench`` subcommand to an argparse subparsers object."""
-    p = subparsers.add_parser("bench", help="time the engine against the seed's code path on this device")
-    p.add_argument("--batch", type=_parse_batches, default=DEFAULT_BATCHES, help="batch sizes, e.g. 1,4,16,64")
-    p.add_argument("--duration", type=float, default=6000.0, help="simulated ms per candidate (default 6000)")
-    p.add_argument("--data", default=None, help="dataset: bundled (default), a .msgpack/.npz path or kaggle:…")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
-    p.add_argument("--reference", action=argparse.BooleanOptionalAction, default=True,
-                   help="also time the seed's code path (slow: minutes at 6 s on CPU)")
-    p.add_argument("--repeats", type=int, default=2, help="timed calls after compilation (best is kept, ≥ 2; with --cluster, 1 = one timed call, no warm-up)")
-    p.add_argument("--common-noise", action="store_true",
-                   help="engine draws one noise stream for all candidates (the reference always uses one per lane)")
-    p.add_argument("--unroll", type=_non_negative, default=0,
-                   help="node-loop steps unrolled per loop trip (0 = the default, 1; the numbers may differ in the last bits)")
-    p.add_argument("--cpu-devices", type=int, default=0,
-                   help="split the host CPU into this many JAX devices (set before JAX starts; 0 = leave as is)")
-    p.add_argument("--observe", default=None, choices=("bold",),
-                   help="bold: compare raw rE, BOLD and BOLD + FCD per simulated second, and their memory "
-                        "(e.g. --observe bold --duration 400000 --batch 8 --no-reference)")
-    p.add_argument("--cluster", default=None, metavar="ADDRESS",
-                   help="compare one process with a Ray cluster's actors instead (default batch 64)")
-    p.add_argument("--cpu-actors", type=int, default=0, metavar="N",
-                   help="with --cluster: actors per CPU-only host (default 2)")
-    p.set_defaults(func=_main)
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point: ``python -m engine.bench.speed …``."""
-    parser = argparse.ArgumentParser(prog="wcfit-tui")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    args = parser.parse_args(["bench", *(argv or [])])
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -31,6 +31,7 @@ from engine.config import ConfigError, FitConfig
 from engine.data.dataset import Dataset
 from engine.events import ActorRow
 from engine.search import FitError
+from engine.text import one_line
 
 #: The one line printed when ``--cluster`` is asked for without Ray installed.
 INSTALL_HINT = 'Ray is not installed; --cluster needs it: pip install -e ".[cluster]"'
@@ -56,11 +57,6 @@ def import_ray() -> Any:
     return ray
 
 
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 300 else text[:299] + "…"
-
-
 def reachable(address: str, timeout_s: float = 5.0) -> None:
     """Refuse a HOST:PORT address nobody answers on within seconds (Ray itself would retry for minutes)."""
     host, sep, port = address.rpartition(":")
@@ -70,7 +66,7 @@ def reachable(address: str, timeout_s: float = 5.0) -> None:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
             pass
     except OSError as e:
-        raise ClusterError(f"cannot reach the Ray cluster at {address}: {e.strerror or _one_line(e)} "
+        raise ClusterError(f"cannot reach the Ray cluster at {address}: {e.strerror or one_line(e)} "
                            "(start it with: ray start --head)") from None
 
 
@@ -108,7 +104,7 @@ def connect(address: str) -> Any:
         with _file_streams():
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     except Exception as e:  # noqa: BLE001 - connection refused, bad address, version mismatch, …
-        raise ClusterError(f"cannot connect to the Ray cluster at {address}: {_one_line(e)}") from None
+        raise ClusterError(f"cannot connect to the Ray cluster at {address}: {one_line(e)}") from None
     _connected = address
     return ray
 
@@ -293,7 +289,7 @@ def kill_actors(ray: Any, handles: Sequence[Any]) -> None:
             pass
 
 
-def _actor_lost_errors(ray: Any) -> tuple[type[BaseException], ...]:
+def actor_lost_errors(ray: Any) -> tuple[type[BaseException], ...]:
     ex = ray.exceptions
     return (ex.RayActorError, ex.ObjectLostError, ex.NodeDiedError, ex.WorkerCrashedError,
             ex.LocalRayletDiedError)
@@ -331,6 +327,7 @@ class ClusterBatchResult:
     terms: dict[str, np.ndarray] = field(default_factory=dict)
     corr: np.ndarray | None = None  # (B,) FC correlation r, NaN where flagged
     overhead_s: float = 0.0  # driver wall time beyond the slowest actor's own compute
+    best_signal: np.ndarray | None = None  # actors send no sampled signal back
 
 
 class ClusterObjective:
@@ -397,12 +394,12 @@ class ClusterObjective:
             try:
                 info = ray.get(self._infos[a.index])
                 loaded = ray.get(refs[a.index])
-            except _actor_lost_errors(ray) as e:
-                self._lose(a, f"could not start ({_one_line(e).split(':')[0]})")
+            except actor_lost_errors(ray) as e:
+                self._lose(a, f"could not start ({one_line(e).split(':')[0]})")
                 continue
             except ray.exceptions.RayTaskError as e:
                 raise ClusterError(f"actor {a.index} on {a.slot.host} could not build the objective: "
-                                   f"{_one_line(e.cause if getattr(e, 'cause', None) else e)}") from None
+                                   f"{one_line(e.cause if getattr(e, 'cause', None) else e)}") from None
             with self._lock:
                 a.info = dict(info)
                 a.lanes = int(loaded["lanes"])
@@ -428,7 +425,7 @@ class ClusterObjective:
         compile_s = self.compile()
         t1 = time.perf_counter()
         ray = self._ray
-        lost = _actor_lost_errors(ray)
+        lost = actor_lost_errors(ray)
         losses = np.full(n, np.nan)
         flags: list[str] = [""] * n
         filled = np.zeros(n, bool)
@@ -464,7 +461,7 @@ class ClusterObjective:
                 out = ray.get(ref)
             except lost as e:
                 first = a.state != "dead"
-                self._lose(a, _one_line(e).split(":")[0])
+                self._lose(a, one_line(e).split(":")[0])
                 if first:
                     self._warn(f"cluster actor {a.index} on {a.slot.host} died in the batch from evaluation "
                                f"{first_lane}; its {stop - start} candidate(s) are rescored on the other "
@@ -474,7 +471,7 @@ class ClusterObjective:
             except ray.exceptions.RayTaskError as e:
                 cause = getattr(e, "cause", None) or e
                 raise ClusterError(f"actor {a.index} on {a.slot.host} failed: {type(cause).__name__}: "
-                                   f"{_one_line(cause)}") from None
+                                   f"{one_line(cause)}") from None
             assert not filled[start:stop].any(), "a candidate was scored twice"
             filled[start:stop] = True
             losses[start:stop] = out["losses"]
@@ -577,7 +574,7 @@ def cluster_info_lines(address: str, cpu_actors: int | None = None) -> list[str]
             try:
                 d = ray.get(h.describe.remote(), timeout=120)
             except Exception as e:  # noqa: BLE001 - an actor that cannot start is listed as such
-                lines.append(f"  actor {i}: {s.host} ({s.ip}), {s.kind}: could not start ({_one_line(e)[:80]})")
+                lines.append(f"  actor {i}: {s.host} ({s.ip}), {s.kind}: could not start ({one_line(e)[:80]})")
                 continue
             mem = f"{human_bytes(d['memory_in_use'])} in use of {human_bytes(d['memory_total'])}" \
                 if d.get("memory_total") else "memory not reported"

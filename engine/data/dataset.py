@@ -14,9 +14,11 @@ from typing import Any
 import msgpack
 import numpy as np
 
-
-class DataError(ValueError):
-    """A dataset that cannot be used; the message is one line meant for the user."""
+from engine.data.compare import matrix_corr
+from engine.data.errors import DataError, check_tr
+from engine.data.formats.folder import read_folder, read_zip
+from engine.data.formats.mat import read_mat
+from engine.text import one_line
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,11 +73,7 @@ def functional_connectivity(x: np.ndarray) -> np.ndarray:
 
 def structural_baseline(dataset: Dataset, fc: np.ndarray | None = None) -> float:
     """Pearson r of the upper triangles of Cmat and the target FC (or ``fc``); NaN when either is constant there."""
-    iu = np.triu_indices(dataset.n_nodes, 1)
-    c, f = dataset.cmat[iu], np.asarray(dataset.target_fc if fc is None else fc, np.float64)[iu]
-    if c.size < 2 or np.all(c == c[0]) or np.all(f == f[0]):
-        return float("nan")
-    return float(np.corrcoef(c, f)[0, 1])
+    return matrix_corr(dataset.cmat, dataset.target_fc if fc is None else fc)
 
 
 def dataset_warnings(dataset: Dataset) -> list[str]:
@@ -150,17 +148,8 @@ def load_dataset(source: str | Path | None = None) -> Dataset:
     try:
         path = Path(source).expanduser()
     except TypeError as exc:
-        raise DataError(f"cannot use dataset source {source!r}: {_one_line(exc)}") from None
+        raise DataError(f"cannot use dataset source {source!r}: {one_line(exc)}") from None
     return _load_path(path, name=path.resolve().name if path.is_dir() else path.stem, source=str(path))
-
-
-def _one_line(exc: BaseException | str, limit: int = 300) -> str:
-    """Squeeze an exception (or text) into one short line."""
-    text = str(exc).strip() if not isinstance(exc, str) else exc.strip()
-    if isinstance(exc, BaseException) and not text:
-        text = type(exc).__name__
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _load_path(path: Path, *, name: str, source: str) -> Dataset:
@@ -171,8 +160,6 @@ def _load_path(path: Path, *, name: str, source: str) -> Dataset:
     scan_names: tuple[str, ...] = ()
     try:
         if path.is_dir():
-            from engine.data.formats.folder import read_folder
-
             contents = read_folder(path)
             raw, scan_names = contents.arrays, contents.scan_names
         elif suffix == ".msgpack":
@@ -180,12 +167,8 @@ def _load_path(path: Path, *, name: str, source: str) -> Dataset:
         elif suffix == ".npz":
             raw = _read_npz(path)
         elif suffix == ".mat":
-            from engine.data.formats.mat import read_mat
-
             raw = read_mat(path).arrays
         elif suffix == ".zip":
-            from engine.data.formats.folder import read_zip
-
             contents = read_zip(path)
             raw, scan_names = contents.arrays, contents.scan_names
         else:
@@ -204,7 +187,7 @@ def _load_path(path: Path, *, name: str, source: str) -> Dataset:
     except MemoryError:
         raise DataError(f"cannot read {path}: not enough memory") from None
     except Exception as exc:  # anything unexpected while parsing becomes one line
-        raise DataError(f"cannot read {path}: {_one_line(exc)}") from None
+        raise DataError(f"cannot read {path}: {one_line(exc)}") from None
 
 
 def _is_bundled(path: Path) -> bool:
@@ -257,7 +240,7 @@ def _read_msgpack(path: Path) -> Any:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DataError(f"cannot read {path}: {_one_line(exc.strerror or exc)}") from None
+        raise DataError(f"cannot read {path}: {one_line(exc.strerror or exc)}") from None
     if not data:
         raise DataError(f"cannot read {path}: the file is empty")
     try:
@@ -266,7 +249,7 @@ def _read_msgpack(path: Path) -> Any:
         raise DataError(f"cannot read {path}: not a msgpack file (unexpected extra data)") from None
     except (ValueError, TypeError, msgpack.exceptions.UnpackException) as exc:
         raise DataError(
-            f"cannot read {path}: not a valid msgpack file or truncated ({_one_line(exc)})"
+            f"cannot read {path}: not a valid msgpack file or truncated ({one_line(exc)})"
         ) from None
     return _unchunk(obj)
 
@@ -285,10 +268,10 @@ def _read_npz(path: Path) -> dict[str, Any]:
         raise
     except (zipfile.BadZipFile, EOFError) as exc:
         raise DataError(
-            f"cannot read {path}: not a valid .npz file or truncated ({_one_line(exc)})"
+            f"cannot read {path}: not a valid .npz file or truncated ({one_line(exc)})"
         ) from None
     except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read {path}: {_one_line(exc)}") from None
+        raise DataError(f"cannot read {path}: {one_line(exc)}") from None
 
 
 # --- checks ------------------------------------------------------------------
@@ -301,7 +284,7 @@ def _as_float_array(value: Any, *, path: Path, what: str) -> np.ndarray:
     try:
         arr = np.array(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise DataError(f"{path}: {what} is not a numeric array ({_one_line(exc)})") from None
+        raise DataError(f"{path}: {what} is not a numeric array ({one_line(exc)})") from None
     return arr
 
 
@@ -457,19 +440,6 @@ def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[st
     )
 
 
-def check_tr(value: Any, what: str) -> float:
-    """A repetition time in seconds: a finite number > 0, or a one-line DataError naming ``what``."""
-    try:
-        tr = float(np.asarray(value, dtype=np.float64).reshape(()))
-    except (TypeError, ValueError):
-        raise DataError(f"{what}: TR must be one number of seconds, got {value!r}") from None
-    if not (np.isfinite(tr) and tr > 0):
-        raise DataError(f"{what}: TR must be a positive number of seconds, got {tr:g}")
-    if tr > 100:
-        raise DataError(f"{what}: TR of {tr:g} s is implausible; TR is given in seconds (e.g. 0.72)")
-    return tr
-
-
 def _check_tr(value: Any, *, path: Path) -> float | None:
     """The dataset's TR in seconds, or None when it has none."""
     return None if value is None else check_tr(value, str(path))
@@ -525,7 +495,7 @@ def _kaggle_download(handle: str) -> Path:
     try:
         import kagglehub
     except ImportError as exc:
-        raise DataError(f"could not download kaggle dataset {handle}: kagglehub is not installed ({_one_line(exc)})") from None
+        raise DataError(f"could not download kaggle dataset {handle}: kagglehub is not installed ({one_line(exc)})") from None
 
     result: dict[str, Any] = {}
 
@@ -546,12 +516,12 @@ def _kaggle_download(handle: str) -> Path:
     if "error" in result:
         exc = result["error"]
         raise DataError(
-            f"could not download kaggle dataset {handle}: {type(exc).__name__}: {_one_line(exc, 200)}; {offline_hint}"
+            f"could not download kaggle dataset {handle}: {type(exc).__name__}: {one_line(exc, 200)}; {offline_hint}"
         )
     try:
         return Path(result["path"])
     except (KeyError, TypeError) as exc:
-        raise DataError(f"could not download kaggle dataset {handle}: kagglehub returned no path ({_one_line(exc)})") from None
+        raise DataError(f"could not download kaggle dataset {handle}: kagglehub returned no path ({one_line(exc)})") from None
 
 
 def _load_kaggle(spec: str) -> Dataset:
@@ -578,3 +548,8 @@ def _load_kaggle(spec: str) -> Dataset:
             f"kaggle dataset {handle} has no file {file!r}; it contains: {shown or 'no files'}"
         )
     return _load_path(target, name=target.stem, source=f"{_KAGGLE_PREFIX}{handle}/{file}")
+
+
+def read_arrays(path: Path) -> Any:
+    """The raw arrays of an .npz or msgpack data file, unchecked (e.g. a study's ``subjects`` array)."""
+    return _read_npz(path) if path.suffix.lower() == ".npz" else _read_msgpack(path)

@@ -9,16 +9,20 @@ objective's: the same segments, the same noise (evaluation 0 of the seed), the s
 
 from __future__ import annotations
 
-import argparse
-import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from engine.config import FitConfig
 from engine.data.dataset import Dataset
+from engine.model import fcd
+from engine.model import network as model
+from engine.model.objective import Objective
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,15 +57,6 @@ def _ms_means(rates: np.ndarray, carry: np.ndarray, per_ms: int) -> tuple[np.nda
 def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *,
              progress: Callable[[float], None] | None = None) -> Simulation:
     """Simulate one candidate (fitted parameters from ``values``, the rest as configured) and score it."""
-    import time
-
-    import jax
-    import jax.numpy as jnp
-
-    from engine.model import fcd
-    from engine.model import network as model
-    from engine.model.objective import Objective
-
     t0 = time.perf_counter()
     one = config.replace(batch=1, budget=1)
     obj = Objective(dataset, one, devices=jax.local_devices()[:1], chunk=1)
@@ -119,62 +114,9 @@ def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
             "transient_ms": config.transient_ms, "samples": int(sim.bold.shape[0]), "wall_s": round(sim.wall_s, 3)}
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
-    """``wcfit-tui simulate``: one candidate, its signals and scores into an .npz; exit 2 on bad input."""
-    from engine import presets
-    from tui.cli.fit import EXIT_OK, config_from_args
-    from engine.config import ConfigError, parse_bound, parse_fixed
-    from engine.data.dataset import load_dataset
-    from engine.devices import enable_compilation_cache
-
-    out = Path(args.out)
-    if out.suffix != ".npz":
-        raise ConfigError(f"--out must name an .npz file, got {args.out!r}")
-    if not out.parent.exists():
-        raise ConfigError(f"the folder of --out does not exist: {out.parent}")
-    preset = presets.get(args.preset or presets.DEFAULT)
-    given = dict(parse_fixed(t) for t in args.fixed)
-    fitted = set(dict(parse_bound(t) for t in args.param)) if args.param else set(preset.settings.get("bounds", {}))
-    args.fixed = [t for t in args.fixed if parse_fixed(t)[0] not in fitted]  # a fitted name given a value: its value
-    config = config_from_args(args)
-    values = {n: v for n, v in preset.point.items() if n in config.bounds}
-    values.update({n: v for n, v in given.items() if n in config.bounds})
-    for name in config.names:  # a fitted parameter given no value and not in the preset's point: its bounds' middle
-        values.setdefault(name, sum(config.bounds[name]) / 2)
-    dataset = load_dataset(config.data)
-    enable_compilation_cache()
-    sim = simulate(config, dataset, values)
+def save(sim: Simulation, dataset: Dataset, out: Path) -> None:
+    """Write a simulation's signals, FC and FCD (and the dataset's region labels) to an .npz file."""
     extra = {} if dataset.labels is None else {"labels": np.array(dataset.labels, dtype=np.str_)}
     np.savez(out, rE=sim.rE.astype(np.float32), bold=sim.bold, t_bold=sim.t_bold, fc=sim.fc, fcd=sim.fcd,
              fcd_window=np.int64(sim.fcd_window), fcd_step=np.int64(sim.fcd_step), target_fc=sim.target_fc,
-             **extra)
-    d = summary_dict(sim, config)
-    d["out"] = str(out)
-    if args.json:
-        print(json.dumps(d))
-    else:
-        terms = ", ".join(f"{k} {v:.6f}" for k, v in sim.terms.items())
-        params = ", ".join(f"{k} = {values[k]:.6g}" for k in values)
-        print("\n".join([
-            f"parameters      {params}",
-            f"loss            {sim.loss:.6f}" + (f"  ({terms})" if len(sim.terms) > 1 else ""),
-            f"FC correlation  {sim.fc_corr:.6f}" + (f"  ({sim.flag})" if sim.flag else ""),
-            f"structure alone {sim.structural_baseline:.6f}",
-            f"signals         rE {sim.rE.shape[0]} ms × {sim.rE.shape[1]}, {config.observe} samples {sim.bold.shape[0]}",
-            f"wall time       {sim.wall_s:.1f} s",
-            f"written         {out}",
-        ]))
-    return EXIT_OK
-
-
-def register(sub: Any) -> None:
-    """Add the ``simulate`` subcommand to the CLI."""
-    from tui.cli.fit import add_fit_options
-
-    p = sub.add_parser("simulate", help="simulate one candidate and write rE, BOLD, FC and FCD to an .npz",
-                       description="Simulate one candidate (fitted parameters at the preset's point unless --fixed "
-                                   "gives them) and write its signals, FC, FCD and scores.")
-    add_fit_options(p)
-    p.add_argument("--json", action="store_true", help="print the scores as one JSON object")
-    p.add_argument("--out", required=True, metavar="FILE.npz", help="where to write the arrays")
-    p.set_defaults(func=cmd_simulate)
+             **extra)  # type: ignore[arg-type]

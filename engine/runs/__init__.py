@@ -42,43 +42,39 @@ you run.
 
 from __future__ import annotations
 
-import os  # noqa: F401 - kept importable as ``runs.os`` (tests patch its ``write``)
-
-from engine.runs.layout import (  # noqa: F401
-    ACTORS, BEST, BEST_FC_DIR, CONFIG, DATASET_ARRAYS, DATASET_INFO, DEFAULT_ROOT, EXPORT_DIR, FORMAT, FORMAT_VERSION,
-    LOCK, LOG, LOG_FIELDS, MANIFEST, MARKER, RunError, RunWriteError, STATUS, TARGET_FC, WARNINGS, _best_fc, _candidate_rows,
-    _check_marker, _load_config, _load_npy, _parse_lines, _read_json, read_log, resolve_run, summary_from_dict,
+from engine.runs.export import export
+from engine.runs.files import atomic_write
+from engine.runs.follow import follow, replay
+from engine.runs.layout import (
+    BEST,
+    CONFIG,
+    DATASET_ARRAYS,
+    DATASET_INFO,
+    DEFAULT_ROOT,
+    LOG,
+    LOG_FIELDS,
+    MANIFEST,
+    MARKER,
+    STATUS,
+    TARGET_FC,
+    RunError,
+    RunWriteError,
+    best_fc_of,
+    candidate_rows,
+    load_npy,
+    read_log,
+    resolve_run,
+    summary_from_dict,
     summary_to_dict,
 )
-from engine.runs.files import (  # noqa: F401
-    _fsync_dir, _json_bytes, _npy_bytes, _write_all, _write_error, atomic_write,
-)
-from engine.runs.lock import (  # noqa: F401
-    _acquire_lock, _lock_text, _read_holder, lock_holder,
-)
-from engine.runs.checkpoint import (  # noqa: F401
-    _ALLOWED_GLOBALS, _CheckpointUnpickler, _NEVERGRAD_PREFIXES, _NUMPY_STD_GLOBALS, _NotAllowed, _OPTIMIZER_GLOBALS,
-    _RANDOM_METHODS, _nevergrad_bases, _random_method, _resolve, load_checkpoint,
-)
-from engine.runs.recorder import (  # noqa: F401
-    Recorder, _Checkpointer, _TERMINAL_STATUS, _dataset_info, _valid_name, record,
-)
-from engine.runs.resume import (  # noqa: F401
-    Resumed, _load_dataset, _warm_start, record_existing,
-)
-from engine.runs.listing import (  # noqa: F401
-    RunInfo, _count_lines, list_runs, run_info,
-)
-from engine.runs.follow import (  # noqa: F401
-    _batch_event, _crashed_summary, follow, replay,
-)
-from engine.runs.export import (  # noqa: F401
-    _EXPORT_FORMATS, export,
-)
+from engine.runs.listing import RunInfo, list_runs, run_info
+from engine.runs.lock import lock_holder
+from engine.runs.recorder import Recorder, record
+from engine.runs.resume import Resumed, record_existing
 
 __all__ = [
-    "DEFAULT_ROOT", "FORMAT", "FORMAT_VERSION", "LOG_FIELDS", "Recorder", "Resumed", "RunError", "RunInfo",
-    "RunWriteError", "atomic_write", "export", "follow", "list_runs", "load_checkpoint", "lock_holder",
-    "read_log", "record", "record_existing", "replay", "resolve_run", "run_info", "summary_from_dict",
-    "summary_to_dict",
+    "BEST", "CONFIG", "DATASET_ARRAYS", "DATASET_INFO", "DEFAULT_ROOT", "LOG", "LOG_FIELDS", "MANIFEST", "MARKER",
+    "STATUS", "TARGET_FC", "Recorder", "Resumed", "RunError", "RunInfo", "RunWriteError", "atomic_write", "best_fc_of",
+    "candidate_rows", "export", "follow", "list_runs", "load_npy", "lock_holder", "read_log", "record",
+    "record_existing", "replay", "resolve_run", "run_info", "summary_from_dict", "summary_to_dict",
 ]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.runs.layout import FORMAT, MANIFEST, RunError, _check_marker, _read_json
+from engine.runs.layout import FORMAT, MANIFEST, RunError, check_marker, read_json
 from engine.search import Proposer
 
 
@@ -122,8 +122,8 @@ class _CheckpointUnpickler(pickle.Unpickler):
 def load_checkpoint(path: str | Path) -> tuple[Proposer | None, dict[str, Any] | None, str | None]:
     """The verified checkpoint of a run: (proposer or None, manifest or None, note explaining a None proposer)."""
     run = Path(path)
-    _check_marker(run)
-    manifest = _read_json(run / MANIFEST)
+    check_marker(run)
+    manifest = read_json(run / MANIFEST)
     if manifest is None:
         return None, None, None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:

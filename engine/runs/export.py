@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.runs.files import _json_bytes, atomic_write
+from engine.runs.files import json_bytes, atomic_write
 from engine.runs.layout import (
-    DATASET_INFO, EXPORT_DIR, LOG, STATUS, TARGET_FC, RunError, RunWriteError, _best_fc, _candidate_rows, _check_marker,
-    _load_config, _load_npy, _read_json, read_log, resolve_run, row_corr, row_terms,
+    DATASET_INFO, EXPORT_DIR, LOG, STATUS, TARGET_FC, RunError, RunWriteError, best_fc_of, candidate_rows, check_marker,
+    load_config, load_npy, read_json, read_log, resolve_run, row_corr, row_terms,
 )
 from engine.runs.listing import run_info
 
@@ -21,7 +21,7 @@ _EXPORT_FORMATS = ("csv", "json", "npz", "fc")
 
 def run_labels(run: Path, n: int | None = None) -> tuple[str, ...] | None:
     """The region labels stored with a run's dataset (dataset.json), or None when it has none (for N regions)."""
-    info = _read_json(run / DATASET_INFO) or {}
+    info = read_json(run / DATASET_INFO) or {}
     labels = info.get("labels") if isinstance(info, dict) else None
     if not isinstance(labels, list) or (n is not None and len(labels) != n):
         return None
@@ -44,13 +44,13 @@ def fc_table(fc: np.ndarray, labels: tuple[str, ...] | None) -> bytes:
 def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
     """Export a run: candidates (CSV), summary (JSON), FCs (target, best model, difference; NPZ) or best FC (CSV)."""
     run = resolve_run(path)
-    _check_marker(run)
+    check_marker(run)
     fmt = fmt.lower().lstrip(".")
     if fmt not in _EXPORT_FORMATS:
         raise RunError(f"unknown export format {fmt!r}; choose one of {', '.join(_EXPORT_FORMATS)}")
-    config = _load_config(run)
+    config = load_config(run)
     names = config.names
-    rows = _candidate_rows(read_log(run / LOG))
+    rows = candidate_rows(read_log(run / LOG))
     default = {"csv": "candidates.csv", "json": "summary.json", "npz": "fcs.npz", "fc": "best_fc.csv"}[fmt]
     dest = Path(out).expanduser() if out else run / EXPORT_DIR / default
     if dest.is_dir():
@@ -75,21 +75,21 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
         data = buf.getvalue().encode()
     elif fmt == "json":
         info = run_info(run)
-        status = _read_json(run / STATUS) or {}
+        status = read_json(run / STATUS) or {}
         doc = {"run": run.name, "status": info.status, "reason": info.reason, "config": config.to_dict(),
-               "dataset": _read_json(run / DATASET_INFO), "evaluations": len(rows), "budget": config.budget,
+               "dataset": read_json(run / DATASET_INFO), "evaluations": len(rows), "budget": config.budget,
                "nan_candidates": sum(1 for r in rows if r.get("flag")),
                "best": None if best_row is None else {"evaluation": best_row["evaluation"],
                                                       "params": best_row["params"], "loss": best_row["loss"],
                                                       "terms": best_row.get("terms") or {},
                                                       "fc_corr": row_corr(best_row, config)},
                "started": info.started, "duration_s": info.duration_s, "summary": status.get("summary")}
-        data = _json_bytes(doc)
+        data = json_bytes(doc)
     else:
-        target = _load_npy(run / TARGET_FC)
+        target = load_npy(run / TARGET_FC)
         if target is None:
             raise RunError(f"cannot read the target FC of {run}")
-        model = _best_fc(run, int(best_row["evaluation"]) if best_row else None)
+        model = best_fc_of(run, int(best_row["evaluation"]) if best_row else None)
         if model is None:
             raise RunError(f"run {run} has no best model FC yet (no batch finished)")
         labels = run_labels(run, int(target.shape[0]))

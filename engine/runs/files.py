@@ -14,12 +14,12 @@ import numpy as np
 from engine.runs.layout import RunWriteError
 
 
-def _write_error(run: Path, exc: OSError) -> RunWriteError:
+def write_error(run: Path, exc: OSError) -> RunWriteError:
     reason = exc.strerror or str(exc)
     return RunWriteError(f"cannot write run directory {run}: {reason}")
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -32,7 +32,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         n = os.write(fd, view)
@@ -45,7 +45,7 @@ def atomic_write(path: Path, data: bytes, *, run: Path | None = None) -> None:
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -55,15 +55,15 @@ def atomic_write(path: Path, data: bytes, *, run: Path | None = None) -> None:
             tmp.unlink()
         except OSError:
             pass
-        raise _write_error(run or path.parent, e) from None
-    _fsync_dir(path.parent)
+        raise write_error(run or path.parent, e) from None
+    fsync_dir(path.parent)
 
 
-def _json_bytes(obj: Any) -> bytes:
+def json_bytes(obj: Any) -> bytes:
     return (json.dumps(obj, indent=2, sort_keys=True) + "\n").encode()
 
 
-def _npy_bytes(array: np.ndarray) -> bytes:
+def npy_bytes(array: np.ndarray) -> bytes:
     buf = io.BytesIO()
     np.save(buf, np.asarray(array), allow_pickle=False)
     return buf.getvalue()

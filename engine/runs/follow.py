@@ -16,8 +16,8 @@ from engine.events import (
     ActorRow, ActorsUpdated, BatchEvaluated, Cancelled, Event, Failed, Finished, NewBest, Started, Summary, Warned,
 )
 from engine.runs.layout import (
-    ACTORS, DATASET_INFO, LOG, STATUS, TARGET_FC, WARNINGS, RunError, _best_fc, _candidate_rows, _check_marker,
-    _load_config, _load_npy, _parse_lines, _read_json, resolve_run, summary_from_dict, row_corr, row_terms,
+    ACTORS, DATASET_INFO, LOG, STATUS, TARGET_FC, WARNINGS, RunError, best_fc_of, candidate_rows, check_marker,
+    load_config, load_npy, parse_lines, read_json, resolve_run, summary_from_dict, row_corr, row_terms,
 )
 from engine.runs.lock import lock_holder
 
@@ -48,12 +48,12 @@ def replay(path: str | Path) -> Iterator[Event]:
 def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once: bool = False) -> Iterator[Event]:
     """Replay a run's events and keep following it until a terminal status or ``stop`` (``once``: replay only)."""
     run = resolve_run(path)
-    _check_marker(run)
-    config = _load_config(run)
+    check_marker(run)
+    config = load_config(run)
     names = config.names
-    target = _load_npy(run / TARGET_FC)
-    info = _read_json(run / DATASET_INFO) or {}
-    status = _read_json(run / STATUS) or {}
+    target = load_npy(run / TARGET_FC)
+    info = read_json(run / DATASET_INFO) or {}
+    status = read_json(run / STATUS) or {}
     if target is None:
         raise RunError(f"cannot read the target FC of {run}")
     yield Started(config=config, target_fc=target, dataset=str(info.get("name", "")),
@@ -87,15 +87,15 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once
                     data = f.read()
             except OSError:
                 data = b""
-            rows, used = _parse_lines(data)
+            rows, used = parse_lines(data)
             offset += used
-            for r in _candidate_rows(rows):
+            for r in candidate_rows(rows):
                 if isinstance(r.get("batch"), int) and r["batch"] not in emitted:
                     pending.setdefault(r["batch"], {})[r["evaluation"]] = r
         try:
             with open(run / WARNINGS, "rb") as f:
                 f.seek(warn_offset)
-                wrows, wused = _parse_lines(f.read())
+                wrows, wused = parse_lines(f.read())
             warn_offset += wused
             warnings.extend(w for w in wrows if isinstance(w.get("message"), str))
         except OSError:
@@ -116,7 +116,7 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once
             evaluations = int(rows_b[-1]["evaluation"]) + 1
             yield _batch_event(rows_b, names, config, float(best["loss"]))  # type: ignore[index]
             if improved is not None:
-                fc = _best_fc(run, int(improved["evaluation"]))
+                fc = best_fc_of(run, int(improved["evaluation"]))
                 last_fc = fc if fc is not None else last_fc
                 yield NewBest(evaluation=int(improved["evaluation"]),
                               params={n: float(improved["params"].get(n, math.nan)) for n in names},
@@ -143,7 +143,7 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once
             for w in warnings:
                 yield _warned(w)
             return
-        status = _read_json(run / STATUS) or {}
+        status = read_json(run / STATUS) or {}
         state = status.get("status")
         crashed = state in ("running", "crashed") and lock_holder(run) is None
         if state in ("finished", "stopped", "failed") or crashed:
@@ -180,7 +180,7 @@ def _crashed_summary(run: Path, config: FitConfig, status: Mapping[str, Any], ev
 def _actors_event(run: Path) -> ActorsUpdated | None:
     """The cluster actors recorded in a run's actors file (None when unreadable)."""
     try:
-        d = _read_json(run / ACTORS) or {}
+        d = read_json(run / ACTORS) or {}
         rows = tuple(ActorRow.from_dict(r) for r in d.get("actors") or ())
     except (RunError, TypeError, AttributeError):
         return None

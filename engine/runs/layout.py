@@ -45,7 +45,7 @@ class RunWriteError(RunError):
     """Writing the run directory failed (full disk, no permission, ...)."""
 
 
-def _read_json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
@@ -54,19 +54,19 @@ def _read_json(path: Path) -> Any:
         raise RunError(f"cannot read {path}: {e}") from None
 
 
-def _load_npy(path: Path) -> np.ndarray | None:
+def load_npy(path: Path) -> np.ndarray | None:
     try:
         return np.load(path, allow_pickle=False)
     except (OSError, ValueError):
         return None
 
 
-def _best_fc(run: Path, evaluation: int | None) -> np.ndarray | None:
+def best_fc_of(run: Path, evaluation: int | None) -> np.ndarray | None:
     """The stored model FC of that evaluation's best, else the newest stored one, else None."""
-    fc = _load_npy(run / BEST_FC_DIR / f"{evaluation:08d}.npy") if evaluation is not None else None
+    fc = load_npy(run / BEST_FC_DIR / f"{evaluation:08d}.npy") if evaluation is not None else None
     if fc is None and (run / BEST_FC_DIR).is_dir():
         files = sorted(p for p in (run / BEST_FC_DIR).glob("*.npy") if p.stem.isdigit())
-        fc = _load_npy(files[-1]) if files else None
+        fc = load_npy(files[-1]) if files else None
     return fc
 
 
@@ -78,11 +78,11 @@ def read_log(path: Path) -> list[dict[str, Any]]:
         return []
     except OSError as e:
         raise RunError(f"cannot read {path}: {e.strerror or e}") from None
-    rows, _ = _parse_lines(data)
+    rows, _ = parse_lines(data)
     return rows
 
 
-def _parse_lines(data: bytes) -> tuple[list[dict[str, Any]], int]:
+def parse_lines(data: bytes) -> tuple[list[dict[str, Any]], int]:
     """Rows of every complete line of ``data`` and the number of bytes they span."""
     rows: list[dict[str, Any]] = []
     end = data.rfind(b"\n") + 1
@@ -98,7 +98,7 @@ def _parse_lines(data: bytes) -> tuple[list[dict[str, Any]], int]:
     return rows, end
 
 
-def _candidate_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def candidate_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Well-formed candidate rows, first occurrence of each evaluation number, in evaluation order."""
     seen: dict[int, dict[str, Any]] = {}
     for row in rows:
@@ -152,11 +152,11 @@ def summary_from_dict(d: Mapping[str, Any]) -> Summary:
                    structural_baseline=d.get("structural_baseline"), objective=str(d.get("objective", "fc")))
 
 
-def _check_marker(path: Path) -> dict[str, Any]:
+def check_marker(path: Path) -> dict[str, Any]:
     """Refuse a directory that is not a run directory of a known format version; return its marker."""
     if not path.is_dir():
         raise RunError(f"no run directory at {path}")
-    marker = _read_json(path / MARKER)
+    marker = read_json(path / MARKER)
     if not isinstance(marker, dict) or marker.get("format") != FORMAT:
         raise RunError(f"{path} is not a wcfit run directory (no valid {MARKER})")
     if marker.get("version") != FORMAT_VERSION:
@@ -176,7 +176,7 @@ def resolve_run(run: str | Path, root: str | Path | None = None) -> Path:
     raise RunError(f"no run {str(run)!r}: neither a directory nor a run under {Path(root or DEFAULT_ROOT)}")
 
 
-def _load_config(path: Path) -> FitConfig:
+def load_config(path: Path) -> FitConfig:
     try:
         return FitConfig.from_json((path / CONFIG).read_text())
     except FileNotFoundError:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Mapping
 
 from engine.runs.layout import (
-    BEST, DEFAULT_ROOT, LOG, MARKER, STATUS, RunError, _candidate_rows, _check_marker, _load_config, _read_json,
+    BEST, DEFAULT_ROOT, LOG, MARKER, STATUS, RunError, candidate_rows, check_marker, load_config, read_json,
     read_log,
 )
 from engine.runs.lock import lock_holder
@@ -49,20 +49,20 @@ def _count_lines(path: Path) -> int:
 def run_info(path: str | Path) -> RunInfo:
     """Status, progress and best result of one run directory."""
     run = Path(path)
-    _check_marker(run)
-    status = _read_json(run / STATUS) or {}
+    check_marker(run)
+    status = read_json(run / STATUS) or {}
     state = str(status.get("status", "running"))
     holder = lock_holder(run)
     if state == "running" and holder is None:
         state = "crashed"
     try:
-        cfg = _load_config(run)
+        cfg = load_config(run)
         budget, optimizer = cfg.budget, cfg.optimizer
     except RunError:
         budget, optimizer = 0, "?"
     summary = status.get("summary") or {}
-    best = _read_json(run / BEST) or {}
-    evaluations = len(_candidate_rows(read_log(run / LOG))) if state != "finished" else \
+    best = read_json(run / BEST) or {}
+    evaluations = len(candidate_rows(read_log(run / LOG))) if state != "finished" else \
         int(summary.get("evaluations", 0))
     best_loss = summary.get("best_loss", best.get("loss")) if summary else best.get("loss")
     best_params = summary.get("best_params") if summary else best.get("params")

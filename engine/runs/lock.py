@@ -8,7 +8,7 @@ import socket
 import time
 from pathlib import Path
 
-from engine.runs.files import _write_error
+from engine.runs.files import write_error
 from engine.runs.layout import LOCK, RunError
 
 
@@ -24,12 +24,12 @@ def _read_holder(path: Path) -> str:
     return text.split()[0] if text else "?"
 
 
-def _acquire_lock(path: Path) -> int:
+def acquire_lock(path: Path) -> int:
     """Take the run's exclusive lock and write our PID into it; refuse when another process holds it."""
     try:
         fd = os.open(path / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as e:
-        raise _write_error(path, e) from None
+        raise write_error(path, e) from None
     for attempt in range(10):  # a viewer may hold a shared lock for an instant while it checks liveness
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -46,7 +46,7 @@ def _acquire_lock(path: Path) -> int:
         os.fsync(fd)
     except OSError as e:
         os.close(fd)
-        raise _write_error(path, e) from None
+        raise write_error(path, e) from None
     return fd
 
 

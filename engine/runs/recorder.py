@@ -20,12 +20,12 @@ from engine.data.dataset import Dataset
 from engine.events import (
     ActorsUpdated, BatchEvaluated, Cancelled, Ended, Event, Failed, Finished, NewBest, Started, Warned,
 )
-from engine.runs.files import _json_bytes, _npy_bytes, _write_all, _write_error, atomic_write
+from engine.runs.files import json_bytes, npy_bytes, write_all, write_error, atomic_write
 from engine.runs.layout import (
     ACTORS, BEST, BEST_FC_DIR, CONFIG, DATASET_ARRAYS, DATASET_INFO, DEFAULT_ROOT, FORMAT, FORMAT_VERSION, LOG,
-    MANIFEST, MARKER, STATUS, TARGET_FC, WARNINGS, RunError, RunWriteError, _read_json, summary_to_dict, _finite,
+    MANIFEST, MARKER, STATUS, TARGET_FC, WARNINGS, RunError, RunWriteError, read_json, summary_to_dict, _finite,
 )
-from engine.runs.lock import _acquire_lock
+from engine.runs.lock import acquire_lock
 
 
 _TERMINAL_STATUS = {Finished: "finished", Cancelled: "stopped", Failed: "failed"}
@@ -61,13 +61,13 @@ class Recorder:
         self._prev_ckpt = previous_checkpoint
         self._error: RunWriteError | None = None
         self._terminal = False
-        self._status: dict[str, Any] = _read_json(path / STATUS) or {}
+        self._status: dict[str, Any] = read_json(path / STATUS) or {}
         try:
             self._log_fd = os.open(path / LOG, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             self._warn_fd = os.open(path / WARNINGS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as e:
             self._release()
-            raise _write_error(path, e) from None
+            raise write_error(path, e) from None
 
     @property
     def name(self) -> str:
@@ -85,15 +85,15 @@ class Recorder:
     def _append(self, fd: int, rows: Sequence[Mapping[str, Any]]) -> None:
         data = "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode()
         try:
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         except OSError as e:
-            raise _write_error(self.path, e) from None
+            raise write_error(self.path, e) from None
 
     def _write_status(self, **changes: Any) -> None:
         self._status.update(changes)
         self._status["updated"] = time.time()
-        atomic_write(self.path / STATUS, _json_bytes(self._status), run=self.path)
+        atomic_write(self.path / STATUS, json_bytes(self._status), run=self.path)
 
     def listener(self, event: Event) -> None:
         """Record one event; raises RunWriteError when the directory cannot be written (the fit then fails)."""
@@ -128,14 +128,14 @@ class Recorder:
             self._nan += sum(1 for f in event.flags if f)
         elif isinstance(event, NewBest):
             (self.path / BEST_FC_DIR).mkdir(exist_ok=True)
-            atomic_write(self.path / BEST_FC_DIR / f"{event.evaluation:08d}.npy", _npy_bytes(event.model_fc),
+            atomic_write(self.path / BEST_FC_DIR / f"{event.evaluation:08d}.npy", npy_bytes(event.model_fc),
                          run=self.path)
             self._best = {"evaluation": event.evaluation, "params": dict(event.params), "loss": event.loss,
                           "fc_corr": event.fc_corr, "terms": {k: _finite(v) for k, v in event.terms.items()},
                           "time": event.time}
-            atomic_write(self.path / BEST, _json_bytes(self._best), run=self.path)
+            atomic_write(self.path / BEST, json_bytes(self._best), run=self.path)
         elif isinstance(event, ActorsUpdated):
-            atomic_write(self.path / ACTORS, _json_bytes({"batch": event.batch_index, "time": event.time,
+            atomic_write(self.path / ACTORS, json_bytes({"batch": event.batch_index, "time": event.time,
                                                           "simulated_seconds": event.simulated_seconds,
                                                           "actors": [r.to_dict() for r in event.rows]}),
                          run=self.path)
@@ -160,7 +160,7 @@ class Recorder:
                         "sha256": hashlib.sha256(blob).hexdigest() if blob else None, "size": len(blob),
                         "evaluations": int(evaluations), "batches": int(batches), "wall_s": self._wall(),
                         "nan_candidates": self._nan, "best": self._best, "time": time.time()}
-            atomic_write(self.path / MANIFEST, _json_bytes(manifest), run=self.path)
+            atomic_write(self.path / MANIFEST, json_bytes(manifest), run=self.path)
         except RunWriteError as e:
             self._error = e
             raise
@@ -236,7 +236,7 @@ def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None
             raise RunError(f"a run named {path.name!r} already exists in {root}; choose another name "
                            "or resume it") from None
         except OSError as e:
-            raise _write_error(path, e) from None
+            raise write_error(path, e) from None
     else:
         stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.optimizer}"
         for i in range(1, 1000):
@@ -247,28 +247,28 @@ def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None
             except FileExistsError:
                 continue
             except OSError as e:
-                raise _write_error(path, e) from None
+                raise write_error(path, e) from None
         else:  # pragma: no cover
             raise RunError(f"cannot find a free run name for {stem} in {root}")
     try:
-        fd = _acquire_lock(path)
+        fd = acquire_lock(path)
     except RunError:
         shutil.rmtree(path, ignore_errors=True)
         raise
     try:
         now = time.time()
         atomic_write(path / CONFIG, (config.to_json() + "\n").encode(), run=path)
-        atomic_write(path / DATASET_INFO, _json_bytes(_dataset_info(dataset)), run=path)
+        atomic_write(path / DATASET_INFO, json_bytes(_dataset_info(dataset)), run=path)
         buf = io.BytesIO()
         scans = {f"BOLD_{i}": scan for i, scan in enumerate(dataset.scans)}  # scans may differ in length
         np.savez(buf, Cmat=dataset.cmat, Dmat=dataset.dmat, target_fc=dataset.target_fc, **scans)
         atomic_write(path / DATASET_ARRAYS, buf.getvalue(), run=path)
-        atomic_write(path / TARGET_FC, _npy_bytes(dataset.target_fc), run=path)
-        atomic_write(path / STATUS, _json_bytes({"status": "running", "pid": os.getpid(),
+        atomic_write(path / TARGET_FC, npy_bytes(dataset.target_fc), run=path)
+        atomic_write(path / STATUS, json_bytes({"status": "running", "pid": os.getpid(),
                                                  "host": socket.gethostname(), "created": now,
                                                  "started": None, "updated": now}), run=path)
         # the marker last: a directory that carries it is complete, so a follower never sees it half-made
-        atomic_write(path / MARKER, _json_bytes({"format": FORMAT, "version": FORMAT_VERSION, "created": now,
+        atomic_write(path / MARKER, json_bytes({"format": FORMAT, "version": FORMAT_VERSION, "created": now,
                                                  "tool": "wcfit-tui", "noise_stream": NOISE_STREAM_VERSION}),
                      run=path)
         return Recorder(path, config, fd)

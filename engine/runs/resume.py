@@ -14,12 +14,12 @@ import numpy as np
 from engine.config import NOISE_STREAM_VERSION, FitConfig
 from engine.data.dataset import Dataset
 from engine.runs.checkpoint import load_checkpoint
-from engine.runs.files import _json_bytes, _write_error, atomic_write
+from engine.runs.files import json_bytes, write_error, atomic_write
 from engine.runs.layout import (
-    BEST, BEST_FC_DIR, DATASET_ARRAYS, DATASET_INFO, LOG, STATUS, RunError, _candidate_rows, _check_marker,
-    _load_config, _load_npy, _parse_lines, _read_json, resolve_run, row_corr, row_terms,
+    BEST, BEST_FC_DIR, DATASET_ARRAYS, DATASET_INFO, LOG, STATUS, RunError, candidate_rows, check_marker,
+    load_config, load_npy, parse_lines, read_json, resolve_run, row_corr, row_terms,
 )
-from engine.runs.lock import _acquire_lock
+from engine.runs.lock import acquire_lock
 from engine.runs.recorder import Recorder
 from engine.search import Proposer, Resume, make_proposer
 
@@ -34,7 +34,7 @@ class Resumed(NamedTuple):
 
 
 def _load_dataset(path: Path) -> Dataset:
-    info = _read_json(path / DATASET_INFO) or {}
+    info = read_json(path / DATASET_INFO) or {}
     try:
         with np.load(path / DATASET_ARRAYS, allow_pickle=False) as z:
             cmat, dmat, fc = (np.asarray(z[k], np.float64) for k in ("Cmat", "Dmat", "target_fc"))
@@ -74,19 +74,19 @@ def _warm_start(proposer: Proposer, rows: Sequence[Mapping[str, Any]], names: Se
 def record_existing(path: str | Path) -> Resumed:
     """Lock a stopped, failed or crashed run for resuming: drop log rows past its checkpoint and load the optimizer."""
     run = resolve_run(path)
-    marker = _check_marker(run)
-    fd = _acquire_lock(run)
+    marker = check_marker(run)
+    fd = acquire_lock(run)
     try:
-        status = _read_json(run / STATUS) or {}
+        status = read_json(run / STATUS) or {}
         if status.get("status") == "finished":
             raise RunError(f"run {run} is finished (budget spent); there is nothing to resume")
-        config = _load_config(run)
+        config = load_config(run)
         dataset = _load_dataset(run)
         proposer, manifest, why = load_checkpoint(run)
         done = int(manifest["evaluations"]) if manifest else 0
         batches = int(manifest["batches"]) if manifest else 0
         raw = (run / LOG).read_bytes() if (run / LOG).exists() else b""
-        kept = [r for r in _candidate_rows(_parse_lines(raw)[0]) if r["evaluation"] < done]
+        kept = [r for r in candidate_rows(parse_lines(raw)[0]) if r["evaluation"] < done]
         if [r["evaluation"] for r in kept] != list(range(done)):
             raise RunError(f"cannot resume {run}: its log holds {len(kept)} of the {done} evaluations "
                            "its checkpoint counts")
@@ -116,15 +116,15 @@ def record_existing(path: str | Path) -> Resumed:
                     try:
                         f.unlink()
                     except OSError as e:
-                        raise _write_error(run, e) from None
+                        raise write_error(run, e) from None
         best: dict[str, Any] | None = None
         best_fc = None
         if best_row is not None:
             best = {"evaluation": best_row["evaluation"], "params": best_row["params"], "loss": best_row["loss"],
                     "fc_corr": row_corr(best_row, config), "terms": best_row.get("terms") or {},
                     "time": best_row.get("time")}
-            atomic_write(run / BEST, _json_bytes(best), run=run)
-            best_fc = _load_npy(best_dir / f"{best_row['evaluation']:08d}.npy")
+            atomic_write(run / BEST, json_bytes(best), run=run)
+            best_fc = load_npy(best_dir / f"{best_row['evaluation']:08d}.npy")
         elif (run / BEST).exists():
             (run / BEST).unlink()
         nan = sum(1 for r in kept if r.get("flag"))

@@ -9,14 +9,12 @@ crashed ones resumed from their checkpoints, new ones started.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
 import math
 import queue
 import re
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -25,14 +23,48 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from engine.cluster.objective import (
+    ClusterBatchResult,
+    ClusterError,
+    actor_lost_errors,
+    connect,
+    kill_actors,
+    plan_slots,
+    start_actors,
+)
 from engine.config import ConfigError, FitConfig
-from engine.data.dataset import DataError, Dataset, functional_connectivity, load_dataset
+from engine.data.compare import matrix_corr
+from engine.data.dataset import (
+    DataError,
+    Dataset,
+    functional_connectivity,
+    load_dataset,
+    read_arrays,
+)
+from engine.events import Summary, Warned
+from engine.runner import RecordedFit
+from engine.runs import (
+    DATASET_ARRAYS,
+    LOG,
+    MARKER,
+    TARGET_FC,
+    RunError,
+    RunWriteError,
+    atomic_write,
+    best_fc_of,
+    candidate_rows,
+    load_npy,
+    read_log,
+    record,
+    record_existing,
+    run_info,
+)
+from engine.search import FitError
 
 STUDY_FILE = "study.json"
 FORMAT = "wcfit-study"
 FORMAT_VERSION = 1
 PER = ("scan", "subject")
-EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,27 +97,11 @@ def is_study(path: str | Path) -> bool:
         return False
 
 
-def upper(m: np.ndarray) -> np.ndarray:
-    """The upper triangle of a square matrix without its diagonal."""
-    return np.asarray(m, np.float64)[np.triu_indices(m.shape[0], k=1)]
-
-
-def matrix_corr(a: np.ndarray, b: np.ndarray) -> float:
-    """Pearson correlation of two matrices' upper triangles (NaN when one is constant)."""
-    x, y = upper(a), upper(b)
-    if x.std() == 0 or y.std() == 0:
-        return math.nan
-    return float(np.corrcoef(x, y)[0, 1])
-
-
-def _subject_ids(source: str) -> list[str] | None:
+def subject_ids(source: str) -> list[str] | None:
     """The data file's ``subjects`` array (one id per scan), or None when it has none."""
-    from engine.data import dataset as data_mod
-
     if not source or source.strip().lower() in ("", "bundled") or source.startswith("kaggle:"):
         return None
-    path = Path(source).expanduser()
-    raw = data_mod._read_npz(path) if path.suffix.lower() == ".npz" else data_mod._read_msgpack(path)  # noqa: SLF001
+    raw = read_arrays(Path(source).expanduser())
     ids = raw.get("subjects") if hasattr(raw, "get") else None
     if ids is None:
         return None
@@ -129,8 +145,6 @@ def subject_dataset(dataset: Dataset, subject: Subject) -> Dataset:
 def create_study(out: str | Path, config: FitConfig, dataset: Dataset, subjects: Sequence[Subject],
                  per: str) -> dict[str, Any]:
     """Write a new study directory's manifest; returns it."""
-    from engine.runs import RunError, atomic_write
-
     path = Path(out).expanduser()
     if path.exists() and any(path.iterdir()):
         raise RunError(f"{path} exists and is not a study directory; choose another --out")
@@ -144,8 +158,6 @@ def create_study(out: str | Path, config: FitConfig, dataset: Dataset, subjects:
 
 def load_study(path: str | Path) -> tuple[dict[str, Any], FitConfig, list[Subject]]:
     """The manifest, configuration and subjects of a study directory."""
-    from engine.runs import RunError
-
     p = Path(path).expanduser()
     try:
         manifest = json.loads((p / STUDY_FILE).read_text())
@@ -164,8 +176,6 @@ def load_study(path: str | Path) -> tuple[dict[str, Any], FitConfig, list[Subjec
 
 def subject_statuses(path: str | Path) -> list[SubjectStatus]:
     """Every subject of a study with its run's status ('pending' before its run exists)."""
-    from engine.runs import MARKER, RunError, run_info
-
     p = Path(path).expanduser()
     _, config, subjects = load_study(p)
     out = []
@@ -192,19 +202,20 @@ class _ActorObjective:
     """One subject's objective on one cluster actor: whole batches, compiled there for this subject's target."""
 
     def __init__(self, ray: Any, handle: Any, where: str, key: str, dataset: Dataset, config: FitConfig) -> None:
-        from engine.cluster.objective import _actor_lost_errors
-
         self._ray, self._handle, self._key = ray, handle, key
         self._dataset, self._config = dataset, config
-        self._lost_errors = _actor_lost_errors(ray)
+        self._lost_errors = actor_lost_errors(ray)
         self.where = where
         self.lost = False
-        self.compiled = False
+        self._compiled = False
         self.description = f"Ray actor on {where}, batch {config.batch}"
 
-    def _get(self, ref: Any) -> Any:
-        from engine.search import FitError
+    @property
+    def compiled(self) -> bool:
+        """Whether this subject's objective is compiled on the actor."""
+        return self._compiled
 
+    def _get(self, ref: Any) -> Any:
         try:
             return self._ray.get(ref)
         except self._lost_errors as e:
@@ -213,16 +224,14 @@ class _ActorObjective:
 
     def compile(self) -> float:
         """Build and compile this subject's objective on the actor."""
-        if self.compiled:
+        if self._compiled:
             return 0.0
         out = self._get(self._handle.load.remote(self._key, self._dataset, self._config, self._config.batch))
-        self.compiled = True
+        self._compiled = True
         return float(out["compile_s"])
 
-    def __call__(self, values: np.ndarray, first_lane: int = 0) -> Any:
+    def __call__(self, values: np.ndarray, first_lane: int = 0) -> ClusterBatchResult:
         """Score a whole batch on the actor."""
-        from engine.cluster.objective import ClusterBatchResult
-
         compile_s = self.compile()
         t0 = time.perf_counter()
         out = self._get(self._handle.score.remote(self._key, np.asarray(values, np.float32), first_lane))
@@ -242,15 +251,16 @@ class _ActorObjective:
 class Study:
     """Runs the subjects of a study directory that are not finished yet, locally or on a Ray cluster."""
 
-    def __init__(self, path: str | Path, *, say: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True),
-                 quiet: bool = False) -> None:
+    def __init__(self, path: str | Path, *, say: Callable[[str], None] = lambda m: None, quiet: bool = False,
+                 runner: Callable[[RecordedFit], Summary | None] = RecordedFit.run) -> None:
         self.path = Path(path).expanduser()
         self.manifest, self.config, self.subjects = load_study(self.path)
-        self.say = say
-        self.quiet = quiet
+        self.say = say  # where progress lines go (a front end's stderr, the app's log)
+        self.quiet = quiet  # the front end shows no progress of each subject's fit
+        self.runner = runner  # runs one subject's fit locally (a front end's progress bar)
         self._source: Dataset | None = None
         self._lock = threading.Lock()
-        self._searches: list[Any] = []
+        self._searches: list[RecordedFit] = []
         self._stop = threading.Event()
         self.outcomes: dict[str, str] = {}
 
@@ -268,55 +278,40 @@ class Study:
             self.say(f"study {self.path.name}: {len(skipped)} subject(s) finished or running elsewhere, skipped")
         return [s for s in self.subjects if status[s.name] not in ("finished", "running")]
 
-    def _open(self, subject: Subject) -> tuple[FitConfig, Dataset, Any, Any]:
-        """Record a new run for the subject, or lock its existing run for resuming."""
-        from engine import runs
-
+    def _open(self, subject: Subject, **kw: Any) -> RecordedFit:
+        """The subject's fit: a new run, or its existing run locked for resuming."""
         run = self.path / subject.name
         with self._lock:
-            if (run / runs.MARKER).exists():
-                config, dataset, resume, recorder = runs.record_existing(run)
+            if (run / MARKER).exists():
+                config, dataset, resume, recorder = record_existing(run)
                 for note in recorder.notes:
                     self.say(f"{subject.name}: {note}")
                 self.say(f"{subject.name}: resuming at evaluation {resume.evaluations} of {config.budget}")
-                return config, dataset, resume, recorder
+                return RecordedFit(config, dataset, recorder=recorder, resume=resume, notes=recorder.notes, **kw)
         ds = subject_dataset(self._source_dataset(), subject)
         with self._lock:
-            recorder = runs.record(self.config, ds, out=self.path, name=subject.name)
-        return self.config, ds, None, recorder
+            recorder = record(self.config, ds, out=self.path, name=subject.name)
+        return RecordedFit(self.config, ds, recorder=recorder, **kw)
 
-    def _finished(self, subject: Subject, summary: Any) -> None:
-        status = getattr(summary, "status", "failed")
-        loss = getattr(summary, "best_loss", None)
+    def _finished(self, subject: Subject, summary: Summary | None) -> None:
+        status = "failed" if summary is None else summary.status
+        loss = None if summary is None else summary.best_loss
         self.outcomes[subject.name] = status
         self.say(f"{subject.name}: {status}" + ("" if loss is None else f", best loss {loss:.5f}")
-                 + ("" if status != "failed" else f" ({summary.reason})"))
+                 + ("" if status != "failed" or summary is None else f" ({summary.reason})"))
 
     def run_local(self) -> dict[str, str]:
-        """Fit the remaining subjects one after another in this process; Ctrl-C stops the study."""
-        from tui.cli.fit import run_fit
-        from engine.devices import enable_compilation_cache
-
-        enable_compilation_cache()
+        """Fit the remaining subjects one after another in this process (each with ``runner``)."""
         for subject in self.todo():
-            config, ds, resume, recorder = self._open(subject)
-            try:
-                summary = run_fit(config, ds, listeners=[recorder.listener], checkpointer=recorder.checkpointer,
-                                  resume=resume, quiet=self.quiet)
-            finally:
-                recorder.close()
+            summary = self.runner(self._open(subject))
             self._finished(subject, summary)
-            if getattr(summary, "status", "") == "stopped":
+            if summary is not None and summary.status == "stopped":
                 self.say("study stopped; run it again to resume")
                 break
         return self.outcomes
 
     def run_cluster(self, address: str, cpu_actors: int | None = None) -> dict[str, str]:
         """Fit the remaining subjects concurrently, one per cluster actor at a time; a dead actor's subject is resumed elsewhere."""
-        from engine.cluster.objective import ClusterError, connect, kill_actors, plan_slots, start_actors
-        from engine.events import Warned
-        from engine.search import Search
-
         todo = self.todo()
         if not todo:
             return self.outcomes
@@ -336,28 +331,22 @@ class Study:
                     subject = work.get_nowait()
                 except queue.Empty:
                     return
-                try:
-                    config, ds, resume, recorder = self._open(subject)
-                except Exception as e:  # noqa: BLE001 - e.g. a run locked elsewhere: reported, the study goes on
-                    self.outcomes[subject.name] = "failed"
-                    self.say(f"{subject.name}: cannot start: {e}")
-                    continue
-                obj = _ActorObjective(ray, handle, where, subject.name, ds, config)
                 say = self.say
 
                 def warned(event: Any, name: str = subject.name) -> None:
                     if isinstance(event, Warned):
                         say(f"{name}: warning: {event.message}")
 
-                search = Search(config, ds, listeners=[recorder.listener, warned], objective=obj,
-                                checkpointer=recorder.checkpointer, resume=resume)
-                with self._lock:
-                    self._searches.append(search)
                 try:
-                    summary = search.run()
-                finally:
-                    recorder.close()
-                    obj.close()
+                    fit = self._open(subject, listeners=[warned])
+                except Exception as e:  # noqa: BLE001 - e.g. a run locked elsewhere: reported, the study goes on
+                    self.outcomes[subject.name] = "failed"
+                    self.say(f"{subject.name}: cannot start: {e}")
+                    continue
+                obj = fit.search.objective = _ActorObjective(ray, handle, where, subject.name, fit.dataset, fit.config)
+                with self._lock:
+                    self._searches.append(fit)
+                summary = fit.run()  # closes the subject's objective on the actor and its run directory
                 if obj.lost:
                     with self._lock:
                         alive[0] -= 1
@@ -402,8 +391,6 @@ class Study:
 
 def export_rows(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
     """One row per subject: best parameters, loss, each logged term, FC correlation, structural baseline."""
-    from engine import runs
-
     p = Path(path).expanduser()
     _, config, _ = load_study(p)
     names = list(config.names)
@@ -415,11 +402,11 @@ def export_rows(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
         best = None
         target = cmat = None
         if s.status != "pending":
-            logged = runs._candidate_rows(runs.read_log(s.path / runs.LOG))  # noqa: SLF001
+            logged = candidate_rows(read_log(s.path / LOG))
             best = min(logged, key=lambda r: r["loss"]) if logged else None
-            target = runs._load_npy(s.path / runs.TARGET_FC)  # noqa: SLF001
+            target = load_npy(s.path / TARGET_FC)
             try:
-                with np.load(s.path / runs.DATASET_ARRAYS, allow_pickle=False) as z:
+                with np.load(s.path / DATASET_ARRAYS, allow_pickle=False) as z:
                     cmat = np.asarray(z["Cmat"], np.float64)
             except (OSError, KeyError, ValueError):
                 cmat = None
@@ -430,7 +417,7 @@ def export_rows(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
             if t not in term_names:
                 term_names.append(t)
             row[f"term_{t}"] = float(v)
-        fc = runs._best_fc(s.path, int(best["evaluation"])) if best is not None else None  # noqa: SLF001
+        fc = best_fc_of(s.path, int(best["evaluation"])) if best is not None else None
         row["fc_corr"] = matrix_corr(fc, target) if fc is not None and target is not None else None
         row["structural_baseline"] = matrix_corr(cmat, target) if cmat is not None and target is not None else None
         row["run"] = str(s.path)
@@ -442,8 +429,6 @@ def export_rows(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
 
 def export_study(path: str | Path, fmt: str = "csv", out: str | Path | None = None) -> Path:
     """Write the per-subject table as CSV (or JSON) to ``out`` (default STUDY/export/study.csv)."""
-    from engine.runs import RunError, RunWriteError, atomic_write
-
     fmt = fmt.lower().lstrip(".")
     if fmt not in ("csv", "json"):
         raise RunError(f"a study exports --csv or --json, not {fmt}")
@@ -468,101 +453,3 @@ def export_study(path: str | Path, fmt: str = "csv", out: str | Path | None = No
         data = buf.getvalue().encode()
     atomic_write(dest, data)
     return dest
-
-
-# ---------------------------------------------------------------------------
-# commands
-
-
-def cmd_study(args: argparse.Namespace) -> int:
-    """``wcfit-tui study … --out DIR``: create (or resume) a study and fit its remaining subjects."""
-    from tui.cli.fit import config_from_args
-
-    out = Path(args.out).expanduser()
-    if args.cluster:
-        from engine.cluster.objective import import_ray
-
-        import_ray()
-    if is_study(out):
-        print(f"study {out} exists: resuming it with its stored settings", file=sys.stderr)
-    else:
-        config = config_from_args(args)
-        dataset = load_dataset(config.data)
-        subjects = split_subjects(dataset, args.per, _subject_ids(config.data) if args.per == "subject" else None)
-        if args.limit:
-            subjects = subjects[:args.limit]
-        create_study(out, config, dataset, subjects, args.per)
-        print(f"study {out}: {len(subjects)} subject(s) of {dataset.name}", file=sys.stderr)
-    return _run(out, args.cluster, getattr(args, "cpu_actors", None), getattr(args, "quiet", False))
-
-
-def cmd_resume_study(args: argparse.Namespace) -> int:
-    """``wcfit-tui resume STUDY``: resume every unfinished subject of a study."""
-    if getattr(args, "cluster", None):
-        from engine.cluster.objective import import_ray
-
-        import_ray()
-    return _run(Path(args.run).expanduser(), args.cluster, getattr(args, "cpu_actors", None), args.quiet)
-
-
-def _run(path: Path, cluster: str | None, cpu_actors: int | None, quiet: bool) -> int:
-    study = Study(path, quiet=quiet)
-    outcomes = study.run_cluster(cluster, cpu_actors) if cluster else study.run_local()
-    statuses = subject_statuses(path)
-    done = sum(1 for s in statuses if s.status == "finished")
-    print(f"study {path}: {done} of {len(statuses)} subject(s) finished")
-    return EXIT_FAILED if any(v == "failed" for v in outcomes.values()) else EXIT_OK
-
-
-def cmd_subjects(args: argparse.Namespace) -> int:
-    """``wcfit-tui runs STUDY``: the study's subjects with status, progress and best result."""
-    statuses = subject_statuses(args.dir)
-    if args.json:
-        for s in statuses:
-            print(json.dumps({"subject": s.name, "scans": list(s.scans), "path": str(s.path), "status": s.status,
-                              "evaluations": s.evaluations, "budget": s.budget, "best_loss": s.best_loss,
-                              "best_params": s.best_params}))
-        return EXIT_OK
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(width=None if sys.stdout.isatty() else 140)
-    table = Table(title=f"subjects of study {args.dir}")
-    for col in ("subject", "scans", "status", "evals", "best loss", "best params"):
-        table.add_column(col, justify="right" if col in ("evals", "best loss") else "left")
-    for s in statuses:
-        params = ", ".join(f"{k}={v:.4g}" for k, v in (s.best_params or {}).items()) or "—"
-        table.add_row(s.name, " ".join(map(str, s.scans)), s.status, f"{s.evaluations}/{s.budget}",
-                      "—" if s.best_loss is None else f"{s.best_loss:.5f}", params)
-    console.print(table)
-    return EXIT_OK
-
-
-def cmd_export_study(args: argparse.Namespace) -> int:
-    """``wcfit-tui export STUDY --csv|--json``: one row per subject."""
-    from engine.runs import RunError
-
-    formats = list(dict.fromkeys(args.formats or []))
-    if not formats:
-        raise RunError("choose what to export: --csv and/or --json")
-    out = Path(args.output) if args.output else None
-    if out is not None and len(formats) > 1 and not out.is_dir():
-        raise RunError("--output with several formats must be an existing directory")
-    for fmt in formats:
-        print(export_study(args.run, fmt, out))
-    return EXIT_OK
-
-
-def register(subparsers: Any) -> None:
-    """Add the ``study`` subcommand."""
-    from tui.cli.fit import add_fit_options
-    from tui.cli.runs import _guard
-
-    p = subparsers.add_parser("study", help="fit every subject of a dataset: one run directory per subject")
-    add_fit_options(p)
-    p.add_argument("--per", choices=PER, default="scan",
-                   help="one subject per scan (default), or scans grouped by the data's 'subjects' array")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N subjects")
-    p.add_argument("--out", required=True, metavar="DIR", help="the study directory (created, or resumed)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_guard(cmd_study))

@@ -11,7 +11,7 @@ from typing import Literal, MutableMapping
 import numpy as np
 
 from engine.runs.layout import (
-    BEST, DATASET_ARRAYS, DEFAULT_ROOT, MARKER, STATUS, TARGET_FC, RunError, _check_marker, _load_npy, _read_json,
+    BEST, DATASET_ARRAYS, DEFAULT_ROOT, MARKER, STATUS, TARGET_FC, RunError, check_marker, load_npy, read_json,
     resolve_run,
 )
 from engine.runs.listing import RunInfo
@@ -50,10 +50,10 @@ def _number(v: object) -> float | None:
 
 def structural_baseline(run: Path) -> float | None:
     """Pearson r of a run's stored structural matrix and its target FC (None when unreadable)."""
-    summary = (_read_json(run / STATUS) or {}).get("summary") or {}
+    summary = (read_json(run / STATUS) or {}).get("summary") or {}
     if _number(summary.get("structural_baseline")) is not None:
         return _number(summary["structural_baseline"])
-    target = _load_npy(run / TARGET_FC)
+    target = load_npy(run / TARGET_FC)
     try:
         with np.load(run / DATASET_ARRAYS, allow_pickle=False) as z:
             cmat = np.asarray(z["Cmat"], np.float64)
@@ -71,8 +71,8 @@ def study_rows(path: str | Path, baselines: MutableMapping[str, float | None] | 
         corr = baseline = None
         if s.status != "pending":
             try:
-                best = _read_json(s.path / BEST) or {}
-                summary = (_read_json(s.path / STATUS) or {}).get("summary") or {}
+                best = read_json(s.path / BEST) or {}
+                summary = (read_json(s.path / STATUS) or {}).get("summary") or {}
             except RunError:  # a file caught half-written: this poll shows what it has
                 best, summary = {}, {}
             corr = _number(summary["fc_corr"] if summary.get("fc_corr") is not None else best.get("fc_corr"))
@@ -95,7 +95,7 @@ def attach_kind(path: str | Path) -> tuple[Literal["run", "study"], Path]:
     except RunError:
         raise RunError(f"no run or study at {path}") from None
     try:
-        _check_marker(run)
+        check_marker(run)
     except RunError:
         raise RunError(f"{run} is neither a run directory ({MARKER}) nor a study ({STUDY_FILE})") from None
     return "run", run

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
+from engine.cluster.objective import ClusterObjective
 from engine.config import FitConfig
 from engine.data.dataset import Dataset
+from engine.runner import cluster_objective
 
 
 def add_cluster_options(p: argparse.ArgumentParser) -> None:
@@ -17,15 +18,7 @@ def add_cluster_options(p: argparse.ArgumentParser) -> None:
                    help="with --cluster: actors per CPU-only host, its cores split between them (default 1)")
 
 
-def objective_for(args: argparse.Namespace, config: FitConfig, dataset: Dataset) -> Any:
+def objective_for(args: argparse.Namespace, config: FitConfig, dataset: Dataset) -> ClusterObjective | None:
     """A ClusterObjective when ``--cluster`` was given (raises ClusterError, a one-line error), else None."""
     address = getattr(args, "cluster", None)
-    if not address:
-        return None
-    from engine.cluster.objective import ClusterError, ClusterObjective, import_ray
-
-    import_ray()  # before anything else: no Ray → the install hint, nothing written
-    cpu_actors = getattr(args, "cpu_actors", None)
-    if cpu_actors is not None and cpu_actors < 1:
-        raise ClusterError(f"--cpu-actors must be at least 1, got {cpu_actors}")
-    return ClusterObjective(dataset, config, address=address, cpu_actors=cpu_actors)
+    return cluster_objective(config, dataset, address, getattr(args, "cpu_actors", None)) if address else None

@@ -12,7 +12,13 @@ import math
 import sys
 from typing import Any
 
-from engine.data.dataset import DataError, Dataset, dataset_warnings, load_dataset, structural_baseline
+from engine.data.dataset import (
+    DataError,
+    Dataset,
+    dataset_warnings,
+    load_dataset,
+    structural_baseline,
+)
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 _LABELS_SHOWN = 6

@@ -1,62 +1,46 @@
-"""Subcommands on run directories: ``runs``, ``attach`` (headless), ``resume`` and ``export``.
+"""Subcommands on run directories (and studies): ``runs``, ``resume`` and ``export``.
 
-``register(subparsers)`` adds them to the CLI's parser; each command returns an exit code and reports a
-refusal or error as one line on stderr with exit code 2.
+``register(subparsers)`` adds them to the CLI's parser; each command returns an exit code (a refusal raises a
+RunError, which ``main`` reports as one line with exit code 2).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import json
 import sys
-import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from engine.config import ConfigError
-from engine.data.dataset import DataError
+from rich.console import Console
+from rich.table import Table
+
+from engine.cluster.objective import import_ray
+from engine.runner import RecordedFit
+from engine.runs import DEFAULT_ROOT, RunError, RunInfo, export, list_runs, resolve_run
 from engine.runs.listing import STATUS_STYLE
-from engine.runs import DEFAULT_ROOT, RunError, RunInfo, export, follow, list_runs, record_existing, resolve_run
-
-EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
-
-
-def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn a run, config or data error into one line on stderr and exit code 2."""
-    def wrapped(args: argparse.Namespace) -> int:
-        try:
-            return fn(args)
-        except (RunError, ConfigError, DataError) as e:
-            print(f"wcfit-tui: {e}", file=sys.stderr)
-            return EXIT_REFUSED
-        except OSError as e:
-            print(f"wcfit-tui: {e.strerror or e}{': ' + str(e.filename) if e.filename else ''}", file=sys.stderr)
-            return EXIT_REFUSED
-
-    wrapped.__doc__ = fn.__doc__
-    return wrapped
+from engine.study.run import is_study
+from engine.study.table import list_studies
+from tui.cli import study
+from tui.cli.cluster import add_cluster_options, objective_for
+from tui.cli.errors import EXIT_FAILED, EXIT_OK
+from tui.cli.progress import print_summary, run_with_progress
 
 
 def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
-    """Add the ``runs``, ``attach``, ``resume`` and ``export`` subcommands."""
+    """Add the ``runs``, ``resume`` and ``export`` subcommands."""
     p = subparsers.add_parser("runs", help="list run directories with status, progress and best result")
     p.add_argument("dir", nargs="?", default=None, metavar="DIR", help=f"root of run directories (default ./{DEFAULT_ROOT})")
     p.add_argument("--json", action="store_true", help="print one JSON object per run instead of a table")
-    p.set_defaults(func=_guard(cmd_runs))
-
-    p = subparsers.add_parser("attach", help="follow a run as text (read-only); the app's viewer is `wcfit-tui attach`")
-    p.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
-    p.add_argument("--poll", type=float, default=0.5, metavar="S", help="seconds between polls (default 0.5)")
-    p.set_defaults(func=_guard(cmd_attach))
+    p.set_defaults(func=cmd_runs)
 
     p = subparsers.add_parser("resume", help="continue a stopped, failed or crashed run from its checkpoint")
     p.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    from tui.cli.cluster import add_cluster_options
-
     add_cluster_options(p)
-    p.set_defaults(func=_guard(cmd_resume))
+    p.set_defaults(func=cmd_resume)
 
     p = subparsers.add_parser("export", help="export a run: candidates CSV, summary JSON, FCs NPZ, best FC CSV")
     p.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
@@ -68,7 +52,7 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
                    help="the best model FC as CSV, with a header row and an index column of region labels")
     p.add_argument("--output", "-o", default=None, metavar="PATH",
                    help="output file (one format) or directory (default RUN/export/)")
-    p.set_defaults(func=_guard(cmd_export))
+    p.set_defaults(func=cmd_export)
 
 
 def _fmt_time(t: float | None) -> str:
@@ -88,22 +72,13 @@ def _fmt_params(params: Any) -> str:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     """``wcfit-tui runs [DIR]``: a table of the runs and studies in DIR (of a study's subjects when DIR is a study)."""
-    from engine.study import run as study
-
-    if args.dir and study.is_study(args.dir):
+    if args.dir and is_study(args.dir):
         return study.cmd_subjects(args)
-    from engine.study.table import list_studies
-
     runs = sorted(list_runs(args.dir) + list_studies(args.dir), key=lambda r: (r.started or 0.0, r.name))
     if args.json:
-        import json
-
         for r in runs:
             print(json.dumps(_info_dict(r)))
         return EXIT_OK
-    from rich.console import Console
-    from rich.table import Table
-
     console = Console(width=None if sys.stdout.isatty() else 140)  # piped: keep every column
     if not runs:
         console.print(f"no runs in {args.dir or DEFAULT_ROOT}")
@@ -131,93 +106,38 @@ def _info_dict(r: RunInfo) -> dict[str, Any]:
             "duration_s": r.duration_s, "reason": r.reason, "pid": r.pid}
 
 
-def cmd_attach(args: argparse.Namespace) -> int:
-    """``attach RUN`` (headless): print the run's batches as they are logged until it ends; Ctrl-C detaches."""
-    from engine.events import BatchEvaluated, Ended, NewBest, Started, Warned
-
-    path = resolve_run(args.run)
-    stop = threading.Event()
-    status = "running"
-    try:
-        for ev in follow(path, stop, poll_s=args.poll):
-            if isinstance(ev, Started):
-                print(f"run {path}: {ev.dataset}, optimizer {ev.config.optimizer}, budget {ev.config.budget}", flush=True)
-            elif isinstance(ev, BatchEvaluated):
-                print(f"batch {ev.batch_index:4d}  evaluations {ev.evaluations:6d}  best loss {ev.best_loss:.5f}",
-                      flush=True)
-            elif isinstance(ev, NewBest):
-                print(f"  new best #{ev.evaluation}: {_fmt_params(ev.params)}  loss {ev.loss:.5f}", flush=True)
-            elif isinstance(ev, Warned):
-                print(f"  warning: {ev.message}", flush=True)
-            elif isinstance(ev, Ended):
-                status = ev.summary.status
-                print(f"{status}: {ev.summary.reason}", flush=True)
-    except KeyboardInterrupt:
-        stop.set()
-        return EXIT_OK
-    return EXIT_FAILED if status in ("failed", "crashed") else EXIT_OK
-
-
 def cmd_resume(args: argparse.Namespace) -> int:
     """``resume RUN``: continue from the checkpoint with the run's own settings; exit 1 if it fails."""
-    from engine.study import run as study
-    from tui.cli.fit import run_fit
-    from tui.cli.cluster import objective_for
-    from engine.devices import enable_compilation_cache
-
-    if study.is_study(args.run):
+    if is_study(args.run):
         return study.cmd_resume_study(args)
     path = resolve_run(args.run)
     if args.cluster:
-        from engine.cluster.objective import import_ray
-
         import_ray()  # no Ray: the install hint before the run is touched
-    config, dataset, resume, recorder = record_existing(path)
-    objective = None
+    fit = RecordedFit.resumed(path)
     try:
-        objective = objective_for(args, config, dataset)
-        for note in recorder.notes:
-            print(f"wcfit-tui: {note}", file=sys.stderr)
-        print(f"resuming {path} at evaluation {resume.evaluations} of {config.budget}", file=sys.stderr)
-        enable_compilation_cache()
-        summary = run_fit(config, dataset, listeners=[recorder.listener], checkpointer=recorder.checkpointer,
-                          resume=resume, quiet=args.quiet, objective=objective)
-    finally:
-        recorder.close()
-        if objective is not None:
-            objective.close()
+        fit.search.objective = objective_for(args, fit.config, fit.dataset)
+    except BaseException:
+        assert fit.recorder is not None
+        fit.recorder.close()
+        raise
+    for note in fit.notes:
+        print(f"wcfit-tui: {note}", file=sys.stderr)
+    assert fit.resume is not None
+    print(f"resuming {path} at evaluation {fit.resume.evaluations} of {fit.config.budget}", file=sys.stderr)
+    summary = run_with_progress(fit, quiet=args.quiet)
     if summary is None:
         print("wcfit-tui: resume ended without a summary", file=sys.stderr)
         return EXIT_FAILED
-    if args.json:
-        import json
-
-        from engine.runs import summary_to_dict
-
-        d = summary_to_dict(summary)  # type: ignore[arg-type]
-        d["run_dir"] = str(path)
-        print(json.dumps(d))
-    else:
-        s = summary
-        print("\n".join([
-            f"status          {s.status} ({s.reason})",  # type: ignore[attr-defined]
-            f"best            {_fmt_params(s.best_params)}",  # type: ignore[attr-defined]
-            "loss            " + ("—" if s.best_loss is None else f"{s.best_loss:.6f}"),  # type: ignore[attr-defined]
-            f"evaluations     {s.evaluations}",  # type: ignore[attr-defined]
-            f"wall time       {s.wall_s:.1f} s",  # type: ignore[attr-defined]
-            f"run directory   {path}",
-        ]))
-    if getattr(summary, "status", "failed") == "failed":
-        print(f"wcfit-tui: resumed fit failed: {getattr(summary, 'reason', '?')}", file=sys.stderr)
+    print_summary(summary, fit.dataset, args.json, path)
+    if summary.status == "failed":
+        print(f"wcfit-tui: resumed fit failed: {summary.reason}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """``export RUN --csv/--json/--npz/--fc [--output PATH]``: write the chosen exports, print their paths."""
-    from engine.study import run as study
-
-    if study.is_study(args.run):
+    if is_study(args.run):
         return study.cmd_export_study(args)
     path = resolve_run(args.run)
     formats = list(dict.fromkeys(args.formats or []))

@@ -6,7 +6,6 @@ import threading
 from pathlib import Path
 
 import numpy as np
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,10 +14,26 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, get_current_worker
 
+from engine import presets
+from engine.config import ConfigError
 from engine.events import (
-    ActorsUpdated, BatchEvaluated, Cancelled, Compiling, Ended, Event, Failed, Finished, NewBest, SegmentSimulated,
-    Started, Warned,
+    ActorsUpdated,
+    BatchEvaluated,
+    Cancelled,
+    Compiling,
+    Ended,
+    Event,
+    Failed,
+    Finished,
+    NewBest,
+    SegmentSimulated,
+    Started,
+    Summary,
+    Warned,
 )
+from engine.runner import RecordedFit
+from engine.runs import export, follow, replay
+from engine.search import budget_of
 from tui.bridge import EventPump
 from tui.screens.file_picker import FilePicker
 from tui.screens.signals_tab import SignalsTab
@@ -28,8 +43,8 @@ from tui.widgets.candidates import CandidatesTable
 from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
 from tui.widgets.device_panel import DevicePanel
 from tui.widgets.explore import ExploreControls, ExploreView
-from tui.widgets.fcd_panel import FCDPanel
 from tui.widgets.fc_heatmap import GAP, FCHeatmaps
+from tui.widgets.fcd_panel import FCDPanel
 from tui.widgets.landscape import Landscape
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.run_log import RunLog
@@ -280,11 +295,6 @@ class MainScreen(Workbench, SignalsTab, Screen):
         if not self.run_path:
             self.notify("no run directory to export from (start a fit first)", severity="warning")
             return
-        try:
-            from engine.runs import export
-        except ImportError:
-            self.notify("export is not available: engine.runs.export is missing", severity="error")
-            return
         self.export_run(export, self.run_path)
 
     @work(thread=True, exclusive=True, group="export")
@@ -332,55 +342,36 @@ class MainScreen(Workbench, SignalsTab, Screen):
     def run_fit(self, config, dataset, cluster: str | None = None) -> None:
         """Run the search in this thread (its batches on the Ray cluster at ``cluster`` when given); every event
         goes through the pump (and the run recorder)."""
-        self._enable_cache()
-        recorder = None
         try:
-            from engine import runs
-
-            recorder = runs.record(config, dataset)
-        except ImportError:
-            self.pump(Warned(message="no run directory written: engine.runs is not available in this build"))
-        except Exception as e:  # noqa: BLE001
+            fit = RecordedFit.new(config, dataset, cluster=cluster)
+        except Exception as e:  # noqa: BLE001 - the fit still runs, only unrecorded
             self.pump(Warned(message=f"no run directory written: {type(e).__name__}: {e}"))
-        if recorder is not None:
-            self.app.call_from_thread(self._recording, str(recorder.path))
-        self._search_here(config, dataset, cluster, recorder)
+            fit = RecordedFit.new(config, dataset, record_run=False, cluster=cluster)
+        if fit.path is not None:
+            self.app.call_from_thread(self._recording, str(fit.path))
+        self._search_here(fit)
 
     @work(thread=True, exclusive=True, group="fit")
     def resume_fit(self, path: str, cluster: str | None = None) -> None:
         """Continue a stopped, failed or crashed run directory from its checkpoint, showing its history first."""
-        from engine.runs import record_existing, replay
-
-        self._enable_cache()
-        recorder = None
+        fit = None
         try:
-            config, dataset, resume, recorder = record_existing(path)
+            fit = RecordedFit.resumed(path, cluster=cluster)
             history = [e for e in replay(path) if not isinstance(e, (Started, ActorsUpdated))]  # this run's own
         except Exception as e:  # noqa: BLE001 - a run that cannot be resumed is one line; nothing on disk is lost
-            if recorder is not None:
-                recorder.close()
+            if fit is not None and fit.recorder is not None:
+                fit.recorder.close()
             self.pump(Failed(summary=_failed_summary(f"cannot resume {path}: {e}")))
             self.pump.flush()
             return
-        self._cmat = dataset.cmat
-        self.app.call_from_thread(self._recording, str(recorder.path),
-                                  f"resuming at evaluation {resume.evaluations} of {config.budget}")
-        self._search_here(config, dataset, cluster, recorder, resume=resume,
-                          history=history + [Warned(message=n) for n in recorder.notes])
+        assert fit.resume is not None
+        self._cmat = fit.dataset.cmat
+        self.app.call_from_thread(self._recording, str(fit.path),
+                                  f"resuming at evaluation {fit.resume.evaluations} of {fit.config.budget}")
+        self._search_here(fit, history=history + [Warned(message=n) for n in fit.notes])
 
-    def _enable_cache(self) -> None:
-        try:  # cheap; a second fit with the same settings then loads the compiled objective from disk
-            from engine.devices import enable_compilation_cache
-
-            enable_compilation_cache()
-        except Exception as e:  # noqa: BLE001 - the fit works without the cache, only slower to start
-            self.pump(Warned(message=f"JAX compilation cache not enabled: {type(e).__name__}: {e}"))
-
-    def _search_here(self, config, dataset, cluster, recorder, *, resume=None, history=()) -> None:
-        """The search loop in this worker thread; ``history`` (a resumed run's logged events) follows its Started."""
-        from engine.cluster.objective import ClusterObjective
-        from engine.search import Search
-
+    def _search_here(self, fit: RecordedFit, *, history=()) -> None:
+        """The fit in this worker thread; ``history`` (a resumed run's logged events) follows its Started."""
         worker = get_current_worker()
         pending = list(history)
         said = {e.message for e in pending if isinstance(e, Warned)}  # a resumed run warns again of the same things
@@ -395,33 +386,20 @@ class MainScreen(Workbench, SignalsTab, Screen):
             if worker.is_cancelled and self.search is not None:
                 self.search.cancel()
 
-        listeners = [listener] + ([recorder.listener] if recorder is not None else [])
-        warn = lambda m: [f(Warned(message=m)) for f in listeners]  # noqa: E731 - e.g. a cluster actor died
-        factory = None if not cluster else lambda: ClusterObjective(dataset, config, address=cluster, on_warning=warn)
-        search = self.search = Search(config, dataset, listeners=listeners, objective_factory=factory,
-                                      checkpointer=getattr(recorder, "checkpointer", None), resume=resume)
+        fit.listeners.insert(0, listener)
+        self.search = fit.search
         try:
             if worker.is_cancelled:
-                self.search.cancel()
-            self.search.run()
+                fit.cancel()
+            fit.run()
+        except Exception as e:  # noqa: BLE001 - e.g. the run directory could not be closed cleanly
+            self.pump(Warned(message=f"run directory not closed cleanly: {e}"))
         finally:
-            if hasattr(search.objective, "close"):  # a cluster's actors
-                search.objective.close()
-            if recorder is not None:
-                try:
-                    recorder.close()
-                except Exception as e:  # noqa: BLE001
-                    self.pump(Warned(message=f"run directory not closed cleanly: {e}"))
             self.pump.flush()
 
     @work(thread=True, exclusive=True, group="fit")
     def follow(self, path: str) -> None:
         """Replay and follow an existing run directory (attach mode)."""
-        try:
-            from engine.runs import follow
-        except ImportError:
-            self.pump(Failed(summary=_failed_summary("attach needs engine.runs.follow, missing in this build")))
-            return
         self.run_path = path
         self._cmat = run_cmat(path)
         try:
@@ -465,8 +443,6 @@ class MainScreen(Workbench, SignalsTab, Screen):
 
     def explore_from(self, source: str) -> None:
         """Explore a point: ``form`` (the preset's point, else the middle of the bounds), ``best`` or ``row``."""
-        from engine import presets
-
         form = self.query_one(SetupForm)
         config, dataset = form.config, form.dataset
         point: dict[str, float] | None = None
@@ -496,8 +472,6 @@ class MainScreen(Workbench, SignalsTab, Screen):
 
     def _row_point(self) -> dict[str, float] | None:
         """The fitted parameters of the Candidates table's cursor row."""
-        import numpy as np
-
         table = self.query_one(CandidatesTable)
         if not table.row_count:
             return None
@@ -510,8 +484,6 @@ class MainScreen(Workbench, SignalsTab, Screen):
 
     def action_fit_from_here(self) -> None:
         """Start a fit around the explored point: Nevergrad asks it first; the bounds stay."""
-        from engine.config import ConfigError
-
         view = self.query_one(ExploreView)
         if view.config is None or not view.point:
             self.notify("explore a point first (Ctrl+N)", severity="warning")
@@ -544,7 +516,6 @@ class MainScreen(Workbench, SignalsTab, Screen):
             self._start_workbench(e)
             self._start_signals(e)
             self.query_one(RunPanel).set_device(e.device)
-            from engine.search import budget_of
 
             self._budget = budget_of(e.config)  # a grid may hold fewer points than the budget
             if not self.attach:
@@ -644,8 +615,6 @@ def segment_progress(e: SegmentSimulated, budget: int | None) -> str:
 
 
 def _failed_summary(reason: str):
-    from engine.events import Summary
-
     return Summary(status="failed", reason=reason, names=(), best_params=None, best_loss=None, recommendation=None,
                    recommendation_loss=None, evaluations=0, nan_candidates=0, wall_s=0.0, device="")
 

@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 
 from engine import presets
 from engine.model import observe
-from engine.config import INITIAL_STATES, OPTIMIZERS, ConfigError, FitConfig
+from engine.config import INITIAL_STATES, OPTIMIZERS, ConfigError, FitConfig, parse_band
 from tui.widgets.param_table import ParamTable, parse_number
 
 #: Seconds of quiet typing before the dataset path is loaded.
@@ -55,20 +55,6 @@ def _show_value(name: str, value: object) -> str:
     if name == "objective":
         return str(value)
     return f"{value:g}"  # type: ignore[str-format]
-
-
-def parse_band(text: str) -> tuple[float, float] | None:
-    """``LOW:HIGH`` in Hz, or None for blank/"off"; ValueError with a one-line reason."""
-    t = text.strip()
-    if not t or t.lower() == "off":
-        return None
-    lo, sep, hi = t.partition(":")
-    try:
-        if not sep:
-            raise ValueError
-        return float(lo), float(hi)
-    except ValueError:
-        raise ValueError(f"band-pass: expected LOW:HIGH in Hz (e.g. 0.01:0.1) or blank, got {t!r}") from None
 
 
 class SetupForm(VerticalScroll):
@@ -235,7 +221,7 @@ class SetupForm(VerticalScroll):
                 if kind == "opt_float":
                     kw[name] = parse_number(text, label) if text else None
                 elif kind == "band":
-                    kw[name] = parse_band(text)
+                    kw[name] = parse_band(text, label)
                 elif kind is float:
                     kw[name] = parse_number(text, label)
                 else:

@@ -24,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from engine.data.dataset import DataError, _one_line, check_tr
+from engine.data.errors import DataError, check_tr
 from engine.data.formats import Contents
 from engine.data.formats.tables import read_matrix, read_series
 from engine.data.formats.tvb import Files, Structure, read_structure, zip_members
+from engine.text import one_line
 
 _STRUCTURE_NAMES = ("weights", "tract_lengths")
 _SERIES_SUFFIXES = (".tsv", ".csv")
@@ -41,7 +42,7 @@ def read_folder(path: Path) -> Contents:
     try:
         entries = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
     except OSError as exc:
-        raise DataError(f"cannot read dataset directory {path}: {_one_line(exc.strerror or exc)}") from None
+        raise DataError(f"cannot read dataset directory {path}: {one_line(exc.strerror or exc)}") from None
     if not entries:
         raise DataError(f"dataset directory {path} is empty: expected {_EXPECTED}")
     files = {p.name: _file_reader(p) for p in entries}
@@ -53,7 +54,7 @@ def read_zip(path: Path) -> Contents:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DataError(f"cannot read {path}: {_one_line(exc.strerror or exc)}") from None
+        raise DataError(f"cannot read {path}: {one_line(exc.strerror or exc)}") from None
     files = zip_members(str(path), data)
     if not files:
         raise DataError(f"{path}: the archive is empty: expected {_EXPECTED}")
@@ -65,7 +66,7 @@ def _file_reader(path: Path) -> Any:
         try:
             return path.read_bytes()
         except OSError as exc:
-            raise DataError(f"cannot read {path}: {_one_line(exc.strerror or exc)}") from None
+            raise DataError(f"cannot read {path}: {one_line(exc.strerror or exc)}") from None
     return read
 
 
@@ -114,7 +115,7 @@ def _sidecar(files: Files, prefix: str, n: int, n_from: str) -> tuple[float | No
     try:
         info = json.loads(files[_SIDECAR]().decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise DataError(f"{where}: not UTF-8 text ({_one_line(exc)})") from None
+        raise DataError(f"{where}: not UTF-8 text ({one_line(exc)})") from None
     except json.JSONDecodeError as exc:
         raise DataError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     if not isinstance(info, dict):

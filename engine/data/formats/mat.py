@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from engine.data.dataset import DataError, _one_line
+from engine.data.errors import DataError
 from engine.data.formats import Contents
+from engine.text import one_line
 
 
 def read_mat(path: Path) -> Contents:
@@ -28,7 +29,7 @@ def read_mat(path: Path) -> Contents:
         with path.open("rb") as fh:
             major, _minor = scipy.io.matlab.matfile_version(fh)
     except (MatReadError, ValueError, IndexError, OSError) as exc:
-        raise DataError(f"cannot read {path}: not a MATLAB .mat file ({_one_line(exc)})") from None
+        raise DataError(f"cannot read {path}: not a MATLAB .mat file ({one_line(exc)})") from None
     if major == 2:
         from engine.data.formats.mat73 import read_mat73
 
@@ -37,7 +38,7 @@ def read_mat(path: Path) -> Contents:
         try:
             raw = scipy.io.loadmat(str(path), simplify_cells=True)
         except (MatReadError, ValueError, TypeError, OSError, EOFError, NotImplementedError) as exc:
-            raise DataError(f"cannot read {path}: not a valid .mat file or truncated ({_one_line(exc)})") from None
+            raise DataError(f"cannot read {path}: not a valid .mat file or truncated ({one_line(exc)})") from None
     arrays = {k: _plain(v) for k, v in raw.items() if not k.startswith("__")}
     missing = [k for k in ("Cmat", "Dmat") if k not in arrays]
     if "BOLDs" not in arrays and "FC" not in arrays:

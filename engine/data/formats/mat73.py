@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from engine.data.dataset import DataError, _one_line
+from engine.data.errors import DataError
+from engine.text import one_line
 
 
 def read_mat73(path: Path) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def read_mat73(path: Path) -> dict[str, Any]:
     except DataError:
         raise
     except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise DataError(f"cannot read {path}: not a valid MATLAB v7.3 file or truncated ({_one_line(exc)})") from None
+        raise DataError(f"cannot read {path}: not a valid MATLAB v7.3 file or truncated ({one_line(exc)})") from None
 
 
 def _class(node: Any) -> str:

@@ -7,7 +7,8 @@ import io
 
 import numpy as np
 
-from engine.data.dataset import DataError, _one_line
+from engine.data.errors import DataError
+from engine.text import one_line
 
 #: Cells read as an index column when they head the first column (pandas' ``to_csv`` writes one).
 _INDEX_HEADERS = ("", "Unnamed: 0")
@@ -18,7 +19,7 @@ def decode(data: bytes, where: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DataError(f"{where}: not UTF-8 text ({_one_line(exc)})") from None
+        raise DataError(f"{where}: not UTF-8 text ({one_line(exc)})") from None
 
 
 def _number(cell: str, where: str, line: int, column: str) -> float:

@@ -10,8 +10,9 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from engine.data.dataset import DataError, _one_line
+from engine.data.errors import DataError
 from engine.data.formats.tables import read_centres, read_matrix
+from engine.text import one_line
 
 #: A file's name → a function returning its bytes.
 Files = Mapping[str, Callable[[], bytes]]
@@ -34,7 +35,7 @@ def zip_members(path: str, data: bytes) -> Files:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise DataError(f"{path}: not a valid .zip archive ({_one_line(exc)})") from None
+        raise DataError(f"{path}: not a valid .zip archive ({one_line(exc)})") from None
     members: dict[str, Callable[[], bytes]] = {}
     for info in infos:
         parts = PurePosixPath(info.filename).parts
@@ -52,7 +53,7 @@ def _reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str) -> Calla
         try:
             return archive.read(info)
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
-            raise DataError(f"{path}: cannot read {info.filename} from the archive ({_one_line(exc)})") from None
+            raise DataError(f"{path}: cannot read {info.filename} from the archive ({one_line(exc)})") from None
     return read
 
 

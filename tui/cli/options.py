@@ -1,0 +1,87 @@
+"""The fit options every fit-like command shares (``fit``, ``simulate``, ``study``) and the FitConfig they describe."""
+
+from __future__ import annotations
+
+import argparse
+
+from engine import presets
+from engine.config import (
+    BUNDLED,
+    INITIAL_STATES,
+    OPTIMIZERS,
+    FitConfig,
+    parse_band,
+    parse_bound,
+    parse_fixed,
+)
+from engine.model import observe, terms
+from tui.cli.cluster import add_cluster_options
+
+
+def add_fit_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``fit``, ``simulate`` and the TUI: preset, data, parameters, search and simulation settings.
+
+    Options left out take the preset's value (``--preset``, default ``bold``); given ones override it.
+    """
+    p.add_argument("--preset", default=None, metavar="NAME",
+                   help=f"starting settings: {', '.join(presets.REGISTRY)} (default {presets.DEFAULT}); options override")
+    p.add_argument("--data", default=BUNDLED, metavar="PATH|kaggle:OWNER/DATASET[/FILE]",
+                   help="dataset: .msgpack/.npz/.mat file, a folder or .zip of tables, or kaggle:…; default: bundled HCP (80 regions)")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=LO:HI",
+                   help="fit a parameter within bounds (repeatable; replaces the preset's fitted parameters)")
+    p.add_argument("--fixed", action="append", default=[], metavar="NAME=VALUE",
+                   help="fix a parameter (repeatable); the preset fixes sigma=0.05")
+    p.add_argument("--optimizer", default=None, metavar="NAME",
+                   help=f"{', '.join(OPTIMIZERS)} or any Nevergrad optimizer name (preset: DE)")
+    p.add_argument("--batch", type=int, default=None, help="candidates per device call")
+    p.add_argument("--budget", type=int, default=None, help="evaluations in all")
+    p.add_argument("--duration", type=float, default=None, metavar="MS", help="simulated ms per candidate")
+    p.add_argument("--dt", type=float, default=None, metavar="MS", help="integration step in ms (default 0.1)")
+    p.add_argument("--transient", type=float, default=None, metavar="MS", help="ms discarded before FC")
+    p.add_argument("--observe", default=None, metavar="NAME",
+                   help=f"what is compared with the data: {', '.join(observe.NAMES)}")
+    p.add_argument("--tr", type=float, default=None, metavar="S",
+                   help="sampling interval of BOLD in seconds (default: the dataset's TR)")
+    p.add_argument("--objective", default=None, metavar="TERMS",
+                   help=f"objective terms with weights, e.g. fc or fc+0.5*fcd_ks; terms: {', '.join(terms.NAMES)}")
+    p.add_argument("--fcd-window", type=float, default=None, metavar="S", help="FCD sliding window in seconds (30)")
+    p.add_argument("--fcd-step", type=float, default=None, metavar="S", help="FCD window step in seconds (3)")
+    p.add_argument("--bandpass", default=None, metavar="LOW:HIGH",
+                   help="band-pass simulated and empirical BOLD (Hz, e.g. 0.01:0.1) before FC and FCD; default off")
+    p.add_argument("--initial", default=None, choices=INITIAL_STATES,
+                   help="random: the tutorial's random delay history; steady: each node at its fixed point")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    p.add_argument("--own-noise", action="store_true",
+                   help="give each candidate its own noise, as the seed did (default: common random numbers)")
+    add_cluster_options(p)
+
+
+#: FitConfig fields set by options of the same meaning (option attribute → field).
+_OPTION_FIELDS = {"optimizer": "optimizer", "batch": "batch", "budget": "budget", "duration": "duration_ms",
+                  "dt": "dt_ms", "transient": "transient_ms", "observe": "observe", "tr": "tr_s",
+                  "objective": "objective", "fcd_window": "fcd_window_s", "fcd_step": "fcd_step_s",
+                  "initial": "initial", "seed": "seed"}
+
+
+def config_from_args(args: argparse.Namespace) -> FitConfig:
+    """Build the FitConfig that the fit options describe: the preset, overridden by the options given (ConfigError)."""
+    preset = presets.get(args.preset or presets.DEFAULT)
+    settings = dict(preset.settings)
+    for option, name in _OPTION_FIELDS.items():
+        value = getattr(args, option, None)
+        if value is not None:
+            settings[name] = value
+    if args.param:
+        settings["bounds"] = dict(parse_bound(t) for t in args.param)
+    bounds = settings.get("bounds", {})
+    fixed = dict(settings.get("fixed", {}))
+    fixed.update(dict(parse_fixed(t) for t in args.fixed))
+    for name in bounds:
+        if name in fixed and not any(t.partition("=")[0].strip() == name for t in args.fixed):
+            del fixed[name]  # fitting a parameter overrides its default fixed value
+    settings["fixed"] = fixed
+    if getattr(args, "bandpass", None):
+        settings["bandpass_hz"] = parse_band(args.bandpass)
+    if args.own_noise:
+        settings["common_noise"] = False
+    return preset.config(data=args.data, **{k: v for k, v in settings.items() if k != "preset"})
