@@ -215,7 +215,7 @@ def fake_simulation(config, dataset, values, wall_s: float = 1.25) -> Simulation
     k = float(values.get("k", 1.0))
     fc = np.clip(dataset.target_fc * min(1.0, k / 60.0), -1, 1)
     sig = bold_signal(n, 120, seed=int(k * 10) % 1000)
-    from tui.signals import fcd_matrix
+    from engine.model.fcd import host_fcd_matrix as fcd_matrix
 
     return Simulation(params=dict(values), rE=np.zeros((10, n)), bold=sig, t_bold=np.arange(120) * 720.0, fc=fc,
                       fcd=fcd_matrix(sig, 42, 4), fcd_window=42, fcd_step=4, target_fc=dataset.target_fc,

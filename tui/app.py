@@ -8,8 +8,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from engine.study.run import is_study
+from tui.navigation import OpenRun, OpenRuns, ResumeRun
 from tui.screens.help import HelpScreen
-from tui.screens.main import MainScreen
+from tui.screens.main import READ_ONLY, MainScreen
+from tui.screens.runs import RunsScreen
+from tui.screens.study import StudyScreen
 
 
 class WcfitApp(App):
@@ -26,13 +30,29 @@ class WcfitApp(App):
         self.probe_devices = probe_devices
 
     def get_default_screen(self) -> Screen:
-        from engine.study.run import is_study
-
         if self.attach and is_study(self.attach):  # a study: its subjects, each opens as an attached run
-            from tui.screens.study import StudyScreen
-
             return StudyScreen(self.attach)
         return MainScreen(self.data, attach=self.attach, probe_devices=self.probe_devices)
+
+    # -- navigation: the screens post these, only the App knows the screens --------------------------------------
+    def on_open_runs(self, _message: OpenRuns) -> None:
+        self.push_screen(RunsScreen())
+
+    def on_open_run(self, message: OpenRun) -> None:
+        if is_study(message.path):  # a study: its subjects, each opens as an attached run
+            self.push_screen(StudyScreen(message.path))
+        else:
+            self.push_screen(MainScreen(self.data, attach=message.path, probe_devices=False))
+
+    def on_resume_run(self, message: ResumeRun) -> None:
+        base = self.screen_stack[0]  # a study's screen when the app was started on one: a viewer too
+        problem = message.problem or (base.resume_refusal() if isinstance(base, MainScreen) else READ_ONLY)
+        if problem:
+            self.notify(problem, severity="warning", timeout=6)
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        base.resume_run(message.path)
 
     def action_help(self) -> None:
         """Show the keys."""

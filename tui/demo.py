@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine import presets
 from engine.config import FitConfig
-from engine.events import BatchEvaluated, Compiling, Event, Finished, NewBest, Started, Summary, Warned
+from engine.events import (
+    BatchEvaluated,
+    Compiling,
+    Event,
+    Finished,
+    NewBest,
+    Started,
+    Summary,
+    Warned,
+)
+from engine.search import GridProposer, bound_warnings, budget_of
 
 T0 = 1_700_000_000.0  # a fixed clock, so logs and snapshots do not depend on the time of day
 
@@ -49,8 +60,6 @@ def synthetic_run(target_fc: np.ndarray, *, batches: int = 10, batch: int = 4, f
             events.append(Warned(message=f"1 candidate(s) in batch {b + 1} diverged (nan); they got the worst loss "
                                          "and the fit goes on", time=t))
     if finish:
-        from engine.search import bound_warnings
-
         last = [e for e in events if isinstance(e, NewBest)][-1]
         warnings = tuple(bound_warnings(cfg.names, np.array([last.params[n] for n in cfg.names]), dict(cfg.bounds)))
         events += [Warned(message=w, time=T0 + 3 + batches) for w in warnings]
@@ -88,8 +97,6 @@ def synthetic_grid_run(target_fc: np.ndarray, *, budget: int = 30, batch: int = 
                        baseline: float | None = None, finish: bool = True, diverged: int | None = None) -> list[Event]:
     """Events of a Grid run over k × sigma (GridProposer's own points); ``terms`` adds per-candidate fc/fcd_ks terms
     (loss = fc + 0.5·fcd_ks), ``baseline`` a structural_baseline on Started, ``diverged`` flags that evaluation."""
-    from engine.search import GridProposer, budget_of
-
     cfg = FitConfig(bounds={"k": (0.5, 3.0), "sigma": (0.0, 0.2)}, fixed={}, optimizer="Grid", batch=batch,
                     budget=budget)
     start = dict(config=cfg, target_fc=target_fc, dataset="hcp80 (bundled)", device="1× cpu (synthetic)", time=T0)
@@ -146,8 +153,6 @@ def synthetic_bold_run(target_fc: np.ndarray, *, batches: int = 4, batch: int = 
                        tr_s: float = 0.72, baseline: float = 0.35, finish: bool = True) -> list[Event]:
     """Events of a BOLD fit of k and ext_E with the fc + 0.5·fcd_ks objective: every NewBest carries a known
     sampled signal (``bold_signal`` with the evaluation as seed) and terms; the summary warns."""
-    from engine import presets
-
     cfg = presets.get("bold").config(objective="fc+0.5*fcd_ks", batch=batch, budget=batches * batch,
                                      duration_ms=samples * tr_s * 1000 + 20_000.0)
     n = target_fc.shape[0]

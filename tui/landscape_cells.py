@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.config import GRID
+from engine.search import grid_per_axis
+
 
 def grid_axes(config) -> list[np.ndarray] | None:
     """The axis values of a Grid run, laid out as ``engine.search.GridProposer`` does; None for other optimizers."""
-    from engine.config import GRID
-    from engine.search import grid_per_axis
-
     if getattr(config, "optimizer", None) != GRID:
         return None
     names = tuple(config.names)

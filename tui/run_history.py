@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from engine.runs import LOG, read_log
 from tui.widgets.loss_plot import thin
 
 
@@ -48,8 +49,6 @@ def _candidates(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def load_run(info) -> RunCurve:
     """Read a run's log (``info``: an ``engine.runs.RunInfo``) into its best-so-far curve and best candidate."""
-    from engine.runs import LOG, read_log
-
     rows = _candidates(read_log(info.path / LOG))
     ev = np.array([r["evaluation"] + 1 for r in rows], np.int64)
     loss = np.array([float(r["loss"]) if not r.get("flag") else math.inf for r in rows], np.float64)

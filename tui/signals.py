@@ -6,32 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.model import fcd
-
-
-def fcd_matrix(x: np.ndarray, window: int, step: int) -> np.ndarray:
-    """FCD matrix (W, W) of one (T, N) series: correlation between the FC vectors of sliding windows."""
-    x = np.asarray(x, np.float64)
-    starts = fcd.windows(x.shape[0], window, step)
-    if starts.size < 2:
-        return np.zeros((0, 0))
-    segs = np.lib.stride_tricks.sliding_window_view(x, window, axis=0)[starts]  # (W, N, L)
-    segs = segs - segs.mean(axis=2, keepdims=True)
-    cov = segs @ segs.transpose(0, 2, 1)  # batched matmul (BLAS): einsum here is ~10× slower
-    sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fc = cov / (sd[:, :, None] * sd[:, None, :])
-    iu = np.triu_indices(x.shape[1], k=1)
-    v = np.nan_to_num(fc[:, iu[0], iu[1]], nan=0.0)
-    v = v - v.mean(axis=1, keepdims=True)
-    norm = np.linalg.norm(v, axis=1, keepdims=True)
-    z = np.divide(v, norm, out=np.zeros_like(v), where=norm > 0)
-    return z @ z.T
-
-
-def upper(m: np.ndarray) -> np.ndarray:
-    """Values above the diagonal of a square matrix (an FCD's distribution)."""
-    return np.asarray(m)[np.triu_indices(m.shape[0], k=1)]
+from engine.data.compare import upper
+from engine.model import fcd, observe
+from engine.model.fcd import host_fcd_matrix
+from engine.model.target import fcd_samples
 
 
 def zscore(x: np.ndarray) -> np.ndarray:
@@ -75,8 +53,6 @@ class Empirical:
 
 def empirical(config, dataset) -> Empirical | None:
     """The panels' empirical side for ``config`` on ``dataset`` (None without scans or a TR)."""
-    from engine.model.target import fcd_samples
-
     scans = getattr(dataset, "scans", ()) or ()
     tr = getattr(dataset, "tr_s", None) or getattr(config, "tr_s", None)
     if not scans or tr is None:
@@ -89,7 +65,7 @@ def empirical(config, dataset) -> Empirical | None:
             series = [bp.apply(s) for s in series]
         except ValueError:
             pass
-    mats = [fcd_matrix(s, window, step) for s in series]
+    mats = [host_fcd_matrix(s, window, step) for s in series]
     values = np.concatenate([upper(m) for m in mats if m.size]) if any(m.size for m in mats) else np.zeros(0)
     return Empirical(series=series[0], tr_s=float(tr), fcd=mats[0], values=values, window=window, step=step)
 
@@ -107,8 +83,6 @@ class Model:
 
 def model(config, signal: np.ndarray | None, tr_s: float | None) -> Model | None:
     """The panels' model side from a sampled signal (e.g. NewBest.model_signal), band-passed like the fit."""
-    from engine.model.target import fcd_samples
-
     if signal is None or tr_s is None or np.size(signal) == 0:
         return None
     y = np.asarray(signal, np.float64)
@@ -119,4 +93,10 @@ def model(config, signal: np.ndarray | None, tr_s: float | None) -> Model | None
         except ValueError:
             pass
     window, step = fcd_samples(config, float(tr_s))
-    return Model(series=y, tr_s=float(tr_s), fcd=fcd_matrix(y, window, step), window=window, step=step)
+    return Model(series=y, tr_s=float(tr_s), fcd=host_fcd_matrix(y, window, step), window=window, step=step)
+
+
+def is_sampled(config) -> bool:
+    """Whether ``config`` observes a signal sampled every TR (BOLD), so that FCD and BOLD panels apply."""
+    obs = observe.REGISTRY.get(getattr(config, "observe", "rE"))
+    return bool(obs is not None and obs.sampled)

@@ -217,13 +217,16 @@ def empirical_fc(scans: Sequence[np.ndarray], bandpass: Bandpass | None = None) 
     return np.mean([functional_connectivity(_scan_series(s, bandpass)) for s in scans], axis=0)
 
 
-def _fcd_values_np(x: np.ndarray, window: int, step: int) -> np.ndarray:
-    """FCD upper-triangle values of one (T, N) float64 series (vectorised over windows)."""
+def host_fcd_matrix(x: np.ndarray, window: int, step: int) -> np.ndarray:
+    """FCD matrix (W, W) of one (T, N) series on the host in float64 (an empty (0, 0) below two windows)."""
+    x = np.asarray(x, np.float64)
     starts = windows(x.shape[0], window, step)
+    if starts.size < 2:
+        return np.zeros((0, 0))
     segs = np.lib.stride_tricks.sliding_window_view(x, window, axis=0)[starts]  # (W, N, L)
     segs = segs - segs.mean(axis=2, keepdims=True)
-    cov = np.einsum("wil,wjl->wij", segs, segs)
-    sd = np.sqrt(np.einsum("wii->wi", cov))
+    cov = segs @ segs.transpose(0, 2, 1)  # batched matmul (BLAS): einsum here is ~10× slower
+    sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
     with np.errstate(invalid="ignore", divide="ignore"):
         fc = cov / (sd[:, :, None] * sd[:, None, :])
     iu = np.triu_indices(x.shape[1], k=1)
@@ -231,7 +234,13 @@ def _fcd_values_np(x: np.ndarray, window: int, step: int) -> np.ndarray:
     v = v - v.mean(axis=1, keepdims=True)
     norm = np.linalg.norm(v, axis=1, keepdims=True)
     z = np.divide(v, norm, out=np.zeros_like(v), where=norm > 0)
-    return (z @ z.T)[np.triu_indices(len(starts), k=1)]
+    return z @ z.T
+
+
+def _fcd_values_np(x: np.ndarray, window: int, step: int) -> np.ndarray:
+    """FCD upper-triangle values of one (T, N) float64 series (vectorised over windows)."""
+    m = host_fcd_matrix(x, window, step)
+    return m[np.triu_indices(m.shape[0], k=1)]
 
 
 def empirical_fcd_values(scans: Sequence[np.ndarray], window: int, step: int,

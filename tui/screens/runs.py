@@ -9,6 +9,10 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
+from engine.runs import DEFAULT_ROOT, RunError, list_runs
+from engine.study.table import list_studies
+from tui.navigation import OpenRun, ResumeRun
+from tui.run_history import load_run
 from tui.widgets.best_curves import BestCurves
 from tui.widgets.compare_table import CompareTable
 from tui.widgets.runs_table import RunsTable
@@ -54,9 +58,6 @@ class RunsScreen(Screen):
     @work(thread=True, exclusive=True, group="runs-list")
     def list_runs(self) -> None:
         """``engine.runs.list_runs`` in a thread; the table is filled on the UI thread."""
-        from engine.runs import DEFAULT_ROOT, RunError, list_runs
-        from engine.study.table import list_studies
-
         where = self.root or str(DEFAULT_ROOT)
         try:
             runs, problem = list_runs(self.root), None
@@ -78,32 +79,14 @@ class RunsScreen(Screen):
 
     # -- opening and comparing --------------------------------------------------------------
     def on_runs_table_run_opened(self, event: RunsTable.RunOpened) -> None:
-        from engine.study.run import is_study
-        from tui.screens.main import MainScreen
-
-        if is_study(event.path):  # a study: its subjects, each opens as an attached run
-            from tui.screens.study import StudyScreen
-
-            self.app.push_screen(StudyScreen(event.path))
-            return
-
-        self.app.push_screen(MainScreen(getattr(self.app, "data", "bundled"), attach=event.path, probe_devices=False))
+        self.app.post_message(OpenRun(str(event.path)))
 
     def action_resume(self) -> None:
         """Continue the stopped, failed or crashed run under the cursor on the app's first screen."""
-        from tui.screens.main import READ_ONLY, MainScreen
-
         table = self.query_one(RunsTable)
         path = table.current_path()
         info = next((r for r in table.runs if str(r.path) == path), None)
-        base = self.app.screen_stack[0]  # a study's screen when the app was started on one: a viewer too
-        problem = resume_problem(info) or (base.resume_refusal() if isinstance(base, MainScreen) else READ_ONLY)
-        if problem:
-            self.notify(problem, severity="warning", timeout=6)
-            return
-        while len(self.app.screen_stack) > 1:
-            self.app.pop_screen()
-        base.resume_run(str(path))
+        self.app.post_message(ResumeRun(str(path), resume_problem(info)))
 
     def on_runs_table_marks_changed(self, event: RunsTable.MarksChanged) -> None:
         self.notify(f"{len(event.paths)} run(s) marked · c compares them", timeout=1.5)
@@ -122,8 +105,6 @@ class RunsScreen(Screen):
     @work(thread=True, exclusive=True, group="runs-compare")
     def load_curves(self, infos: list) -> None:
         """Read the runs' logs in a thread; show them when all are read."""
-        from tui.run_history import load_run
-
         curves, failed = [], []
         for info in infos:
             try:

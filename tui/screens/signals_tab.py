@@ -8,19 +8,15 @@ from __future__ import annotations
 
 from textual import work
 
+from engine.data.dataset import load_dataset
 from engine.events import NewBest, Started
+from engine.runs.export import run_labels
+from engine.runs.layout import resolve_run
 from tui import signals
+from tui.signals import is_sampled
 from tui.widgets.bold_panel import BoldPanel
 from tui.widgets.fc_heatmap import FCHeatmaps
 from tui.widgets.fcd_panel import NO_SAMPLES, FCDPanel
-
-
-def is_sampled(config) -> bool:
-    """Whether ``config`` observes a signal sampled every TR (BOLD), so that FCD and BOLD panels apply."""
-    from engine.model import observe
-
-    obs = observe.REGISTRY.get(getattr(config, "observe", "rE"))
-    return bool(obs is not None and obs.sampled)
 
 
 class SignalsTab:
@@ -52,8 +48,6 @@ class SignalsTab:
         if is_sampled(config):
             if dataset is None:
                 try:
-                    from engine.data.dataset import load_dataset
-
                     dataset = load_dataset(config.data)
                 except Exception:  # noqa: BLE001 - the panels then show the model alone
                     dataset = None
@@ -93,9 +87,6 @@ class SignalsTab:
 def _run_labels(run) -> tuple[str, ...] | None:
     """The region labels stored in a run directory's dataset.json, or None."""
     try:
-        from engine.runs.export import run_labels
-        from engine.runs.layout import resolve_run
-
         return run_labels(resolve_run(run))
     except Exception:  # noqa: BLE001 - no labels: the heatmaps show numbers
         return None

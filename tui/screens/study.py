@@ -11,6 +11,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
+from engine.runs import RunError
+from engine.study.table import study_rows
+from tui.navigation import OpenRun
 from tui.widgets.subjects_table import SubjectsTable, no_better_than_structure
 
 #: Seconds between two reads of the study's files.
@@ -44,9 +47,6 @@ class StudyScreen(Screen):
     @work(thread=True, exclusive=True, group="study-poll")
     def poll(self) -> None:
         """Read the study's subjects every ``POLL_S`` seconds until the screen goes."""
-        from engine.runs import RunError
-        from engine.study.table import study_rows
-
         worker = get_current_worker()
         baselines: dict = {}
         while not worker.is_cancelled and not self._stop.is_set():
@@ -81,10 +81,7 @@ class StudyScreen(Screen):
         if not row.has_run:  # type: ignore[attr-defined]
             self.notify(f"{row.name} has not started yet", severity="warning", timeout=3)  # type: ignore[attr-defined]
             return
-        from tui.screens.main import MainScreen
-
-        data = getattr(self.app, "data", "bundled")
-        self.app.push_screen(MainScreen(data, attach=str(row.path), probe_devices=False))  # type: ignore[attr-defined]
+        self.app.post_message(OpenRun(str(row.path)))  # type: ignore[attr-defined]
 
     def action_back(self) -> None:
         """Back to the screen below (the app's first screen stays)."""

@@ -3,7 +3,13 @@ Runs screen (a mixin of ``MainScreen``, which holds the key bindings)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from engine.events import Started
+from engine.runs import DATASET_ARRAYS, resolve_run
+from tui.baseline import structural_baseline
+from tui.landscape_cells import grid_axes
+from tui.navigation import OpenRuns
 from tui.widgets.landscape import Landscape
 from tui.widgets.loss_plot import LossPlot
 
@@ -29,9 +35,7 @@ class Workbench:
 
     def action_runs(self) -> None:
         """Open the Runs screen: list run directories, open one, compare several."""
-        from tui.screens.runs import RunsScreen
-
-        self.app.push_screen(RunsScreen())
+        self.app.post_message(OpenRuns())
 
     def action_close_run(self) -> None:
         """Leave a run opened from the Runs screen (the first screen stays)."""
@@ -40,9 +44,6 @@ class Workbench:
 
     def _start_workbench(self, e: Started) -> None:
         """A run starts: the landscape's axes (a Grid's cells) and the structure-alone baseline of its data."""
-        from tui.baseline import structural_baseline
-        from tui.landscape_cells import grid_axes
-
         self.query_one(Landscape).reset(e.config.names, e.config.bounds, grid_axes(e.config))
         r = getattr(e, "structural_baseline", None)
         if r is None and self._cmat is not None:
@@ -56,10 +57,6 @@ class Workbench:
 def run_cmat(path: str):
     """The structural connectivity stored in a run directory, or None (older runs, unreadable files)."""
     try:
-        import numpy as np
-
-        from engine.runs import DATASET_ARRAYS, resolve_run
-
         with np.load(resolve_run(path) / DATASET_ARRAYS) as arrays:
             return np.asarray(arrays["Cmat"], float)
     except Exception:  # noqa: BLE001 - the baseline is a reference line, not worth failing the viewer for

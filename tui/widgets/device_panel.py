@@ -3,12 +3,15 @@ every Ray actor (host, device, memory, share of the last batch, throughput; a lo
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.text import Text
 from textual import work
 from textual.widgets import Static
 from textual.worker import get_current_worker
+
+from tui.actor_rows import actor_lines
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ def _mib(b: float) -> str:
 def gather_jax() -> tuple[str, tuple[str, ...]]:
     """JAX backend/version and one line per device (imports JAX: call from a worker)."""
     try:
-        import jax
+        import jax  # lazy: JAX starts in this worker, after the first frame
     except Exception as e:  # noqa: BLE001
         return f"JAX unavailable: {type(e).__name__}: {e}", ()
     lines = []
@@ -98,8 +101,6 @@ class DevicePanel(Static):
         gpus, nvml = gather_nvml()
         self.app.call_from_thread(self.set_info, DeviceInfo(backend, devices, gpus, nvml))
         while gpus and not worker.is_cancelled:
-            import time
-
             time.sleep(2.0)
             gpus, nvml = gather_nvml()
             if not worker.is_cancelled:
@@ -135,8 +136,6 @@ class DevicePanel(Static):
         t.append("throughput: ", "bold")
         t.append(self.throughput)
         if self.actors:
-            from tui.actor_rows import actor_lines
-
             t.append("\n\n")
             t.append_text(actor_lines(self.actors, self.simulated_seconds))
         self.update(t)

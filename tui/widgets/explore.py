@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Mapping
 
+import jax
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -21,7 +22,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from engine.model import simulate as sim_module
 from tui import signals
+from tui.signals import is_sampled
 from tui.widgets.bold_panel import BoldPanel
 from tui.widgets.fc_heatmap import FCHeatmaps
 from tui.widgets.fcd_panel import NO_SAMPLES, FCDPanel
@@ -273,8 +276,6 @@ class ExploreView(Vertical):
 
     def _simulate(self, gen: int, config, dataset, point: dict[str, float]) -> None:
         """In a thread: one simulation, then hand it to the UI (which drops it if outdated)."""
-        from engine.model import simulate as sim_module
-
         sim = err = None
         emp = None
         try:
@@ -284,8 +285,6 @@ class ExploreView(Vertical):
             sim = sim_module.simulate(config, dataset, point, progress=progress)
             emp = self._empirical_for(config, dataset)
             if not self.device:
-                import jax
-
                 d = jax.devices()[0]
                 self.device = f"{d.platform}" + (f" ({d.device_kind})" if d.platform != "cpu" else "")
         except Exception as e:  # noqa: BLE001 - a bad point is one line in the view, not a crash
@@ -295,7 +294,6 @@ class ExploreView(Vertical):
     def _empirical_for(self, config, dataset):
         key = (id(dataset), config.fcd_window_s, config.fcd_step_s, config.bandpass_hz, config.tr_s, config.observe)
         if key != self._empirical_key:
-            from tui.screens.signals_tab import is_sampled
 
             self._empirical = signals.empirical(config, dataset) if is_sampled(config) else None
             self._empirical_key = key
@@ -322,8 +320,6 @@ class ExploreView(Vertical):
         self._facts()
 
     def _show(self, config, sim, emp) -> None:
-        from tui.screens.signals_tab import is_sampled
-
         maps = self.query_one(FCHeatmaps)
         maps.set_target(sim.target_fc, getattr(self.dataset, "labels", None))
         maps.set_model(sim.fc, sim.fc_corr)
@@ -331,7 +327,7 @@ class ExploreView(Vertical):
         model = None
         if not note and sim.bold.shape[0] > 1:
             tr = float(sim.t_bold[1] - sim.t_bold[0]) / 1000.0
-            fcd = sim.fcd if sim.fcd.size else signals.fcd_matrix(sim.bold, sim.fcd_window, sim.fcd_step)
+            fcd = sim.fcd if sim.fcd.size else signals.host_fcd_matrix(sim.bold, sim.fcd_window, sim.fcd_step)
             model = signals.Model(series=sim.bold, tr_s=tr, fcd=fcd, window=sim.fcd_window, step=sim.fcd_step)
         self.query_one(FCDPanel).show(model, emp, note)
         self.query_one(BoldPanel).set(model, emp, getattr(self.dataset, "labels", None), note)

@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.strip import Strip
 from textual.widget import Widget
 
+from engine.data.compare import upper
 from tui import signals
 from tui.widgets.fc_heatmap import GAP, HALF, colour, ramp_char, resample, wants_ascii
 from tui.widgets.plotting import CachedRender, as_text, figure
@@ -53,7 +54,7 @@ class FCDHeatmaps(Widget):
     @property
     def scale(self) -> tuple[float, float]:
         """The shared colour scale: min and max over both matrices' off-diagonal values."""
-        vals = [signals.upper(m) for m in (self.model, self.data) if m is not None and m.size]
+        vals = [upper(m) for m in (self.model, self.data) if m is not None and m.size]
         if not vals:
             return 0.0, 1.0
         v = np.concatenate(vals)
@@ -175,5 +176,5 @@ class FCDPanel(Vertical):
         m = None if model is None else model.fcd
         d = None if empirical is None else empirical.fcd
         self.query_one(FCDHeatmaps).set(m, d, note)
-        self.query_one(FCDHistogram).set(None if note or m is None else signals.upper(m),
+        self.query_one(FCDHistogram).set(None if note or m is None else upper(m),
                                          None if note or empirical is None else empirical.values)

@@ -19,6 +19,7 @@ from tui.baseline import draw_baseline, fc_like
 from tui.history import History
 from tui.landscape_cells import grid_cells, scatter_cells
 from tui.widgets.fc_heatmap import HALF, colour, ramp_char, wants_ascii
+from tui.widgets.loss_plot import BEST, POINTS, thin
 from tui.widgets.plotting import QuantityAndBaseline, as_text, figure
 
 LOWER = "▄"
@@ -385,9 +386,7 @@ class Landscape(QuantityAndBaseline, Widget):
         return segs
 
     def _line_plot(self, w: int, h: int) -> Text:
-        import plotext as plt  # deferred: keeps start-up fast
-
-        from tui.widgets.loss_plot import BEST, POINTS, thin
+        import plotext as plt  # lazy: plotext loads with the first plot, keeping start-up fast
 
         hist = self.history
         q, ok = hist.quantity(self.shown), hist.ok

@@ -16,8 +16,10 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
 from engine import presets
-from engine.model import observe
+from engine.cluster.objective import INSTALL_HINT
 from engine.config import INITIAL_STATES, OPTIMIZERS, ConfigError, FitConfig, parse_band
+from engine.data.dataset import DataError, load_dataset
+from engine.model import observe
 from tui.widgets.param_table import ParamTable, parse_number
 
 #: Seconds of quiet typing before the dataset path is loaded.
@@ -145,8 +147,6 @@ class SetupForm(VerticalScroll):
     @work(thread=True, exclusive=True, group="data")
     def check_data(self, source: str) -> None:
         """Load the dataset in a thread; post ``DataLoaded``."""
-        from engine.data.dataset import DataError, load_dataset
-
         try:
             ds, err = load_dataset(source.strip() or None), None
         except DataError as e:
@@ -249,8 +249,6 @@ class SetupForm(VerticalScroll):
         except ConfigError as e:
             self.config, self.problem = None, str(e)
         if self.problem is None and self.cluster and importlib.util.find_spec("ray") is None:
-            from engine.cluster.objective import INSTALL_HINT
-
             self.problem = INSTALL_HINT
         if self.problem is None and self.data_problem:
             self.problem = self.data_problem if self.dataset is None and "checking" in self.data_problem \
