@@ -3,8 +3,10 @@ windows, a fit no better than structure."""
 
 from __future__ import annotations
 
-from engine.model import observe
 from engine.config import FitConfig
+from engine.model import observe
+from engine.model.fcd import windows
+from engine.model.target import fcd_samples
 
 #: A best FC correlation within this of the structure-alone baseline is reported as no better than it.
 BASELINE_MARGIN = 0.01
@@ -27,9 +29,6 @@ def config_caveats(config: FitConfig) -> list[str]:
 
 def fcd_caveat(config: FitConfig, tr_s: float | None) -> str | None:
     """A warning when the objective's FCD term rests on fewer than ``MIN_FCD_WINDOWS`` model windows."""
-    from engine.model.fcd import windows
-    from engine.model.target import fcd_samples
-
     if tr_s is None or not config.objective_spec.needs_fcd:
         return None
     window, step = fcd_samples(config, tr_s)

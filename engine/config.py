@@ -138,8 +138,7 @@ class FitConfig:
         self._check_observation()
 
     def _check_observation(self) -> None:
-        from engine.model import observe
-        from engine.model import terms
+        from engine.model import observe, terms  # lazy: JAX, and the model reads FitConfig (see pyproject)
 
         obs = observe.REGISTRY.get(self.observe)
         if obs is None:
@@ -179,7 +178,7 @@ class FitConfig:
     @property
     def objective_spec(self) -> "terms.ObjectiveSpec":
         """The parsed objective (terms and weights)."""
-        from engine.model import terms
+        from engine.model import terms  # lazy: as above
 
         return terms.ObjectiveSpec.parse(self.objective)
 
@@ -193,7 +192,7 @@ class FitConfig:
         """Simulated steps, as the seed counts them: floor(duration / dt), e.g. 59,999 for 6 s at 0.1 ms."""
         # The seed computes `6e3 * u.ms // dt`, which floors 6000/0.1 in floating point to 59,999: kept for raw rE
         # (the tutorial's numbers); a sampled observation rounds instead, so 200 s at TR 0.72 s ends on a whole sample.
-        from engine.model import observe
+        from engine.model import observe  # lazy: as above
 
         obs = observe.REGISTRY.get(self.observe)
         if obs is not None and obs.sampled:

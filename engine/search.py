@@ -15,7 +15,6 @@ from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from engine.caveats import baseline_caveat, config_caveats, fcd_caveat
 from engine.config import GRID, ConfigError, FitConfig
 from engine.data.dataset import Dataset
 from engine.events import (
@@ -343,9 +342,9 @@ class Search:
             stop_helper_threads()
 
     def _loop(self, cfg: FitConfig, prog: _Progress, proposer: Proposer | None, t0: float) -> Summary:
-        from engine.model import (
-            objective as local,  # lazy: JAX loads with the first fit, not with the app or `runs`
-        )
+        # lazy: JAX; this module is imported inside Ray actors before their CPU devices are set
+        from engine.caveats import baseline_caveat, config_caveats, fcd_caveat
+        from engine.model import objective as local
 
         if self.objective is None:
             if self._objective_factory is not None:

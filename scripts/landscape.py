@@ -87,8 +87,8 @@ def score(ds: Any, y: np.ndarray, points: list[dict[str, float]], synthetic: lis
     """FC r, FC RMSE and FCD KS of every candidate against the group, each subject and each synthetic target."""
     from scipy.stats import ks_2samp
 
-    from engine.model import fcd
     from engine.data.dataset import functional_connectivity
+    from engine.model import fcd
 
     iu = np.triu_indices(ds.n_nodes, 1)
     subjects = [functional_connectivity(s.T) for s in ds.scans]

@@ -23,9 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from textual.widgets import Input, Select  # noqa: E402
-
-from textual.widgets import TabbedContent  # noqa: E402
+from textual.widgets import (  # noqa: E402
+    Input,
+    Select,
+    TabbedContent,  # noqa: E402
+)
 
 from tui.app import WcfitApp  # noqa: E402
 from tui.widgets.loss_plot import LossPlot  # noqa: E402

@@ -29,6 +29,7 @@ import numpy as np
 
 from engine.config import ConfigError, FitConfig
 from engine.data.dataset import Dataset
+from engine.devices import human_bytes
 from engine.events import ActorRow
 from engine.search import FitError
 from engine.text import one_line
@@ -192,7 +193,7 @@ class Scorer:
     def __init__(self, kind: str, cpus: int, jax_flags: Mapping[str, Any] | None = None,
                  cache: bool = True) -> None:
         if kind == "cpu" and "jax" not in sys.modules:
-            from engine.devices import use_cpu_cores_as_devices
+            from engine.devices import use_cpu_cores_as_devices  # lazy: in the actor, before JAX starts
 
             os.environ["WCFIT_CPU_DEVICES"] = str(max(1, cpus))
             use_cpu_cores_as_devices()  # this actor's cores as JAX devices (before JAX starts)
@@ -201,7 +202,7 @@ class Scorer:
         for name, value in (jax_flags or {}).items():
             jax.config.update(name, value)
         if cache:
-            from engine.devices import enable_compilation_cache
+            from engine.devices import enable_compilation_cache  # lazy: in the actor
 
             enable_compilation_cache()
         self._objectives: dict[str, Any] = {}
@@ -218,7 +219,7 @@ class Scorer:
 
     def load(self, key: str, dataset: Dataset, config: FitConfig, capacity: int) -> dict[str, Any]:
         """Build and compile the objective for ``key`` with room for ``capacity`` candidates per call."""
-        from engine.model.objective import Objective
+        from engine.model.objective import Objective  # lazy: JAX, in the actor
 
         self._objectives.pop(key, None)
         obj = Objective(dataset, config.replace(batch=max(1, capacity)))
@@ -260,8 +261,8 @@ def _jax_flags() -> dict[str, Any]:
         return {}
     import jax
 
-    return {"jax_enable_x64": bool(jax.config.jax_enable_x64),
-            "jax_numpy_dtype_promotion": str(jax.config.jax_numpy_dtype_promotion)}
+    return {"jax_enable_x64": bool(jax.config.read("jax_enable_x64")),
+            "jax_numpy_dtype_promotion": str(jax.config.read("jax_numpy_dtype_promotion"))}
 
 
 def start_actors(ray: Any, slots: Sequence[Slot]) -> list[Any]:
@@ -560,8 +561,6 @@ class ClusterObjective:
 
 def cluster_info_lines(address: str, cpu_actors: int | None = None) -> list[str]:
     """Nodes of the cluster and the actors a fit would start there, each with host, device and memory."""
-    from engine.devices import human_bytes
-
     ray = connect(address)
     nodes = [n for n in ray.nodes() if n.get("Alive", True)]
     res = ray.cluster_resources()

@@ -514,9 +514,9 @@ def _kaggle_download(handle: str) -> Path:
             f"could not download kaggle dataset {handle}: no answer after {timeout:g} s; {offline_hint}"
         )
     if "error" in result:
-        exc = result["error"]
+        error = result["error"]
         raise DataError(
-            f"could not download kaggle dataset {handle}: {type(exc).__name__}: {one_line(exc, 200)}; {offline_hint}"
+            f"could not download kaggle dataset {handle}: {type(error).__name__}: {one_line(error, 200)}; {offline_hint}"
         )
     try:
         return Path(result["path"])

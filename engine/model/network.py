@@ -129,7 +129,7 @@ class Stats(NamedTuple):
     ``simulate_stats`` returns ``m2`` as (N, N, B); inside the time loop it is kept (B, N, N) for the GEMM.
     """
 
-    count: Array
+    count: Array  # type: ignore[assignment]  # the field shadows tuple.count (a method nobody calls on Stats)
     mean: Array
     m2: Array
 
@@ -528,7 +528,7 @@ def init_state(spec: SimSpec, p: Mapping[str, Array], key: Array) -> Carry:
         samples = jnp.zeros((spec.sampling.n_samples, n, b), dtype)
     else:
         stats = Stats(count=jnp.zeros((), dtype), mean=zeros, m2=jnp.zeros((b, n, n), dtype))
-        obs, samples = (), ()
+        obs, samples = (), ()  # type: ignore[assignment]  # no observation state: empty pytrees
     return Carry(nodes=nodes, ring=ring, key=key, stats=stats, noise=buffer, obs=obs, samples=samples)
 
 
@@ -610,6 +610,7 @@ def run_blocks(spec: SimSpec, p: Mapping[str, Array], state: Carry, first_block:
     blocks = first_block + jnp.arange(n_blocks, dtype=jnp.int32)
     state, rates = jax.lax.scan(block, state, blocks)
     if record:
+        assert rates is not None
         rates = rates.reshape((n_blocks * t,) + rates.shape[2:])
     return state, rates
 

@@ -18,13 +18,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from engine.model import fcd
-from engine.model import network as model
-from engine.model import observe
-from engine.model import terms
 from engine.config import ConfigError, FitConfig
 from engine.data.dataset import Dataset
-from engine.model.target import FitTarget, build_target
+from engine.model import fcd, observe, terms
+from engine.model import network as model
+from engine.model.target import FitTarget, build_target, resolve_tr
 
 #: Loss given to a candidate whose simulation diverged, per unit weight of the objective (1 − corr ≤ 2, KS ≤ 1).
 WORST_LOSS = 2.0
@@ -97,8 +95,6 @@ class Objective:
                                                obs_steps=obs_steps_for(config.dt_ms) if sampled else 1)
         self.sampling: model.Sampling | None = None
         if sampled:
-            from engine.model.target import resolve_tr
-
             self.sampling = model.Sampling.build(s=self.structure, n_steps=config.n_steps,
                                                  transient_steps=config.transient_steps,
                                                  tr_s=resolve_tr(config, dataset))  # type: ignore[arg-type]
@@ -246,7 +242,8 @@ class Objective:
             fin = jax.jit(self._device_finish)
             return {"init": init.lower(values, lanes), "segment": seg.lower(state, values, first),
                     "finish": fin.lower(state, real)}
-        from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+        from jax.sharding import Mesh, NamedSharding
+        from jax.sharding import PartitionSpec as P
 
         mesh = Mesh(np.array(self.devices), ("c",))
         spec = NamedSharding(mesh, P("c"))

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Literal, Mapping
 
 import jax
+
+from engine.model import hemo
 
 Array = jax.Array
 
@@ -31,31 +33,23 @@ class Observation:
 
 
 def _bold_init(u0: Array, dtype: Any) -> Any:
-    from engine.model import hemo
-
     return hemo.hemo_init(u0, dtype)
 
 
 def _bold_step(state: Any, u: Array, dt_s: float) -> Any:
-    from engine.model import hemo
-
     return hemo.hemo_step(state, u, dt_s, method=BOLD_METHOD)
 
 
 def _bold_recenter(state: Any, u0: Array) -> Any:
-    from engine.model import hemo
-
     return hemo.recenter(state, u0)
 
 
 def _bold_signal(state: Any) -> Array:
-    from engine.model import hemo
-
     return hemo.bold_signal(state)
 
 
 #: Integration method of the Balloon–Windkessel step (see engine.model.hemo and README).
-BOLD_METHOD = "heun"
+BOLD_METHOD: Literal["euler", "heun", "rk4"] = "heun"
 
 _OBSERVATIONS = (
     Observation(name="rE", description="the excitatory rate at every step (the tutorial's FC, no hemodynamics)",

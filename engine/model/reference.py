@@ -55,9 +55,9 @@ def make_network_class(cmat: np.ndarray, dmat: np.ndarray,
     unknown = set(extra) - set(NODE_ARGS) - {"tau_ou", "ext_E", "ext_I"}
     if unknown:
         raise ValueError(f"the reference has no parameter {', '.join(sorted(unknown))}")
-    node_kw = {name: extra[name] * u.ms if name in ("tau_E", "tau_I") else extra[name]
+    node_kw = {name: extra[name] * u.ms if name in ("tau_E", "tau_I") else extra[name]  # type: ignore[attr-defined]  # brainunit's units are made at import
                for name in NODE_ARGS if name in extra}
-    ou_kw = {"tau": extra["tau_ou"] * u.ms} if "tau_ou" in extra else {}
+    ou_kw = {"tau": extra["tau_ou"] * u.ms} if "tau_ou" in extra else {}  # type: ignore[attr-defined]  # brainunit's units are made at import
     ext_E, ext_I = extra.get("ext_E"), extra.get("ext_I")
 
     class Network(brainstate.nn.Module):
@@ -108,7 +108,7 @@ def make_simulation(cmat: np.ndarray, dmat: np.ndarray, target_fc: np.ndarray, *
     import braintools
     import brainunit as u
 
-    brainstate.environ.set(dt=0.1 * u.ms)
+    brainstate.environ.set(dt=0.1 * u.ms)  # type: ignore[attr-defined]  # brainunit's units are made at import
     Network = make_network_class(cmat, dmat, node_params)
     target = np.asarray(target_fc, np.float32)  # the seed's jnp.asarray(fc) with x64 off
 

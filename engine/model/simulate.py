@@ -116,7 +116,7 @@ def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
 
 def save(sim: Simulation, dataset: Dataset, out: Path) -> None:
     """Write a simulation's signals, FC and FCD (and the dataset's region labels) to an .npz file."""
-    extra = {} if dataset.labels is None else {"labels": np.array(dataset.labels, dtype=np.str_)}
+    extra: dict[str, Any] = {} if dataset.labels is None else {"labels": np.array(dataset.labels, dtype=np.str_)}
     np.savez(out, rE=sim.rE.astype(np.float32), bold=sim.bold, t_bold=sim.t_bold, fc=sim.fc, fcd=sim.fcd,
              fcd_window=np.int64(sim.fcd_window), fcd_step=np.int64(sim.fcd_step), target_fc=sim.target_fc,
-             **extra)  # type: ignore[arg-type]
+             **extra)

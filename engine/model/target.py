@@ -24,7 +24,7 @@ class FitTarget:
 
 def resolve_tr(config: FitConfig, dataset: Dataset) -> float | None:
     """The TR a sampled observation uses (``--tr``, else the data's); None for unsampled observations."""
-    from engine.model import observe
+    from engine.model import observe  # lazy: JAX (engine.search reads this module inside Ray actors before JAX)
 
     if not observe.REGISTRY[config.observe].sampled:
         return None
@@ -42,7 +42,7 @@ def fcd_samples(config: FitConfig, tr_s: float) -> tuple[int, int]:
 
 def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = None) -> FitTarget:
     """The target for ``config`` on ``dataset``; ``n_samples`` (the model's TR samples) is checked when given."""
-    from engine.model import fcd
+    from engine.model import fcd  # lazy: JAX, as above
 
     tr = resolve_tr(config, dataset)
     spec = config.objective_spec

@@ -16,7 +16,6 @@ import numpy as np
 from engine.runs.layout import FORMAT, MANIFEST, RunError, check_marker, read_json
 from engine.search import Proposer
 
-
 # the restricted unpickler
 #
 # A pickle names globals as (module, name) and can then call any callable it holds (REDUCE, NEWOBJ), including an

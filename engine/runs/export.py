@@ -5,16 +5,31 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from engine.runs.files import json_bytes, atomic_write
+from engine.runs.files import atomic_write, json_bytes
 from engine.runs.layout import (
-    DATASET_INFO, EXPORT_DIR, LOG, STATUS, TARGET_FC, RunError, RunWriteError, best_fc_of, candidate_rows, check_marker,
-    load_config, load_npy, read_json, read_log, resolve_run, row_corr, row_terms,
+    DATASET_INFO,
+    EXPORT_DIR,
+    LOG,
+    STATUS,
+    TARGET_FC,
+    RunError,
+    RunWriteError,
+    best_fc_of,
+    candidate_rows,
+    check_marker,
+    load_config,
+    load_npy,
+    read_json,
+    read_log,
+    resolve_run,
+    row_corr,
+    row_terms,
 )
 from engine.runs.listing import run_info
-
 
 _EXPORT_FORMATS = ("csv", "json", "npz", "fc")
 
@@ -97,7 +112,7 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
             data = fc_table(model, labels)
         else:
             buf2 = io.BytesIO()
-            extra = {} if labels is None else {"labels": np.array(labels, dtype=np.str_)}
+            extra: dict[str, Any] = {} if labels is None else {"labels": np.array(labels, dtype=np.str_)}
             np.savez(buf2, target=target, model=model, difference=model - target,
                      names=np.array(names), params=np.array([best_row["params"][n] for n in names]) if best_row
                      else np.array([]), loss=np.array(best_row["loss"] if best_row else math.nan), **extra)

@@ -13,11 +13,37 @@ import numpy as np
 
 from engine.config import FitConfig
 from engine.events import (
-    ActorRow, ActorsUpdated, BatchEvaluated, Cancelled, Event, Failed, Finished, NewBest, Started, Summary, Warned,
+    ActorRow,
+    ActorsUpdated,
+    BatchEvaluated,
+    Cancelled,
+    Event,
+    Failed,
+    Finished,
+    NewBest,
+    Started,
+    Summary,
+    Warned,
 )
 from engine.runs.layout import (
-    ACTORS, DATASET_INFO, LOG, STATUS, TARGET_FC, WARNINGS, RunError, best_fc_of, candidate_rows, check_marker,
-    load_config, load_npy, parse_lines, read_json, resolve_run, summary_from_dict, row_corr, row_terms,
+    ACTORS,
+    DATASET_INFO,
+    LOG,
+    STATUS,
+    TARGET_FC,
+    WARNINGS,
+    RunError,
+    best_fc_of,
+    candidate_rows,
+    check_marker,
+    load_config,
+    load_npy,
+    parse_lines,
+    read_json,
+    resolve_run,
+    row_corr,
+    row_terms,
+    summary_from_dict,
 )
 from engine.runs.lock import lock_holder
 
@@ -155,8 +181,9 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once
                 yield Failed(summary=_crashed_summary(run, config, status, evaluations, best))
                 return
             summary = summary_from_dict(status.get("summary") or {"status": state, "names": list(names)})
-            cls = {"finished": Finished, "stopped": Cancelled, "failed": Failed}[state]
-            yield cls(summary=summary, time=float(status.get("ended") or time.time()))
+            endings: dict[str, type[Finished] | type[Cancelled] | type[Failed]] = {
+                "finished": Finished, "stopped": Cancelled, "failed": Failed}
+            yield endings[str(state)](summary=summary, time=float(status.get("ended") or time.time()))
             return
         stop.wait(poll_s)
 

@@ -11,7 +11,6 @@ import numpy as np
 from engine.config import ConfigError, FitConfig
 from engine.events import Summary
 
-
 #: Where runs go when no ``--out`` is given (relative to the working directory).
 DEFAULT_ROOT = Path("wcfit-runs")
 #: The marker's format name and the version this code writes and reads.

@@ -9,11 +9,19 @@ from pathlib import Path
 from typing import Mapping
 
 from engine.runs.layout import (
-    BEST, DEFAULT_ROOT, LOG, MARKER, STATUS, RunError, candidate_rows, check_marker, load_config, read_json,
+    BEST,
+    DEFAULT_ROOT,
+    LOG,
+    MARKER,
+    STATUS,
+    RunError,
+    candidate_rows,
+    check_marker,
+    load_config,
+    read_json,
     read_log,
 )
 from engine.runs.lock import lock_holder
-
 
 #: How each listed status is shown (a rich style), by ``wcfit-tui runs`` and the app's tables alike.
 STATUS_STYLE = {"running": "bold green", "finished": "cyan", "stopped": "yellow", "failed": "red", "crashed": "bold red",

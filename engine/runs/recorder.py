@@ -18,15 +18,41 @@ import numpy as np
 from engine.config import NOISE_STREAM_VERSION, FitConfig
 from engine.data.dataset import Dataset
 from engine.events import (
-    ActorsUpdated, BatchEvaluated, Cancelled, Ended, Event, Failed, Finished, NewBest, Started, Warned,
+    ActorsUpdated,
+    BatchEvaluated,
+    Cancelled,
+    Ended,
+    Event,
+    Failed,
+    Finished,
+    NewBest,
+    Started,
+    Warned,
 )
-from engine.runs.files import json_bytes, npy_bytes, write_all, write_error, atomic_write
+from engine.runs.files import atomic_write, json_bytes, npy_bytes, write_all, write_error
 from engine.runs.layout import (
-    ACTORS, BEST, BEST_FC_DIR, CONFIG, DATASET_ARRAYS, DATASET_INFO, DEFAULT_ROOT, FORMAT, FORMAT_VERSION, LOG,
-    MANIFEST, MARKER, STATUS, TARGET_FC, WARNINGS, RunError, RunWriteError, read_json, summary_to_dict, _finite,
+    ACTORS,
+    BEST,
+    BEST_FC_DIR,
+    CONFIG,
+    DATASET_ARRAYS,
+    DATASET_INFO,
+    DEFAULT_ROOT,
+    FORMAT,
+    FORMAT_VERSION,
+    LOG,
+    MANIFEST,
+    MARKER,
+    STATUS,
+    TARGET_FC,
+    WARNINGS,
+    RunError,
+    RunWriteError,
+    _finite,
+    read_json,
+    summary_to_dict,
 )
 from engine.runs.lock import acquire_lock
-
 
 _TERMINAL_STATUS = {Finished: "finished", Cancelled: "stopped", Failed: "failed"}
 
@@ -217,7 +243,7 @@ def _dataset_info(dataset: Dataset) -> dict[str, Any]:
     return {"name": dataset.name, "source": dataset.source, "n_nodes": dataset.n_nodes,
             "n_scans": dataset.n_scans, "n_timepoints": dataset.n_timepoints, "tr_s": dataset.tr_s,
             "labels": list(dataset.labels) if dataset.labels else None,
-            "target_fc_sha256": hashlib.sha256(np.ascontiguousarray(dataset.target_fc, np.float64)).hexdigest()}
+            "target_fc_sha256": hashlib.sha256(np.ascontiguousarray(dataset.target_fc, np.float64).tobytes()).hexdigest()}
 
 
 def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None,
@@ -260,7 +286,7 @@ def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None
         atomic_write(path / CONFIG, (config.to_json() + "\n").encode(), run=path)
         atomic_write(path / DATASET_INFO, json_bytes(_dataset_info(dataset)), run=path)
         buf = io.BytesIO()
-        scans = {f"BOLD_{i}": scan for i, scan in enumerate(dataset.scans)}  # scans may differ in length
+        scans: dict[str, Any] = {f"BOLD_{i}": scan for i, scan in enumerate(dataset.scans)}  # may differ in length
         np.savez(buf, Cmat=dataset.cmat, Dmat=dataset.dmat, target_fc=dataset.target_fc, **scans)
         atomic_write(path / DATASET_ARRAYS, buf.getvalue(), run=path)
         atomic_write(path / TARGET_FC, npy_bytes(dataset.target_fc), run=path)

@@ -14,10 +14,24 @@ import numpy as np
 from engine.config import NOISE_STREAM_VERSION, FitConfig
 from engine.data.dataset import Dataset
 from engine.runs.checkpoint import load_checkpoint
-from engine.runs.files import json_bytes, write_error, atomic_write
+from engine.runs.files import atomic_write, json_bytes, write_error
 from engine.runs.layout import (
-    BEST, BEST_FC_DIR, DATASET_ARRAYS, DATASET_INFO, LOG, STATUS, RunError, candidate_rows, check_marker,
-    load_config, load_npy, parse_lines, read_json, resolve_run, row_corr, row_terms,
+    BEST,
+    BEST_FC_DIR,
+    DATASET_ARRAYS,
+    DATASET_INFO,
+    LOG,
+    STATUS,
+    RunError,
+    candidate_rows,
+    check_marker,
+    load_config,
+    load_npy,
+    parse_lines,
+    read_json,
+    resolve_run,
+    row_corr,
+    row_terms,
 )
 from engine.runs.lock import acquire_lock
 from engine.runs.recorder import Recorder

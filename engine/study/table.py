@@ -11,7 +11,16 @@ from typing import Literal, MutableMapping
 import numpy as np
 
 from engine.runs.layout import (
-    BEST, DATASET_ARRAYS, DEFAULT_ROOT, MARKER, STATUS, TARGET_FC, RunError, check_marker, load_npy, read_json,
+    BEST,
+    DATASET_ARRAYS,
+    DEFAULT_ROOT,
+    MARKER,
+    STATUS,
+    TARGET_FC,
+    RunError,
+    check_marker,
+    load_npy,
+    read_json,
     resolve_run,
 )
 from engine.runs.listing import RunInfo

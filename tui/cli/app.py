@@ -34,9 +34,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
 def open_app(data: str, attach: str | None = None) -> int:
     """Run the Textual app until it quits; its return code."""
-    from tui.app import (
-        WcfitApp,  # lazy: Textual and the screens load only when the app opens, not for subcommands
-    )
+    # lazy: Textual and the screens load only when the app opens, not for subcommands
+    from tui.app import WcfitApp
 
     app = WcfitApp(data, attach=attach)
     app.run()

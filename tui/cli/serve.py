@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from engine.runs import RunError, resolve_run
+
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 EXIT_OK, EXIT_REFUSED = 0, 2
 INSTALL_HINT = "wcfit-tui: serve needs textual-serve: pip install 'wcfit-tui[serve]' (or pip install textual-serve==1.1.3)"
@@ -171,8 +173,6 @@ def _attach_target(target: list[str]) -> Path | None:
         return None
     if len(target) != 2 or target[0] != "attach":
         raise ServeError(f"expected `attach RUN`, got {' '.join(target)!r}")
-    from engine.runs import RunError, resolve_run
-
     try:
         return resolve_run(target[1]).resolve()
     except RunError as e:

@@ -31,7 +31,7 @@ def read_mat(path: Path) -> Contents:
     except (MatReadError, ValueError, IndexError, OSError) as exc:
         raise DataError(f"cannot read {path}: not a MATLAB .mat file ({one_line(exc)})") from None
     if major == 2:
-        from engine.data.formats.mat73 import read_mat73
+        from engine.data.formats.mat73 import read_mat73  # lazy: h5py is optional (the mat73 extra)
 
         raw = read_mat73(path)
     else:

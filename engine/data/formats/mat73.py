@@ -60,6 +60,6 @@ def _value(f: Any, node: Any, path: Path, name: str) -> Any:
     if cls == "cell":
         return [_value(f, f[ref], path, name) for ref in data.ravel(order="F")]
     if cls == "char":
-        rows = ["".join(chr(c) for c in row).rstrip() for row in np.atleast_2d(data)]
-        return rows[0] if len(rows) == 1 else rows
+        text = ["".join(chr(c) for c in row).rstrip() for row in np.atleast_2d(data)]
+        return text[0] if len(text) == 1 else text
     return data
