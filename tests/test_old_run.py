@@ -67,9 +67,10 @@ def test_a_run_made_before_the_move_resumes_from_its_own_checkpoint(old_run):
     assert json.loads((old_run / runs.STATUS).read_text())["status"] == "finished"
 
 
-def test_the_cli_resumes_a_run_made_before_the_move(old_run, capsys):
+def test_the_cli_resumes_a_run_made_before_the_move(old_run, capsys, monkeypatch):
     from tui.cli.fit import main
 
+    monkeypatch.setenv("WCFIT_CPU_DEVICES", "1")  # main() must not change XLA_FLAGS for the tests after this one
     assert main(["resume", str(old_run), "--quiet", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["status"] == "finished" and out["evaluations"] == 8 and out["run_dir"] == str(old_run)

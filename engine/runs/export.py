@@ -56,6 +56,19 @@ def fc_table(fc: np.ndarray, labels: tuple[str, ...] | None) -> bytes:
     return buf.getvalue().encode()
 
 
+def export_path(source: Path, out: str | Path | None, default: str) -> Path:
+    """Where an export of ``source`` goes: ``out`` (a file, or a folder for SOURCE-DEFAULT), else SOURCE/export/DEFAULT;
+    its folder is created."""
+    dest = Path(out).expanduser() if out else source / EXPORT_DIR / default
+    if dest.is_dir():
+        dest = dest / f"{source.name}-{default}"
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunWriteError(f"cannot write {dest}: {e.strerror or e}") from None
+    return dest
+
+
 def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
     """Export a run: candidates (CSV), summary (JSON), FCs (target, best model, difference; NPZ) or best FC (CSV)."""
     run = resolve_run(path)
@@ -67,13 +80,7 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
     names = config.names
     rows = candidate_rows(read_log(run / LOG))
     default = {"csv": "candidates.csv", "json": "summary.json", "npz": "fcs.npz", "fc": "best_fc.csv"}[fmt]
-    dest = Path(out).expanduser() if out else run / EXPORT_DIR / default
-    if dest.is_dir():
-        dest = dest / f"{run.name}-{default}"
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise RunWriteError(f"cannot write {dest}: {e.strerror or e}") from None
+    dest = export_path(run, out, default)
     best_row = min(rows, key=lambda r: r["loss"]) if rows else None  # first minimum, as the search keeps it
     if fmt == "csv":
         buf = io.StringIO()

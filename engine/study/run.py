@@ -49,7 +49,6 @@ from engine.runs import (
     MARKER,
     TARGET_FC,
     RunError,
-    RunWriteError,
     atomic_write,
     best_fc_of,
     candidate_rows,
@@ -59,6 +58,7 @@ from engine.runs import (
     record_existing,
     run_info,
 )
+from engine.runs.export import export_path
 from engine.search import FitError
 
 STUDY_FILE = "study.json"
@@ -434,14 +434,7 @@ def export_study(path: str | Path, fmt: str = "csv", out: str | Path | None = No
         raise RunError(f"a study exports --csv or --json, not {fmt}")
     p = Path(path).expanduser()
     columns, rows = export_rows(p)
-    default = f"study.{fmt}"
-    dest = Path(out).expanduser() if out else p / "export" / default
-    if dest.is_dir():
-        dest = dest / f"{p.name}-{default}"
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise RunWriteError(f"cannot write {dest}: {e.strerror or e}") from None
+    dest = export_path(p, out, f"study.{fmt}")
     if fmt == "json":
         data = (json.dumps(rows, indent=2) + "\n").encode()
     else:

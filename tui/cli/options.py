@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from engine import presets
 from engine.config import (
@@ -15,6 +16,7 @@ from engine.config import (
     parse_fixed,
 )
 from engine.model import observe, terms
+from engine.runs import RunError
 from tui.cli.cluster import add_cluster_options
 
 
@@ -85,3 +87,14 @@ def config_from_args(args: argparse.Namespace) -> FitConfig:
     if args.own_noise:
         settings["common_noise"] = False
     return preset.config(data=args.data, **{k: v for k, v in settings.items() if k != "preset"})
+
+
+def export_formats(args: argparse.Namespace, choose: str) -> tuple[list[str], Path | None]:
+    """The export formats asked for (once each) and ``--output``; RunError when none is asked or several go to a file."""
+    formats = list(dict.fromkeys(args.formats or []))
+    if not formats:
+        raise RunError(f"choose what to export: {choose}")
+    out = Path(args.output) if args.output else None
+    if out is not None and len(formats) > 1 and not out.is_dir():
+        raise RunError("--output with several formats must be an existing directory")
+    return formats, out

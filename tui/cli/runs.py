@@ -10,7 +10,6 @@ import argparse
 import datetime as _dt
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -18,13 +17,14 @@ from rich.table import Table
 
 from engine.cluster.objective import import_ray
 from engine.runner import RecordedFit
-from engine.runs import DEFAULT_ROOT, RunError, RunInfo, export, list_runs, resolve_run
+from engine.runs import DEFAULT_ROOT, RunInfo, export, list_runs, resolve_run
 from engine.runs.listing import STATUS_STYLE
 from engine.study.run import is_study
 from engine.study.table import list_studies
 from tui.cli import study
 from tui.cli.cluster import add_cluster_options, objective_for
 from tui.cli.errors import EXIT_FAILED, EXIT_OK
+from tui.cli.options import export_formats
 from tui.cli.progress import print_summary, run_with_progress
 
 
@@ -140,12 +140,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if is_study(args.run):
         return study.cmd_export_study(args)
     path = resolve_run(args.run)
-    formats = list(dict.fromkeys(args.formats or []))
-    if not formats:
-        raise RunError("choose what to export: --csv, --json, --npz and/or --fc")
-    out = Path(args.output) if args.output else None
-    if out is not None and len(formats) > 1 and not out.is_dir():
-        raise RunError("--output with several formats must be an existing directory")
+    formats, out = export_formats(args, "--csv, --json, --npz and/or --fc")
     for fmt in formats:
         print(export(path, fmt, out))
     return EXIT_OK

@@ -13,7 +13,6 @@ from rich.table import Table
 
 from engine.cluster.objective import import_ray
 from engine.data.dataset import load_dataset
-from engine.runs import RunError
 from engine.study.run import (
     PER,
     Study,
@@ -25,7 +24,7 @@ from engine.study.run import (
     subject_statuses,
 )
 from tui.cli.errors import EXIT_FAILED, EXIT_OK
-from tui.cli.options import add_fit_options, config_from_args
+from tui.cli.options import add_fit_options, config_from_args, export_formats
 from tui.cli.progress import run_with_progress
 
 
@@ -90,12 +89,7 @@ def cmd_subjects(args: argparse.Namespace) -> int:
 
 def cmd_export_study(args: argparse.Namespace) -> int:
     """``wcfit-tui export STUDY --csv|--json``: one row per subject."""
-    formats = list(dict.fromkeys(args.formats or []))
-    if not formats:
-        raise RunError("choose what to export: --csv and/or --json")
-    out = Path(args.output) if args.output else None
-    if out is not None and len(formats) > 1 and not out.is_dir():
-        raise RunError("--output with several formats must be an existing directory")
+    formats, out = export_formats(args, "--csv and/or --json")
     for fmt in formats:
         print(export_study(args.run, fmt, out))
     return EXIT_OK
