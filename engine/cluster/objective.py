@@ -36,8 +36,17 @@ from engine.text import one_line
 
 #: The one line printed when ``--cluster`` is asked for without Ray installed.
 INSTALL_HINT = 'Ray is not installed; --cluster needs it: pip install -e ".[cluster]"'
-#: The address this process connected to (one cluster per process).
-_connected: str | None = None
+
+
+class _Connection:
+    """This process's one connection to a Ray cluster (Ray allows one per process): its address, under a lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.address: str | None = None
+
+
+_CONNECTION = _Connection()
 #: Weight of the newest call in an actor's running seconds-per-call estimate.
 SPEED_WEIGHT = 0.5
 
@@ -94,19 +103,20 @@ def _file_streams() -> Iterator[None]:
 
 def connect(address: str) -> Any:
     """Connect this process to the Ray cluster at ``address`` (once); returns the ``ray`` module."""
-    global _connected
     ray = import_ray()
-    if ray.is_initialized():
-        if _connected not in (None, address):
-            raise ClusterError(f"this process is connected to the Ray cluster at {_connected}, not {address}")
-        return ray
-    reachable(address)
-    try:
-        with _file_streams():
-            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
-    except Exception as e:  # noqa: BLE001 - connection refused, bad address, version mismatch, …
-        raise ClusterError(f"cannot connect to the Ray cluster at {address}: {one_line(e)}") from None
-    _connected = address
+    with _CONNECTION.lock:
+        if ray.is_initialized():
+            if _CONNECTION.address not in (None, address):
+                raise ClusterError(f"this process is connected to the Ray cluster at {_CONNECTION.address}, "
+                                   f"not {address}")
+            return ray
+        reachable(address)
+        try:
+            with _file_streams():
+                ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        except Exception as e:  # noqa: BLE001 - connection refused, bad address, version mismatch, …
+            raise ClusterError(f"cannot connect to the Ray cluster at {address}: {one_line(e)}") from None
+        _CONNECTION.address = address
     return ray
 
 

@@ -19,8 +19,8 @@ from engine.data.dataset import (
     load_dataset,
     structural_baseline,
 )
+from tui.cli.errors import EXIT_BAD_INPUT, EXIT_OK
 
-EXIT_OK, EXIT_UNUSABLE = 0, 2
 _LABELS_SHOWN = 6
 
 
@@ -92,7 +92,7 @@ def cmd_data(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"usable": False, "error": str(e)}))
         print(f"wcfit-tui: {e}", file=sys.stderr)
-        return EXIT_UNUSABLE
+        return EXIT_BAD_INPUT
     info = describe(dataset)
     print(json.dumps(info) if args.json else "\n".join(_lines(info)))
     return EXIT_OK

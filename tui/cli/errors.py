@@ -15,9 +15,13 @@ class UsageError(Exception):
     """Bad command-line input: reported as one line, exit code 2."""
 
 
+class Refused(Exception):
+    """A command refuses what it was asked (e.g. ``serve`` on a public address): one line, exit code 2."""
+
+
 #: Errors that are the user's to fix (bad options, data, settings, run directories, files): one line, exit code 2.
 #: A cluster that cannot be used is a ConfigError (``engine.cluster.objective.ClusterError``).
-BAD_INPUT: tuple[type[BaseException], ...] = (UsageError, ConfigError, DataError, RunError, OSError)
+BAD_INPUT: tuple[type[BaseException], ...] = (UsageError, Refused, ConfigError, DataError, RunError, OSError)
 
 
 def message(e: BaseException) -> str:

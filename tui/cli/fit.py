@@ -70,12 +70,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if dataset.n_nodes < 2:
         raise DataError("need at least 2 regions")
     local = Objective(dataset, config)  # checks what needs the data (TR, samples, FCD windows): exit 2
-    objective = objective_for(args, config, dataset) or local  # a cluster's actors when --cluster
+    cluster = objective_for(args, config, dataset)  # a cluster's actors when --cluster
     try:
         fit = RecordedFit.new(config, dataset, record_run=not args.no_record, out=args.out, name=args.name,
-                              objective=objective)
-    except BaseException:
-        objective.close()
+                              objective=cluster or local)
+    except BaseException:  # e.g. the run directory cannot be written: the actors go
+        if cluster is not None:
+            cluster.close()
         raise
     summary = run_with_progress(fit)
     assert summary is not None

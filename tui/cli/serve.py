@@ -19,14 +19,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.runs import RunError, resolve_run
+from tui.cli.errors import EXIT_BAD_INPUT, EXIT_OK, Refused
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
-EXIT_OK, EXIT_REFUSED = 0, 2
 INSTALL_HINT = "wcfit-tui: serve needs textual-serve: pip install 'wcfit-tui[serve]' (or pip install textual-serve==1.1.3)"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-class ServeError(Exception):
+class ServeError(Refused):
     """A server that cannot start: reported as one line, exit code 2."""
 
 
@@ -180,15 +180,7 @@ def _attach_target(target: list[str]) -> Path | None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """``wcfit-tui serve``: print the URL, serve until Ctrl+C; exit 2 with one line if it cannot."""
-    try:
-        return _serve(args)
-    except ServeError as e:
-        print(f"wcfit-tui: {e}", file=sys.stderr)
-        return EXIT_REFUSED
-
-
-def _serve(args: argparse.Namespace) -> int:
+    """``wcfit-tui serve``: print the URL, serve until Ctrl+C; exit 2 with one line (a ServeError) if it cannot."""
     host, port = args.host, args.port
     loopback = is_loopback(host)
     if not loopback and not args.public:
@@ -203,7 +195,7 @@ def _serve(args: argparse.Namespace) -> int:
         import textual_serve.server  # noqa: F401
     except ImportError:
         print(INSTALL_HINT, file=sys.stderr)
-        return EXIT_REFUSED
+        return EXIT_BAD_INPUT
     check_port(host, port)
     # Each tab's app imports this checkout's code, whatever the current directory.
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
