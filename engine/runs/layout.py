@@ -115,7 +115,7 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
     return d
 
 
-def _finite(x: Any) -> float | None:
+def finite_or_none(x: Any) -> float | None:
     """A float for the log (JSON has no NaN): None when missing or not finite."""
     try:
         v = float(x)

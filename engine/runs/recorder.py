@@ -48,7 +48,7 @@ from engine.runs.layout import (
     WARNINGS,
     RunError,
     RunWriteError,
-    _finite,
+    finite_or_none,
     read_json,
     summary_to_dict,
 )
@@ -146,8 +146,8 @@ class Recorder:
                      "params": {n: float(v) for n, v in zip(event.names, event.values[i])},
                      "loss": float(event.losses[i]), "flag": event.flags[i], "time": event.time,
                      "wall_s": float(event.wall_s), "compile_s": float(event.compile_s),
-                     **({} if event.corr is None else {"fc_corr": _finite(event.corr[i])}),
-                     **({"terms": {k: _finite(v[i]) for k, v in event.terms.items()}} if event.terms else {})}
+                     **({} if event.corr is None else {"fc_corr": finite_or_none(event.corr[i])}),
+                     **({"terms": {k: finite_or_none(v[i]) for k, v in event.terms.items()}} if event.terms else {})}
                     for i in range(len(event.losses))]
             self._append(self._log_fd, rows)
             self._evaluations = event.evaluations
@@ -157,7 +157,7 @@ class Recorder:
             atomic_write(self.path / BEST_FC_DIR / f"{event.evaluation:08d}.npy", npy_bytes(event.model_fc),
                          run=self.path)
             self._best = {"evaluation": event.evaluation, "params": dict(event.params), "loss": event.loss,
-                          "fc_corr": event.fc_corr, "terms": {k: _finite(v) for k, v in event.terms.items()},
+                          "fc_corr": event.fc_corr, "terms": {k: finite_or_none(v) for k, v in event.terms.items()},
                           "time": event.time}
             atomic_write(self.path / BEST, json_bytes(self._best), run=self.path)
         elif isinstance(event, ActorsUpdated):
