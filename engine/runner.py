@@ -18,7 +18,7 @@ from engine.data.dataset import Dataset
 from engine.devices import enable_compilation_cache
 from engine.events import Listener, Summary, Warned
 from engine.runs import Recorder, record, record_existing
-from engine.search import Closable, Objective, OnActors, Resume, Search
+from engine.search import Closable, Objective, Resume, Search, Warns
 
 
 def cluster_objective(config: FitConfig, dataset: Dataset, address: str, cpu_actors: int | None = None,
@@ -95,7 +95,7 @@ class RecordedFit:
                 enable_compilation_cache()
             except Exception as e:  # noqa: BLE001 - the fit works without the cache, only slower to start
                 self._warn(f"JAX compilation cache not enabled: {type(e).__name__}: {e}")
-            if isinstance(self.search.objective, OnActors):  # e.g. a cluster actor died mid-batch
+            if isinstance(self.search.objective, Warns):  # e.g. a cluster actor died mid-batch
                 self.search.objective.on_warning = self._warn
             summary = self.search.run()
         finally:

@@ -188,11 +188,16 @@ class Closable(Protocol):
 
 @runtime_checkable
 class OnActors(Protocol):
-    """An objective scored by actors: their rows after each batch, and a way to say one was lost."""
-
-    on_warning: Callable[[str], None] | None
+    """An objective scored by actors: their rows after each batch."""
 
     def actor_rows(self) -> list[ActorRow]: ...
+
+
+@runtime_checkable
+class Warns(Protocol):
+    """An objective with something to say mid-fit (e.g. that a cluster actor died): it calls ``on_warning``."""
+
+    on_warning: Callable[[str], None] | None
 
 
 class Checkpointer(Protocol):
