@@ -53,7 +53,7 @@ def test_bundled_labels_ship_with_their_provenance() -> None:
     readme = bundled_path().with_name("README.md").read_text()
     assert bundled_labels_path().name in readme and "atlases.py" in readme and "40–45" in readme
     pyproject = (ROOT / "pyproject.toml").read_text()
-    assert '"data/*.txt"' in pyproject  # package data: the labels file ships with the wheel
+    assert '"data/bundled/*.txt"' in pyproject  # package data: the labels file ships with the wheel
 
 
 def test_labels_do_not_change_the_bundled_target(bundled: Dataset, tmp_path: Path) -> None:
@@ -131,6 +131,7 @@ def test_simulate_writes_the_labels(labelled_folder: tuple[Path, list[str]], tmp
     """``simulate --out`` puts the dataset's labels beside the arrays (the simulation itself is stubbed)."""
     from engine import devices
     from engine.model import simulate as sim_mod
+    from tui.cli import simulate as sim_cli
     from tui.cli.fit import build_parser
 
     folder, labels = labelled_folder
@@ -152,7 +153,7 @@ def test_simulate_writes_the_labels(labelled_folder: tuple[Path, list[str]], tmp
             data = tmp_path / "plain_data.npz"
             np.savez(data, Cmat=ds.cmat, Dmat=ds.dmat, BOLDs=np.stack(ds.scans), TR=2.0)
         args = build_parser().parse_args(["simulate", "--data", str(data), "--json", "--out", str(out)])
-        assert sim_mod.cmd_simulate(args) == 0
+        assert sim_cli.cmd_simulate(args) == 0
         with np.load(out) as z:
             assert (z["labels"].tolist() if "labels" in z.files else None) == expected
             np.testing.assert_array_equal(z["target_fc"], seen["dataset"].target_fc)

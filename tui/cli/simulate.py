@@ -7,11 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from engine import presets
+from engine import devices, presets
 from engine.config import ConfigError, parse_bound, parse_fixed
 from engine.data.dataset import load_dataset
-from engine.devices import enable_compilation_cache
-from engine.model.simulate import save, simulate, summary_dict
+from engine.model import simulate as sim_module
 from tui.cli.errors import EXIT_OK
 from tui.cli.options import add_fit_options, config_from_args
 
@@ -33,10 +32,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     for name in config.names:  # a fitted parameter given no value and not in the preset's point: its bounds' middle
         values.setdefault(name, sum(config.bounds[name]) / 2)
     dataset = load_dataset(config.data)
-    enable_compilation_cache()
-    sim = simulate(config, dataset, values)
-    save(sim, dataset, out)
-    d = summary_dict(sim, config)
+    devices.enable_compilation_cache()
+    sim = sim_module.simulate(config, dataset, values)
+    sim_module.save(sim, dataset, out)
+    d = sim_module.summary_dict(sim, config)
     d["out"] = str(out)
     if args.json:
         print(json.dumps(d))
