@@ -271,8 +271,9 @@ def _jax_flags() -> dict[str, Any]:
         return {}
     import jax
 
-    return {"jax_enable_x64": bool(jax.config.read("jax_enable_x64")),
-            "jax_numpy_dtype_promotion": str(jax.config.read("jax_numpy_dtype_promotion"))}
+    # jax's config declares these flags at run time (its stubs do not know them)
+    return {"jax_enable_x64": bool(jax.config.jax_enable_x64),  # type: ignore[attr-defined]
+            "jax_numpy_dtype_promotion": str(jax.config.jax_numpy_dtype_promotion)}  # type: ignore[attr-defined]
 
 
 def start_actors(ray: Any, slots: Sequence[Slot]) -> list[Any]:
