@@ -33,6 +33,10 @@ class Dataset:
     scans: tuple[np.ndarray, ...] = ()  # each (N, T) float64, as read: the empirical BOLD behind the target
     tr_s: float | None = None  # repetition time of the scans in seconds, when the data says
     labels: tuple[str, ...] | None = None  # region names, when the data has them
+    hemisphere: np.ndarray | None = None  # (N,) int8 0 left / 1 right, when the data gives a 'hemisphere' array
+    fcd_values: np.ndarray | None = None  # a group's empirical FCD values (upper triangles), when the data carries them
+    fcd_window_tr: int | None = None  # the window (TRs) those FCD values were computed with
+    fcd_step_tr: int | None = None  # their window step (TRs)
 
     @property
     def n_nodes(self) -> int:
@@ -69,9 +73,10 @@ def functional_connectivity(x: np.ndarray) -> np.ndarray:
     return fc
 
 
-def structural_baseline(dataset: Dataset, fc: np.ndarray | None = None) -> float:
-    """Pearson r of the upper triangles of Cmat and the target FC (or ``fc``); NaN when either is constant there."""
-    iu = np.triu_indices(dataset.n_nodes, 1)
+def structural_baseline(dataset: Dataset, fc: np.ndarray | None = None,
+                        edges: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Pearson r of Cmat and the target FC (or ``fc``) over ``edges`` (default the upper triangle); NaN if constant."""
+    iu = np.triu_indices(dataset.n_nodes, 1) if edges is None else edges
     c, f = dataset.cmat[iu], np.asarray(dataset.target_fc if fc is None else fc, np.float64)[iu]
     if c.size < 2 or np.all(c == c[0]) or np.all(f == f[0]):
         return float("nan")
@@ -145,6 +150,10 @@ def load_dataset(source: str | Path | None = None) -> Dataset:
     """Load and check a dataset: 'bundled' (default), a .msgpack/.npz/.mat/.zip file, a folder, or 'kaggle:…'."""
     if source is None or (isinstance(source, str) and source.strip() in _BUNDLED_NAMES):
         return _load_path(bundled_path(), name="hcp80 (bundled)", source="bundled")
+    from engine.data.named import NAMED, load_named
+
+    if isinstance(source, str) and source.strip().lower() in NAMED:
+        return load_named(source.strip().lower())
     if isinstance(source, str) and source.strip().lower().startswith(_KAGGLE_PREFIX):
         return _load_kaggle(source.strip())
     try:
@@ -443,6 +452,8 @@ def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[st
         _check_finite(fc, path=path, what="FC")
         target_fc, n_scans, n_timepoints = fc, 0, 0
 
+    from engine.data.group import read_group_fields
+
     return Dataset(
         name=name,
         source=source,
@@ -454,6 +465,7 @@ def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[st
         scans=tuple(scans) if "BOLDs" in raw else (),
         tr_s=_check_tr(raw.get("TR"), path=path),
         labels=_check_labels(raw.get("labels"), path=path, n=n),
+        **read_group_fields(raw, path=path, n=n),
     )
 
 
