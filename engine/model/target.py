@@ -67,6 +67,16 @@ def _check_group_window(config: FitConfig, dataset: Dataset, tr: float, window: 
                           f"use {hint} (or leave them out)")
 
 
+def align_group_fcd(config: FitConfig, dataset: Dataset) -> FitConfig:
+    """``config`` with the FCD window and step (s) of the data's group FCD values when its objective needs FCD."""
+    ws = group_fcd_samples(dataset)
+    if ws is None or dataset.scans or not config.objective_spec.needs_fcd:
+        return config
+    if (config.fcd_window_s, config.fcd_step_s) == ws:
+        return config
+    return config.replace(fcd_window_s=ws[0], fcd_step_s=ws[1])
+
+
 def training_part(config: FitConfig, dataset: Dataset) -> tuple[Dataset, Split | None]:
     """The dataset a fit scores against (under ``--split`` its training scans only) and the split, if any."""
     if not config.split:

@@ -66,7 +66,9 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--own-noise", action="store_true",
                    help="give each candidate its own noise, as the seed did (default: common random numbers)")
     from tui.cli.cluster import add_cluster_options
+    from tui.cli.scoring import add_scoring_options
 
+    add_scoring_options(p)
     add_cluster_options(p)
 
 
@@ -110,6 +112,9 @@ def config_from_args(args: argparse.Namespace) -> FitConfig:
         settings["bandpass_hz"] = _parse_band(args.bandpass)
     if args.own_noise:
         settings["common_noise"] = False
+    from tui.cli.scoring import scoring_settings
+
+    settings.update(scoring_settings(args))
     return preset.config(data=args.data, **{k: v for k, v in settings.items() if k != "preset"})
 
 
@@ -183,6 +188,7 @@ def _print_summary(summary: object, dataset: object, as_json: bool, run_path: ob
           if summary.best_terms and len(summary.best_terms) > 1 else []),
         *([f"structure alone {summary.structural_baseline:.6f}  (corr of Cmat with the target FC)"]
           if summary.structural_baseline is not None else []),
+        *_scoring_lines(summary),
         f"recommendation  {rec}" + (f"  (loss {summary.recommendation_loss:.6f})" if summary.recommendation_loss is not None else ""),
         f"evaluations     {summary.evaluations}" + (f" ({summary.nan_candidates} diverged)" if summary.nan_candidates else ""),
         f"wall time       {summary.wall_s:.1f} s",
@@ -195,8 +201,15 @@ def _print_summary(summary: object, dataset: object, as_json: bool, run_path: ob
     print("\n".join(lines))
 
 
+def _scoring_lines(summary: object) -> list[str]:
+    from tui.cli.scoring import summary_lines
+
+    return summary_lines(summary)
+
+
 def run_fit(config: FitConfig, dataset: object, *, listeners: list, checkpointer: object = None,
-            resume: object = None, quiet: bool = False, objective: object = None) -> object:
+            resume: object = None, quiet: bool = False, objective: object = None,
+            test_dataset: object = None) -> object:
     """Run a search in this thread with a rich progress bar on stderr; Ctrl-C stops it cleanly."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -230,7 +243,8 @@ def run_fit(config: FitConfig, dataset: object, *, listeners: list, checkpointer
 
         ended = threading.Event()  # set after every listener (the recorder too) has seen the terminal event
         search = Search(config, dataset, listeners=[show, *listeners, lambda e: isinstance(e, Ended) and ended.set()],
-                        checkpointer=checkpointer, resume=resume, objective=objective)  # type: ignore[arg-type]
+                        checkpointer=checkpointer, resume=resume, objective=objective,  # type: ignore[arg-type]
+                        test_dataset=test_dataset)  # type: ignore[arg-type]
         if objective is not None and hasattr(objective, "on_warning"):  # e.g. a cluster actor died mid-batch
             objective.on_warning = lambda message: [f(Warned(message=message)) for f in search.listeners]  # type: ignore[attr-defined]
         thread = start(search)
@@ -264,10 +278,14 @@ def cmd_fit(args: argparse.Namespace) -> int:
     dataset = load_dataset(config.data)
     if dataset.n_nodes < 2:
         raise DataError("need at least 2 regions")
+    from tui.cli.scoring import adapt_to_data, preflight
+
+    config = adapt_to_data(args, config, dataset)  # a group's FCD values fix the FCD window and step
     enable_compilation_cache()
     from tui.cli.cluster import objective_for
 
     local = make_objective(config, dataset)  # checks what needs the data (TR, samples, FCD windows): exit 2
+    test_dataset = preflight(config, dataset, getattr(getattr(local, "sampling", None), "n_samples", None))
     objective = objective_for(args, config, dataset) or local  # a cluster's actors when --cluster
     recorder = None
     listeners: list = []
@@ -278,7 +296,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
         listeners.append(recorder.listener)
     try:
         summary = run_fit(config, dataset, listeners=listeners,
-                          checkpointer=recorder.checkpointer if recorder else None, objective=objective)
+                          checkpointer=recorder.checkpointer if recorder else None, objective=objective,
+                          test_dataset=test_dataset)
     finally:
         if recorder is not None:
             recorder.close()
