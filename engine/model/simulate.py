@@ -40,6 +40,7 @@ class Simulation:
     flag: str  # "" | "nan" | "flat"
     structural_baseline: float
     wall_s: float
+    held_out: Mapping[str, Any] | None = None  # train/test scores under --split/--test (engine.model.heldout)
 
 
 def _ms_means(rates: np.ndarray, carry: np.ndarray, per_ms: int) -> tuple[np.ndarray, np.ndarray]:
@@ -101,13 +102,16 @@ def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *
             fcd_mat = np.asarray(fcd.fcd_matrix(jnp.asarray(y, jnp.float32), obj.target.fcd_window,
                                                 obj.target.fcd_step))[:, :, 0].astype(np.float64)
     flag = "nan" if not finite[0] else ("flat" if flat[0] else "")
+    from engine.model.simulate_scoring import realisation_scores
+
+    loss, parts, corr, fc, flag, held = realisation_scores(obj, x, loss, parts, corr, fc, flag)
     return Simulation(params=one.values(dict(zip(obj.names, x[0].astype(float)))),
                       rE=np.concatenate(means) if means else np.zeros((0, s.n_nodes)),
                       bold=bold, t_bold=t_bold, fc=fc, fcd=fcd_mat, fcd_window=obj.target.fcd_window,
                       fcd_step=obj.target.fcd_step, target_fc=np.asarray(obj.target.fc, np.float64),
                       loss=float(loss[0]), terms={n: float(parts[i, 0]) for i, (n, _) in enumerate(obj.spec.terms)},
                       fc_corr=float(corr[0]), flag=flag, structural_baseline=obj.target.structural_baseline,
-                      wall_s=time.perf_counter() - t0)
+                      wall_s=time.perf_counter() - t0, held_out=held)
 
 
 def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
@@ -116,7 +120,8 @@ def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
     return {"params": dict(sim.params), "observe": config.observe, "objective": config.objective,
             "loss": sim.loss, "terms": {k: nan(v) for k, v in sim.terms.items()}, "fc_corr": nan(sim.fc_corr),
             "flag": sim.flag, "structural_baseline": sim.structural_baseline, "duration_ms": config.duration_ms,
-            "transient_ms": config.transient_ms, "samples": int(sim.bold.shape[0]), "wall_s": round(sim.wall_s, 3)}
+            "transient_ms": config.transient_ms, "samples": int(sim.bold.shape[0]), "wall_s": round(sim.wall_s, 3),
+            "edges": config.edges, "realizations": config.realizations, "held_out": sim.held_out}
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -142,6 +147,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     for name in config.names:  # a fitted parameter given no value and not in the preset's point: its bounds' middle
         values.setdefault(name, sum(config.bounds[name]) / 2)
     dataset = load_dataset(config.data)
+    from tui.cli.scoring import adapt_to_data
+
+    config = adapt_to_data(args, config, dataset)
     enable_compilation_cache()
     sim = simulate(config, dataset, values)
     extra = {} if dataset.labels is None else {"labels": np.array(dataset.labels, dtype=np.str_)}
@@ -160,11 +168,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             f"loss            {sim.loss:.6f}" + (f"  ({terms})" if len(sim.terms) > 1 else ""),
             f"FC correlation  {sim.fc_corr:.6f}" + (f"  ({sim.flag})" if sim.flag else ""),
             f"structure alone {sim.structural_baseline:.6f}",
+            *_scoring_lines(config, sim),
             f"signals         rE {sim.rE.shape[0]} ms × {sim.rE.shape[1]}, {config.observe} samples {sim.bold.shape[0]}",
             f"wall time       {sim.wall_s:.1f} s",
             f"written         {out}",
         ]))
     return EXIT_OK
+
+
+def _scoring_lines(config: FitConfig, sim: Simulation) -> list[str]:
+    from types import SimpleNamespace
+
+    from tui.cli.scoring import summary_lines
+
+    return summary_lines(SimpleNamespace(edges=config.edges, realizations=config.realizations, held_out=sim.held_out))
 
 
 def register(sub: Any) -> None:
