@@ -105,13 +105,15 @@ def bench_reference(data: Any, batch: int, duration_ms: float, repeats: int = 2)
 
 
 def bench_engine(data: Any, batch: int, duration_ms: float, repeats: int = 2, *, common_noise: bool = False,
-                 stream: str = "block", unroll: int | None = None) -> dict[str, Any]:
-    """Time ``engine.model.objective.Objective`` on ``batch`` values of k (one fixed-shape compiled call)."""
+                 stream: str = "block", unroll: int | None = None, realizations: int = 1) -> dict[str, Any]:
+    """Time ``engine.model.objective.Objective`` on ``batch`` values of k (one fixed-shape compiled call).
+
+    With ``realizations`` R > 1 each candidate is simulated R times (R× the lanes) and scored on the mean FC."""
     from engine.config import FitConfig
     from engine.model.objective import Objective
 
     config = FitConfig(batch=batch, duration_ms=duration_ms, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05},
-                       common_noise=common_noise)
+                       common_noise=common_noise, realizations=realizations)
     obj = Objective(data, config, stream=stream, unroll=unroll)  # type: ignore[arg-type]
     values = np.linspace(0.5, 3.0, batch, dtype=np.float32).reshape(-1, 1)
     compile_s = obj.compile()
@@ -129,7 +131,7 @@ def bench_engine(data: Any, batch: int, duration_ms: float, repeats: int = 2, *,
 
 def run_bench(batches: tuple[int, ...] = DEFAULT_BATCHES, duration_ms: float = 6000.0, data: str | None = None, *,
               reference: bool = True, repeats: int = 2, common_noise: bool = False, unroll: int | None = None,
-              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+              progress: Callable[[str], None] | None = None, realizations: int = 1) -> dict[str, Any]:
     """Measure reference and engine for each batch size; return a JSON-ready dict."""
     import jax
 
@@ -139,6 +141,7 @@ def run_bench(batches: tuple[int, ...] = DEFAULT_BATCHES, duration_ms: float = 6
     dev = jax.local_devices()
     out: dict[str, Any] = {
         "device": f"{len(dev)}× {dev[0].platform} ({dev[0].device_kind})", "data": ds.name, "n_nodes": ds.n_nodes,
+        "realizations": realizations,
         "duration_ms": duration_ms, "n_steps": int(duration_ms // 0.1), "noise": "common" if common_noise else "per-candidate",
         "rows": []}
     for b in sorted(set(batches)):  # smallest first: a device's peak memory never falls within a process
@@ -146,6 +149,12 @@ def run_bench(batches: tuple[int, ...] = DEFAULT_BATCHES, duration_ms: float = 6
         if progress:
             progress(f"batch {b}: engine…")
         row["engine"] = bench_engine(ds, b, duration_ms, repeats, common_noise=common_noise, unroll=unroll)
+        if realizations > 1:  # the same batch scored over R noise realisations, beside one realisation
+            if progress:
+                progress(f"batch {b}: engine, {realizations} realisations…")
+            row["engine_realizations"] = bench_engine(ds, b, duration_ms, repeats, common_noise=common_noise,
+                                                      unroll=unroll, realizations=realizations)
+            row["realization_cost"] = row["engine_realizations"]["wall_s"] / row["engine"]["wall_s"]
         if reference:
             if progress:
                 progress(f"batch {b}: reference…")
@@ -169,11 +178,14 @@ def print_table(result: dict[str, Any]) -> None:
     for col in ("batch", "code", "compile s", "wall s/call", "cand/s", "s/cand", "sim s / wall s", "mem/cand", "×ref"):
         t.add_column(col, justify="right")
     for row in result["rows"]:
-        for code in ("reference", "engine"):
+        for code in ("reference", "engine", "engine_realizations"):
             r = row.get(code)
             if r is None:
                 continue
             speed = f"{row['speedup']:.1f}×" if code == "engine" and "speedup" in row else ""
+            if code == "engine_realizations":
+                code = f"engine ×{result.get('realizations')} real."
+                speed = f"cost {row['realization_cost']:.2f}×"
             t.add_row(str(row["batch"]), code, f"{r['compile_s']:.2f}", f"{r['wall_s']:.3f}", f"{r['candidates_per_s']:.2f}",
                       f"{r['s_per_candidate']:.4f}", f"{r['sim_s_per_wall_s']:.2f}", _fmt_mem(r["mem_per_candidate_bytes"]), speed)
     console = Console(width=None if sys.stdout.isatty() else 120)  # piped: don't squeeze the table to 80
@@ -204,7 +216,8 @@ def _main(args: argparse.Namespace) -> int:
         print(json.dumps(out)) if args.json else bench_observe.print_table(out)
         return 0
     res = run_bench(args.batch, args.duration, args.data, reference=args.reference, repeats=args.repeats,
-                    common_noise=args.common_noise, unroll=args.unroll or None, progress=progress)
+                    common_noise=args.common_noise, unroll=args.unroll or None, progress=progress,
+                    realizations=args.realizations)
     if args.json:
         print(json.dumps(res))
     else:
@@ -224,6 +237,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=2, help="timed calls after compilation (best is kept, ≥ 2; with --cluster, 1 = one timed call, no warm-up)")
     p.add_argument("--common-noise", action="store_true",
                    help="engine draws one noise stream for all candidates (the reference always uses one per lane)")
+    p.add_argument("--realizations", type=int, default=1, metavar="R",
+                   help="also time each batch scored over R noise realisations (mean FC), beside one realisation")
     p.add_argument("--unroll", type=_non_negative, default=0,
                    help="node-loop steps unrolled per loop trip (0 = the default, 1; the numbers may differ in the last bits)")
     p.add_argument("--cpu-devices", type=int, default=0,
