@@ -114,6 +114,8 @@ class Recorder:
             self._write_status(status="running", pid=os.getpid(), host=socket.gethostname(), device=event.device,
                                started=self._status.get("started") or event.time, starts=starts,
                                evaluations_done=event.evaluations_done, summary=None, reason=None, ended=None)
+            if self.config.split:  # the fitted target is the training scans' FC (the dataset's keeps every scan)
+                atomic_write(self.path / TARGET_FC, _npy_bytes(np.asarray(event.target_fc, np.float64)), run=self.path)
         elif isinstance(event, BatchEvaluated):
             rows = [{"evaluation": event.first_evaluation + i, "batch": event.batch_index,
                      "batch_size": len(event.losses),
