@@ -311,6 +311,11 @@ class Search:
                 self.objective = Objective(self.dataset, cfg)
         obj = self.objective
         target = getattr(obj, "target", None)
+        if (cfg.split or cfg.test_data) and self.test_dataset is None:  # bad held-out data fails now, not at the end
+            from engine.model import heldout
+
+            self.test_dataset = heldout.load_test_dataset(cfg, self.dataset)
+            heldout.test_target(cfg, self.dataset, self.test_dataset)
         self._emit(Started(config=cfg, target_fc=self.dataset.target_fc if target is None else target.fc,
                            dataset=self.dataset.name, device=obj.description, evaluations_done=prog.evaluations,
                            structural_baseline=self._baseline()))

@@ -119,6 +119,9 @@ def summary_renderable(summary, warnings: list[str] | tuple[str, ...] = (), *, c
     extra = terms_text(s)
     if extra:
         lines.append(Text(extra))
+    from tui.cli.scoring import result_lines
+
+    lines.extend(Text(t) for t in result_lines(s))
     if s.recommendation:
         rl = "not evaluated" if s.recommendation_loss is None else f"loss {s.recommendation_loss:.4f}"
         lines.append(Text(f"{'NG recommends' if compact else 'Nevergrad recommends'} "
