@@ -33,7 +33,7 @@ class ScoringFields(Vertical):
             yield Label("edges", classes="flabel")
             yield Select([(e, e) for e in edges.NAMES], value=c.edges, allow_blank=False, compact=True, id="edges",
                          tooltip="FC edges scored: all, or within hemispheres (labels _L/_R, LH_/RH_)")
-            yield Label("realisations", classes="flabel2")
+            yield Label("noise×", classes="flabel2")
             yield Input(f"{c.realizations}", id="realizations", compact=True, classes="num",
                         tooltip="noise realisations per candidate, scored on their mean FC")
         with Horizontal(classes="form-row"):
