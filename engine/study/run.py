@@ -119,7 +119,7 @@ def subject_dataset(dataset: Dataset, subject: Subject) -> Dataset:
     fc = np.mean([functional_connectivity(s.T) for s in scans], axis=0)
     return Dataset(name=f"{dataset.name} {subject.name}", source=dataset.source, cmat=dataset.cmat,
                    dmat=dataset.dmat, target_fc=fc, n_scans=len(scans), n_timepoints=min(s.shape[1] for s in scans),
-                   scans=scans, tr_s=dataset.tr_s, labels=dataset.labels)
+                   scans=scans, tr_s=dataset.tr_s, labels=dataset.labels, hemisphere=dataset.hemisphere)
 
 
 # ---------------------------------------------------------------------------
