@@ -37,6 +37,9 @@ MAX_STEPS = 2**31 - 2**20
 #: Fewest TR samples that make a BOLD FC worth scoring.
 MIN_SAMPLES = 10
 
+#: Most noise realisations per candidate (each one is a lane: the cost grows with it).
+MAX_REALIZATIONS = 64
+
 
 class ConfigError(ValueError):
     """An invalid setting; the message is one line meant for the user."""
@@ -74,6 +77,10 @@ class FitConfig:
     initial: str = "random"  # see INITIAL_STATES
     preset: str = ""  # the preset these settings started from (informational)
     start: Mapping[str, float] | None = None  # a point the optimizer asks first (Nevergrad's suggest), within bounds
+    edges: str = "all"  # the FC edges scored (engine.data.edges): "all" or "within" (hemispheres)
+    realizations: int = 1  # noise realisations per candidate, scored on their mean FC (FCD values pooled)
+    split: str = ""  # held-out check on the data's own scans (engine.data.split): "" none, "odd-even", "halves"
+    test_data: str = ""  # held-out check on another dataset of the same regions ("" none)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bounds", {str(k): (float(v[0]), float(v[1])) for k, v in dict(self.bounds).items()})
@@ -136,6 +143,22 @@ class FitConfig:
         if self.seed < 0:
             raise ConfigError(f"seed must be ≥ 0, got {self.seed}")
         self._check_observation()
+        self._check_scoring()
+
+    def _check_scoring(self) -> None:
+        from engine.data import edges
+        from engine.data.split import SPLITS
+
+        if self.edges not in edges.REGISTRY:
+            raise ConfigError(f"unknown edge set {self.edges!r}; known: {', '.join(edges.NAMES)}")
+        if isinstance(self.realizations, bool) or not isinstance(self.realizations, int) \
+                or not 1 <= self.realizations <= MAX_REALIZATIONS:
+            raise ConfigError(f"realizations must be a whole number from 1 to {MAX_REALIZATIONS}, "
+                              f"got {self.realizations!r}")
+        if self.split and self.split not in SPLITS:
+            raise ConfigError(f"unknown split {self.split!r}; known: {', '.join(SPLITS)}")
+        if self.split and self.test_data:
+            raise ConfigError("choose one held-out check: --split (the data's own scans) or --test DATA, not both")
 
     def _check_observation(self) -> None:
         from engine.model import observe, terms  # lazy: JAX, and the model reads FitConfig (see pyproject)

@@ -156,8 +156,11 @@ class Summary:
     warnings: tuple[str, ...] = ()
     best_terms: Mapping[str, float] | None = None  # the best candidate's objective terms
     best_fc_corr: float | None = None  # the best candidate's FC correlation r (None: 1 − loss, as older runs)
-    structural_baseline: float | None = None  # Pearson r of Cmat and the target FC
+    structural_baseline: float | None = None  # Pearson r of Cmat and the target FC (on the scored edges)
     objective: str = "fc"
+    edges: str = "all"  # the FC edges scored (fc_corr, the terms and the baseline are all on them)
+    realizations: int = 1  # noise realisations per candidate (scored on their mean FC)
+    held_out: Mapping[str, object] | None = None  # train/test scores of the best (engine.model.heldout.HeldOut)
 
     @property
     def best_corr(self) -> float | None:
@@ -184,6 +187,9 @@ class Summary:
             "wall_s": round(self.wall_s, 3),
             "device": self.device,
             "warnings": list(self.warnings),
+            "edges": self.edges,
+            "realizations": self.realizations,
+            "held_out": dict(self.held_out) if self.held_out else None,
         }
 
 

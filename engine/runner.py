@@ -35,7 +35,8 @@ class RecordedFit:
 
     def __init__(self, config: FitConfig, dataset: Dataset, *, recorder: Recorder | None = None,
                  resume: Resume | None = None, objective: Objective | None = None, cluster: str | None = None,
-                 cpu_actors: int | None = None, listeners: Sequence[Listener] = (), notes: Sequence[str] = ()) -> None:
+                 cpu_actors: int | None = None, listeners: Sequence[Listener] = (), notes: Sequence[str] = (),
+                 test_dataset: Dataset | None = None) -> None:
         self.config = config
         self.dataset = dataset
         self.recorder = recorder
@@ -46,7 +47,8 @@ class RecordedFit:
             factory = lambda: cluster_objective(config, dataset, cluster, cpu_actors, self._warn)  # noqa: E731
         self.search = Search(config, dataset, listeners=[*listeners, *([recorder.listener] if recorder else [])],
                              objective=objective, objective_factory=factory,
-                             checkpointer=recorder.checkpointer if recorder else None, resume=resume)
+                             checkpointer=recorder.checkpointer if recorder else None, resume=resume,
+                             test_dataset=test_dataset)
 
     @classmethod
     def new(cls, config: FitConfig, dataset: Dataset, *, record_run: bool = True, out: str | Path | None = None,

@@ -231,6 +231,7 @@ class _Progress:
     best_fc: np.ndarray | None = None
     best_terms: dict[str, float] | None = None
     best_corr: float | None = None
+    best_signals: np.ndarray | None = None  # (R, S, N) the best candidate's sampled signals (this session's best)
     nan_candidates: int = 0
     warnings: list[str] = field(default_factory=list)
     seen: list[tuple[np.ndarray, float]] = field(default_factory=list)  # this session's (values, loss)
@@ -265,9 +266,12 @@ class Search:
 
     def __init__(self, config: FitConfig, dataset: Dataset, *, listeners: Sequence[Listener] = (),
                  objective: Objective | None = None, checkpointer: Checkpointer | None = None,
-                 resume: Resume | None = None, objective_factory: Callable[[], Objective] | None = None) -> None:
+                 resume: Resume | None = None, objective_factory: Callable[[], Objective] | None = None,
+                 test_dataset: Dataset | None = None) -> None:
         self.config = config
         self.dataset = dataset
+        self.test_dataset = test_dataset  # --test DATA (loaded from config.test_data when not given)
+        self.held_out: Any = None  # engine.model.heldout.HeldOut after a finished fit with a held-out check
         self.listeners = list(listeners)
         self.objective = objective
         self._objective_factory = objective_factory
@@ -303,7 +307,9 @@ class Search:
                        evaluations=prog.evaluations, nan_candidates=prog.nan_candidates,
                        wall_s=base + time.perf_counter() - t0, device=self._device(), warnings=tuple(prog.warnings),
                        best_terms=prog.best_terms, best_fc_corr=prog.best_corr,
-                       structural_baseline=self._baseline(), objective=self.config.objective)
+                       structural_baseline=self._baseline(), objective=self.config.objective,
+                       edges=self.config.edges, realizations=self.config.realizations,
+                       held_out=None if self.held_out is None else self.held_out.to_dict())
 
     def _actors(self, obj: Any, batch_index: int | None) -> None:
         """Emit ActorsUpdated when the objective runs on actors (a cluster's ``actor_rows``)."""
@@ -319,6 +325,28 @@ class Search:
             return resolve_tr(self.config, self.dataset)
         except ConfigError:
             return None
+
+    def _held_out_check(self, cfg: FitConfig, prog: _Progress, target: Any) -> str | None:
+        """Score the best candidate on the held-out data (``self.held_out``); its warning, if any."""
+        from engine.model import heldout  # lazy: held-out scoring loads JAX's FCD (Ray actors read this module first)
+
+        try:
+            test = self.test_dataset if self.test_dataset is not None else heldout.load_test_dataset(cfg, self.dataset)
+            if target is None:
+                from engine.model.target import build_target  # lazy: as above
+
+                target = build_target(cfg, self.dataset)
+            signals = prog.best_signals
+            self.held_out = heldout.score_held_out(
+                cfg, self.dataset, best_fc=np.asarray(prog.best_fc), train_r=prog.best_corr,
+                train_ks=(prog.best_terms or {}).get("fcd_ks"), train_target=target, best_signals=signals, test=test)
+        except Exception as e:  # noqa: BLE001 - a failed check is reported, the fit's results stand
+            return f"held-out check failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        note = None
+        if self.held_out.test_ks is None and cfg.objective_spec.needs_fcd:
+            note = ("held-out check: no test KS — the best candidate's BOLD is not kept across a resume "
+                    "(its test r is from the stored FC)")
+        return heldout.gap_caveat(self.held_out) or note
 
     def _baseline(self) -> float | None:
         return float(self.objective.target.structural_baseline) if isinstance(self.objective, Targeted) else None
@@ -358,6 +386,11 @@ class Search:
                 self.objective = local.Objective(self.dataset, cfg)
         obj = self.objective
         target = obj.target if isinstance(obj, Targeted) else None
+        if (cfg.split or cfg.test_data) and self.test_dataset is None:  # bad held-out data fails now, not at the end
+            from engine.model import heldout  # lazy: held-out scoring loads JAX's FCD (Ray actors read this module first)
+
+            self.test_dataset = heldout.load_test_dataset(cfg, self.dataset)
+            heldout.test_target(cfg, self.dataset, self.test_dataset)
         self._emit(Started(config=cfg, target_fc=self.dataset.target_fc if target is None else target.fc,
                            dataset=self.dataset.name, device=obj.description, evaluations_done=prog.evaluations,
                            structural_baseline=self._baseline()))
@@ -416,6 +449,7 @@ class Search:
                 prog.best_fc = res.best_fc
                 prog.best_terms = best_terms or None
                 prog.best_corr = best_corr
+                prog.best_signals = getattr(res, "best_signals", None)
             wall = max(res.wall_s, 1e-9)
             self._emit(BatchEvaluated(
                 batch_index=prog.batches - 1, first_evaluation=first, names=names, values=np.array(values),
@@ -466,6 +500,8 @@ class Search:
             corr_of_best = prog.best_corr if prog.best_corr is not None else (
                 1.0 - prog.best_loss if cfg.objective == "fc" and prog.best_loss is not None else None)
             late.append(baseline_caveat(corr_of_best, self._baseline()))  # type: ignore[arg-type]
+            if cfg.split or cfg.test_data:
+                late.append(self._held_out_check(cfg, prog, target))  # type: ignore[arg-type]
             for w in filter(None, late):
                 prog.warnings.append(w)
                 self._emit(Warned(message=w))

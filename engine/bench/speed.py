@@ -81,10 +81,12 @@ def bench_reference(data: Any, batch: int, duration_ms: float, repeats: int = 2)
 
 
 def bench_engine(data: Any, batch: int, duration_ms: float, repeats: int = 2, *, common_noise: bool = False,
-                 stream: str = "block", unroll: int | None = None) -> dict[str, Any]:
-    """Time ``engine.model.objective.Objective`` on ``batch`` values of k (one fixed-shape compiled call)."""
+                 stream: str = "block", unroll: int | None = None, realizations: int = 1) -> dict[str, Any]:
+    """Time ``engine.model.objective.Objective`` on ``batch`` values of k (one fixed-shape compiled call).
+
+    With ``realizations`` R > 1 each candidate is simulated R times (R× the lanes) and scored on the mean FC."""
     config = FitConfig(batch=batch, duration_ms=duration_ms, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05},
-                       common_noise=common_noise)
+                       common_noise=common_noise, realizations=realizations)
     obj = Objective(data, config, stream=stream, unroll=unroll)  # type: ignore[arg-type]
     values = np.linspace(0.5, 3.0, batch, dtype=np.float32).reshape(-1, 1)
     compile_s = obj.compile()
@@ -102,12 +104,13 @@ def bench_engine(data: Any, batch: int, duration_ms: float, repeats: int = 2, *,
 
 def run_bench(batches: tuple[int, ...] = DEFAULT_BATCHES, duration_ms: float = 6000.0, data: str | None = None, *,
               reference: bool = True, repeats: int = 2, common_noise: bool = False, unroll: int | None = None,
-              progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+              progress: Callable[[str], None] | None = None, realizations: int = 1) -> dict[str, Any]:
     """Measure reference and engine for each batch size; return a JSON-ready dict."""
     ds = load_dataset(data)
     dev = jax.local_devices()
     out: dict[str, Any] = {
         "device": f"{len(dev)}× {dev[0].platform} ({dev[0].device_kind})", "data": ds.name, "n_nodes": ds.n_nodes,
+        "realizations": realizations,
         "duration_ms": duration_ms, "n_steps": int(duration_ms // 0.1), "noise": "common" if common_noise else "per-candidate",
         "rows": []}
     for b in sorted(set(batches)):  # smallest first: a device's peak memory never falls within a process
@@ -115,6 +118,12 @@ def run_bench(batches: tuple[int, ...] = DEFAULT_BATCHES, duration_ms: float = 6
         if progress:
             progress(f"batch {b}: engine…")
         row["engine"] = bench_engine(ds, b, duration_ms, repeats, common_noise=common_noise, unroll=unroll)
+        if realizations > 1:  # the same batch scored over R noise realisations, beside one realisation
+            if progress:
+                progress(f"batch {b}: engine, {realizations} realisations…")
+            row["engine_realizations"] = bench_engine(ds, b, duration_ms, repeats, common_noise=common_noise,
+                                                      unroll=unroll, realizations=realizations)
+            row["realization_cost"] = row["engine_realizations"]["wall_s"] / row["engine"]["wall_s"]
         if reference:
             if progress:
                 progress(f"batch {b}: reference…")

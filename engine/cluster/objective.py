@@ -254,7 +254,8 @@ class Scorer:
         start, res = next((s, r) for s, r in parts if s <= best < s + len(r.losses))
         out: dict[str, Any] = {"losses": losses, "flags": tuple(f for _, r in parts for f in r.flags),
                                "best_index": best, "best_fc": res.best_fc, "calls": len(parts),
-                               "wall_s": time.perf_counter() - t0, "compile_s": sum(r.compile_s for _, r in parts)}
+                               "wall_s": time.perf_counter() - t0, "compile_s": sum(r.compile_s for _, r in parts),
+                               "best_signals": getattr(res, "best_signals", None)}  # (R, S, N): a held-out KS
         if all(getattr(r, "terms", None) for _, r in parts):
             names = list(parts[0][1].terms)
             out["terms"] = {t: np.concatenate([np.asarray(r.terms[t]) for _, r in parts]) for t in names}
@@ -340,6 +341,7 @@ class ClusterBatchResult:
     corr: np.ndarray | None = None  # (B,) FC correlation r, NaN where flagged
     overhead_s: float = 0.0  # driver wall time beyond the slowest actor's own compute
     best_signal: np.ndarray | None = None  # actors send no sampled signal back
+    best_signals: np.ndarray | None = None  # (R, S, N) the best candidate's sampled signals (a held-out test KS)
 
 
 class ClusterObjective:
@@ -446,6 +448,7 @@ class ClusterObjective:
         with_terms = np.zeros(n, bool)
         with_corr = np.zeros(n, bool)
         best: tuple[float, int, np.ndarray] | None = None
+        best_signals: np.ndarray | None = None
         share = {a.index: 0 for a in self._actors}
         actor_wall = {a.index: 0.0 for a in self._actors}
         pending: dict[Any, tuple[_Actor, int, int]] = {}
@@ -498,6 +501,7 @@ class ClusterObjective:
             cand = (float(out["losses"][b]), start + b, np.asarray(out["best_fc"], np.float64))
             if best is None or cand[:2] < best[:2]:
                 best = cand
+                best_signals = out.get("best_signals")
             share[a.index] += stop - start
             actor_wall[a.index] += float(out["wall_s"])
             with self._lock:
@@ -522,7 +526,8 @@ class ClusterObjective:
             terms = {}  # an actor without terms: none rather than half (a NaN term is a flagged candidate's)
         return ClusterBatchResult(losses=losses, flags=tuple(flags), best_index=best[1], best_fc=best[2],
                                   wall_s=time.perf_counter() - t0 - compile_s, compile_s=compile_s, terms=terms,
-                                  corr=corr if with_corr.all() else None, overhead_s=overhead)
+                                  corr=corr if with_corr.all() else None, overhead_s=overhead,
+                                  best_signals=best_signals)
 
     def model_fc(self, candidate: np.ndarray) -> np.ndarray:
         """The model FC (N, N) of one candidate (P,)."""

@@ -15,9 +15,11 @@ import msgpack
 import numpy as np
 
 from engine.data.compare import matrix_corr
-from engine.data.errors import DataError, check_tr
+from engine.data.errors import DataError, as_float_array, check_finite, check_tr
 from engine.data.formats.folder import read_folder, read_zip
 from engine.data.formats.mat import read_mat
+from engine.data.group import read_group_fields
+from engine.data.named import NAMED, load_named
 from engine.text import one_line
 
 
@@ -35,6 +37,10 @@ class Dataset:
     scans: tuple[np.ndarray, ...] = ()  # each (N, T) float64, as read: the empirical BOLD behind the target
     tr_s: float | None = None  # repetition time of the scans in seconds, when the data says
     labels: tuple[str, ...] | None = None  # region names, when the data has them
+    hemisphere: np.ndarray | None = None  # (N,) int8 0 left / 1 right, when the data gives a 'hemisphere' array
+    fcd_values: np.ndarray | None = None  # a group's empirical FCD values (upper triangles), when the data carries them
+    fcd_window_tr: int | None = None  # the window (TRs) those FCD values were computed with
+    fcd_step_tr: int | None = None  # their window step (TRs)
 
     @property
     def n_nodes(self) -> int:
@@ -71,9 +77,10 @@ def functional_connectivity(x: np.ndarray) -> np.ndarray:
     return fc
 
 
-def structural_baseline(dataset: Dataset, fc: np.ndarray | None = None) -> float:
-    """Pearson r of the upper triangles of Cmat and the target FC (or ``fc``); NaN when either is constant there."""
-    return matrix_corr(dataset.cmat, dataset.target_fc if fc is None else fc)
+def structural_baseline(dataset: Dataset, fc: np.ndarray | None = None,
+                        edges: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """Pearson r of Cmat and the target FC (or ``fc``) over ``edges`` (default the upper triangle); NaN if constant."""
+    return matrix_corr(dataset.cmat, dataset.target_fc if fc is None else fc, edges)
 
 
 def dataset_warnings(dataset: Dataset) -> list[str]:
@@ -143,6 +150,8 @@ def load_dataset(source: str | Path | None = None) -> Dataset:
     """Load and check a dataset: 'bundled' (default), a .msgpack/.npz/.mat/.zip file, a folder, or 'kaggle:…'."""
     if source is None or (isinstance(source, str) and source.strip() in _BUNDLED_NAMES):
         return _load_path(bundled_path(), name="hcp80 (bundled)", source="bundled")
+    if isinstance(source, str) and source.strip().lower() in NAMED:
+        return load_named(source.strip().lower(), _load_path)
     if isinstance(source, str) and source.strip().lower().startswith(_KAGGLE_PREFIX):
         return _load_kaggle(source.strip())
     try:
@@ -277,31 +286,12 @@ def _read_npz(path: Path) -> dict[str, Any]:
 # --- checks ------------------------------------------------------------------
 
 
-def _as_float_array(value: Any, *, path: Path, what: str) -> np.ndarray:
-    """Convert a stored value to a float64 array, or fail naming it."""
-    if isinstance(value, (dict, str, bytes)) or value is None:
-        raise DataError(f"{path}: {what} is not a numeric array (got {type(value).__name__})")
-    try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{path}: {what} is not a numeric array ({one_line(exc)})") from None
-    return arr
-
-
-def _check_finite(arr: np.ndarray, *, path: Path, what: str) -> None:
-    """Reject NaN or inf, naming the array."""
-    if not np.all(np.isfinite(arr)):
-        n_nan = int(np.isnan(arr).sum())
-        n_inf = int(np.isinf(arr).sum())
-        raise DataError(f"{path}: {what} contains {n_nan} NaN and {n_inf} inf values")
-
-
 def _square_matrix(value: Any, *, path: Path, what: str) -> np.ndarray:
     """A finite, 2-D, square float64 matrix."""
-    arr = _as_float_array(value, path=path, what=what)
+    arr = as_float_array(value, path=path, what=what)
     if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
         raise DataError(f"{path}: {what} must be a 2-D square matrix, got shape {arr.shape}")
-    _check_finite(arr, path=path, what=what)
+    check_finite(arr, path=path, what=what)
     return arr
 
 
@@ -348,7 +338,7 @@ def _check_bolds(value: Any, *, path: Path, n: int, names: tuple[str, ...] = ())
     scans: list[np.ndarray] = []
     for k, raw in enumerate(raw_scans):
         what = _scan_what(k, names)
-        arr = _as_float_array(raw, path=path, what=what)
+        arr = as_float_array(raw, path=path, what=what)
         if arr.ndim != 2:
             raise DataError(
                 f"{path}: {what} must be a 2-D regions × time array, got shape {arr.shape}"
@@ -371,7 +361,7 @@ def _check_bolds(value: Any, *, path: Path, n: int, names: tuple[str, ...] = ())
         )
     for k, arr in enumerate(scans):
         what = _scan_what(k, names)
-        _check_finite(arr, path=path, what=what)
+        check_finite(arr, path=path, what=what)
         t = arr.shape[1]
         if t < _MIN_TIMEPOINTS:
             raise DataError(
@@ -420,11 +410,12 @@ def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[st
         target_fc = np.mean([functional_connectivity(bold.T) for bold in scans], axis=0)
         n_scans = len(scans)
     else:
-        fc = _as_float_array(raw["FC"], path=path, what="FC")
+        fc = as_float_array(raw["FC"], path=path, what="FC")
         if fc.shape != (n, n):
             raise DataError(f"{path}: FC must be {n}×{n} like Cmat, got shape {fc.shape}")
-        _check_finite(fc, path=path, what="FC")
+        check_finite(fc, path=path, what="FC")
         target_fc, n_scans, n_timepoints = fc, 0, 0
+
 
     return Dataset(
         name=name,
@@ -437,6 +428,7 @@ def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[st
         scans=tuple(scans) if "BOLDs" in raw else (),
         tr_s=_check_tr(raw.get("TR"), path=path),
         labels=_check_labels(raw.get("labels"), path=path, n=n),
+        **read_group_fields(raw, path=path, n=n),
     )
 
 

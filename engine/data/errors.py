@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from engine.text import one_line
 
 
 class DataError(ValueError):
@@ -22,3 +25,22 @@ def check_tr(value: Any, what: str) -> float:
     if tr > 100:
         raise DataError(f"{what}: TR of {tr:g} s is implausible; TR is given in seconds (e.g. 0.72)")
     return tr
+
+
+def as_float_array(value: Any, *, path: Path, what: str) -> np.ndarray:
+    """Convert a stored value to a float64 array, or fail naming it."""
+    if isinstance(value, (dict, str, bytes)) or value is None:
+        raise DataError(f"{path}: {what} is not a numeric array (got {type(value).__name__})")
+    try:
+        arr = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{path}: {what} is not a numeric array ({one_line(exc)})") from None
+    return arr
+
+
+def check_finite(arr: np.ndarray, *, path: Path, what: str) -> None:
+    """Reject NaN or inf, naming the array."""
+    if not np.all(np.isfinite(arr)):
+        n_nan = int(np.isnan(arr).sum())
+        n_inf = int(np.isinf(arr).sum())
+        raise DataError(f"{path}: {what} contains {n_nan} NaN and {n_inf} inf values")

@@ -48,6 +48,7 @@ class BatchResult:
     terms: dict[str, np.ndarray] = field(default_factory=dict)  # each objective term (B,), NaN where flagged
     corr: np.ndarray | None = None  # (B,) FC correlation r with the target, NaN where flagged
     best_signal: np.ndarray | None = None  # (S, N) the best candidate's sampled signal (BOLD) before any band-pass
+    best_signals: np.ndarray | None = None  # (R, S, N) that signal in each of its R noise realisations
 
 
 def _memory_budget(device: jax.Device) -> int:
@@ -83,6 +84,7 @@ class Objective:
         self.stream = stream
         self.observation = observe.REGISTRY[config.observe]
         self.spec = config.objective_spec
+        self.realizations = int(config.realizations)
         devs = list(devices) if devices is not None else jax.local_devices()
         self.devices = devs[:max(1, min(len(devs), config.batch))]  # no device idles on padding alone
         values = config.values()
@@ -104,11 +106,11 @@ class Objective:
         per_cand = self.structure.memory_per_candidate(np.dtype(dtype).itemsize) * 3  # temporaries
         if self.sampling is not None:
             per_cand += 2 * self.sampling.n_samples * self.structure.n_nodes * np.dtype(dtype).itemsize
-        fit = max(1, _memory_budget(self.devices[0]) // per_cand)
+        fit = max(1, _memory_budget(self.devices[0]) // (per_cand * self.realizations))
         per_device, self.chunk = model.chunk_layout(self.devices[0].platform, -(-config.batch // n_dev), fit,
                                                     chunk=chunk)
         self.batch = per_device * n_dev  # lanes: the batch padded to whole devices, chunks (and vectors on CPU)
-        self.chunks = per_device // self.chunk  # chunks per device
+        self.chunks = per_device // self.chunk  # chunks of candidates per device (each simulated R times, see below)
         self.unroll = unroll or 1  # unrolling measured no faster on CPU, and 2× slower with own noise (XLA recomputes
         # the unrolled steps' node updates inside each other's fusions); scripts/gpu_check.sh measures it on a GPU
         self.sim = model.SimSpec(structure=self.structure, batch=self.chunk, n_steps=config.n_steps,
@@ -136,7 +138,9 @@ class Objective:
         kinds = sorted({d.device_kind for d in self.devices})
         lanes = f" in {self.batch} lanes" if self.batch != self.config.batch else ""
         unroll = f", unroll {self.unroll}" if self.unroll > 1 else ""
-        return f"{len(self.devices)}× {'/'.join(kinds)}, batch {self.config.batch}{lanes}, chunks of {self.chunk}{unroll}"
+        reals = f", {self.realizations} noise realisations each" if self.realizations > 1 else ""
+        return (f"{len(self.devices)}× {'/'.join(kinds)}, batch {self.config.batch}{lanes}, chunks of {self.chunk}"
+                f"{unroll}{reals}")
 
     @property
     def segment_ms(self) -> float:
@@ -151,13 +155,16 @@ class Objective:
             p[name] = values[:, i].astype(self.dtype)
         return p
 
-    def _chunk_key(self, lanes: jax.Array) -> jax.Array:
+    def _chunk_key(self, lanes: jax.Array, real: jax.Array | None = None) -> jax.Array:
+        # realisation r draws the noise of seed + r (r = 0 is today's stream), so a run with R realisations holds
+        # the runs of seeds seed … seed + R − 1; each realisation is common to every candidate of the batch
+        key = self._key if real is None or self.realizations == 1 else jax.random.PRNGKey(self.config.seed + real)
         if self.config.common_noise:
-            return self._key
-        return jax.vmap(lambda i: jax.random.fold_in(self._key, i))(lanes)
+            return key
+        return jax.vmap(lambda i: jax.random.fold_in(key, i))(lanes)
 
-    def _init_chunk(self, values: jax.Array, lanes: jax.Array) -> model.Carry:
-        return model.init_state(self.sim, self._params(values), self._chunk_key(lanes))
+    def _init_chunk(self, values: jax.Array, lanes: jax.Array, real: jax.Array | None = None) -> model.Carry:
+        return model.init_state(self.sim, self._params(values), self._chunk_key(lanes, real))
 
     def _segment_chunk(self, state: model.Carry, values: jax.Array, first_block: jax.Array) -> model.Carry:
         return model.run_blocks(self.sim, self._params(values), state, first_block, self.segment_blocks)[0]
@@ -179,14 +186,18 @@ class Objective:
 
     def _score_chunk(self, state: model.Carry) -> tuple[jax.Array, ...]:
         """Loss, finite flag, flat flag, FC correlation, terms (K, C) and FC (C, N, N) of a simulated chunk."""
-        fc, fcd_values, finite = self.signals(state)
+        return self._evaluate(*self.signals(state))
+
+    def _evaluate(self, fc: jax.Array, fcd_values: jax.Array | None, finite: jax.Array) -> tuple[jax.Array, ...]:
+        """``_score_chunk`` from a chunk's signals: FC (N, N, C), FCD values (M, C) or None, finite flags (C,)."""
         tgt_fc = jnp.asarray(self.target.fc, self.dtype)
         tgt = terms.Target(fc=tgt_fc, fcd_sorted=None if self.target.fcd_sorted is None
-                           else jnp.asarray(self.target.fcd_sorted, self.dtype))
-        loss, parts = self.spec.evaluate(terms.Signals(fc=fc, fcd=fcd_values), tgt)
+                           else jnp.asarray(self.target.fcd_sorted, self.dtype), edges=self.target.edge_index)
+        signals = terms.Signals(fc=fc, fcd=fcd_values)
+        loss, parts = self.spec.evaluate(signals, tgt)
         # the FC correlation r: from the fc term when there is one (a second reduction of the same numbers would
         # change how XLA fuses the first, and the tutorial's losses by an ulp)
-        corr = 1.0 - parts["fc"] if "fc" in parts else model.fc_correlation(tgt_fc, fc)
+        corr = 1.0 - parts["fc"] if "fc" in parts else terms.fc_corr(signals, tgt)
         flat = finite & ~(jnp.isfinite(corr) & jnp.isfinite(loss))
         ok = finite & ~flat
         worst = WORST_LOSS * sum(w for _, w in self.spec.terms)
@@ -198,19 +209,38 @@ class Objective:
 
     def _map_chunks(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn`` over the device's chunks (leading axis k), directly when there is one."""
-        if self.chunks == 1:
+        if jax.tree.leaves(args)[0].shape[0] == 1:
             return jax.tree.map(lambda x: x[None], fn(*jax.tree.map(lambda x: x[0], args)))
         return jax.lax.map(lambda a: fn(*a), args)
 
-    def _device_init(self, values: jax.Array, lanes: jax.Array) -> model.Carry:
-        return self._map_chunks(self._init_chunk, values, lanes)
+    def _device_init(self, values: jax.Array, lanes: jax.Array, reals: jax.Array) -> model.Carry:
+        return self._map_chunks(self._init_chunk, values, lanes, reals)
+
+    def _realization_scores(self, state: model.Carry) -> tuple[jax.Array, ...]:
+        """Scores of the device's candidate chunks from their R realisations (chunks realisation-major: r·k + c).
+
+        The candidates are scored on the mean of their realisations' FCs (the seed-averaged FC); the FCD term
+        compares the FCD values of all realisations pooled (the FCD of a mean signal would be no FCD of the
+        model); a candidate is finite only when every realisation is.
+        """
+        fc, fcd_values, finite = self._map_chunks(self.signals, state)  # (R·k, N, N, C), (R·k, M, C) | None, (R·k, C)
+        r, k = self.realizations, self.chunks
+        fc = fc.reshape((r, k) + fc.shape[1:]).mean(axis=0)
+        finite = finite.reshape((r, k) + finite.shape[1:]).all(axis=0)
+        if fcd_values is not None:
+            v = jnp.moveaxis(fcd_values.reshape((r, k) + fcd_values.shape[1:]), 0, 1)  # (k, R, M, C)
+            fcd_values = v.reshape((k, r * v.shape[2], v.shape[3]))
+        return self._map_chunks(lambda a, b, c: self._evaluate(a, b, c), fc, fcd_values, finite)
 
     def _device_segment(self, state: model.Carry, values: jax.Array, first_block: jax.Array) -> model.Carry:
         return self._map_chunks(lambda st, v: self._segment_chunk(st, v, first_block), state, values)
 
     def _device_finish(self, state: model.Carry, real: jax.Array) -> tuple[jax.Array, ...]:
         """Scores of the device's lanes and the FC of its best real (unpadded) candidate."""
-        loss, finite, flat, corr, parts, fcs = self._map_chunks(self._score_chunk, state)
+        if self.realizations == 1:
+            loss, finite, flat, corr, parts, fcs = self._map_chunks(self._score_chunk, state)
+        else:
+            loss, finite, flat, corr, parts, fcs = self._realization_scores(state)
         n = loss.shape[0] * loss.shape[1]
         loss, finite, flat, corr = (x.reshape(n) for x in (loss, finite, flat, corr))
         parts = jnp.moveaxis(parts, 1, 2).reshape(n, parts.shape[1])  # candidates first: devices concatenate on axis 0
@@ -218,29 +248,49 @@ class Objective:
         best = jnp.argmin(jnp.where(real.reshape(n), loss, jnp.inf))
         if self.sampling is None:
             return loss, finite, flat, corr, parts, fcs[best][None]
-        samples = jnp.moveaxis(state.samples, -1, 1)  # (k, C, S, N)
-        samples = samples.reshape((n,) + samples.shape[2:])
-        return loss, finite, flat, corr, parts, fcs[best][None], samples[best][None]
+        if self.realizations == 1:
+            samples = jnp.moveaxis(state.samples, -1, 1)  # (k, C, S, N)
+            samples = samples.reshape((n,) + samples.shape[2:])
+            return loss, finite, flat, corr, parts, fcs[best][None], samples[best][None]
+        y = state.samples  # (R·k, S, N, C)
+        y = jnp.moveaxis(y.reshape((self.realizations, self.chunks) + y.shape[1:]), (0, 4), (2, 1))  # (k, C, R, S, N)
+        y = y.reshape((n,) + y.shape[2:])
+        return loss, finite, flat, corr, parts, fcs[best][None], y[best][None]
 
     # --- compiled functions -------------------------------------------------------------------------------------------
 
-    def _shapes(self) -> tuple[jax.ShapeDtypeStruct, jax.ShapeDtypeStruct, jax.ShapeDtypeStruct]:
+    def _shapes(self) -> tuple[jax.ShapeDtypeStruct, ...]:
         k = len(self.devices) * self.chunks
-        values = jax.ShapeDtypeStruct((k, self.chunk, len(self.names)), jnp.float32)
-        lanes = jax.ShapeDtypeStruct((k, self.chunk), jnp.int32)
+        kr = k * self.realizations  # simulated chunks: each candidate chunk once per realisation
+        values = jax.ShapeDtypeStruct((kr, self.chunk, len(self.names)), jnp.float32)
+        lanes = jax.ShapeDtypeStruct((kr, self.chunk), jnp.int32)
+        reals = jax.ShapeDtypeStruct((kr,), jnp.int32)
         real = jax.ShapeDtypeStruct((k, self.chunk), jnp.bool_)
-        return values, lanes, real
+        return values, lanes, reals, real
+
+    def _expand(self, x: np.ndarray) -> np.ndarray:
+        """Per-candidate-chunk host values (n_dev·k, C, …) repeated for each realisation: (n_dev·R·k, C, …)."""
+        d, r = len(self.devices), self.realizations
+        if r == 1:
+            return x
+        x = x.reshape((d, 1, self.chunks) + x.shape[1:])
+        return np.broadcast_to(x, (d, r) + x.shape[2:]).reshape((d * r * self.chunks,) + x.shape[3:])
+
+    def _reals(self) -> np.ndarray:
+        """The realisation of each simulated chunk (n_dev·R·k,): device-major, then realisation, then chunk."""
+        d, r, k = len(self.devices), self.realizations, self.chunks
+        return np.broadcast_to(np.arange(r, dtype=np.int32)[None, :, None], (d, r, k)).reshape(-1).copy()
 
     def _lower_all(self) -> dict[str, jax.stages.Lowered]:
         """The init, segment and finish functions lowered for the fixed batch shape (sharded over the devices)."""
-        values, lanes, real = self._shapes()
+        values, lanes, reals, real = self._shapes()
         first = jax.ShapeDtypeStruct((), jnp.int32)
         if len(self.devices) == 1:
             init = jax.jit(self._device_init)
-            state = jax.eval_shape(init, values, lanes)
+            state = jax.eval_shape(init, values, lanes, reals)
             seg = jax.jit(self._device_segment, donate_argnums=0)
             fin = jax.jit(self._device_finish)
-            return {"init": init.lower(values, lanes), "segment": seg.lower(state, values, first),
+            return {"init": init.lower(values, lanes, reals), "segment": seg.lower(state, values, first),
                     "finish": fin.lower(state, real)}
         from jax.sharding import Mesh, NamedSharding
         from jax.sharding import PartitionSpec as P
@@ -249,12 +299,12 @@ class Objective:
         spec = NamedSharding(mesh, P("c"))
         rep = NamedSharding(mesh, P())
         smap = lambda f, ins, outs: jax.shard_map(f, mesh=mesh, in_specs=ins, out_specs=outs, check_vma=False)  # noqa: E731
-        init = jax.jit(smap(self._device_init, (P("c"), P("c")), P("c")), in_shardings=(spec, spec))
-        state = jax.eval_shape(init, values, lanes)
+        init = jax.jit(smap(self._device_init, (P("c"), P("c"), P("c")), P("c")), in_shardings=(spec, spec, spec))
+        state = jax.eval_shape(init, values, lanes, reals)
         seg = jax.jit(smap(self._device_segment, (P("c"), P("c"), P()), P("c")),
                       in_shardings=(spec, spec, rep), donate_argnums=0)
         fin = jax.jit(smap(self._device_finish, (P("c"), P("c")), P("c")), in_shardings=(spec, spec))
-        return {"init": init.lower(values, lanes), "segment": seg.lower(state, values, first),
+        return {"init": init.lower(values, lanes, reals), "segment": seg.lower(state, values, first),
                 "finish": fin.lower(state, real)}
 
     def lowered(self) -> jax.stages.Lowered:
@@ -312,13 +362,16 @@ class Objective:
         best = int(np.argmin(loss))
         # each device returned the FC of its own best (first minimum); the overall best is one of them
         fc = best_fcs[best // (self.batch // len(self.devices))]
-        signal = None
+        signal = signals = None
         if best_signals:
-            signal = np.asarray(best_signals[0][best // (self.batch // len(self.devices))], np.float32)
+            signals = np.asarray(best_signals[0][best // (self.batch // len(self.devices))], np.float32)
+            if signals.ndim == 2:
+                signals = signals[None]  # one realisation
+            signal = signals[0]
         return BatchResult(losses=loss, flags=flags, best_index=best, best_fc=fc,
                            wall_s=time.perf_counter() - t0 - compile_s, compile_s=compile_s,
                            terms={n: parts[i] for i, (n, _) in enumerate(self.spec.terms)}, corr=corr,
-                           best_signal=signal)
+                           best_signal=signal, best_signals=signals)
 
     def _simulate(self, values: np.ndarray, first_lane: int, progress: Callable[[float], None] | None,
                   cancelled: Callable[[], bool] | None) -> tuple[model.Carry, int, np.ndarray]:
@@ -332,9 +385,9 @@ class Objective:
         assert fns is not None
         padded = np.concatenate([values, np.repeat(values[:1], self.batch - real, axis=0)]) if real < self.batch else values
         shape = (len(self.devices) * self.chunks, self.chunk)
-        vals = jnp.asarray(padded.reshape(shape + (len(self.names),)))
-        lanes = jnp.asarray(np.arange(first_lane, first_lane + self.batch, dtype=np.int32).reshape(shape))
-        state = fns["init"](vals, lanes)
+        vals = jnp.asarray(self._expand(padded.reshape(shape + (len(self.names),))))
+        lanes = jnp.asarray(self._expand(np.arange(first_lane, first_lane + self.batch, dtype=np.int32).reshape(shape)))
+        state = fns["init"](vals, lanes, jnp.asarray(self._reals()))
         seg_ms = self.segment_ms
         for i in range(self.n_segments):
             if cancelled is not None and cancelled():
@@ -351,7 +404,10 @@ class Objective:
         if self.sampling is None:
             raise ValueError(f"observation {self.config.observe!r} is not sampled")
         state, real, _ = self._simulate(values, first_lane, None, None)
-        y = np.asarray(state.samples, np.float32)  # (k, S, N, C)
+        y = np.asarray(state.samples, np.float32)  # (k, S, N, C); with R realisations the first one's chunks
+        if self.realizations > 1:
+            d = len(self.devices)
+            y = y.reshape((d, self.realizations, self.chunks) + y.shape[1:])[:, 0].reshape((-1,) + y.shape[1:])
         return np.moveaxis(y, -1, 1).reshape((-1,) + y.shape[1:3])[:real]
 
     def model_fc(self, candidate: np.ndarray) -> np.ndarray:

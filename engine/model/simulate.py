@@ -44,6 +44,7 @@ class Simulation:
     flag: str  # "" | "nan" | "flat"
     structural_baseline: float
     wall_s: float
+    held_out: Mapping[str, Any] | None = None  # train/test scores under --split/--test (engine.model.heldout)
 
 
 def _ms_means(rates: np.ndarray, carry: np.ndarray, per_ms: int) -> tuple[np.ndarray, np.ndarray]:
@@ -96,13 +97,16 @@ def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *
             fcd_mat = np.asarray(fcd.fcd_matrix(jnp.asarray(y, jnp.float32), obj.target.fcd_window,
                                                 obj.target.fcd_step))[:, :, 0].astype(np.float64)
     flag = "nan" if not finite[0] else ("flat" if flat[0] else "")
+    from engine.model.simulate_scoring import realisation_scores
+
+    loss, parts, corr, fc, flag, held = realisation_scores(obj, x, loss, parts, corr, fc, flag)
     return Simulation(params=one.values(dict(zip(obj.names, x[0].astype(float)))),
                       rE=np.concatenate(means) if means else np.zeros((0, s.n_nodes)),
                       bold=bold, t_bold=t_bold, fc=fc, fcd=fcd_mat, fcd_window=obj.target.fcd_window,
                       fcd_step=obj.target.fcd_step, target_fc=np.asarray(obj.target.fc, np.float64),
                       loss=float(loss[0]), terms={n: float(parts[i, 0]) for i, (n, _) in enumerate(obj.spec.terms)},
                       fc_corr=float(corr[0]), flag=flag, structural_baseline=obj.target.structural_baseline,
-                      wall_s=time.perf_counter() - t0)
+                      wall_s=time.perf_counter() - t0, held_out=held)
 
 
 def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
@@ -111,7 +115,8 @@ def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
     return {"params": dict(sim.params), "observe": config.observe, "objective": config.objective,
             "loss": sim.loss, "terms": {k: nan(v) for k, v in sim.terms.items()}, "fc_corr": nan(sim.fc_corr),
             "flag": sim.flag, "structural_baseline": sim.structural_baseline, "duration_ms": config.duration_ms,
-            "transient_ms": config.transient_ms, "samples": int(sim.bold.shape[0]), "wall_s": round(sim.wall_s, 3)}
+            "transient_ms": config.transient_ms, "samples": int(sim.bold.shape[0]), "wall_s": round(sim.wall_s, 3),
+            "edges": config.edges, "realizations": config.realizations, "held_out": sim.held_out}
 
 
 def save(sim: Simulation, dataset: Dataset, out: Path) -> None:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.config import MIN_SAMPLES, ConfigError, FitConfig
-from engine.data.dataset import Dataset, structural_baseline
+from engine.data import edges as edge_sets
+from engine.data.dataset import DataError, Dataset, structural_baseline
+from engine.data.split import Split
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,7 +21,12 @@ class FitTarget:
     tr_s: float | None  # sampling interval of sampled observations (s)
     fcd_window: int  # FCD window in samples (0 without an FCD term)
     fcd_step: int  # FCD step in samples
-    structural_baseline: float  # Pearson r of the upper triangles of Cmat and ``fc``: what the structure alone gives
+    structural_baseline: float  # Pearson r of Cmat and ``fc`` on the scored edges: what the structure alone gives
+    edges: str = "all"  # the edge set scored (engine.data.edges)
+    edge_index: tuple[np.ndarray, np.ndarray] | None = None  # its (i, j) upper-triangle indices; None: every edge
+    split: Split | None = None  # under --split, the partition; ``fc`` and ``fcd_sorted`` then hold the TRAIN scans only
+    role: str = "train"  # "train" (what the fit scores) or "test" (the held-out check)
+    fcd_source: str = ""  # where the empirical FCD came from: "scans" or "group values" ("" without an FCD term)
 
 
 def resolve_tr(config: FitConfig, dataset: Dataset) -> float | None:
@@ -40,10 +47,71 @@ def fcd_samples(config: FitConfig, tr_s: float) -> tuple[int, int]:
     return max(2, int(round(config.fcd_window_s / tr_s))), max(1, int(round(config.fcd_step_s / tr_s)))
 
 
-def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = None) -> FitTarget:
-    """The target for ``config`` on ``dataset``; ``n_samples`` (the model's TR samples) is checked when given."""
+def group_fcd_samples(dataset: Dataset) -> tuple[float, float] | None:
+    """The FCD window and step in seconds of a dataset's group FCD values (None without them or without a TR)."""
+    if dataset.fcd_values is None or dataset.tr_s is None:
+        return None
+    return dataset.fcd_window_tr * dataset.tr_s, dataset.fcd_step_tr * dataset.tr_s  # type: ignore[operator]
+
+
+def _check_group_window(config: FitConfig, dataset: Dataset, tr: float, window: int, step: int) -> None:
+    """Refuse (one line) a model FCD window/step that is not the one the data's FCD values were made with."""
+    w, s = dataset.fcd_window_tr, dataset.fcd_step_tr
+    if dataset.tr_s is not None and abs(dataset.tr_s - tr) > 1e-9 * max(1.0, tr):
+        raise ConfigError(f"{dataset.name}'s FCD values are of windows of {w} TRs at TR {dataset.tr_s:g} s; "
+                          f"the model samples at TR {tr:g} s: leave --tr out")
+    if (window, step) != (w, s):
+        ws = group_fcd_samples(dataset)
+        hint = f"--fcd-window {ws[0]:g} --fcd-step {ws[1]:g}" if ws else f"{w} and {s} TRs"
+        raise ConfigError(f"{dataset.name}'s FCD values are of windows of {w} TRs, step {s}; --fcd-window "
+                          f"{config.fcd_window_s:g} s / --fcd-step {config.fcd_step_s:g} s give {window} and {step}: "
+                          f"use {hint} (or leave them out)")
+
+
+def align_group_fcd(config: FitConfig, dataset: Dataset) -> FitConfig:
+    """``config`` with the FCD window and step (s) of the data's group FCD values when its objective needs FCD."""
+    ws = group_fcd_samples(dataset)
+    if ws is None or dataset.scans or not config.objective_spec.needs_fcd:
+        return config
+    if (config.fcd_window_s, config.fcd_step_s) == ws:
+        return config
+    return config.replace(fcd_window_s=ws[0], fcd_step_s=ws[1])
+
+
+def training_part(config: FitConfig, dataset: Dataset) -> tuple[Dataset, Split | None]:
+    """The dataset a fit scores against (under ``--split`` its training scans only) and the split, if any."""
+    if not config.split:
+        return dataset, None
+    from engine.data.split import make_split, subset
+
+    try:
+        split = make_split(config.split, dataset)
+    except DataError as e:
+        raise ConfigError(str(e)) from None
+    return subset(dataset, split.train, "train"), split
+
+
+def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = None, *,
+                 role: str = "train") -> FitTarget:
+    """The target for ``config`` on ``dataset``; ``n_samples`` (the model's TR samples) is checked when given.
+
+    Under ``--split`` the target holds the training scans only (``role="test"``: the test scans only); a dataset
+    given for a held-out check (``--test``) is passed as ``dataset`` with ``role="test"``.
+    """
     from engine.model import fcd  # lazy: JAX, as above
 
+    split = None
+    if config.split:
+        from engine.data.split import subset
+
+        full = dataset
+        dataset, split = training_part(config, full)
+        if role == "test":
+            dataset = subset(full, split.test, "test")  # type: ignore[union-attr]
+    try:
+        edge_index = edge_sets.dataset_edges(config.edges, dataset)
+    except edge_sets.EdgeError as e:
+        raise ConfigError(f"{dataset.name}: {e}") from None
     tr = resolve_tr(config, dataset)
     spec = config.objective_spec
     band = None
@@ -65,11 +133,24 @@ def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = No
         if n_samples is not None and n_samples < MIN_SAMPLES:
             raise ConfigError(f"{config.duration_ms:g} ms minus a transient of {config.transient_ms:g} ms leaves "
                               f"{n_samples} samples at TR {tr:g} s; FC needs at least {MIN_SAMPLES}: lengthen --duration")
-    if spec.needs_fcd:
-        if not dataset.scans:
-            raise ConfigError(f"an FCD term needs the empirical BOLD time series; {dataset.name} holds only an FC: "
-                              "use --objective fc")
+    fcd_source = ""
+    if spec.needs_fcd and not dataset.scans and dataset.fcd_values is not None:
         assert tr is not None
+        _check_group_window(config, dataset, tr, window, step)
+        if n_samples is not None and n_samples < window + step:
+            raise ConfigError(f"{config.duration_ms:g} ms minus a transient of {config.transient_ms:g} ms leaves "
+                              f"{n_samples} samples at TR {tr:g} s, fewer than two FCD windows of "
+                              f"{window} samples {step} apart: lengthen --duration")
+        if config.bandpass_hz is not None:
+            raise ConfigError(f"{dataset.name}'s FCD values were computed as they are; a band-pass filter cannot "
+                              "be applied to them: leave --bandpass out")
+        fcd_sorted, fcd_source = np.sort(np.asarray(dataset.fcd_values, np.float64)), "group values"
+    elif spec.needs_fcd:
+        if not dataset.scans:
+            raise ConfigError(f"an FCD term needs the empirical BOLD time series or a group's FCD values; "
+                              f"{dataset.name} holds only an FC: use --objective fc")
+        assert tr is not None
+        fcd_source = "scans"
         data_tr = dataset.tr_s if dataset.tr_s is not None else tr
         emp_window, emp_step = fcd_samples(config, data_tr)
         short = min(x.shape[1] for x in dataset.scans)
@@ -85,4 +166,5 @@ def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = No
         except ValueError as e:
             raise ConfigError(f"empirical FCD: {e}") from None
     return FitTarget(fc=fc, fcd_sorted=fcd_sorted, tr_s=tr, fcd_window=window, fcd_step=step,
-                     structural_baseline=structural_baseline(dataset, fc))
+                     structural_baseline=structural_baseline(dataset, fc, edge_index), edges=config.edges,
+                     edge_index=edge_index, split=split, role=role, fcd_source=fcd_source)

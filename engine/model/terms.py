@@ -32,10 +32,12 @@ class Signals(NamedTuple):
 
 
 class Target(NamedTuple):
-    """What the fit is scored against (device constants): FC (N, N) and the sorted pooled FCD values (m,) or None."""
+    """What the fit is scored against (device constants): FC (N, N), the sorted pooled FCD values (m,) or None, and
+    the scored edges as (i, j) index arrays (None: every upper-triangle edge, see ``engine.data.edges``)."""
 
     fc: Array
     fcd_sorted: Array | None = None
+    edges: tuple[np.ndarray, np.ndarray] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,22 +50,36 @@ class Term:
     fn: Callable[[Signals, Target], Array]
 
 
-def _upper(fc: Array) -> Array:
-    """Upper triangle (k = 1) of (N, N[, B]) as (M[, B])."""
+def _upper(fc: Array, edges: tuple[np.ndarray, np.ndarray] | None = None) -> Array:
+    """The scored edges of (N, N[, B]) as (M[, B]): ``edges`` (i, j), or the upper triangle (k = 1) when None."""
+    if edges is not None:
+        return fc[edges[0], edges[1]]
     i, j = np.triu_indices(fc.shape[0], k=1)
     return fc[i.astype(np.int32), j.astype(np.int32)]
 
 
-def fc_term(signals: Signals, target: Target) -> Array:
-    """1 − Pearson r of the FC upper triangles (the tutorial's loss)."""
+def fc_corr(signals: Signals, target: Target) -> Array:
+    """Pearson r (B,) between model and empirical FC on the scored edges."""
     fc = signals.fc
-    return 1.0 - fc_correlation(jnp.asarray(target.fc, fc.dtype), fc)
+    tgt = jnp.asarray(target.fc, fc.dtype)
+    if target.edges is None:
+        return fc_correlation(tgt, fc)
+    tc = _upper(tgt, target.edges)[:, None]
+    mv = _upper(fc, target.edges)
+    tc = tc - tc.mean(axis=0)
+    mc = mv - mv.mean(axis=0)
+    return (tc * mc).sum(axis=0) / jnp.sqrt((tc * tc).sum(axis=0) * (mc * mc).sum(axis=0))
+
+
+def fc_term(signals: Signals, target: Target) -> Array:
+    """1 − Pearson r of the FC on the scored edges (the tutorial's loss on every upper-triangle edge)."""
+    return 1.0 - fc_corr(signals, target)
 
 
 def fc_rmse_term(signals: Signals, target: Target) -> Array:
-    """Root-mean-square difference of the FC upper triangles."""
+    """Root-mean-square difference of the FC on the scored edges."""
     fc = signals.fc
-    diff = _upper(fc) - _upper(jnp.asarray(target.fc, fc.dtype))[:, None]
+    diff = _upper(fc, target.edges) - _upper(jnp.asarray(target.fc, fc.dtype), target.edges)[:, None]
     return jnp.sqrt((diff * diff).mean(axis=0))
 
 
@@ -75,9 +91,9 @@ def fcd_ks_term(signals: Signals, target: Target) -> Array:
 
 
 _TERMS = (
-    Term(name="fc", description="1 − Pearson r between model and empirical FC (upper triangles)", needs_fcd=False,
+    Term(name="fc", description="1 − Pearson r between model and empirical FC (scored edges)", needs_fcd=False,
          fn=fc_term),
-    Term(name="fc_rmse", description="RMSE between model and empirical FC (upper triangles)", needs_fcd=False,
+    Term(name="fc_rmse", description="RMSE between model and empirical FC (scored edges)", needs_fcd=False,
          fn=fc_rmse_term),
     Term(name="fcd_ks", description="Kolmogorov–Smirnov distance between model and empirical FCD values",
          needs_fcd=True, fn=fcd_ks_term),

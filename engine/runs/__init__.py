@@ -6,9 +6,11 @@ Layout of a run directory (default ``./wcfit-runs/NAME``)::
                             (written last when the run is created, so a directory carrying it is complete)
     config.json             the full FitConfig (the run can be repeated from it)
     dataset.json            dataset name, source, N, scans, time points, TR, labels, SHA-256 of the target FC
-    dataset.npz             Cmat, Dmat, target FC and the BOLD scans (BOLD_0, …) as used (a resume needs no source)
-    target_fc.npy           the target FC (N, N)
-    candidates.jsonl        append-only log, one JSON object per evaluated candidate (see ``LOG_FIELDS``)
+    dataset.npz             Cmat, Dmat, target FC and the BOLD scans (BOLD_0, …) as used (a resume needs no source);
+                            a hemisphere array and a group's FCD values (fcd_values, fcd_window_tr, fcd_step_tr) if any
+    target_fc.npy           the target FC (N, N); under --split the training scans' FC
+    candidates.jsonl        append-only log, one JSON object per evaluated candidate (see ``LOG_FIELDS``; with "edges"
+                            and "realizations" when not all / 1), and after a held-out check one {"held_out": …} row
     warnings.jsonl          append-only log of warnings, each with the evaluation count when it was raised
     actors.json             a cluster fit's Ray actors after the latest batch: host, device, memory, share, speed
     best.json               the best candidate so far

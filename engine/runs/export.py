@@ -88,12 +88,14 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
 
         w = csv.writer(buf, lineterminator="\n")
         term_names = list(dict.fromkeys(k for r in rows for k in (r.get("terms") or {})))
-        w.writerow(["evaluation", "batch", *names, "loss", *term_names, "fc_corr", "flag", "time"])
+        edges = [] if config.edges == "all" else ["edges"]  # fc_corr and the terms are on these edges
+        w.writerow(["evaluation", "batch", *names, "loss", *term_names, "fc_corr", *edges, "flag", "time"])
         for r in rows:
             terms, corr = row_terms(r), row_corr(r, config)
             w.writerow([r["evaluation"], r.get("batch", ""), *(repr(float(r["params"].get(n, math.nan))) for n in names),
                         repr(float(r["loss"])), *(repr(terms.get(t, math.nan)) for t in term_names),
-                        "" if corr is None else repr(corr), r.get("flag", ""), r.get("time", "")])
+                        "" if corr is None else repr(corr), *([config.edges] if edges else []), r.get("flag", ""),
+                        r.get("time", "")])
         data = buf.getvalue().encode()
     elif fmt == "json":
         info = run_info(run)
@@ -105,7 +107,9 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
                                                       "params": best_row["params"], "loss": best_row["loss"],
                                                       "terms": best_row.get("terms") or {},
                                                       "fc_corr": row_corr(best_row, config)},
-               "started": info.started, "duration_s": info.duration_s, "summary": status.get("summary")}
+               "started": info.started, "duration_s": info.duration_s, "summary": status.get("summary"),
+               "edges": config.edges, "realizations": config.realizations,
+               "held_out": (status.get("summary") or {}).get("held_out")}
         data = json_bytes(doc)
     else:
         target = load_npy(run / TARGET_FC)
@@ -120,6 +124,12 @@ def export(path: str | Path, fmt: str, out: str | Path | None = None) -> Path:
         else:
             buf2 = io.BytesIO()
             extra: dict[str, Any] = {} if labels is None else {"labels": np.array(labels, dtype=np.str_)}
+            held = (read_json(run / STATUS) or {}).get("summary") or {}
+            extra["edges"] = np.array(config.edges)
+            for key in ("train_r", "test_r", "train_ks", "test_ks", "test_baseline"):
+                v = (held.get("held_out") or {}).get(key)
+                if v is not None:
+                    extra[f"held_out_{key}"] = np.array(float(v))
             np.savez(buf2, target=target, model=model, difference=model - target,
                      names=np.array(names), params=np.array([best_row["params"][n] for n in names]) if best_row
                      else np.array([]), loss=np.array(best_row["loss"] if best_row else math.nan), **extra)

@@ -148,7 +148,9 @@ def summary_from_dict(d: Mapping[str, Any]) -> Summary:
                    nan_candidates=int(d.get("nan_candidates", 0)), wall_s=float(d.get("wall_s", 0.0)),
                    device=str(d.get("device", "")), warnings=tuple(d.get("warnings") or ()),
                    best_terms=opt_map(d.get("terms")), best_fc_corr=d.get("fc_corr") if "terms" in d else None,
-                   structural_baseline=d.get("structural_baseline"), objective=str(d.get("objective", "fc")))
+                   structural_baseline=d.get("structural_baseline"), objective=str(d.get("objective", "fc")),
+                   edges=str(d.get("edges") or "all"), realizations=int(d.get("realizations") or 1),
+                   held_out=dict(d["held_out"]) if isinstance(d.get("held_out"), dict) else None)
 
 
 def check_marker(path: Path) -> dict[str, Any]:

@@ -140,6 +140,8 @@ class Recorder:
             self._write_status(status="running", pid=os.getpid(), host=socket.gethostname(), device=event.device,
                                started=self._status.get("started") or event.time, starts=starts,
                                evaluations_done=event.evaluations_done, summary=None, reason=None, ended=None)
+            if self.config.split:  # the fitted target is the training scans' FC (the dataset's keeps every scan)
+                atomic_write(self.path / TARGET_FC, npy_bytes(np.asarray(event.target_fc, np.float64)), run=self.path)
         elif isinstance(event, BatchEvaluated):
             rows = [{"evaluation": event.first_evaluation + i, "batch": event.batch_index,
                      "batch_size": len(event.losses),
@@ -147,7 +149,9 @@ class Recorder:
                      "loss": float(event.losses[i]), "flag": event.flags[i], "time": event.time,
                      "wall_s": float(event.wall_s), "compile_s": float(event.compile_s),
                      **({} if event.corr is None else {"fc_corr": finite_or_none(event.corr[i])}),
-                     **({"terms": {k: finite_or_none(v[i]) for k, v in event.terms.items()}} if event.terms else {})}
+                     **({"terms": {k: finite_or_none(v[i]) for k, v in event.terms.items()}} if event.terms else {}),
+                     **({"edges": self.config.edges} if self.config.edges != "all" else {}),
+                     **({"realizations": self.config.realizations} if self.config.realizations > 1 else {})}
                     for i in range(len(event.losses))]
             self._append(self._log_fd, rows)
             self._evaluations = event.evaluations
@@ -171,6 +175,8 @@ class Recorder:
         elif isinstance(event, Ended):
             self._terminal = True
             s = event.summary
+            if s.held_out:  # the held-out check of the best, after its candidates (readers skip rows without one)
+                self._append(self._log_fd, [{"held_out": dict(s.held_out), "time": event.time}])
             self._write_status(status=_TERMINAL_STATUS[type(event)], reason=s.reason, ended=event.time,
                                summary=summary_to_dict(s), evaluations=s.evaluations)
 
@@ -286,8 +292,11 @@ def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None
         atomic_write(path / CONFIG, (config.to_json() + "\n").encode(), run=path)
         atomic_write(path / DATASET_INFO, json_bytes(_dataset_info(dataset)), run=path)
         buf = io.BytesIO()
-        scans: dict[str, Any] = {f"BOLD_{i}": scan for i, scan in enumerate(dataset.scans)}  # may differ in length
-        np.savez(buf, Cmat=dataset.cmat, Dmat=dataset.dmat, target_fc=dataset.target_fc, **scans)
+        scans: dict[str, Any] = {f"BOLD_{i}": scan for i, scan in enumerate(dataset.scans)}  # scans may differ in length
+        group: dict[str, Any] = {k: v for k, v in (("hemisphere", dataset.hemisphere), ("fcd_values", dataset.fcd_values),
+                                   ("fcd_window_tr", dataset.fcd_window_tr), ("fcd_step_tr", dataset.fcd_step_tr))
+                 if v is not None}
+        np.savez(buf, Cmat=dataset.cmat, Dmat=dataset.dmat, target_fc=dataset.target_fc, **scans, **group)
         atomic_write(path / DATASET_ARRAYS, buf.getvalue(), run=path)
         atomic_write(path / TARGET_FC, npy_bytes(dataset.target_fc), run=path)
         atomic_write(path / STATUS, json_bytes({"status": "running", "pid": os.getpid(),

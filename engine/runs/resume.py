@@ -54,6 +54,12 @@ def _load_dataset(path: Path) -> Dataset:
             cmat, dmat, fc = (np.asarray(z[k], np.float64) for k in ("Cmat", "Dmat", "target_fc"))
             n_stored = sum(1 for k in z.files if k.startswith("BOLD_"))
             scans = tuple(np.asarray(z[f"BOLD_{i}"], np.float64) for i in range(n_stored))
+            group: dict[str, Any] = {}  # group FCD values and hemispheres (runs written before them have none)
+            if "hemisphere" in z.files:
+                group["hemisphere"] = np.asarray(z["hemisphere"], np.int8)
+            if "fcd_values" in z.files:
+                group.update(fcd_values=np.asarray(z["fcd_values"], np.float64),
+                             fcd_window_tr=int(z["fcd_window_tr"]), fcd_step_tr=int(z["fcd_step_tr"]))
     except (OSError, KeyError, ValueError) as e:
         raise RunError(f"cannot read the dataset stored in {path / DATASET_ARRAYS}: {e}") from None
     tr = info.get("tr_s")
@@ -61,7 +67,7 @@ def _load_dataset(path: Path) -> Dataset:
     return Dataset(name=str(info.get("name", "dataset")), source=str(info.get("source", "")), cmat=cmat, dmat=dmat,
                    target_fc=fc, n_scans=int(info.get("n_scans", 0)), n_timepoints=int(info.get("n_timepoints", 0)),
                    scans=scans, tr_s=None if tr is None else float(tr),
-                   labels=None if labels is None else tuple(str(x) for x in labels))
+                   labels=None if labels is None else tuple(str(x) for x in labels), **group)
 
 
 def _warm_start(proposer: Proposer, rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> bool:

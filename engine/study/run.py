@@ -135,7 +135,7 @@ def subject_dataset(dataset: Dataset, subject: Subject) -> Dataset:
     fc = np.mean([functional_connectivity(s.T) for s in scans], axis=0)
     return Dataset(name=f"{dataset.name} {subject.name}", source=dataset.source, cmat=dataset.cmat,
                    dmat=dataset.dmat, target_fc=fc, n_scans=len(scans), n_timepoints=min(s.shape[1] for s in scans),
-                   scans=scans, tr_s=dataset.tr_s, labels=dataset.labels)
+                   scans=scans, tr_s=dataset.tr_s, labels=dataset.labels, hemisphere=dataset.hemisphere)
 
 
 # ---------------------------------------------------------------------------
@@ -420,10 +420,16 @@ def export_rows(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
         fc = best_fc_of(s.path, int(best["evaluation"])) if best is not None else None
         row["fc_corr"] = matrix_corr(fc, target) if fc is not None and target is not None else None
         row["structural_baseline"] = matrix_corr(cmat, target) if cmat is not None and target is not None else None
+        from engine.study.scoring import scoring_columns
+
+        row.update(scoring_columns(s.path, config, best))
         row["run"] = str(s.path)
         rows.append(row)
     columns = ["subject", "scans", "status", "evaluations", "budget", *names, "loss",
-               *(f"term_{t}" for t in term_names), "fc_corr", "structural_baseline", "run"]
+               *(f"term_{t}" for t in term_names), "fc_corr", "structural_baseline",
+               *(["edges"] if config.edges != "all" else []),
+               *(["train_fc_corr", "test_fc_corr", "train_ks", "test_ks", "test_structural_baseline"]
+                 if config.split or config.test_data else []), "run"]
     return columns, rows
 
 

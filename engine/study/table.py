@@ -42,6 +42,8 @@ class SubjectRow:
     best_loss: float | None
     best_fc_corr: float | None  # FC correlation r of its best candidate
     structural_baseline: float | None  # r of its structural matrix and its own target FC
+    test_fc_corr: float | None = None  # its best candidate's r on held-out data (--split/--test), when checked
+    edges: str = "all"  # the edges its r and baseline are on
 
     @property
     def has_run(self) -> bool:
@@ -77,7 +79,8 @@ def study_rows(path: str | Path, baselines: MutableMapping[str, float | None] | 
     cache = {} if baselines is None else baselines
     rows = []
     for s in subject_statuses(path):
-        corr = baseline = None
+        corr = baseline = test_r = None
+        edges = "all"
         if s.status != "pending":
             try:
                 best = read_json(s.path / BEST) or {}
@@ -85,13 +88,15 @@ def study_rows(path: str | Path, baselines: MutableMapping[str, float | None] | 
             except RunError:  # a file caught half-written: this poll shows what it has
                 best, summary = {}, {}
             corr = _number(summary["fc_corr"] if summary.get("fc_corr") is not None else best.get("fc_corr"))
+            test_r = _number((summary.get("held_out") or {}).get("test_r"))
+            edges = str(summary.get("edges") or "all")
             key = str(s.path)
             if key not in cache or cache[key] is None:
                 cache[key] = structural_baseline(s.path)
             baseline = cache[key]
         rows.append(SubjectRow(name=s.name, path=s.path, status=SHOWN_STATUS.get(s.status, s.status),
                                evaluations=s.evaluations, budget=s.budget, best_loss=s.best_loss, best_fc_corr=corr,
-                               structural_baseline=baseline))
+                               structural_baseline=baseline, test_fc_corr=test_r, edges=edges))
     return rows
 
 

@@ -49,11 +49,14 @@ def print_table(result: dict[str, Any]) -> None:
     for col in ("batch", "code", "compile s", "wall s/call", "cand/s", "s/cand", "sim s / wall s", "mem/cand", "×ref"):
         t.add_column(col, justify="right")
     for row in result["rows"]:
-        for code in ("reference", "engine"):
+        for code in ("reference", "engine", "engine_realizations"):
             r = row.get(code)
             if r is None:
                 continue
             speed = f"{row['speedup']:.1f}×" if code == "engine" and "speedup" in row else ""
+            if code == "engine_realizations":
+                code = f"engine ×{result.get('realizations')} real."
+                speed = f"cost {row['realization_cost']:.2f}×"
             t.add_row(str(row["batch"]), code, f"{r['compile_s']:.2f}", f"{r['wall_s']:.3f}", f"{r['candidates_per_s']:.2f}",
                       f"{r['s_per_candidate']:.4f}", f"{r['sim_s_per_wall_s']:.2f}", _fmt_mem(r["mem_per_candidate_bytes"]), speed)
     console = Console(width=None if sys.stdout.isatty() else 120)  # piped: don't squeeze the table to 80
@@ -80,7 +83,8 @@ def _main(args: argparse.Namespace) -> int:
         print(json.dumps(out)) if args.json else print_observe_table(out)
         return 0
     res = run_bench(args.batch, args.duration, args.data, reference=args.reference, repeats=args.repeats,
-                    common_noise=args.common_noise, unroll=args.unroll or None, progress=progress)
+                    common_noise=args.common_noise, unroll=args.unroll or None, progress=progress,
+                    realizations=args.realizations)
     if args.json:
         print(json.dumps(res))
     else:
@@ -100,6 +104,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--repeats", type=int, default=2, help="timed calls after compilation (best is kept, ≥ 2; with --cluster, 1 = one timed call, no warm-up)")
     p.add_argument("--common-noise", action="store_true",
                    help="engine draws one noise stream for all candidates (the reference always uses one per lane)")
+    p.add_argument("--realizations", type=int, default=1, metavar="R",
+                   help="also time each batch scored over R noise realisations (mean FC), beside one realisation")
     p.add_argument("--unroll", type=_non_negative, default=0,
                    help="node-loop steps unrolled per loop trip (0 = the default, 1; the numbers may differ in the last bits)")
     p.add_argument("--cpu-devices", type=int, default=0,

@@ -48,7 +48,27 @@ def describe(dataset: Dataset) -> dict[str, Any]:
         "labels": list(dataset.labels) if dataset.labels else None,
         "structural_baseline": r if math.isfinite(r) else None,
         "warnings": dataset_warnings(dataset),
+        **_scoring_facts(dataset),
     }
+
+
+def _scoring_facts(dataset: Dataset) -> dict[str, Any]:
+    """Hemispheres (for ``--edges within``) and the within-hemisphere baseline; a group's FCD values."""
+    from engine.data import edges
+
+    out: dict[str, Any] = {"hemispheres": None, "structural_baseline_within": None, "group_fcd": None}
+    hemi = edges.dataset_hemispheres(dataset)
+    if hemi is not None:
+        out["hemispheres"] = {"left": int((hemi == edges.LEFT).sum()), "right": int((hemi == edges.RIGHT).sum())}
+        try:
+            r = structural_baseline(dataset, edges=edges.edge_index("within", dataset.n_nodes, hemi))
+            out["structural_baseline_within"] = r if math.isfinite(r) else None
+        except edges.EdgeError:
+            pass
+    if dataset.fcd_values is not None:
+        out["group_fcd"] = {"values": int(dataset.fcd_values.size), "window_tr": dataset.fcd_window_tr,
+                            "step_tr": dataset.fcd_step_tr}
+    return out
 
 
 def _samples(lengths: list[int]) -> str:
@@ -80,6 +100,13 @@ def _lines(info: dict[str, Any]) -> list[str]:
         "baseline   " + ("undefined" if r is None else f"r = {r:.4f}")
         + "  (Pearson r of Cmat and the target FC, upper triangles)",
     ]
+    hemi, rw, group = info.get("hemispheres"), info.get("structural_baseline_within"), info.get("group_fcd")
+    if hemi:
+        lines.append(f"hemisphere {hemi['left']} left, {hemi['right']} right regions"
+                     + ("" if rw is None else f"; baseline within hemispheres r = {rw:.4f} (--edges within)"))
+    if group:
+        lines.append(f"group FCD  {group['values']} values, windows of {group['window_tr']} TRs, step "
+                     f"{group['step_tr']} (fcd_ks fits them)")
     lines += [f"warning    {w}" for w in info["warnings"]] or ["ok         no problems found"]
     return lines
 

@@ -22,6 +22,7 @@ from tui.cli.cluster import objective_for
 from tui.cli.errors import BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError, report
 from tui.cli.options import add_fit_options, config_from_args
 from tui.cli.progress import print_summary, run_with_progress
+from tui.cli.scoring import adapt_to_data, preflight
 
 __all__ = ["add_fit_options", "build_parser", "config_from_args", "main"]
 
@@ -69,11 +70,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
     dataset = load_dataset(config.data)
     if dataset.n_nodes < 2:
         raise DataError("need at least 2 regions")
+    config = adapt_to_data(args, config, dataset)  # a group's FCD values fix the FCD window and step
     local = Objective(dataset, config)  # checks what needs the data (TR, samples, FCD windows): exit 2
+    test_dataset = preflight(config, dataset, local.sampling.n_samples if local.sampling is not None else None)
     cluster = objective_for(args, config, dataset)  # a cluster's actors when --cluster
     try:
         fit = RecordedFit.new(config, dataset, record_run=not args.no_record, out=args.out, name=args.name,
-                              objective=cluster or local)
+                              objective=cluster or local, test_dataset=test_dataset)
     except BaseException:  # e.g. the run directory cannot be written: the actors go
         if cluster is not None:
             cluster.close()

@@ -18,6 +18,7 @@ from engine.config import (
 from engine.model import observe, terms
 from engine.runs import RunError
 from tui.cli.cluster import add_cluster_options
+from tui.cli.scoring import add_scoring_options, scoring_settings
 
 
 def add_fit_options(p: argparse.ArgumentParser) -> None:
@@ -55,6 +56,7 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     p.add_argument("--own-noise", action="store_true",
                    help="give each candidate its own noise, as the seed did (default: common random numbers)")
+    add_scoring_options(p)
     add_cluster_options(p)
 
 
@@ -86,6 +88,7 @@ def config_from_args(args: argparse.Namespace) -> FitConfig:
         settings["bandpass_hz"] = parse_band(args.bandpass)
     if args.own_noise:
         settings["common_noise"] = False
+    settings.update(scoring_settings(args))
     return preset.config(data=args.data, **{k: v for k, v in settings.items() if k != "preset"})
 
 

@@ -28,6 +28,7 @@ from engine.events import (
 from engine.runner import RecordedFit
 from engine.runs import summary_to_dict
 from engine.search import budget_of
+from tui.cli.scoring import summary_lines
 
 
 def run_with_progress(fit: RecordedFit, *, quiet: bool = False) -> Summary | None:
@@ -95,6 +96,7 @@ def print_summary(summary: Summary, dataset: Dataset, as_json: bool, run_path: P
           if summary.best_terms and len(summary.best_terms) > 1 else []),
         *([f"structure alone {summary.structural_baseline:.6f}  (corr of Cmat with the target FC)"]
           if summary.structural_baseline is not None else []),
+        *summary_lines(summary),
         f"recommendation  {rec}" + (f"  (loss {summary.recommendation_loss:.6f})" if summary.recommendation_loss is not None else ""),
         f"evaluations     {summary.evaluations}" + (f" ({summary.nan_candidates} diverged)" if summary.nan_candidates else ""),
         f"wall time       {summary.wall_s:.1f} s",

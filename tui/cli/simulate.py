@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from engine import devices, presets
@@ -13,6 +14,7 @@ from engine.data.dataset import load_dataset
 from engine.model import simulate as sim_module
 from tui.cli.errors import EXIT_OK
 from tui.cli.options import add_fit_options, config_from_args
+from tui.cli.scoring import adapt_to_data, summary_lines
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -32,6 +34,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     for name in config.names:  # a fitted parameter given no value and not in the preset's point: its bounds' middle
         values.setdefault(name, sum(config.bounds[name]) / 2)
     dataset = load_dataset(config.data)
+    config = adapt_to_data(args, config, dataset)
     devices.enable_compilation_cache()
     sim = sim_module.simulate(config, dataset, values)
     sim_module.save(sim, dataset, out)
@@ -47,6 +50,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             f"loss            {sim.loss:.6f}" + (f"  ({terms})" if len(sim.terms) > 1 else ""),
             f"FC correlation  {sim.fc_corr:.6f}" + (f"  ({sim.flag})" if sim.flag else ""),
             f"structure alone {sim.structural_baseline:.6f}",
+            *summary_lines(SimpleNamespace(edges=config.edges, realizations=config.realizations,
+                                           held_out=sim.held_out)),
             f"signals         rE {sim.rE.shape[0]} ms × {sim.rE.shape[1]}, {config.observe} samples {sim.bold.shape[0]}",
             f"wall time       {sim.wall_s:.1f} s",
             f"written         {out}",

@@ -11,6 +11,8 @@ from rich.text import Text
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tui.scoring_text import result_lines
+
 #: Rows kept by the best-candidates panel (it shows as many as fit).
 TOP_KEEP = 60
 
@@ -119,6 +121,7 @@ def summary_renderable(summary, warnings: list[str] | tuple[str, ...] = (), *, c
     extra = terms_text(s)
     if extra:
         lines.append(Text(extra))
+    lines.extend(Text(t) for t in result_lines(s))
     if s.recommendation:
         rl = "not evaluated" if s.recommendation_loss is None else f"loss {s.recommendation_loss:.4f}"
         lines.append(Text(f"{'NG recommends' if compact else 'Nevergrad recommends'} "

@@ -112,6 +112,9 @@ class SetupForm(VerticalScroll):
                 yield Input(_show_value(name, getattr(c, name)), id=name, compact=True,
                             classes="wide" if name in ("objective", "bandpass_hz") else "num")
                 yield Label(unit, classes="funit")
+        from tui.widgets.scoring_fields import ScoringFields
+
+        yield ScoringFields(c, id="scoring")
         with Horizontal(classes="form-row"):
             yield Label("optimizer", classes="flabel")
             yield Select([(o, o) for o in OPTIMIZERS], value=c.optimizer, allow_blank=False, compact=True, id="optimizer")
@@ -164,9 +167,19 @@ class SetupForm(VerticalScroll):
             d = event.dataset
             scans = f", {d.n_scans} scans × {d.n_timepoints} samples" if d.n_scans else ""
             self._show_data(f"✓ {d.name}: {d.n_nodes} regions{scans}", "green")
+            self._group_fcd_window(d)
         else:
             self._show_data(f"✗ {event.error}", "red")
         self.validate()
+
+    def _group_fcd_window(self, dataset: object) -> None:
+        """A group's FCD values fix the FCD window and step: put theirs into the form."""
+        from engine.model.target import group_fcd_samples
+
+        ws = None if getattr(dataset, "scans", ()) else group_fcd_samples(dataset)  # type: ignore[arg-type]
+        if ws is not None:
+            self.query_one("#fcd_window_s", Input).value = f"{ws[0]:g}"
+            self.query_one("#fcd_step_s", Input).value = f"{ws[1]:g}"
 
     def _show_data(self, text: str, style: str) -> None:
         self.query_one("#data-status", Static).update(Text(text, style=style))
@@ -227,6 +240,7 @@ class SetupForm(VerticalScroll):
                 else:
                     kw[name] = text
             bounds, fixed = self.query_one(ParamTable).read()
+            kw.update(self.query_one("#scoring").read())  # type: ignore[attr-defined]
         except ValueError as e:
             raise ConfigError(str(e)) from None
         return FitConfig(data=self.query_one("#data", Input).value.strip() or "bundled",

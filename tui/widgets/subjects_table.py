@@ -61,12 +61,19 @@ class SubjectsTable(DataTable):
         self.subjects = list(rows)
         if not same:
             self.clear()
+        columns = COLUMNS
+        if any(getattr(r, "test_fc_corr", None) is not None for r in self.subjects):  # a held-out check: its test r
+            columns = COLUMNS + (("test r", "test"),)
+            if "test" not in self.columns:
+                self.add_column("test r", key="test", default=Text("—", justify="right"))
         for r in self.subjects:
             cells = (r.name, Text(r.status, style=STATUS_STYLE.get(r.status, "")),
                      Text(f"{r.evaluations}/{r.budget}", justify="right"), _num(r.best_loss, 5),
                      _corr_cell(r), _num(r.structural_baseline, 3))
+            if len(columns) > len(COLUMNS):
+                cells = cells + (_num(getattr(r, "test_fc_corr", None), 3),)
             if same:
-                for (_, key), value in zip(COLUMNS, cells):
+                for (_, key), value in zip(columns, cells):
                     self.update_cell(r.name, key, value)
             else:
                 self.add_row(*cells, key=r.name)

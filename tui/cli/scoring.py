@@ -1,0 +1,82 @@
+"""Command-line options for what a fit is scored on: edges, noise realisations, held-out checks (``--split``,
+``--test``); and the summary lines that show them."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from engine.config import MAX_REALIZATIONS, FitConfig
+
+
+def add_scoring_options(p: argparse.ArgumentParser) -> None:
+    """``--edges``, ``--realizations``, ``--split``, ``--test``."""
+    from engine.data import edges
+    from engine.data.split import DEFAULT_SPLIT, SPLITS
+
+    p.add_argument("--edges", default=None, choices=edges.NAMES,
+                   help="FC edges scored (terms, r and the structure-alone baseline): all (default) or within "
+                        "(within-hemisphere edges; hemispheres from labels _L/_R, LH_/RH_ or a 'hemisphere' array)")
+    p.add_argument("--realizations", type=int, default=None, metavar="R",
+                   help=f"noise realisations per candidate (1–{MAX_REALIZATIONS}, default 1): scored on their mean FC, "
+                        "FCD values pooled; R× the lanes")
+    p.add_argument("--split", nargs="?", const=DEFAULT_SPLIT, default=None, choices=tuple(SPLITS), metavar="MODE",
+                   help=f"held-out check on the data's scans: fit on some, score the best on the rest "
+                        f"({', '.join(SPLITS)}; default {DEFAULT_SPLIT}: even scans train, odd scans test)")
+    p.add_argument("--test", default=None, metavar="DATA",
+                   help="held-out check on another dataset of the same regions (another group or scan day)")
+
+
+def scoring_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """FitConfig keyword arguments from the scoring options given."""
+    out: dict[str, Any] = {}
+    for option, name in (("edges", "edges"), ("realizations", "realizations"), ("split", "split"),
+                         ("test", "test_data")):
+        value = getattr(args, option, None)
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def adapt_to_data(args: argparse.Namespace, config: FitConfig, dataset: Any) -> FitConfig:
+    """The config with the FCD window and step of the data's group FCD values, unless --fcd-window/--fcd-step are given."""
+    from engine.model.target import align_group_fcd
+
+    if getattr(args, "fcd_window", None) is not None or getattr(args, "fcd_step", None) is not None:
+        return config
+    return align_group_fcd(config, dataset)
+
+
+def summary_lines(summary: Any) -> list[str]:
+    """Lines for the fit summary: the edges scored, realisations, and the held-out check's train and test scores."""
+    lines = []
+    if getattr(summary, "edges", "all") != "all":
+        lines.append(f"edges           {summary.edges} (FC correlation, terms and structure alone on these edges)")
+    if getattr(summary, "realizations", 1) > 1:
+        lines.append(f"realisations    {summary.realizations} per candidate (scored on their mean FC)")
+    held = getattr(summary, "held_out", None)
+    if held:
+        f = lambda v: "—" if v is None else f"{v:.4f}"  # noqa: E731
+        lines.append(f"held-out        {held.get('check', '')}")
+        lines.append(f"  train / test  r {f(held.get('train_r'))} / {f(held.get('test_r'))}"
+                     + (f"   KS {f(held.get('train_ks'))} / {f(held.get('test_ks'))}"
+                        if held.get("train_ks") is not None or held.get("test_ks") is not None else "")
+                     + f"   structure alone {f(held.get('train_baseline'))} / {f(held.get('test_baseline'))}")
+    return lines
+
+
+def preflight(config: FitConfig, dataset: Any, n_samples: int | None = None) -> Any:
+    """Load and check the held-out data before a fit (ConfigError/DataError, one line); the --test dataset or None."""
+    from engine.config import ConfigError
+    from engine.model import heldout
+    from engine.model.target import build_target
+
+    if not (config.split or config.test_data):
+        return None
+    test = heldout.load_test_dataset(config, dataset)
+    train = build_target(config, dataset, n_samples)
+    tgt = heldout.test_target(config, dataset, test, n_samples)
+    if config.objective_spec.needs_fcd and tgt.tr_s != train.tr_s:
+        raise ConfigError(f"--test {config.test_data}: its TR ({tgt.tr_s:g} s) differs from the fitted data's "
+                          f"({train.tr_s:g} s): their FCD windows would not match")
+    return test
