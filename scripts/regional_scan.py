@@ -68,6 +68,21 @@ SCANS: dict[str, tuple[dict[str, Any], dict[str, float], list[dict[str, float]]]
                   grid(k=[16.0, 32.0, 48.0], ext_E=[0.1, 0.2], **{"ext_E@fcgradient": [-0.6, -0.3, 0.0, 0.3, 0.6],
                                                                   "ext_E@strength": [0.0, -0.5]})
                   + [{"k": k, "ext_E": 0.15, "ext_E@fcgradient": 0.0, "ext_E@strength": 0.0} for k in (8.0, 24.0, 40.0, 64.0)]),
+    # around the best of drive-maps: weaker coupling, stronger negative coefficients; and cuBNM's shipped gradient
+    "drive-maps-fine": (NEUROLIB_FIC, {"sigma": 0.05, "fic_target": 0.05},
+                        grid(k=[1.0, 2.0, 3.0], ext_E=[0.75, 1.0], **{"ext_E@fcgradient": [-0.9, -0.6, -0.3],
+                                                                      "ext_E@strength": [-0.75, -0.5, -0.25]})
+                        + grid(k=[2.0], ext_E=[0.75], **{"ext_E@fcgradient01": [0.3, 0.6, 0.9],
+                                                         "ext_E@strength": [-0.5, 0.0]})
+                        + [{"k": 2.0, "ext_E": 0.75, "fic_target": e, "ext_E@fcgradient": -0.6,
+                            "ext_E@strength": -0.5} for e in (0.03, 0.04, 0.06, 0.07)]),
+    # maps that do not come from the FC: myelin (T1w/T2w) and gene expression PC1, with in-strength
+    "myelin-maps": (NEUROLIB_FIC, {"sigma": 0.05, "fic_target": 0.05},
+                    grid(k=[1.5, 2.5], ext_E=[0.75, 1.0], **{"ext_E@myelinmap": [-0.9, -0.6, -0.3, 0.3, 0.6, 0.9],
+                                                             "ext_E@strength": [0.0, -0.5]})
+                    + grid(k=[2.0], ext_E=[0.75], **{"ext_E@genepc1": [-0.9, -0.6, -0.3, 0.3, 0.6, 0.9],
+                                                     "ext_E@strength": [0.0, -0.5]})
+                    + grid(k=[1.5, 2.5], ext_E=[0.75, 1.0], **{"ext_E@myelinmap": [0.0]})),
 }
 
 
@@ -87,8 +102,8 @@ def run_scan(ds: Any, name: str, duration_s: float, seed: int = 0, points: list[
     obj = None
     for nofic, idx in groups.items():
         names = sorted({k for i in idx for k in pts[i] if not k.startswith("_")})
-        bounds = {n: (-1.0, 1.0) if "@" in n else (0.0, 100.0) for n in names}
-        fix = dict(fixed)
+        bounds = {n: (-1.0, 1.0) if "@" in n else ((0.01, 0.5) if n == "fic_target" else (0.0, 100.0)) for n in names}
+        fix = {k: v for k, v in fixed.items() if k not in names}
         st = dict(settings)
         if nofic:
             st["fic"] = False
@@ -96,7 +111,7 @@ def run_scan(ds: Any, name: str, duration_s: float, seed: int = 0, points: list[
         cfg = presets.get("bold").config(duration_ms=duration_s * 1000.0, bounds=bounds, fixed=fix, objective="fc",
                                          batch=len(idx), budget=len(idx), seed=seed, **st)
         obj = Objective(ds, cfg)
-        vals = np.array([[pts[i].get(n, 0.0) for n in cfg.names] for i in idx], np.float32)
+        vals = np.array([[pts[i].get(n, fixed.get(n, 0.0)) for n in cfg.names] for i in idx], np.float32)
         y = obj.samples(vals)
         bad = np.asarray(obj._aux(vals)[1]) if cfg.fic else None  # noqa: SLF001 - FIC's infeasible regions
         for j, i in enumerate(idx):

@@ -658,13 +658,13 @@ def final_stats(state: Carry) -> Stats:
 
 def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps: int, transient_steps: int,
                    key: Array, per_candidate: bool, stream: NoiseStream = "block",
-                   dtype: jnp.dtype = jnp.float32, unroll: int = 1) -> tuple[Stats, Nodes]:
+                   dtype: jnp.dtype = jnp.float32, unroll: int = 1, coupling: str = "diffusive") -> tuple[Stats, Nodes]:
     """Simulate ``n_steps`` of a batch and return FC statistics of rE after ``transient_steps``.
 
     ``unroll`` steps of the node loop are unrolled per loop trip (XLA may then fuse differently: last-bit changes).
     """
     spec = SimSpec(structure=s, batch=batch, n_steps=n_steps, transient_steps=transient_steps,
-                   per_candidate=per_candidate, stream=stream, dtype=dtype, unroll=unroll)
+                   per_candidate=per_candidate, stream=stream, dtype=dtype, unroll=unroll, coupling=coupling)
     state = init_state(spec, p, key)
     state, _ = run_blocks(spec, p, state, jnp.zeros((), jnp.int32), spec.n_blocks)
     return final_stats(state), state.nodes

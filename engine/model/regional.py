@@ -9,10 +9,11 @@ FIC (Deco et al. 2014, analytically for Wilson–Cowan nodes): with ``fic`` on, 
 one that puts the region's noiseless fixed point at rE = E* (``fic_target``) given its network input at that state:
 I* solves I = (1 − r I)(S_I(wEI E* − wII I + ext_I) − off_I) (bisection, monotone), and
 wIE_i = [wEE E* + ext_E,i + coupling_i(E*) − x_E] / I* with x_E = θ_E + logit(E*/(1 − r E*) + off_E) / a_E, brainmass's
-sigmoid S(x) = sigmoid(a(x − θ)) minus off = sigmoid(−aθ). Regions where no positive weight exists (wIE_i ≤ 0, or no
-x_E because E*/(1 − rE*) + off_E ≥ 1) get wIE_i = 0 — the closest admissible weight, those regions then sit above E* —
-and are counted (``fic_infeasible``); such a candidate is simulated and scored as it is, and the run log says how many
-regions missed their target.
+sigmoid S(x) = sigmoid(a(x − θ)) minus off = sigmoid(−aθ). A region has no positive weight when its drive and network
+input at E* are too weak to reach E* even without inhibition (wIE_i ≤ 0), or when no input reaches E* at all
+(E*/(1 − r E*) + off_E ≥ 1). Such regions get wIE_i = 0 — the closest admissible weight; they then rest below E* — and
+are counted (``fic_infeasible``); the candidate is simulated and scored as it is, and the run log says how many regions
+missed their target. FIC makes E* a fixed point; it does not make it stable (large k or E* can leave it).
 """
 
 from __future__ import annotations

@@ -66,8 +66,10 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--own-noise", action="store_true",
                    help="give each candidate its own noise, as the seed did (default: common random numbers)")
     from tui.cli.cluster import add_cluster_options
+    from tui.cli.regional import add_regional_options
 
     add_cluster_options(p)
+    add_regional_options(p)
 
 
 def _parse_band(text: str) -> tuple[float, float]:
@@ -110,6 +112,9 @@ def config_from_args(args: argparse.Namespace) -> FitConfig:
         settings["bandpass_hz"] = _parse_band(args.bandpass)
     if args.own_noise:
         settings["common_noise"] = False
+    from tui.cli.regional import regional_kwargs
+
+    settings.update(regional_kwargs(args, settings))
     return preset.config(data=args.data, **{k: v for k, v in settings.items() if k != "preset"})
 
 
