@@ -22,6 +22,7 @@ from typing import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from engine.params import REGISTRY, split_regional
 
 Array = jax.Array
@@ -145,3 +146,21 @@ def describe(coefs: Mapping[str, float]) -> str:
         parts.append(f"{base} × (1 {t})")
     return "; ".join(parts)
 
+
+
+def batch_warnings(result: object, batch_number: int) -> list[str]:
+    """Run-log lines for a batch: candidates rejected for a regional value out of range, regions FIC could not hold."""
+    out = []
+    rejected = getattr(result, "rejected", None) or {}
+    if rejected:
+        n = int(np.any(np.stack([np.asarray(v) for v in rejected.values()]), axis=0).sum())
+        out.append(f"{n} candidate(s) in batch {batch_number} rejected: a regional value of "
+                   f"{', '.join(sorted(rejected))} left its valid range in some region (worst loss, flag 'range')")
+    infeasible = getattr(result, "fic_infeasible", None)
+    if infeasible is not None and np.asarray(infeasible).any():
+        bad = np.asarray(infeasible)
+        best = int(bad[getattr(result, "best_index", 0)])
+        out.append(f"FIC: {int((bad > 0).sum())} of {bad.size} candidate(s) in batch {batch_number} have regions with "
+                   f"no positive I→E weight (up to {int(bad.max())}; batch best: {best}); those regions rest below "
+                   "fic_target with wIE 0 and the candidates are scored as they are")
+    return out
