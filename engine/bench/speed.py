@@ -197,6 +197,12 @@ def _main(args: argparse.Namespace) -> int:
         except RuntimeError as exc:  # the backend is already initialised
             print(f"--cpu-devices ignored: {exc}")
     progress = None if args.json else (lambda m: print(m, flush=True))
+    if getattr(args, "regional", False):
+        from engine.bench import regional as bench_regional
+
+        out = bench_regional.run(max(args.batch), args.duration, args.data, args.repeats, progress)
+        print(json.dumps(out)) if args.json else bench_regional.print_table(out)
+        return 0
     if args.observe:
         from engine.bench import observe as bench_observe
 
@@ -231,6 +237,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--observe", default=None, choices=("bold",),
                    help="bold: compare raw rE, BOLD and BOLD + FCD per simulated second, and their memory "
                         "(e.g. --observe bold --duration 400000 --batch 8 --no-reference)")
+    p.add_argument("--regional", action="store_true",
+                   help="time homogeneous against regional parameters + FIC (each coupling) side by side, BOLD")
     p.add_argument("--cluster", default=None, metavar="ADDRESS",
                    help="compare one process with a Ray cluster's actors instead (default batch 64)")
     p.add_argument("--cpu-actors", type=int, default=0, metavar="N",
