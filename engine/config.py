@@ -256,6 +256,7 @@ class FitConfig:
         if self.fic:
             out.update({n: s.default for n, s in CONTROL.items()})
         out.update(self.fixed)
+        out.update({n: spec_of(n).default for n in self.bounds if n not in out})  # fitted coefficients and controls
         if fitted:
             out.update({k: float(v) for k, v in fitted.items()})
         return out

