@@ -282,3 +282,18 @@ def test_the_regional_preset_round_trips_through_a_run_directorys_json() -> None
     assert back == cfg and back.fic and back.coupling == "additive" and back.local_set == "neurolib"
     assert back.names == ("k", "ext_E", "ext_E@fcgradient", "ext_E@strength")
     assert back.values()["ext_E@fcgradient"] == 0.0 and back.values()["fic_target"] == 0.05
+
+
+@pytest.mark.parametrize("ext_E,oscillates", [(0.70, False), (0.75, True)])
+def test_the_neurolib_set_in_brainmass_sigmoid_has_its_hopf_point_near_a_drive_of_0_72(small, ext_E, oscillates) -> None:
+    """neurolib's own sigmoid has the Hopf point at 0.784; brainmass's offset sigmoid moves it to ≈ 0.72 (README)."""
+    s = model.Structure.build(small.cmat, small.dmat, dt=0.1, speed_range=(2.0, 2.0))
+    p = {n: jnp.asarray(v, jnp.float32) for n, v in {**defaults(), **LOCAL_SETS["neurolib"].values}.items()}
+    p.update(k=jnp.asarray([0.0], jnp.float32), sigma=jnp.asarray(0.0, jnp.float32),
+             ext_E=jnp.asarray(ext_E, jnp.float32))
+    spec = model.SimSpec(structure=s, batch=1, n_steps=20_000, transient_steps=0, per_candidate=False)
+    st = model.init_state(spec, p, jax.random.PRNGKey(0))
+    _, rates = jax.jit(lambda p, st: model.run_blocks(spec, p, st, jnp.zeros((), jnp.int32), spec.n_blocks,
+                                                      record=True))(p, st)
+    tail = np.asarray(rates[-3000:, 0, 0], np.float64)  # the last 300 ms of an uncoupled node
+    assert (np.ptp(tail) > 1e-2) == oscillates, np.ptp(tail)

