@@ -297,3 +297,14 @@ def test_the_neurolib_set_in_brainmass_sigmoid_has_its_hopf_point_near_a_drive_o
                                                       record=True))(p, st)
     tail = np.asarray(rates[-3000:, 0, 0], np.float64)  # the last 300 ms of an uncoupled node
     assert (np.ptp(tail) > 1e-2) == oscillates, np.ptp(tail)
+
+
+def test_a_map_from_the_target_and_fic_with_nothing_to_balance_are_warned() -> None:
+    from engine import presets
+    from engine.caveats import config_caveats
+
+    assert any("derived from the target FC" in w for w in config_caveats(presets.get("regional").config()))
+    assert not any("derived from the target" in w for w in config_caveats(presets.get("bold").config()))
+    cfg = FitConfig(bounds={"k": (1.0, 2.0)}, fic=True, transient_ms=20_000.0, duration_ms=30_000.0)
+    assert any("nothing to balance" in w for w in config_caveats(cfg))
+    assert not any("nothing to balance" in w for w in config_caveats(cfg.replace(coupling="additive")))
