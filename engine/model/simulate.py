@@ -3,13 +3,15 @@
 ``wcfit-tui simulate … --out FILE.npz`` writes ``rE`` (T × N, the mean of rE over each 1 ms from t = 0),
 ``bold`` (T_TR × N, the samples that enter the FC) with ``t_bold`` (ms), ``fc`` (the FC the objective scored),
 ``fcd`` (W × W) with ``fcd_window`` and ``fcd_step`` (samples), ``target_fc``, and ``labels`` (N region names,
-the columns of rE and bold and the rows and columns of the FCs) when the dataset has them. The numbers are the
+the columns of rE and bold and the rows and columns of the FCs) when the dataset has them, and ``param_NAME`` (N,) for
+every parameter whose value differs over regions (maps, FIC's ``wIE``). The numbers are the
 objective's: the same segments, the same noise (evaluation 0 of the seed), the same terms.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,7 @@ class Simulation:
     flag: str  # "" | "nan" | "flat"
     structural_baseline: float
     wall_s: float
+    regional: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)  # parameter → (N,) where regions differ
 
 
 def _ms_means(rates: np.ndarray, carry: np.ndarray, per_ms: int) -> tuple[np.ndarray, np.ndarray]:
@@ -101,13 +104,15 @@ def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *
             fcd_mat = np.asarray(fcd.fcd_matrix(jnp.asarray(y, jnp.float32), obj.target.fcd_window,
                                                 obj.target.fcd_step))[:, :, 0].astype(np.float64)
     flag = "nan" if not finite[0] else ("flat" if flat[0] else "")
+    per_region = {n: np.asarray(v, np.float64)[:, 0] for n, v in obj._params(vals).items()  # noqa: SLF001
+                  if jnp.ndim(v) == 2 and not n.startswith("_")}
     return Simulation(params=one.values(dict(zip(obj.names, x[0].astype(float)))),
                       rE=np.concatenate(means) if means else np.zeros((0, s.n_nodes)),
                       bold=bold, t_bold=t_bold, fc=fc, fcd=fcd_mat, fcd_window=obj.target.fcd_window,
                       fcd_step=obj.target.fcd_step, target_fc=np.asarray(obj.target.fc, np.float64),
                       loss=float(loss[0]), terms={n: float(parts[i, 0]) for i, (n, _) in enumerate(obj.spec.terms)},
                       fc_corr=float(corr[0]), flag=flag, structural_baseline=obj.target.structural_baseline,
-                      wall_s=time.perf_counter() - t0)
+                      wall_s=time.perf_counter() - t0, regional=per_region)
 
 
 def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
@@ -147,7 +152,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     extra = {} if dataset.labels is None else {"labels": np.array(dataset.labels, dtype=np.str_)}
     np.savez(out, rE=sim.rE.astype(np.float32), bold=sim.bold, t_bold=sim.t_bold, fc=sim.fc, fcd=sim.fcd,
              fcd_window=np.int64(sim.fcd_window), fcd_step=np.int64(sim.fcd_step), target_fc=sim.target_fc,
-             **extra)
+             **extra, **{f"param_{n}": v for n, v in sim.regional.items()})
     d = summary_dict(sim, config)
     d["out"] = str(out)
     if args.json:
