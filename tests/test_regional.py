@@ -308,3 +308,40 @@ def test_a_map_from_the_target_and_fic_with_nothing_to_balance_are_warned() -> N
     cfg = FitConfig(bounds={"k": (1.0, 2.0)}, fic=True, transient_ms=20_000.0, duration_ms=30_000.0)
     assert any("nothing to balance" in w for w in config_caveats(cfg))
     assert not any("nothing to balance" in w for w in config_caveats(cfg.replace(coupling="additive")))
+
+
+def test_maps_come_from_data_keys_a_maps_folder_and_map_options_and_derive_strength_and_gradient(tmp_path) -> None:
+    from engine.data import maps
+    from engine.data.dataset import DataError, load_dataset
+
+    ds = _dataset(10, 9)
+    rng = np.random.default_rng(1)
+    keyed = rng.normal(size=(2, 10))
+    path = tmp_path / "d.npz"
+    np.savez(path, Cmat=ds.cmat, Dmat=ds.dmat, FC=ds.target_fc, maps=keyed, map_names=np.array(["a", "b"]))
+    (tmp_path / "maps").mkdir()
+    np.savetxt(tmp_path / "maps" / "c.csv", rng.normal(size=10), delimiter=",")
+    extra = tmp_path / "e.txt"
+    np.savetxt(extra, np.arange(10.0) * 2)
+    d = load_dataset(str(path))
+    got = maps.resolve(["a", "b", "c", "e", "strength", "fcgradient"], d, d.target_fc, {"e": str(extra)})
+    assert np.allclose(got["a"], (keyed[0] - keyed[0].min()) / np.ptp(keyed[0]))
+    assert np.allclose(got["e"], np.arange(10) / 9)
+    s = ds.cmat.sum(axis=1)
+    assert np.allclose(got["strength"], (s - s.min()) / np.ptp(s))
+    assert got["fcgradient"].min() == 0 and got["fcgradient"].max() == 1
+    with pytest.raises(DataError, match="unknown map 'zz'"):
+        maps.resolve(["zz"], d, d.target_fc)
+
+
+def test_the_derived_gradient_is_the_shipped_schaefer_gradient_up_to_sign() -> None:
+    from pathlib import Path
+
+    from engine.data.maps import fc_gradient
+
+    folder = Path("/work/shared/data/schaefer100")
+    if not folder.is_dir():
+        pytest.skip("the shared schaefer100 data is not on this machine")
+    fc = np.load(folder / "schaefer100_train706.npz")["FC"]
+    shipped = np.loadtxt(folder / "maps" / "fcgradient01.txt")
+    assert abs(np.corrcoef(fc_gradient(fc), shipped)[0, 1]) > 0.95

@@ -11,7 +11,7 @@ Where maps come from, later sources overriding earlier ones under the same name:
    sign: positive where the regions' mean FC is highest). It is computed from the *target* FC given to the objective.
 
 Every continuous map is min–max scaled to [0, 1] over regions (cuBNM's convention) before it enters
-value_i = base × (1 + Σ_k c_k · m_k,i). A map whose values are all small integers (≤ 20 distinct, e.g. ``yeo7``) is
+value_i = base × (1 + Σ_k c_k · m_k,i). A map whose values are all integers (≤ 20 distinct, fewer than half the regions, e.g. ``yeo7``) is
 categorical: it becomes one indicator map per group, ``yeo7:0`` … ``yeo7:6``, so ``ext_E@yeo7:3`` is group 3's
 coefficient (one value per group).
 """
@@ -167,8 +167,9 @@ def derived_maps(cmat: np.ndarray, target_fc: np.ndarray) -> dict[str, np.ndarra
 
 
 def is_categorical(v: np.ndarray) -> bool:
-    """Whether a map is a grouping: all values integers with at most ``MAX_GROUPS`` distinct ones."""
-    return bool(np.all(v == np.round(v)) and len(np.unique(v)) <= MAX_GROUPS)
+    """Whether a map is a grouping: integers only, at most ``MAX_GROUPS`` distinct ones and fewer than half the regions."""
+    groups = len(np.unique(v))
+    return bool(np.all(v == np.round(v)) and groups <= MAX_GROUPS and 2 * groups < v.size)
 
 
 def minmax(v: np.ndarray, what: str) -> np.ndarray:
