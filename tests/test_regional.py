@@ -223,8 +223,10 @@ def test_an_old_config_without_the_new_keys_loads() -> None:
     (["--fic", "--coupling", "additive", "--fixed", "fic_target=0.9"], "no positive I→E weight in any region"),
     (["--coupling", "sideways"], "invalid choice"),
 ])
-def test_bad_regional_input_is_one_line_and_exit_2(tmp_path, capsys, extra, phrase) -> None:
+def test_bad_regional_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, extra, phrase) -> None:
     from tui.cli.fit import main
+
+    monkeypatch.setenv("WCFIT_CPU_DEVICES", "1")  # in process: main() must not leave XLA_FLAGS for later subprocesses
 
     (tmp_path / "short.txt").write_text("1 2 3\n")
     (tmp_path / "nan.txt").write_text("\n".join(["1"] * 79 + ["nan"]))
