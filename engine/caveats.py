@@ -24,6 +24,14 @@ def config_caveats(config: FitConfig) -> list[str]:
     elif config.transient_ms < obs.min_transient_ms:
         out.append(f"transient {config.transient_ms / 1000:g} s is shorter than {obs.name}'s settling time "
                    f"(≈{obs.min_transient_ms / 1000:g} s): the FC includes the response to the initial state")
+    from engine.model.regional import map_names
+
+    if "fcgradient" in map_names(tuple(config.bounds) + tuple(config.fixed)):
+        out.append("map fcgradient is derived from the target FC this fit scores: its in-sample r is optimistic; "
+                   "judge it by a held-out score (scans not in the target)")
+    if config.fic and config.coupling == "diffusive" and not config.regional:
+        out.append("FIC with diffusive coupling and identical regions has nothing to balance (the network input is 0 "
+                   "at a homogeneous state): every region gets the same wIE; use --coupling additive or maps")
     return out
 
 

@@ -7,7 +7,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Mapping
 
-from engine.params import REGISTRY
+from engine.params import CONTROL, REGISTRY, all_names_order, spec_of, split_regional
 
 if TYPE_CHECKING:
     from engine.model import terms
@@ -43,6 +43,14 @@ MAX_REALIZATIONS = 64
 
 class ConfigError(ValueError):
     """An invalid setting; the message is one line meant for the user."""
+
+
+def _spec(name: str):  # type: ignore[no-untyped-def]
+    """The ParamSpec of a fittable name, or a one-line ConfigError."""
+    try:
+        return spec_of(name)
+    except KeyError as e:
+        raise ConfigError(str(e.args[0])) from None
 
 
 def _known_optimizer(name: str) -> bool:
@@ -81,6 +89,10 @@ class FitConfig:
     realizations: int = 1  # noise realisations per candidate, scored on their mean FC (FCD values pooled)
     split: str = ""  # held-out check on the data's own scans (engine.data.split): "" none, "odd-even", "halves"
     test_data: str = ""  # held-out check on another dataset of the same regions ("" none)
+    coupling: str = "diffusive"  # a name of engine.model.coupling.REGISTRY
+    local_set: str = "1972"  # a name of engine.model.local_sets.REGISTRY: registry values under the fixed ones
+    fic: bool = False  # feedback inhibition control: wIE per region holds rE at fic_target (engine.model.regional)
+    maps: Mapping[str, str] = field(default_factory=dict)  # extra maps NAME → FILE (--map), beside the data's own
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bounds", {str(k): (float(v[0]), float(v[1])) for k, v in dict(self.bounds).items()})
@@ -91,15 +103,14 @@ class FitConfig:
             object.__setattr__(self, "tr_s", float(self.tr_s))
         if self.start is not None:
             object.__setattr__(self, "start", {str(k): float(v) for k, v in dict(self.start).items()} or None)
+        object.__setattr__(self, "maps", {str(k): str(v) for k, v in dict(self.maps).items()})
         self._check()
 
     def _check(self) -> None:
         if not self.bounds:
             raise ConfigError("nothing to fit: give at least one parameter with bounds (e.g. --param k=0.5:3)")
         for name, (lo, hi) in self.bounds.items():
-            spec = REGISTRY.get(name)
-            if spec is None:
-                raise ConfigError(f"unknown parameter {name!r}; known: {', '.join(REGISTRY)}")
+            spec = _spec(name)
             if not (math.isfinite(lo) and math.isfinite(hi)):
                 raise ConfigError(f"bounds of {name} must be finite numbers, got {lo:g}:{hi:g}")
             if not lo < hi:
@@ -107,13 +118,12 @@ class FitConfig:
             if not (spec.admits(lo) and spec.admits(hi)):
                 raise ConfigError(f"bounds of {name} ({lo:g}:{hi:g}) leave its valid range ({spec.valid_range()})")
         for name, value in self.fixed.items():
-            spec = REGISTRY.get(name)
-            if spec is None:
-                raise ConfigError(f"unknown parameter {name!r}; known: {', '.join(REGISTRY)}")
+            spec = _spec(name)
             if name in self.bounds:
                 raise ConfigError(f"{name} is both fitted and fixed; choose one")
             if not spec.admits(value):
                 raise ConfigError(f"fixed value of {name} ({value:g}) is outside its valid range ({spec.valid_range()})")
+        self._check_model()
         if not _known_optimizer(self.optimizer):
             raise ConfigError(f"unknown optimizer {self.optimizer!r}; try one of: {', '.join(OPTIMIZERS)}")
         if self.optimizer == GRID and len(self.bounds) > 2:
@@ -159,6 +169,23 @@ class FitConfig:
             raise ConfigError(f"unknown split {self.split!r}; known: {', '.join(SPLITS)}")
         if self.split and self.test_data:
             raise ConfigError("choose one held-out check: --split (the data's own scans) or --test DATA, not both")
+
+    def _check_model(self) -> None:
+        from engine.model import coupling, local_sets  # lazy: JAX, and the model reads FitConfig (see pyproject)
+
+        if self.coupling not in coupling.REGISTRY:
+            raise ConfigError(f"unknown coupling {self.coupling!r}; known: {', '.join(coupling.REGISTRY)}")
+        if self.local_set not in local_sets.REGISTRY:
+            raise ConfigError(f"unknown local parameter set {self.local_set!r}; known: {', '.join(local_sets.REGISTRY)}")
+        if self.fic and "wIE" in set(self.bounds) | set(self.fixed):
+            raise ConfigError("with --fic the I→E weight wIE is computed per region; do not fit or fix it")
+        if self.fic and any((split_regional(n) or ("",))[0] == "wIE" for n in set(self.bounds) | set(self.fixed)):
+            raise ConfigError("with --fic the I→E weight wIE is computed per region; it cannot follow a map too")
+        if not self.fic and "fic_target" in set(self.bounds) | set(self.fixed):
+            raise ConfigError("fic_target is the rate feedback inhibition control holds; it needs --fic")
+        for name in self.maps:
+            if not name or any(c in name for c in "@:= ") :
+                raise ConfigError(f"--map NAME=FILE: {name!r} is not a usable map name (no @ : = or spaces)")
 
     def _check_observation(self) -> None:
         from engine.model import observe, terms  # lazy: JAX, and the model reads FitConfig (see pyproject)
@@ -207,8 +234,13 @@ class FitConfig:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The fitted parameter names, in registry order."""
-        return tuple(n for n in REGISTRY if n in self.bounds)
+        """The fitted parameter names: registry order, then control parameters, then regional coefficients."""
+        return all_names_order(tuple(self.bounds))
+
+    @property
+    def regional(self) -> bool:
+        """Whether any parameter follows a map (a ``P@MAP`` coefficient is fitted or fixed)."""
+        return any(split_regional(n) for n in (*self.bounds, *self.fixed))
 
     @property
     def n_steps(self) -> int:
@@ -239,8 +271,14 @@ class FitConfig:
 
     def values(self, fitted: Mapping[str, float] | None = None) -> dict[str, float]:
         """Every parameter's value: defaults, overridden by fixed values, then by ``fitted``."""
+        from engine.model import local_sets  # lazy: as above
+
         out = {n: s.default for n, s in REGISTRY.items()}
+        out.update(local_sets.REGISTRY[self.local_set].values if self.local_set in local_sets.REGISTRY else {})
+        if self.fic:
+            out.update({n: s.default for n, s in CONTROL.items()})
         out.update(self.fixed)
+        out.update({n: spec_of(n).default for n in self.bounds if n not in out})  # fitted coefficients and controls
         if fitted:
             out.update({k: float(v) for k, v in fitted.items()})
         return out

@@ -90,3 +90,60 @@ def registry_help() -> str:
         bounds = f"[{s.lower:g}, {s.upper:g}]"
         lines.append(f"  {s.name:<13}{s.default:>8g}  {s.unit or '-':<6}{bounds:<13}{s.description}")
     return "\n".join(lines)
+
+
+# --- parameters beyond the node's: control targets and regional map coefficients ---------------------------------
+
+#: Parameters of the fit's controls rather than of the node (fitted or fixed like any other; not in ``REGISTRY``,
+#: whose entries every simulation uses). ``fic_target`` is read only with feedback inhibition control on.
+_CONTROL = (
+    _p("fic_target", 0.05, "", 0.01, 0.15, "FIC: the excitatory rate E* every region is held at (with --fic)",
+       minimum=0.0, maximum=1.0, exclusive_minimum=True),
+)
+CONTROL: Mapping[str, ParamSpec] = MappingProxyType({s.name: s for s in _CONTROL})
+
+#: Separates a regional coefficient's parameter and map: ``wEE@myelinmap`` (a categorical map's group: ``ext_E@yeo7:3``).
+MAP_SEP = "@"
+
+#: Registry parameters that cannot vary over regions (the delays are shared by all regions of a candidate).
+NOT_REGIONAL: frozenset[str] = frozenset({"signal_speed"})
+
+
+def split_regional(name: str) -> tuple[str, str] | None:
+    """(parameter, map) of a regional coefficient name like ``wEE@myelinmap``; None for a plain name."""
+    base, sep, map_name = name.partition(MAP_SEP)
+    return (base, map_name) if sep else None
+
+
+def coefficient_spec(name: str) -> ParamSpec:
+    """The spec of a regional coefficient: value_i = base × (1 + Σ c·m_i), maps min–max scaled to [0, 1]."""
+    base, map_name = split_regional(name) or ("", "")
+    return ParamSpec(name=name, default=0.0, unit="", lower=-1.0, upper=1.0,
+                     description=f"coefficient of map {map_name!r} in {base} = {base} × (1 + Σ c·map)")
+
+
+def spec_of(name: str) -> ParamSpec:
+    """The spec of any fittable name (registry, control or regional coefficient); KeyError with a one-line reason."""
+    if name in REGISTRY:
+        return REGISTRY[name]
+    if name in CONTROL:
+        return CONTROL[name]
+    parts = split_regional(name)
+    if parts is None:
+        raise KeyError(f"unknown parameter {name!r}; known: {', '.join(list(REGISTRY) + list(CONTROL))}, or "
+                       f"PARAM{MAP_SEP}MAP for a regional coefficient")
+    base, map_name = parts
+    if base not in REGISTRY:
+        raise KeyError(f"regional coefficient {name!r}: unknown parameter {base!r}; known: {', '.join(REGISTRY)}")
+    if base in NOT_REGIONAL:
+        raise KeyError(f"regional coefficient {name!r}: {base} cannot vary over regions (delays are shared)")
+    if not map_name:
+        raise KeyError(f"regional coefficient {name!r} names no map: write {base}{MAP_SEP}MAPNAME")
+    return coefficient_spec(name)
+
+
+def all_names_order(names: "set[str] | frozenset[str] | tuple[str, ...]") -> tuple[str, ...]:
+    """``names`` in display order: registry, then control parameters, then regional coefficients as sorted."""
+    s = set(names)
+    head = [n for n in REGISTRY if n in s] + [n for n in CONTROL if n in s]
+    return tuple(head + sorted(s - set(head)))

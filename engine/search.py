@@ -465,10 +465,15 @@ class Search:
                                    terms=best_terms, corr=best_corr,
                                    model_signal=res.best_signal,
                                    sample_tr_s=None if target is None else target.tr_s))
-            if bad:
-                self._emit(Warned(message=f"{bad} candidate(s) in batch {prog.batches} diverged "
-                                          f"({', '.join(sorted(set(f for f in res.flags if f)))}); "
+            diverged = sum(1 for f in res.flags if f and f != "range")
+            if diverged:
+                self._emit(Warned(message=f"{diverged} candidate(s) in batch {prog.batches} diverged "
+                                          f"({', '.join(sorted(set(f for f in res.flags if f and f != 'range')))}); "
                                           f"they got the worst loss and the fit goes on"))
+            from engine.model.regional import batch_warnings
+
+            for message in batch_warnings(res, prog.batches):
+                self._emit(Warned(message=message))
             try:
                 proposer.tell(values, res.losses)
             except Exception as e:  # noqa: BLE001

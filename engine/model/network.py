@@ -26,6 +26,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from engine.model.coupling import REGISTRY as COUPLINGS
+
 Array = jax.Array
 NoiseStream = Literal["block", "seed"]
 
@@ -389,12 +391,13 @@ def _wc_euler(x: Array, drive: Array, w_self: Array, a: Array, theta: Array, off
     return x + dt * _exprel(dt * jac) * f
 
 
-def node_step(x: Nodes, delayed_sum: Array, xi: Array, c: NodeConstants, rowsum: Array, dt: float) -> Nodes:
-    """One dt of every node: diffusive coupling, OU noise, exponential-Euler Wilson–Cowan update.
+def node_step(x: Nodes, delayed_sum: Array, xi: Array, c: NodeConstants, rowsum: Array, dt: float,
+              coupling: str = "diffusive") -> Nodes:
+    """One dt of every node: the coupling (``engine.model.coupling``), OU noise, exponential-Euler Wilson–Cowan update.
 
     ``delayed_sum`` is Σ_j C_ij r_j(t − d_ij) (N, B); ``xi`` holds the step's normals (2, N, 1|B).
     """
-    current = c.k * (delayed_sum - x.rE * rowsum)
+    current = COUPLINGS[coupling].current(c.k, delayed_sum, x.rE, rowsum)
     oE = x.oE * c.ou_keep + c.kick * xi[0]
     oI = x.oI * c.ou_keep + c.kick * xi[1]
     rE = _wc_euler(x.rE, current + oE + c.ext_E - c.wIE * x.rI, c.wEE, c.a_E, c.theta_E, c.off_E, c.r, c.tau_E, dt)
@@ -476,6 +479,30 @@ def node_fixed_point(c: NodeConstants, batch: int, dt: float, dtype: jnp.dtype) 
     return jax.lax.fori_loop(0, RELAX_STEPS, step, (zero, zero))
 
 
+def network_fixed_point(c: NodeConstants, cmat: Array, coupling: str, start: tuple[Array, Array], dt: float
+                        ) -> tuple[Array, Array]:
+    """rE and rI (N, B) where the noiseless network without delays settles from ``start`` (``RELAX_STEPS`` steps).
+
+    Used when the nodes differ (regional parameters, FIC) or the coupling's input depends on the structure
+    (additive): then the isolated node's fixed point is not the network's. Without delays the delayed sum is C·rE.
+    """
+    rowsum = cmat.sum(axis=1)[:, None]
+
+    def step(_: Array, x: tuple[Array, Array]) -> tuple[Array, Array]:
+        rE, rI = x
+        cur = COUPLINGS[coupling].current(c.k, cmat @ rE, rE, rowsum)
+        rE2 = _wc_euler(rE, cur + c.ext_E - c.wIE * rI, c.wEE, c.a_E, c.theta_E, c.off_E, c.r, c.tau_E, dt)
+        rI2 = _wc_euler(rI, c.ext_I + c.wEI * rE, -c.wII, c.a_I, c.theta_I, c.off_I, c.r, c.tau_I, dt)
+        return rE2, rI2
+
+    return jax.lax.fori_loop(0, RELAX_STEPS, step, start)
+
+
+def _regional(p: Mapping[str, Array]) -> bool:
+    """Whether any parameter differs over regions (an (N, B) array)."""
+    return any(jnp.ndim(v) >= 2 for v in p.values())
+
+
 @dataclass(frozen=True, kw_only=True)
 class SimSpec:
     """Static settings of a batch simulation: everything that shapes the compiled scan."""
@@ -489,6 +516,7 @@ class SimSpec:
     dtype: Any = jnp.float32
     unroll: int = 1
     initial: str = "random"  # "random" (the tutorial's) or "steady" (see engine.config.INITIAL_STATES)
+    coupling: str = "diffusive"  # a name of engine.model.coupling.REGISTRY
     sampling: Sampling | None = None  # with ``observation``: a sampled observation replaces the FC of rE
     observation: Any = None  # an engine.model.observe.Observation with ``sampled`` True
 
@@ -509,9 +537,17 @@ def init_state(spec: SimSpec, p: Mapping[str, Array], key: Array) -> Carry:
     n = s.n_nodes
     zeros = jnp.zeros((n, b), dtype)
     if spec.initial == "steady":
-        rE0, rI0 = node_fixed_point(node_constants(p, s.dt), b, s.dt, dtype)
+        consts = node_constants(p, s.dt)
+        if spec.coupling == "diffusive" and not _regional(p):
+            rE0, rI0 = node_fixed_point(consts, b, s.dt, dtype)
+        else:  # FIC's target state when given (the regional module's START keys), else rest
+            from engine.model.regional import START_E, START_I
+
+            start = (jnp.broadcast_to(p[START_E], (n, b)).astype(dtype), jnp.broadcast_to(p[START_I], (n, b)).astype(dtype)) \
+                if START_E in p else (zeros, zeros)
+            rE0, rI0 = network_fixed_point(consts, jnp.asarray(s.cmat, dtype), spec.coupling, start, s.dt)
         nodes = Nodes(jnp.broadcast_to(rE0, (n, b)), jnp.broadcast_to(rI0, (n, b)), zeros, zeros)
-        ring = jnp.broadcast_to(rE0[:, None, :], (n, s.ring + s.block, b))  # the whole history at rest
+        ring = jnp.broadcast_to(nodes.rE[:, None, :], (n, s.ring + s.block, b))  # the whole history at rest
         u0 = nodes.rE
     else:
         key, ring = initial_ring(key, s, b, spec.per_candidate, spec.stream, dtype)
@@ -589,7 +625,7 @@ def run_blocks(spec: SimSpec, p: Mapping[str, Array], state: Carry, first_block:
             key, xi = noise_block(c.key, b, s, spec.per_candidate, spec.stream, dtype)
 
         def one(x: Nodes, inp: tuple[Array, Array]) -> tuple[Nodes, Array]:
-            x = node_step(x, inp[0], inp[1], consts, rowsum, s.dt)
+            x = node_step(x, inp[0], inp[1], consts, rowsum, s.dt, spec.coupling)
             return x, x.rE
 
         nodes, rates = jax.lax.scan(one, c.nodes, (delayed, xi), unroll=spec.unroll)  # rates: r_{n0+1} … r_{n0+T}
@@ -623,13 +659,13 @@ def final_stats(state: Carry) -> Stats:
 
 def simulate_stats(p: Mapping[str, Array], s: Structure, *, batch: int, n_steps: int, transient_steps: int,
                    key: Array, per_candidate: bool, stream: NoiseStream = "block",
-                   dtype: jnp.dtype = jnp.float32, unroll: int = 1) -> tuple[Stats, Nodes]:
+                   dtype: jnp.dtype = jnp.float32, unroll: int = 1, coupling: str = "diffusive") -> tuple[Stats, Nodes]:
     """Simulate ``n_steps`` of a batch and return FC statistics of rE after ``transient_steps``.
 
     ``unroll`` steps of the node loop are unrolled per loop trip (XLA may then fuse differently: last-bit changes).
     """
     spec = SimSpec(structure=s, batch=batch, n_steps=n_steps, transient_steps=transient_steps,
-                   per_candidate=per_candidate, stream=stream, dtype=dtype, unroll=unroll)
+                   per_candidate=per_candidate, stream=stream, dtype=dtype, unroll=unroll, coupling=coupling)
     state = init_state(spec, p, key)
     state, _ = run_blocks(spec, p, state, jnp.zeros((), jnp.int32), spec.n_blocks)
     return final_stats(state), state.nodes

@@ -49,6 +49,8 @@ class BatchResult:
     corr: np.ndarray | None = None  # (B,) FC correlation r with the target, NaN where flagged
     best_signal: np.ndarray | None = None  # (S, N) the best candidate's sampled signal (BOLD) before any band-pass
     best_signals: np.ndarray | None = None  # (R, S, N) that signal in each of its R noise realisations
+    fic_infeasible: np.ndarray | None = None  # (B,) regions with no positive FIC weight per candidate (with FIC)
+    rejected: dict[str, np.ndarray] = field(default_factory=dict)  # regional parameter → (B,) candidates out of range
 
 
 def _memory_budget(device: jax.Device) -> int:
@@ -80,6 +82,7 @@ class Objective:
         self.config = config
         self.dataset = dataset
         self.names = config.names
+        self._aux_fn: Any = None
         self.dtype = dtype
         self.stream = stream
         self.observation = observe.REGISTRY[config.observe]
@@ -116,12 +119,18 @@ class Objective:
         self.sim = model.SimSpec(structure=self.structure, batch=self.chunk, n_steps=config.n_steps,
                                  transient_steps=config.transient_steps, per_candidate=not config.common_noise,
                                  stream=stream, dtype=dtype, unroll=self.unroll, initial=config.initial,
-                                 sampling=self.sampling, observation=self.observation if sampled else None)
+                                 sampling=self.sampling, observation=self.observation if sampled else None,
+                                 coupling=config.coupling)
         n_blocks = self.sim.n_blocks
         per_segment = max(1, int(segment_ms / config.dt_ms) // self.structure.block)
         self.n_segments = -(-n_blocks // per_segment)
         self.segment_blocks = -(-n_blocks // self.n_segments)  # equal segments, at most n_segments − 1 extra blocks
         self._fixed = {n: v for n, v in values.items() if n not in self.names}
+        self.maps: dict[str, np.ndarray] = self._resolve_maps()
+        self._regional = config.regional or config.fic
+        self._rowsum = np.asarray(dataset.cmat, np.float64).sum(axis=1)[:, None]
+        if config.fic:
+            self._check_fic()
         self._key = jax.random.PRNGKey(config.seed)
         band = None
         if self.sampling is not None and config.bandpass_hz is not None:
@@ -149,11 +158,60 @@ class Objective:
 
     # --- per chunk (C candidates on one device) -------------------------------------------------------------------
 
-    def _params(self, values: jax.Array) -> dict[str, jax.Array]:
+    def _resolve_maps(self) -> dict[str, np.ndarray]:
+        """The scaled maps the configuration's coefficients name (the derived ``fcgradient`` from the target FC)."""
+        from engine.data import maps
+        from engine.data.dataset import DataError
+        from engine.model import regional
+
+        needed = regional.map_names(tuple(self.config.bounds) + tuple(self.config.fixed))
+        try:
+            return maps.resolve(needed, self.dataset, self.target.fc, self.config.maps)
+        except DataError as e:
+            raise ConfigError(str(e)) from None
+
+    def _check_fic(self) -> None:
+        """A one-line ConfigError when FIC has no positive weight in any region at the centre of the bounds."""
+        centre = np.array([[0.5 * (lo + hi) for lo, hi in (self.config.bounds[n] for n in self.names)]], np.float32)
+        bad = np.asarray(self._aux(jnp.asarray(centre))[1])[0]
+        if bad >= self.structure.n_nodes:
+            point = ", ".join(f"{n} {v:g}" for n, v in zip(self.names, centre[0]))
+            raise ConfigError(f"feedback inhibition control finds no positive I→E weight in any region (at {point}, "
+                              f"fic_target {self.config.values().get('fic_target', float('nan')):g}): lower fic_target "
+                              "or the drive, or change the local set")
+
+    def _raw_params(self, values: jax.Array) -> dict[str, jax.Array]:
         p: dict[str, jax.Array] = {n: jnp.asarray(v, self.dtype) for n, v in self._fixed.items()}
         for i, name in enumerate(self.names):
             p[name] = values[:, i].astype(self.dtype)
         return p
+
+    def _params_aux(self, values: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:
+        """Per-candidate parameters ((N, B) where regional or with FIC) and FIC's infeasible regions per lane."""
+        from engine.model import coupling, regional
+
+        p = self._raw_params(values)
+        if not self._regional:
+            return p, jnp.zeros((values.shape[0],), jnp.int32)
+        maps = {m: jnp.asarray(v, self.dtype) for m, v in self.maps.items()}
+        return regional.regional_params(p, maps, fic=self.config.fic,
+                                        at_rate_fn=coupling.REGISTRY[self.config.coupling].at_rate,
+                                        rowsum=jnp.asarray(self._rowsum, self.dtype), n_nodes=self.structure.n_nodes,
+                                        batch=values.shape[0])
+
+    def _params(self, values: jax.Array) -> dict[str, jax.Array]:
+        return self._params_aux(values)[0]
+
+    def _aux(self, values: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:
+        """Candidates (B,) out of each regional parameter's valid range, and FIC's infeasible regions (B,)."""
+        from engine.model import regional
+
+        if self._aux_fn is None:
+            def aux(v: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:
+                p, bad = self._params_aux(v)
+                return regional.out_of_range(p), bad
+            self._aux_fn = jax.jit(aux)
+        return self._aux_fn(values)
 
     def _chunk_key(self, lanes: jax.Array, real: jax.Array | None = None) -> jax.Array:
         # realisation r draws the noise of seed + r (r = 0 is today's stream), so a run with R realisations holds
@@ -342,6 +400,16 @@ class Objective:
         state, real, padded = self._simulate(values, first_lane, progress, cancelled)
         # a non-finite parameter (±inf k saturates the sigmoid into finite rates) is no fit: never the best, flagged nan
         usable = np.isfinite(padded).all(axis=1)
+        rejected: dict[str, np.ndarray] = {}
+        fic_bad = None
+        if self._regional:
+            ranges, infeasible = self._aux(jnp.asarray(np.asarray(padded, np.float32)))
+            rejected = {n: np.asarray(v)[:real] for n, v in ranges.items() if np.asarray(v)[:real].any()}
+            fic_bad = np.asarray(infeasible)[:real] if self.config.fic else None
+        out_of_range = np.zeros(real, bool)
+        for v in rejected.values():
+            out_of_range |= v
+        usable[:real] &= ~out_of_range  # a rejected candidate is never a batch's best
         shape = (len(self.devices) * self.chunks, self.chunk)
         is_real = jnp.asarray(((np.arange(self.batch) < real) & usable).reshape(shape))
         assert self._fns is not None
@@ -351,14 +419,15 @@ class Objective:
         flat = np.asarray(flat)[:real]
         corr = np.asarray(corr, np.float64)[:real]
         parts = np.asarray(parts, np.float64)[:real].T  # (terms, B)
-        if not usable[:real].all():
-            bad = ~usable[:real]
+        if not usable[:real].all() or out_of_range.any():
+            bad = ~usable[:real] | out_of_range
             finite = finite & ~bad
             loss = np.where(bad, WORST_LOSS * sum(w for _, w in self.spec.terms), loss)
             corr = np.where(bad, np.nan, corr)
             parts = np.where(bad[None, :], np.nan, parts)
         best_fcs = np.asarray(best_fcs, np.float64)
-        flags = tuple("nan" if not f else ("flat" if fl else "") for f, fl in zip(finite, flat))
+        flags = tuple("range" if o else ("nan" if not f else ("flat" if fl else ""))
+                      for f, fl, o in zip(finite, flat, out_of_range))
         best = int(np.argmin(loss))
         # each device returned the FC of its own best (first minimum); the overall best is one of them
         fc = best_fcs[best // (self.batch // len(self.devices))]
@@ -371,7 +440,7 @@ class Objective:
         return BatchResult(losses=loss, flags=flags, best_index=best, best_fc=fc,
                            wall_s=time.perf_counter() - t0 - compile_s, compile_s=compile_s,
                            terms={n: parts[i] for i, (n, _) in enumerate(self.spec.terms)}, corr=corr,
-                           best_signal=signal, best_signals=signals)
+                           best_signal=signal, best_signals=signals, fic_infeasible=fic_bad, rejected=rejected)
 
     def _simulate(self, values: np.ndarray, first_lane: int, progress: Callable[[float], None] | None,
                   cancelled: Callable[[], bool] | None) -> tuple[model.Carry, int, np.ndarray]:

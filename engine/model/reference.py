@@ -40,10 +40,12 @@ NODE_ARGS = ("tau_E", "a_E", "theta_E", "tau_I", "a_I", "theta_I", "wEE", "wIE",
 
 
 def make_network_class(cmat: np.ndarray, dmat: np.ndarray,
-                       node_params: Mapping[str, float] | None = None):  # type: ignore[no-untyped-def]
+                       node_params: Mapping[str, float] | None = None,
+                       coupling: str = "diffusive"):  # type: ignore[no-untyped-def]
     """The seed's ``Network`` module, closed over the given Cmat and Dmat instead of a global ``data``.
 
     ``node_params`` may hold any of ``NODE_ARGS``, ``tau_ou`` (ms), ``ext_E`` and ``ext_I``; others are an error.
+    ``coupling`` "additive" swaps the seed's ``DiffusiveCoupling`` for brainmass's ``AdditiveCoupling``.
     """
     import brainmass
     import brainstate
@@ -75,12 +77,11 @@ def make_network_class(cmat: np.ndarray, dmat: np.ndarray,
                 noise_I=brainmass.OUProcess(n, sigma=sigma, init=braintools.init.ZeroInit(), **ou_kw),
                 **node_kw,
             )
-            self.coupling = brainmass.DiffusiveCoupling(
-                self.node.prefetch_delay('rE', (delay_time * u.ms, indices_), init=braintools.init.Uniform(0, 0.05)),
-                self.node.prefetch('rE'),
-                conn_weight,
-                k=k,
-            )
+            delayed = self.node.prefetch_delay('rE', (delay_time * u.ms, indices_), init=braintools.init.Uniform(0, 0.05))
+            if coupling == "additive":
+                self.coupling = brainmass.AdditiveCoupling(delayed, conn_weight, k=k)
+            else:
+                self.coupling = brainmass.DiffusiveCoupling(delayed, self.node.prefetch('rE'), conn_weight, k=k)
 
         def update(self):  # type: ignore[no-untyped-def]
             current = self.coupling()
@@ -99,7 +100,8 @@ def make_network_class(cmat: np.ndarray, dmat: np.ndarray,
 
 def make_simulation(cmat: np.ndarray, dmat: np.ndarray, target_fc: np.ndarray, *, duration_ms: float = 6e3,
                     signal_speed: float = 2.0, with_fc: bool = False,
-                    node_params: Mapping[str, float] | None = None) -> Callable:  # type: ignore[type-arg]
+                    node_params: Mapping[str, float] | None = None,
+                    coupling: str = "diffusive") -> Callable:  # type: ignore[type-arg]
     """The seed's ``simulation(k, sigma)`` → FC correlation (and the model FC when ``with_fc``).
 
     ``node_params`` sets the other registry parameters (see ``make_network_class``).
@@ -109,7 +111,7 @@ def make_simulation(cmat: np.ndarray, dmat: np.ndarray, target_fc: np.ndarray, *
     import brainunit as u
 
     brainstate.environ.set(dt=0.1 * u.ms)  # type: ignore[attr-defined]  # brainunit's units are made at import
-    Network = make_network_class(cmat, dmat, node_params)
+    Network = make_network_class(cmat, dmat, node_params, coupling)
     target = np.asarray(target_fc, np.float32)  # the seed's jnp.asarray(fc) with x64 off
 
     def simulation(k, sigma):  # type: ignore[no-untyped-def]

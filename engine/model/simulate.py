@@ -3,12 +3,14 @@
 ``wcfit-tui simulate … --out FILE.npz`` writes ``rE`` (T × N, the mean of rE over each 1 ms from t = 0),
 ``bold`` (T_TR × N, the samples that enter the FC) with ``t_bold`` (ms), ``fc`` (the FC the objective scored),
 ``fcd`` (W × W) with ``fcd_window`` and ``fcd_step`` (samples), ``target_fc``, and ``labels`` (N region names,
-the columns of rE and bold and the rows and columns of the FCs) when the dataset has them. The numbers are the
+the columns of rE and bold and the rows and columns of the FCs) when the dataset has them, and ``param_NAME`` (N,) for
+every parameter whose value differs over regions (maps, FIC's ``wIE``). The numbers are the
 objective's: the same segments, the same noise (evaluation 0 of the seed), the same terms.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +47,7 @@ class Simulation:
     structural_baseline: float
     wall_s: float
     held_out: Mapping[str, Any] | None = None  # train/test scores under --split/--test (engine.model.heldout)
+    regional: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)  # parameter → (N,) where regions differ
 
 
 def _ms_means(rates: np.ndarray, carry: np.ndarray, per_ms: int) -> tuple[np.ndarray, np.ndarray]:
@@ -100,13 +103,16 @@ def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *
     from engine.model.simulate_scoring import realisation_scores
 
     loss, parts, corr, fc, flag, held = realisation_scores(obj, x, loss, parts, corr, fc, flag)
+    per_region = {n: np.asarray(v, np.float64)[:, 0] for n, v in obj._params(vals).items()  # noqa: SLF001
+                  if jnp.ndim(v) == 2 and not n.startswith("_")}
     return Simulation(params=one.values(dict(zip(obj.names, x[0].astype(float)))),
                       rE=np.concatenate(means) if means else np.zeros((0, s.n_nodes)),
                       bold=bold, t_bold=t_bold, fc=fc, fcd=fcd_mat, fcd_window=obj.target.fcd_window,
                       fcd_step=obj.target.fcd_step, target_fc=np.asarray(obj.target.fc, np.float64),
                       loss=float(loss[0]), terms={n: float(parts[i, 0]) for i, (n, _) in enumerate(obj.spec.terms)},
                       fc_corr=float(corr[0]), flag=flag, structural_baseline=obj.target.structural_baseline,
-                      wall_s=time.perf_counter() - t0, held_out=held)
+                      wall_s=time.perf_counter() - t0, held_out=held,
+                      regional=per_region)
 
 
 def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
@@ -122,6 +128,7 @@ def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
 def save(sim: Simulation, dataset: Dataset, out: Path) -> None:
     """Write a simulation's signals, FC and FCD (and the dataset's region labels) to an .npz file."""
     extra: dict[str, Any] = {} if dataset.labels is None else {"labels": np.array(dataset.labels, dtype=np.str_)}
+    extra.update({f"param_{n}": v for n, v in sim.regional.items()})  # parameters that differ over regions (N,)
     np.savez(out, rE=sim.rE.astype(np.float32), bold=sim.bold, t_bold=sim.t_bold, fc=sim.fc, fcd=sim.fcd,
              fcd_window=np.int64(sim.fcd_window), fcd_step=np.int64(sim.fcd_step), target_fc=sim.target_fc,
              **extra)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.bench import observe as bench_observe
+from engine.bench import regional as bench_regional
 from engine.bench.cluster import run_cluster_bench
 from engine.bench.speed import DEFAULT_BATCHES, run_bench
 from engine.cluster.objective import import_ray
@@ -78,6 +79,10 @@ def _main(args: argparse.Namespace) -> int:
         except RuntimeError as exc:  # the backend is already initialised
             print(f"--cpu-devices ignored: {exc}")
     progress = None if args.json else (lambda m: print(m, flush=True))
+    if args.regional:
+        out = bench_regional.run(max(args.batch), args.duration, args.data, args.repeats, progress)
+        print(json.dumps(out)) if args.json else print_regional_table(out)
+        return 0
     if args.observe:
         out = bench_observe.run(args.batch, args.duration, args.data, args.repeats, progress)
         print(json.dumps(out)) if args.json else print_observe_table(out)
@@ -113,6 +118,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--observe", default=None, choices=("bold",),
                    help="bold: compare raw rE, BOLD and BOLD + FCD per simulated second, and their memory "
                         "(e.g. --observe bold --duration 400000 --batch 8 --no-reference)")
+    p.add_argument("--regional", action="store_true",
+                   help="time homogeneous against regional parameters + FIC (each coupling) side by side, BOLD")
     p.add_argument("--cluster", default=None, metavar="ADDRESS",
                    help="compare one process with a Ray cluster's actors instead (default batch 64)")
     p.add_argument("--cpu-actors", type=int, default=0, metavar="N",
@@ -172,3 +179,15 @@ def print_observe_table(result: dict[str, Any]) -> None:
                   f"{r['s_per_sim_s_per_candidate']:.4f}", f"{100 * r['vs_rE']:+.1f} %", mb(r["mem_per_candidate"]),
                   mb(r["mem_per_candidate_60s"]), mb(r["mem_per_candidate_600s"]), str(r["samples"]))
     Console(width=None if sys.stdout.isatty() else 140).print(t)
+
+
+def print_regional_table(result: dict[str, Any]) -> None:
+    """The comparison as a table."""
+    t = Table(title=f"regional parameters and FIC: {result['dataset']} (N = {result['n_nodes']}), "
+                    f"{result['duration_ms'] / 1000:g} s simulated")
+    for c in ("model", "batch", "wall s", "init s", "s / sim s / cand.", "× homogeneous", "× after init"):
+        t.add_column(c, justify="left" if c == "model" else "right")
+    for r in result["rows"]:
+        t.add_row(r["model"], str(r["batch"]), f"{r['wall_s']:.2f}", f"{r['init_s']:.2f}",
+                  f"{r['s_per_sim_s_per_candidate']:.4f}", f"{r['relative']:.3f}", f"{r['relative_after_init']:.3f}")
+    Console().print(t)

@@ -18,6 +18,7 @@ from engine.config import (
 from engine.model import observe, terms
 from engine.runs import RunError
 from tui.cli.cluster import add_cluster_options
+from tui.cli.regional import add_regional_options, regional_kwargs
 from tui.cli.scoring import add_scoring_options, scoring_settings
 
 
@@ -58,6 +59,7 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
                    help="give each candidate its own noise, as the seed did (default: common random numbers)")
     add_scoring_options(p)
     add_cluster_options(p)
+    add_regional_options(p)
 
 
 #: FitConfig fields set by options of the same meaning (option attribute → field).
@@ -89,6 +91,7 @@ def config_from_args(args: argparse.Namespace) -> FitConfig:
     if args.own_noise:
         settings["common_noise"] = False
     settings.update(scoring_settings(args))
+    settings.update(regional_kwargs(args, settings))
     return preset.config(data=args.data, **{k: v for k, v in settings.items() if k != "preset"})
 
 

@@ -126,6 +126,9 @@ class SetupForm(VerticalScroll):
                 yield Input(f"{getattr(c, name):g}", id=name, compact=True, classes="num")
                 yield Label(unit, classes="funit")
         yield ParamTable(dict(c.bounds), dict(c.fixed), id="params")
+        from tui.widgets import model_fields
+
+        yield from model_fields.compose(c)
         with Horizontal(classes="form-row"):
             yield Label("cluster", classes="flabel")
             yield Input("", id="cluster", compact=True, classes="wide", placeholder="HOST:PORT of a Ray head")
@@ -207,6 +210,9 @@ class SetupForm(VerticalScroll):
             self.query_one(f"#{field}", Select).value = getattr(c, field)
         self.query_one("#common_noise", Checkbox).value = c.common_noise
         self.query_one(ParamTable).set_values(dict(c.bounds), dict(c.fixed))
+        from tui.widgets import model_fields
+
+        model_fields.apply(self, c)
         self.validate()
 
     # -- the rest ---------------------------------------------------------------------------
@@ -243,6 +249,9 @@ class SetupForm(VerticalScroll):
             kw.update(self.query_one("#scoring").read())  # type: ignore[attr-defined]
         except ValueError as e:
             raise ConfigError(str(e)) from None
+        from tui.widgets import model_fields
+
+        kw.update(model_fields.read(self, bounds, fixed))
         return FitConfig(data=self.query_one("#data", Input).value.strip() or "bundled",
                          optimizer=str(self.query_one("#optimizer", Select).value),
                          common_noise=self.query_one("#common_noise", Checkbox).value,
