@@ -1,6 +1,5 @@
 """The Python API, for notebooks: everything a fit needs from one import.
 
-    from engine.api import FitConfig, fit, load_dataset, simulate
 
 ``load_dataset`` reads any supported data, ``FitConfig`` (or ``preset``) says what to fit, ``fit`` runs the
 search in this process (events to a callback, a run directory when asked) and returns its ``Summary``, and

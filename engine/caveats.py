@@ -6,6 +6,7 @@ from __future__ import annotations
 from engine.config import FitConfig
 from engine.model import observe
 from engine.model.fcd import windows
+from engine.model.regional import map_names
 from engine.model.target import fcd_samples
 
 #: A best FC correlation within this of the structure-alone baseline is reported as no better than it.
@@ -24,7 +25,6 @@ def config_caveats(config: FitConfig) -> list[str]:
     elif config.transient_ms < obs.min_transient_ms:
         out.append(f"transient {config.transient_ms / 1000:g} s is shorter than {obs.name}'s settling time "
                    f"(≈{obs.min_transient_ms / 1000:g} s): the FC includes the response to the initial state")
-    from engine.model.regional import map_names
 
     if "fcgradient" in map_names(tuple(config.bounds) + tuple(config.fixed)):
         out.append("map fcgradient is derived from the target FC this fit scores: its in-sample r is optimistic; "

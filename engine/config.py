@@ -7,6 +7,8 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Mapping
 
+from engine.data import edges
+from engine.data.split import SPLITS
 from engine.params import CONTROL, REGISTRY, all_names_order, spec_of, split_regional
 
 if TYPE_CHECKING:
@@ -156,8 +158,6 @@ class FitConfig:
         self._check_scoring()
 
     def _check_scoring(self) -> None:
-        from engine.data import edges
-        from engine.data.split import SPLITS
 
         if self.edges not in edges.REGISTRY:
             raise ConfigError(f"unknown edge set {self.edges!r}; known: {', '.join(edges.NAMES)}")

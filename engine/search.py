@@ -33,6 +33,8 @@ from engine.events import (
     Summary,
     Warned,
 )
+from engine.model import objective as local
+from engine.model.regional import batch_warnings
 from engine.model.target import FitTarget, resolve_tr
 
 
@@ -377,7 +379,6 @@ class Search:
     def _loop(self, cfg: FitConfig, prog: _Progress, proposer: Proposer | None, t0: float) -> Summary:
         # lazy: JAX; this module is imported inside Ray actors before their CPU devices are set
         from engine.caveats import baseline_caveat, config_caveats, fcd_caveat
-        from engine.model import objective as local
 
         if self.objective is None:
             if self._objective_factory is not None:
@@ -470,7 +471,6 @@ class Search:
                 self._emit(Warned(message=f"{diverged} candidate(s) in batch {prog.batches} diverged "
                                           f"({', '.join(sorted(set(f for f in res.flags if f and f != 'range')))}); "
                                           f"they got the worst loss and the fit goes on"))
-            from engine.model.regional import batch_warnings
 
             for message in batch_warnings(res, prog.batches):
                 self._emit(Warned(message=message))

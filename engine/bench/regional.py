@@ -14,6 +14,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from engine import presets
+from engine.data.dataset import load_dataset
+from engine.model.objective import Objective
+
 #: (label, FitConfig fields, coefficients) of the compared models. Every lane runs k 2, ext_E 0.5 (the neurolib set):
 #: the "coefficients 0" rows run the homogeneous model's dynamics through the regional machinery — (N, B) values,
 #: FIC's solve — so they measure what that machinery costs; the others add the different dynamics of regions that
@@ -29,7 +33,6 @@ VARIANTS: tuple[tuple[str, dict[str, Any], tuple[float, ...]], ...] = (
 
 
 def _config(batch: int, duration_ms: float, data: str, fields: dict[str, Any]) -> Any:
-    from engine import presets
 
     f = dict(fields)
     maps_on = f.pop("maps_on", False)
@@ -50,8 +53,6 @@ def run(batch: int, duration_ms: float, data: str | None, repeats: int = 2,
     import jax
     import jax.numpy as jnp
 
-    from engine.data.dataset import load_dataset
-    from engine.model.objective import Objective
 
     ds = load_dataset(data)
     prepared = []

@@ -16,7 +16,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from engine.config import ConfigError, FitConfig
-from engine.data.dataset import DataError, Dataset
+from engine.data.compare import matrix_corr
+from engine.data.dataset import DataError, Dataset, load_dataset
+from engine.model import fcd
+from engine.model.target import build_target
 
 #: A test r this far (or more) below the train r is warned about: the fit does not carry over to held-out data.
 GAP_WARNING = 0.1
@@ -52,7 +55,6 @@ def load_test_dataset(config: FitConfig, dataset: Dataset) -> Dataset | None:
     """The ``--test`` dataset, checked against the fitted one (same regions); None without ``--test``."""
     if not config.test_data:
         return None
-    from engine.data.dataset import load_dataset
 
     test = load_dataset(config.test_data)
     if test.n_nodes != dataset.n_nodes:
@@ -63,7 +65,6 @@ def load_test_dataset(config: FitConfig, dataset: Dataset) -> Dataset | None:
 
 def test_target(config: FitConfig, dataset: Dataset, test: Dataset | None = None, n_samples: int | None = None):  # type: ignore[no-untyped-def]
     """The FitTarget of the held-out part: the split's test scans, or the ``--test`` dataset (ConfigError)."""
-    from engine.model.target import build_target
 
     if config.split:
         return build_target(config, dataset, n_samples, role="test")
@@ -76,7 +77,6 @@ def model_fcd_values(signals: np.ndarray, window: int, step: int, *, tr_s: float
                      bandpass_hz: tuple[float, float] | None = None) -> np.ndarray:
     """FCD upper-triangle values of a candidate's signals (R, S, N), pooled over realisations; band-passed first
     (samples every ``tr_s``) when ``bandpass_hz`` is given, as the objective filters them."""
-    from engine.model import fcd
 
     out = []
     for x in np.asarray(signals, np.float64):
@@ -99,7 +99,6 @@ def score_held_out(config: FitConfig, dataset: Dataset, *, best_fc: np.ndarray, 
                    train_ks: float | None, train_target: Any, best_signals: np.ndarray | None = None,
                    test: Dataset | None = None) -> HeldOut:
     """Train and test scores of the best candidate (its model FC, and for KS its signals (R, S, N))."""
-    from engine.data.compare import matrix_corr
 
     tgt = test_target(config, dataset, test)
     if config.split:

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from engine.model.coupling import REGISTRY as COUPLINGS
+from engine.model.regional import START_E, START_I
 
 Array = jax.Array
 NoiseStream = Literal["block", "seed"]
@@ -541,7 +542,6 @@ def init_state(spec: SimSpec, p: Mapping[str, Array], key: Array) -> Carry:
         if spec.coupling == "diffusive" and not _regional(p):
             rE0, rI0 = node_fixed_point(consts, b, s.dt, dtype)
         else:  # FIC's target state when given (the regional module's START keys), else rest
-            from engine.model.regional import START_E, START_I
 
             start = (jnp.broadcast_to(p[START_E], (n, b)).astype(dtype), jnp.broadcast_to(p[START_I], (n, b)).astype(dtype)) \
                 if START_E in p else (zeros, zeros)

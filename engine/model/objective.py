@@ -19,8 +19,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from engine.config import ConfigError, FitConfig
-from engine.data.dataset import Dataset
-from engine.model import fcd, observe, terms
+from engine.data import maps
+from engine.data.dataset import DataError, Dataset
+from engine.model import coupling, fcd, observe, regional, terms
 from engine.model import network as model
 from engine.model.target import FitTarget, build_target, resolve_tr
 
@@ -160,9 +161,6 @@ class Objective:
 
     def _resolve_maps(self) -> dict[str, np.ndarray]:
         """The scaled maps the configuration's coefficients name (the derived ``fcgradient`` from the target FC)."""
-        from engine.data import maps
-        from engine.data.dataset import DataError
-        from engine.model import regional
 
         needed = regional.map_names(tuple(self.config.bounds) + tuple(self.config.fixed))
         try:
@@ -188,7 +186,6 @@ class Objective:
 
     def _params_aux(self, values: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:
         """Per-candidate parameters ((N, B) where regional or with FIC) and FIC's infeasible regions per lane."""
-        from engine.model import coupling, regional
 
         p = self._raw_params(values)
         if not self._regional:
@@ -204,7 +201,6 @@ class Objective:
 
     def _aux(self, values: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:
         """Candidates (B,) out of each regional parameter's valid range, and FIC's infeasible regions (B,)."""
-        from engine.model import regional
 
         if self._aux_fn is None:
             def aux(v: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:

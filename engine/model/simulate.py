@@ -25,6 +25,7 @@ from engine.data.dataset import Dataset
 from engine.model import fcd
 from engine.model import network as model
 from engine.model.objective import Objective
+from engine.model.simulate_scoring import realisation_scores
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,7 +101,6 @@ def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *
             fcd_mat = np.asarray(fcd.fcd_matrix(jnp.asarray(y, jnp.float32), obj.target.fcd_window,
                                                 obj.target.fcd_step))[:, :, 0].astype(np.float64)
     flag = "nan" if not finite[0] else ("flat" if flat[0] else "")
-    from engine.model.simulate_scoring import realisation_scores
 
     loss, parts, corr, fc, flag, held = realisation_scores(obj, x, loss, parts, corr, fc, flag)
     per_region = {n: np.asarray(v, np.float64)[:, 0] for n, v in obj._params(vals).items()  # noqa: SLF001

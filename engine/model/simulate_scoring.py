@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.model import heldout
+
 
 def realisation_scores(obj: Any, x: np.ndarray, loss: np.ndarray, parts: np.ndarray, corr: np.ndarray,
                        fc: np.ndarray, flag: str) -> tuple[Any, ...]:
@@ -27,7 +29,6 @@ def realisation_scores(obj: Any, x: np.ndarray, loss: np.ndarray, parts: np.ndar
         signals = res.best_signals
     held = None
     if config.split or config.test_data:
-        from engine.model import heldout
 
         if signals is None and obj.sampling is not None:
             signals = obj.samples(x)[:1]  # (1, S, N): realisation 0

@@ -9,7 +9,7 @@ import numpy as np
 from engine.config import MIN_SAMPLES, ConfigError, FitConfig
 from engine.data import edges as edge_sets
 from engine.data.dataset import DataError, Dataset, structural_baseline
-from engine.data.split import Split
+from engine.data.split import Split, make_split, subset
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,7 +82,6 @@ def training_part(config: FitConfig, dataset: Dataset) -> tuple[Dataset, Split |
     """The dataset a fit scores against (under ``--split`` its training scans only) and the split, if any."""
     if not config.split:
         return dataset, None
-    from engine.data.split import make_split, subset
 
     try:
         split = make_split(config.split, dataset)
@@ -102,7 +101,6 @@ def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = No
 
     split = None
     if config.split:
-        from engine.data.split import subset
 
         full = dataset
         dataset, split = training_part(config, full)

@@ -60,6 +60,7 @@ from engine.runs import (
 )
 from engine.runs.export import export_path
 from engine.search import FitError
+from engine.study.scoring import scoring_columns
 
 STUDY_FILE = "study.json"
 FORMAT = "wcfit-study"
@@ -420,7 +421,6 @@ def export_rows(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
         fc = best_fc_of(s.path, int(best["evaluation"])) if best is not None else None
         row["fc_corr"] = matrix_corr(fc, target) if fc is not None and target is not None else None
         row["structural_baseline"] = matrix_corr(cmat, target) if cmat is not None and target is not None else None
-        from engine.study.scoring import scoring_columns
 
         row.update(scoring_columns(s.path, config, best))
         row["run"] = str(s.path)

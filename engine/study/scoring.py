@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from engine.config import FitConfig
+from engine.runs.layout import STATUS, read_json
 
 
 def scoring_columns(run: Path, config: FitConfig, best: Mapping[str, Any] | None) -> dict[str, Any]:
     """Columns that replace or join the all-edge numbers: with ``--edges`` other than all, r and the baseline
     as the fit scored them (on those edges); with ``--split``/``--test``, train and test r and KS."""
-    from engine.runs.layout import STATUS, read_json
 
     summary = (read_json(run / STATUS) or {}).get("summary") or {}
     out: dict[str, Any] = {}

@@ -12,6 +12,7 @@ import math
 import sys
 from typing import Any
 
+from engine.data import edges
 from engine.data.dataset import (
     DataError,
     Dataset,
@@ -54,7 +55,6 @@ def describe(dataset: Dataset) -> dict[str, Any]:
 
 def _scoring_facts(dataset: Dataset) -> dict[str, Any]:
     """Hemispheres (for ``--edges within``) and the within-hemisphere baseline; a group's FCD values."""
-    from engine.data import edges
 
     out: dict[str, Any] = {"hemispheres": None, "structural_baseline_within": None, "group_fcd": None}
     hemi = edges.dataset_hemispheres(dataset)

@@ -10,11 +10,11 @@ import argparse
 from typing import Any
 
 from engine.config import ConfigError
+from engine.model import coupling, local_sets
 
 
 def add_regional_options(p: argparse.ArgumentParser) -> None:
     """--coupling, --local-set, --fic / --no-fic and --map NAME=FILE."""
-    from engine.model import coupling, local_sets
 
     p.add_argument("--coupling", default=None, choices=tuple(coupling.REGISTRY),
                    help="how delayed rates enter a node: " + "; ".join(f"{c.name}: {c.description}"

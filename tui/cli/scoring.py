@@ -6,13 +6,15 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from engine.config import MAX_REALIZATIONS, FitConfig
+from engine.config import MAX_REALIZATIONS, ConfigError, FitConfig
+from engine.data import edges
+from engine.data.split import DEFAULT_SPLIT, SPLITS
+from engine.model import heldout
+from engine.model.target import align_group_fcd, build_target
 
 
 def add_scoring_options(p: argparse.ArgumentParser) -> None:
     """``--edges``, ``--realizations``, ``--split``, ``--test``."""
-    from engine.data import edges
-    from engine.data.split import DEFAULT_SPLIT, SPLITS
 
     p.add_argument("--edges", default=None, choices=edges.NAMES,
                    help="FC edges scored (terms, r and the structure-alone baseline): all (default) or within "
@@ -40,7 +42,6 @@ def scoring_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def adapt_to_data(args: argparse.Namespace, config: FitConfig, dataset: Any) -> FitConfig:
     """The config with the FCD window and step of the data's group FCD values, unless --fcd-window/--fcd-step are given."""
-    from engine.model.target import align_group_fcd
 
     if getattr(args, "fcd_window", None) is not None or getattr(args, "fcd_step", None) is not None:
         return config
@@ -67,9 +68,6 @@ def summary_lines(summary: Any) -> list[str]:
 
 def preflight(config: FitConfig, dataset: Any, n_samples: int | None = None) -> Any:
     """Load and check the held-out data before a fit (ConfigError/DataError, one line); the --test dataset or None."""
-    from engine.config import ConfigError
-    from engine.model import heldout
-    from engine.model.target import build_target
 
     if not (config.split or config.test_data):
         return None

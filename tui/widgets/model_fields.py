@@ -10,6 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select
 
 from engine.config import ConfigError, FitConfig, parse_bound, parse_fixed
+from engine.model import coupling, local_sets
 from engine.params import REGISTRY
 
 
@@ -22,7 +23,6 @@ def _extra_text(c: FitConfig) -> str:
 
 def compose(c: FitConfig) -> Iterator[Widget]:
     """The rows (inside the form's compose)."""
-    from engine.model import coupling, local_sets
 
     with Horizontal(classes="form-row"):
         yield Label("coupling", classes="flabel")

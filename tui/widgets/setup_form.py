@@ -20,7 +20,10 @@ from engine.cluster.objective import INSTALL_HINT
 from engine.config import INITIAL_STATES, OPTIMIZERS, ConfigError, FitConfig, parse_band
 from engine.data.dataset import DataError, load_dataset
 from engine.model import observe
+from engine.model.target import group_fcd_samples
+from tui.widgets import model_fields
 from tui.widgets.param_table import ParamTable, parse_number
+from tui.widgets.scoring_fields import ScoringFields
 
 #: Seconds of quiet typing before the dataset path is loaded.
 DATA_DEBOUNCE_S = 0.3
@@ -112,8 +115,6 @@ class SetupForm(VerticalScroll):
                 yield Input(_show_value(name, getattr(c, name)), id=name, compact=True,
                             classes="wide" if name in ("objective", "bandpass_hz") else "num")
                 yield Label(unit, classes="funit")
-        from tui.widgets.scoring_fields import ScoringFields
-
         yield ScoringFields(c, id="scoring")
         with Horizontal(classes="form-row"):
             yield Label("optimizer", classes="flabel")
@@ -126,8 +127,6 @@ class SetupForm(VerticalScroll):
                 yield Input(f"{getattr(c, name):g}", id=name, compact=True, classes="num")
                 yield Label(unit, classes="funit")
         yield ParamTable(dict(c.bounds), dict(c.fixed), id="params")
-        from tui.widgets import model_fields
-
         yield from model_fields.compose(c)
         with Horizontal(classes="form-row"):
             yield Label("cluster", classes="flabel")
@@ -177,7 +176,6 @@ class SetupForm(VerticalScroll):
 
     def _group_fcd_window(self, dataset: object) -> None:
         """A group's FCD values fix the FCD window and step: put theirs into the form."""
-        from engine.model.target import group_fcd_samples
 
         ws = None if getattr(dataset, "scans", ()) else group_fcd_samples(dataset)  # type: ignore[arg-type]
         if ws is not None:
@@ -210,8 +208,6 @@ class SetupForm(VerticalScroll):
             self.query_one(f"#{field}", Select).value = getattr(c, field)
         self.query_one("#common_noise", Checkbox).value = c.common_noise
         self.query_one(ParamTable).set_values(dict(c.bounds), dict(c.fixed))
-        from tui.widgets import model_fields
-
         model_fields.apply(self, c)
         self.validate()
 
@@ -249,8 +245,6 @@ class SetupForm(VerticalScroll):
             kw.update(self.query_one("#scoring").read())  # type: ignore[attr-defined]
         except ValueError as e:
             raise ConfigError(str(e)) from None
-        from tui.widgets import model_fields
-
         kw.update(model_fields.read(self, bounds, fixed))
         return FitConfig(data=self.query_one("#data", Input).value.strip() or "bundled",
                          optimizer=str(self.query_one("#optimizer", Select).value),
