@@ -72,7 +72,7 @@ class FakeObjective:
 
 
 def fake_fit(small_npz: Path, out: Path, name: str, *, budget: int = 8, batch: int = 2,
-             cancel_after: int | None = None, blank_checkpoint: bool = False) -> Path:
+             cancel_after: int | None = None, blank_checkpoint: bool = False, objective: Any = None) -> Path:
     """A recorded fit with the fake objective (fast, no JAX); returns the run directory."""
     config = FitConfig(data=str(small_npz), duration_ms=50, batch=batch, budget=budget)
     dataset = load_dataset(config.data)
@@ -88,7 +88,7 @@ def fake_fit(small_npz: Path, out: Path, name: str, *, budget: int = 8, batch: i
             rec.checkpointer.save(proposer=b"", evaluations=evaluations, batches=batches)
 
     with rec:
-        search = Search(config, dataset, listeners=[rec.listener, cancel], objective=FakeObjective(batch),
+        search = Search(config, dataset, listeners=[rec.listener, cancel], objective=objective or FakeObjective(batch),
                         checkpointer=Blank() if blank_checkpoint else rec.checkpointer)
         search.run()
     return rec.path
