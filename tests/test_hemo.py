@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -66,21 +67,22 @@ def reference_bold(u: np.ndarray, s0: np.ndarray, substeps: int = 1) -> np.ndarr
 # ---------------------------------------------------------------------------
 # the engine's integration under test (float32) and the plain float32 form it replaces
 
+@functools.partial(jax.jit, static_argnames="method")
+def _deviation_run(us: jax.Array, u0: jax.Array, reference: jax.Array, method: str) -> jax.Array:
+    """bold_signal after each piece (compiled once per method and shape, not per call)."""
+    def one(h: Hemo, ut: jax.Array) -> tuple[Hemo, jax.Array]:
+        h = hemo_step(h, ut, DT_S, method=method)  # type: ignore[arg-type]
+        return h, bold_signal(h)
+    h0 = recenter(hemo_init(u0, us.dtype), reference)  # onto its own u0: the identity (test_recenter_...)
+    return jax.lax.scan(one, h0, us)[1]
+
+
 def deviation_bold(u: np.ndarray, u0: np.ndarray, method: str, dtype: jnp.dtype = jnp.float32,
                    reference: np.ndarray | None = None) -> np.ndarray:
     """bold_signal after each piece, the state starting at the fixed point of u0 (deviations from ``reference``'s)."""
-
-    @jax.jit
-    def run(us: jax.Array) -> jax.Array:
-        def one(h: Hemo, ut: jax.Array) -> tuple[Hemo, jax.Array]:
-            h = hemo_step(h, ut, DT_S, method=method)  # type: ignore[arg-type]
-            return h, bold_signal(h)
-        h0 = hemo_init(jnp.asarray(u0, dtype), dtype)
-        if reference is not None:
-            h0 = recenter(h0, jnp.asarray(reference, dtype))
-        return jax.lax.scan(one, h0, us)[1]
-
-    return np.asarray(run(jnp.asarray(u, dtype)), np.float64)
+    ref = u0 if reference is None else reference
+    return np.asarray(_deviation_run(jnp.asarray(u, dtype), jnp.asarray(u0, dtype), jnp.asarray(ref, dtype), method),
+                      np.float64)
 
 
 def plain_float32_bold(u: np.ndarray, u0: np.ndarray) -> np.ndarray:
