@@ -1,6 +1,6 @@
 """Print the tutorial setting's losses as JSON: tests/data/tutorial_golden.json was made by this script at the
-commit before the engine gained observations and segments (a16e67e), and the tutorial preset must keep them bit
-for bit (tests/test_presets.py).
+commit before the engine gained observations and segments (a16e67e), and the tutorial preset must keep them within
+float32 tolerance (tests/test_presets.py: a regression check against this engine's past, not against the tutorial).
 
     python scripts/tutorial_golden.py > tests/data/tutorial_golden.json
 """

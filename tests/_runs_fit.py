@@ -1,11 +1,17 @@
 """Helper for tests/test_runs.py: run (or resume) a recorded fit in a subprocess.
 
 usage: python tests/_runs_fit.py fit CONFIG_JSON OUT NAME | python tests/_runs_fit.py resume RUN_DIR
+
+With WCFIT_TEST_HOLD=call:N (or save:N) and WCFIT_TEST_HOLD_FILE=PATH the fit stops for good inside the objective's
+N-th call (or inside the checkpoint save that follows evaluation N being logged) after creating PATH: a test waits
+for PATH and kills the process in exactly that state, whatever the machine's speed.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +31,29 @@ def main(argv: list[str]) -> int:
         if isinstance(event, BatchEvaluated):
             print(f"batch {event.batch_index} evaluations {event.evaluations}", flush=True)
 
+    hold = os.environ.get("WCFIT_TEST_HOLD", "")
+    where, _, count = hold.partition(":")
+
+    def held() -> None:
+        Path(os.environ["WCFIT_TEST_HOLD_FILE"]).write_text(hold)
+        threading.Event().wait()  # until killed
+
+    if where == "call":
+        import functools
+
+        from engine.model.objective import Objective
+
+        real_call, calls = Objective.__call__, []
+
+        @functools.wraps(real_call)
+        def gated(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            calls.append(1)
+            if len(calls) == int(count):
+                held()
+            return real_call(self, *args, **kwargs)
+
+        Objective.__call__ = gated  # type: ignore[method-assign]
+
     if argv[0] == "fit":
         config = FitConfig.from_json(Path(argv[1]).read_text())
         dataset = load_dataset(config.data)
@@ -34,8 +63,17 @@ def main(argv: list[str]) -> int:
         config, dataset, resume, recorder = record_existing(argv[1])
         for note in recorder.notes:
             print(note, flush=True)
+    checkpointer = real_checkpointer = recorder.checkpointer
+    if where == "save":
+        class HeldSave:
+            def save(self, *, proposer: bytes, evaluations: int, batches: int) -> None:
+                if evaluations >= int(count):  # evaluation N is logged; its checkpoint is never written
+                    held()
+                real_checkpointer.save(proposer=proposer, evaluations=evaluations, batches=batches)
+
+        checkpointer = HeldSave()
     with recorder:
-        search = Search(config, dataset, listeners=[recorder.listener, show], checkpointer=recorder.checkpointer,
+        search = Search(config, dataset, listeners=[recorder.listener, show], checkpointer=checkpointer,
                         resume=resume)
         summary = search.run()
     print(f"status {summary.status} evaluations {summary.evaluations} {summary.reason}", flush=True)

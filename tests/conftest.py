@@ -7,7 +7,35 @@ silently changing precision or speed.
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
+
+
+def _suite_root() -> Path:
+    """One temporary folder for the whole run (its subprocesses and xdist workers inherit it through the environment).
+
+    It holds the suite's HOME (nothing a test or a library writes to ~ lands in the user's home) and one JAX
+    compilation cache shared by every test and every subprocess: a program compiled once is loaded, not recompiled,
+    by the next test or child process with the same shapes (min compile time 0, as engine.devices sets it).
+    """
+    given = os.environ.get("WCFIT_TEST_ROOT")
+    if given:
+        return Path(given)
+    root = Path(tempfile.mkdtemp(prefix="wcfit-tests-"))
+    os.environ["WCFIT_TEST_ROOT"] = str(root)
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    (root / "home").mkdir()
+    os.environ.update(HOME=str(root / "home"), XDG_CACHE_HOME=str(root / "home" / ".cache"),
+                      WCFIT_CACHE_DIR=str(root / "jax-cache"), RAY_AUTH_MODE="disabled")
+    os.environ.pop("WCFIT_NO_CACHE", None)
+    return root
+
+
+SUITE_ROOT = _suite_root()
 
 import brainstate  # noqa: F401 - its import sets JAX's x64 flag from its own precision (32): import it first
 import jax
@@ -18,6 +46,17 @@ jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 from engine.data.dataset import Dataset, load_dataset
+from engine.devices import enable_compilation_cache
+
+enable_compilation_cache()  # the suite's shared cache (WCFIT_CACHE_DIR above), on from the first test: order-free
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest's reporter
+    """Say what the suite wrote to its stand-in HOME: anything there would have landed in the user's home."""
+    home = SUITE_ROOT / "home"
+    written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()) if home.is_dir() else []
+    if written and not os.environ.get("PYTEST_XDIST_WORKER"):
+        terminalreporter.write_line(f"written to HOME ({len(written)} files): " + ", ".join(written[:20]))
 
 
 @pytest.fixture(scope="session")

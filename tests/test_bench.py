@@ -11,7 +11,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, JAX_PLATFORMS="cpu", WCFIT_NO_CACHE="1")
+    env = dict(os.environ, JAX_PLATFORMS="cpu")  # the suite's shared compilation cache (conftest)
     return subprocess.run([sys.executable, "-m", "tui.main", "bench", *args], env=env, capture_output=True,
                           text=True, timeout=900, cwd=ROOT)
 

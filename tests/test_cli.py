@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.clitools import run_main
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def wcfit(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "WCFIT_NO_CACHE": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the suite's shared compilation cache (conftest)
     return subprocess.run([sys.executable, "-m", "tui.cli.fit", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, env=env, timeout=timeout)
 
@@ -55,9 +57,16 @@ def test_fit_on_a_generated_dataset_of_another_n(tmp_path):
     (["--batch", "x"], "invalid int value"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, phrase):
-    r = wcfit("fit", "--no-record", *args)
+    r = run_main("fit", "--no-record", *args)  # in-process: the same main() as the command
     assert r.returncode == 2
     assert phrase in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_bad_input_through_the_real_entry_point_is_one_line_and_exit_2():
+    r = wcfit("fit", "--no-record", "--param", "k=3:0.5")
+    assert r.returncode == 2
+    assert "inverted" in r.stderr and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
 
 
@@ -75,7 +84,7 @@ def test_info_reports_the_backend():
 
 
 def _fit_proc(tmp_path: Path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "WCFIT_NO_CACHE": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the suite's shared compilation cache (conftest)
     return subprocess.Popen([sys.executable, "-m", "tui.cli.fit", "fit", "--preset", "tutorial", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
 

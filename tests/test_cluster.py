@@ -186,6 +186,68 @@ def test_an_actor_killed_mid_fit_is_rescored_on_the_other(cluster_objective: Any
         np.testing.assert_allclose(b.losses, local(b.values, first_lane=b.first_evaluation).losses, rtol=0, atol=1e-5)
 
 
+def test_an_actor_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Path) -> None:
+    """One actor's process is killed while it is scoring its share of batch 1 (it holds there until killed, so
+    the kill is mid-batch on any machine): that share is rescored on the other actor and the fit ends as a local one."""
+    import shutil
+
+    from engine import search as search_mod
+    from engine.cluster import objective as cluster_mod
+    from tests import _cluster_hold
+
+    hold = _cluster_hold.hold_dir()
+    shutil.rmtree(hold, ignore_errors=True)
+    hold.mkdir(parents=True)
+    (hold / "armed").touch()
+    monkeypatch.setattr(cluster_mod, "Scorer", _cluster_hold.HoldingScorer)
+    cfg = FitConfig(batch=6, budget=18, seed=4, common_noise=False, **SHORT)
+    obj = cluster_mod.ClusterObjective(make_dataset(), cfg, address=ray_head, cpu_actors=2)
+    events: list[Any] = []
+    try:
+        search = Search(cfg, obj.dataset, listeners=[events.append], objective=obj)
+        obj.on_warning = lambda m: events.append(Warned(message=m))
+        thread = search_mod.start(search)
+        deadline = time.monotonic() + 300
+        while not (hold / "inside").exists() or not (hold / "inside").read_text():
+            assert thread.is_alive() and time.monotonic() < deadline, "no actor reached batch 1"
+            time.sleep(0.05)
+        os.kill(int((hold / "inside").read_text()), signal.SIGKILL)  # the actor's process, inside its share
+        thread.join(300)
+        assert not thread.is_alive()
+        summary = search.summary
+        assert summary.status == "finished" and summary.evaluations == cfg.budget
+        died = [e.message for e in events if isinstance(e, Warned) and "died" in e.message]
+        assert len(died) == 1 and "died in the batch from evaluation 6" in died[0] and "rescored" in died[0]
+        assert sorted(r.state for r in obj.actor_rows()) == ["dead", "ready"]
+        batches = [e for e in events if isinstance(e, BatchEvaluated)]
+        assert [b.first_evaluation for b in batches] == [0, 6, 12]
+        local = Objective(obj.dataset, cfg)
+        for b in batches:  # the rescored share too: own noise keyed by evaluation number, not by actor
+            np.testing.assert_allclose(b.losses, local(b.values, first_lane=b.first_evaluation).losses, rtol=0,
+                                       atol=1e-5)
+    finally:
+        obj.close()
+        shutil.rmtree(hold, ignore_errors=True)
+
+
+def test_when_every_actor_dies_the_fit_fails_and_keeps_its_results(cluster_objective: Any) -> None:
+    import ray
+
+    obj = cluster_objective
+
+    def listen(event: Any) -> None:
+        if isinstance(event, BatchEvaluated) and event.batch_index == 0:
+            for i in range(2):
+                ray.kill(obj.actor_handle(i))
+
+    events: list[Any] = []
+    summary = Search(obj.config, obj.dataset, listeners=[events.append, listen], objective=obj).run()
+    assert summary.status == "failed" and "every actor" in summary.reason and "resumed" in summary.reason
+    assert summary.evaluations == 6 and summary.best_loss is not None  # the first batch's results are kept
+    assert sum(len(e.losses) for e in events if isinstance(e, BatchEvaluated)) == 6
+
+
 def test_the_app_fits_on_the_cluster_and_its_device_panel_lists_the_actor(ray_head: str, data_npz: Path,
                                                                           tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,10 +16,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.data.dataset import Dataset, dataset_warnings, load_dataset, structural_baseline  # noqa: E402
+from tests.clitools import Result, run_main  # noqa: E402
 
 
-def wcfit(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "WCFIT_NO_CACHE": "1"}
+def wcfit(*args: str) -> Result:
+    """``wcfit-tui ARGS`` in-process through main() (the real entry point: test_data_on_the_bundled_dataset)."""
+    return run_main(*args)
+
+
+def wcfit_process(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the suite's shared compilation cache (conftest)
     return subprocess.run([sys.executable, "-m", "tui.cli.fit", *args], capture_output=True, text=True,
                           cwd=ROOT, env=env, timeout=timeout)
 
@@ -106,7 +112,7 @@ def test_warnings_scale_isolated_and_zero_lengths(tmp_path: Path) -> None:
 
 
 def test_data_on_the_bundled_dataset() -> None:
-    r = wcfit("data", "bundled")
+    r = wcfit_process("data", "bundled")
     assert r.returncode == 0, r.stderr
     ds = load_dataset()
     out = r.stdout

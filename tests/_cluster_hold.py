@@ -1,0 +1,42 @@
+"""A Scorer for the cluster tests that holds inside its share of a batch until the test kills its process.
+
+Imported by the Ray actors themselves (PYTHONPATH is the repository root), so it lives in a module, not a test body.
+The first actor to start scoring a batch from evaluation ``HOLD_FROM`` on claims ``hold_dir()/inside`` (an exclusive
+create), writes its pid there and waits for good; every other call scores as usual.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.cluster.objective import Scorer
+
+HOLD_FROM = 6  # the second batch of 6
+
+
+def hold_dir() -> Path:
+    """The folder the test and the actors agree on (under the suite's temporary root, inherited by the Ray head)."""
+    return Path(os.environ["WCFIT_TEST_ROOT"]) / "cluster-hold"
+
+
+class HoldingScorer(Scorer):
+    """Scorer whose first share of a batch from HOLD_FROM on never returns: its actor dies mid-batch when killed."""
+
+    def score(self, key: str, values: np.ndarray, first_lane: int) -> dict[str, Any]:
+        """Score as Scorer does, except the one claimed share, which waits to be killed."""
+        armed = hold_dir() / "armed"
+        if first_lane >= HOLD_FROM and armed.exists():
+            try:
+                fd = os.open(hold_dir() / "inside", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pass
+            else:
+                os.write(fd, str(os.getpid()).encode())
+                os.close(fd)
+                threading.Event().wait()
+        return super().score(key, values, first_lane)
