@@ -33,8 +33,6 @@ from engine.events import (
     Summary,
     Warned,
 )
-from engine.model import objective as local
-from engine.model.regional import batch_warnings
 from engine.model.target import FitTarget, resolve_tr
 
 
@@ -379,6 +377,8 @@ class Search:
     def _loop(self, cfg: FitConfig, prog: _Progress, proposer: Proposer | None, t0: float) -> Summary:
         # lazy: JAX; this module is imported inside Ray actors before their CPU devices are set
         from engine.caveats import baseline_caveat, config_caveats, fcd_caveat
+        from engine.model import objective as local
+        from engine.model.regional import batch_warnings
 
         if self.objective is None:
             if self._objective_factory is not None:
