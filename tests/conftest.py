@@ -97,3 +97,17 @@ def _x64_and_strict_promotion() -> Iterator[None]:
     assert jax.config.jax_enable_x64 and jax.config.jax_numpy_dtype_promotion == "strict"
     yield
     assert jax.config.jax_enable_x64 and jax.config.jax_numpy_dtype_promotion == "strict", "a test switched x64 off"
+
+
+@pytest.fixture(autouse=True)
+def _process_environment_restored() -> Iterator[None]:
+    """Each test leaves the JAX device flags of the process's environment as it found them: an in-process ``main()``
+    adds the CPU device count to XLA_FLAGS for a JAX not yet started, and a later test's subprocess (``bench``) would
+    inherit it, so a test's outcome would depend on which tests ran before it (found by a random-order run)."""
+    saved = {k: os.environ.get(k) for k in ("XLA_FLAGS", "WCFIT_CPU_DEVICES", "JAX_PLATFORMS")}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
