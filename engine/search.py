@@ -63,6 +63,8 @@ class NevergradProposer:
 
         param = ng.p.Array(shape=(bounds.shape[0],), lower=bounds[:, 0], upper=bounds[:, 1])
         param.random_state = np.random.RandomState(seed)
+        if start is not None:  # CMA and the one-plus-one family search around the parametrization's value
+            param.value = np.asarray(start, np.float64)
         self.optimizer = ng.optimizers.registry[name](parametrization=param, budget=budget, num_workers=batch)
         if start is not None:  # the first candidate asked is this point ("fit from here")
             self.optimizer.suggest(np.asarray(start, np.float64))

@@ -98,3 +98,36 @@ def test_a_start_point_is_asked_first_and_checked() -> None:
     with pytest.raises(ConfigError, match="every fitted parameter"):
         cfg.replace(start={"k": 10.0})
     assert FitConfig.from_json(cfg.to_json()).start == {"k": 41.5, "ext_E": 0.12}
+
+
+def test_the_regional_preset_searches_from_its_point() -> None:
+    """The regional landscape is narrow (README): its search starts at the preset's point — asked first, and CMA's
+    distribution centred there — unless the options change which parameters are fitted."""
+    from engine.search import make_proposer
+
+    p = presets.get("regional")
+    cfg = p.config(batch=16, budget=64)
+    assert cfg.start == dict(p.point)
+    batch = make_proposer(cfg).ask(16)
+    names = list(cfg.names)
+    assert batch[0].tolist() == pytest.approx([p.point[n] for n in names])
+    spread = np.array([hi - lo for lo, hi in (cfg.bounds[n] for n in names)])
+    centre = np.array([p.point[n] for n in names])
+    # the other 15 lie around the point (CMA's mean), not around the middle of the box
+    assert np.all(np.abs(batch[1:].mean(axis=0) - centre) < 0.15 * spread)
+    middle = np.array([sum(cfg.bounds[n]) / 2 for n in names])
+    assert np.linalg.norm((batch[1:].mean(axis=0) - centre) / spread) < np.linalg.norm((middle - centre) / spread)
+    # narrowed bounds: the point clamped into them; other fitted parameters or a grid: the optimizer's own start
+    narrow = {**cfg.bounds, "k": (2.5, 4.0)}
+    assert p.config(bounds=narrow).start == {**p.point, "k": 2.5}
+    assert p.config(bounds={"k": (1.0, 3.0)}).start is None
+    assert p.start_for(cfg.bounds, "Grid") is None
+    assert presets.get("bold").config().start is None
+
+
+def test_regional_preset_options_keep_or_drop_its_start() -> None:
+    assert config_from_args(_args("--preset", "regional")).start == dict(presets.get("regional").point)
+    assert config_from_args(_args("--preset", "regional", "--param", "k=1:3")).start is None
+    cfg = config_from_args(_args("--preset", "regional", "--param", "k=3:5", "--param", "ext_E=0.3:1.2",
+                                 "--param", "ext_E@fcgradient=-1:1", "--param", "ext_E@strength=-1:1"))
+    assert cfg.start is not None and cfg.start["k"] == 3.0

@@ -199,6 +199,9 @@ def test_held_out_scores_of_a_fit(tmp_path: Path) -> None:
 def test_gap_warning() -> None:
     h = heldout.HeldOut(check="x", edges="all", train_r=0.40, test_r=0.25, test_baseline=0.1)
     assert "falls 0.150 below train r 0.400" in heldout.gap_caveat(h)
+    assert "only in part" in heldout.gap_caveat(h)  # still above the test data's structure alone (0.1)
+    below = heldout.HeldOut(check="x", edges="all", train_r=0.40, test_r=0.25, test_baseline=0.3)
+    assert "does not carry over" in heldout.gap_caveat(below)
     assert heldout.gap_caveat(heldout.HeldOut(check="x", edges="all", train_r=0.40, test_r=0.35,
                                               test_baseline=0.1)) is None
     assert heldout.HeldOut.from_dict(h.to_dict()) == h

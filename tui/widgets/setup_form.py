@@ -246,13 +246,15 @@ class SetupForm(VerticalScroll):
         except ValueError as e:
             raise ConfigError(str(e)) from None
         kw.update(model_fields.read(self, bounds, fixed))
+        preset, optimizer = str(self.query_one("#preset", Select).value), str(self.query_one("#optimizer", Select).value)
+        if preset in presets.REGISTRY:  # the preset's search start, when its fitted parameters are still the form's
+            kw["start"] = presets.get(preset).start_for(bounds, optimizer)
         return FitConfig(data=self.query_one("#data", Input).value.strip() or "bundled",
-                         optimizer=str(self.query_one("#optimizer", Select).value),
+                         optimizer=optimizer,
                          common_noise=self.query_one("#common_noise", Checkbox).value,
                          observe=str(self.query_one("#observe", Select).value),
                          initial=str(self.query_one("#initial", Select).value),
-                         preset=str(self.query_one("#preset", Select).value),
-                         bounds=bounds, fixed=fixed, **kw)  # type: ignore[arg-type]
+                         preset=preset, bounds=bounds, fixed=fixed, **kw)  # type: ignore[arg-type]
 
     @property
     def cluster(self) -> str | None:
