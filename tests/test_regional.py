@@ -9,7 +9,7 @@ import pytest
 
 from conftest import random_structure
 from engine.config import ConfigError, FitConfig
-from engine.data.dataset import Dataset
+from engine.data.dataset import Dataset, load_dataset
 from engine.model import network as model
 from engine.model import reference
 from engine.model.local_sets import REGISTRY as LOCAL_SETS
@@ -337,13 +337,8 @@ def test_maps_come_from_data_keys_a_maps_folder_and_map_options_and_derive_stren
 
 
 def test_the_derived_gradient_is_the_shipped_schaefer_gradient_up_to_sign() -> None:
-    from pathlib import Path
+    from engine.data.maps import fc_gradient, read_maps
 
-    from engine.data.maps import fc_gradient
-
-    folder = Path("/work/shared/data/schaefer100")
-    if not folder.is_dir():
-        pytest.skip("the shared schaefer100 data is not on this machine")
-    fc = np.load(folder / "schaefer100_train706.npz")["FC"]
-    shipped = np.loadtxt(folder / "maps" / "fcgradient01.txt")
-    assert abs(np.corrcoef(fc_gradient(fc), shipped)[0, 1]) > 0.95
+    ds = load_dataset("schaefer100")
+    shipped = read_maps(ds)["fcgradient01"]  # the bundled maps/ folder, found from the dataset's name
+    assert abs(np.corrcoef(fc_gradient(ds.target_fc), shipped)[0, 1]) > 0.95

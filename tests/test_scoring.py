@@ -155,6 +155,25 @@ def test_bundled_schaefer100_carries_its_group_fcd() -> None:
         build_target(cfg.replace(fcd_window_s=30.0), ds)
 
 
+def test_bundled_schaefer100_kin_a_held_out_group_and_four_scans() -> None:
+    """``schaefer100-test`` (303 other subjects) and ``schaefer100-scans`` (2 subjects × 2 scans) share the train
+    group's regions and its maps/ folder; the scans' FC is the mean of their own FCs (numpy, float64)."""
+    from engine.data.maps import available, read_maps
+
+    train, test, scans = (load_dataset(n) for n in ("schaefer100", "schaefer100-test", "schaefer100-scans"))
+    assert test.labels == train.labels == scans.labels and test.tr_s == scans.tr_s == 0.72
+    assert (test.fcd_window_tr, test.fcd_step_tr, test.n_scans) == (30, 5, 0) and test.fcd_values.size > 10_000
+    assert not np.array_equal(test.target_fc, train.target_fc)  # other subjects: close, not the same
+    assert np.corrcoef(test.target_fc[np.triu_indices(100, 1)], train.target_fc[np.triu_indices(100, 1)])[0, 1] > 0.9
+    np.testing.assert_array_equal(scans.cmat, train.cmat)
+    assert (scans.n_scans, scans.n_timepoints) == (4, 1200)
+    mean_fc = np.mean([np.corrcoef(s.astype(np.float64)) for s in scans.scans], axis=0)
+    np.testing.assert_allclose(scans.target_fc, mean_fc, atol=1e-10)
+    for ds in (train, test, scans):
+        assert {"myelinmap", "fcgradient01", "yeo7:0"} <= set(available(ds))
+    np.testing.assert_array_equal(read_maps(scans)["myelinmap"], read_maps(train)["myelinmap"])
+
+
 # --- held-out checks ------------------------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 
 from engine.data.dataset import DataError, Dataset
+from engine.data.named import named_path
 
 #: Maps the product computes from the structure and the target FC.
 DERIVED: tuple[str, ...] = ("strength", "fcgradient")
@@ -63,7 +64,7 @@ def _folder_of(source: str) -> Path | None:
     """The ``maps/`` folder of a dataset source: inside a folder dataset, beside a data file; None if absent."""
     if not source or source == "bundled" or source.lower().startswith("kaggle:"):
         return None
-    p = Path(source).expanduser()
+    p = named_path(source) or Path(source).expanduser()
     folder = p / "maps" if p.is_dir() else p.parent / "maps"
     return folder if folder.is_dir() else None
 

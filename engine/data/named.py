@@ -1,9 +1,11 @@
-"""Named datasets shipped inside the package besides the default HCP-80: ``--data schaefer100``.
+"""Named datasets shipped inside the package besides the default HCP-80: ``--data schaefer100`` and its kin.
 
-``schaefer100``: the Schaefer-100 group data of cuBNM's HCP "train" group of 706 subjects (BSD 3-Clause, see
-``bundled/schaefer100/LICENSE-cubnm`` and its README): group Cmat, Dmat, FC, TR 0.72 s, labels LH_…/RH_… and the
-group's FCD values (windows of 30 TRs, step 5, from the .npy file's name). No BOLD scans: ``--split`` does not
-apply; ``--objective fc+fcd_ks`` fits the group FCD distribution. Its ``maps/`` folder holds regional maps.
+From cuBNM's wheel (BSD 3-Clause, see ``bundled/schaefer100/LICENSE-cubnm`` and its README), Schaefer-100, TR 0.72 s,
+labels LH_…/RH_…: ``schaefer100`` — the HCP "train" group of 706 subjects (group Cmat, Dmat, FC and the group's FCD
+values, windows of 30 TRs, step 5, from the .npy file's name; no scans, so ``--split`` does not apply);
+``schaefer100-test`` — the "test" group of 303 other subjects, the same kinds of data (a held-out group for
+``--test``); ``schaefer100-scans`` — four resting scans of two subjects on the train group's structure (``--split``).
+Their ``maps/`` folder holds regional maps.
 """
 
 from __future__ import annotations
@@ -29,25 +31,52 @@ def bundled_dir(name: str) -> Path:
 LoadPath = Callable[..., Any]
 
 
-def _schaefer100(load_path: LoadPath) -> Any:
-    folder = bundled_dir("schaefer100")
-    npz = folder / "schaefer100_train706.npz"
-    dataset = load_path(npz, name="schaefer100 (bundled)", source="schaefer100")
-    files = sorted(folder.glob("fcd_values_*.npy"))
-    if not files:
-        return dataset
-    ws = window_step_from_name(files[0].name)
+def _with_fcd_values(dataset: Any, file: Path) -> Any:
+    """``dataset`` with the FCD values of ``file`` (window and step from its name)."""
+    ws = window_step_from_name(file.name)
     if ws is None:
-        raise DataError(f"{files[0]}: the file name does not state the FCD window and step (…_window30_step5.npy)")
+        raise DataError(f"{file}: the file name does not state the FCD window and step (…_window30_step5.npy)")
     try:
-        values = np.load(files[0], allow_pickle=False)
+        values = np.load(file, allow_pickle=False)
     except (OSError, ValueError) as e:
-        raise DataError(f"cannot read {files[0]}: {e}") from None
-    return dataclasses.replace(dataset, **check_fcd_values(values, ws[0], ws[1], path=files[0]))
+        raise DataError(f"cannot read {file}: {e}") from None
+    return dataclasses.replace(dataset, **check_fcd_values(values, ws[0], ws[1], path=file))
 
 
-#: Named bundled datasets: name → loader.
-NAMED: Mapping[str, Callable[[LoadPath], Any]] = MappingProxyType({"schaefer100": _schaefer100})
+@dataclasses.dataclass(frozen=True)
+class _Schaefer:
+    """A loader of one of the Schaefer-100 files (and its FCD values, if any) in ``bundled/schaefer100``."""
+
+    data_file: str
+    fcd_file: str | None
+    label: str
+
+    @property
+    def path(self) -> Path:
+        """The data file."""
+        return bundled_dir("schaefer100") / self.data_file
+
+    def __call__(self, load_path: LoadPath) -> Any:
+        dataset = load_path(self.path, name=f"{self.label} (bundled)", source=self.label)
+        return dataset if self.fcd_file is None else _with_fcd_values(dataset, self.path.with_name(self.fcd_file))
+
+
+#: Named bundled datasets: name → loader. All three share ``bundled/schaefer100/maps/`` and its structure's regions.
+NAMED: Mapping[str, _Schaefer] = MappingProxyType({
+    # cuBNM's "train" group (706 subjects): group structure, FC and FCD values
+    "schaefer100": _Schaefer("schaefer100_train706.npz", "fcd_values_train706_window30_step5.npy", "schaefer100"),
+    # cuBNM's "test" group (303 other subjects): its own group structure, FC and FCD values (``--test``)
+    "schaefer100-test": _Schaefer("schaefer100_test303.npz", "fcd_values_test303_window30_step5.npy",
+                                  "schaefer100-test"),
+    # four resting scans (two subjects × REST1/REST2, 1200 TRs) on the train group's structure (``--split``)
+    "schaefer100-scans": _Schaefer("schaefer100_scans.npz", None, "schaefer100-scans"),
+})
+
+
+def named_path(name: str) -> Path | None:
+    """The data file behind a named dataset (its ``maps/`` folder lies beside it), or None for another name."""
+    loader = NAMED.get(name.strip().lower())
+    return None if loader is None else loader.path
 
 
 def load_named(name: str, load_path: LoadPath) -> Any:
