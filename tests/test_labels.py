@@ -174,6 +174,38 @@ def test_simulate_writes_the_labels(labelled_folder: tuple[Path, list[str]], tmp
             np.testing.assert_array_equal(z["target_fc"], seen["dataset"].target_fc)
 
 
+def test_simulate_prints_and_stores_every_fixed_value_a_map_coefficient_too(monkeypatch: Any, tmp_path: Path,
+                                                                           capsys: Any) -> None:
+    """A fixed coefficient of a map the preset does not name changes the run: the summary and its JSON show it."""
+    import json
+
+    import engine.model.simulate as sim_mod
+    from engine import devices
+    from tui.cli import simulate as sim_cli
+    from tui.cli.fit import build_parser
+
+    def fake(config: Any, dataset: Dataset, values: Any, **_: Any) -> sim_mod.Simulation:
+        n = dataset.n_nodes
+        return sim_mod.Simulation(params=dict(values), rE=np.zeros((3, n)), bold=np.zeros((0, n)), t_bold=np.zeros(0),
+                                  fc=np.eye(n), fcd=np.zeros((0, 0)), fcd_window=0, fcd_step=0,
+                                  target_fc=dataset.target_fc, loss=0.5, terms={"fc": 0.5}, fc_corr=0.5, flag="",
+                                  structural_baseline=0.1, wall_s=0.0)
+
+    monkeypatch.setattr(sim_mod, "simulate", fake)
+    monkeypatch.setattr(devices, "enable_compilation_cache", lambda *a, **k: None)
+    gradient = tmp_path / "grad.txt"
+    np.savetxt(gradient, np.linspace(0.0, 1.0, 80))
+    given = ["--preset", "regional", "--map", f"grad={gradient}", "--fixed", "ext_E@grad=-0.45", "--fixed", "k=2.5"]
+    assert sim_cli.cmd_simulate(build_parser().parse_args(["simulate", *given, "--out", str(tmp_path / "a.npz")])) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "k = 2.5" in lines[0] and "ext_E@grad" not in lines[0]  # fitted names with their values
+    assert lines[1].startswith("fixed") and "ext_E@grad = -0.45" in lines[1] and "fic_target = 0.05" in lines[1]
+    args = build_parser().parse_args(["simulate", *given, "--json", "--out", str(tmp_path / "b.npz")])
+    assert sim_cli.cmd_simulate(args) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["fixed"]["ext_E@grad"] == -0.45 and d["params"]["k"] == 2.5
+
+
 # ---------------------------------------------------------------------------
 # the FC heatmaps: a row axis of labels where there is room, and the pair under the mouse
 

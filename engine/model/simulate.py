@@ -134,7 +134,7 @@ def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *
 def summary_dict(sim: Simulation, config: FitConfig) -> dict[str, Any]:
     """The scores of a simulation as a JSON-ready dict."""
     nan = lambda v: None if v != v else v  # noqa: E731 - JSON has no NaN
-    return {"params": dict(sim.params), "observe": config.observe, "objective": config.objective,
+    return {"params": dict(sim.params), "fixed": dict(config.fixed), "observe": config.observe, "objective": config.objective,
             "loss": sim.loss, "terms": {k: nan(v) for k, v in sim.terms.items()}, "fc_corr": nan(sim.fc_corr),
             "flag": sim.flag, "structural_baseline": sim.structural_baseline, "duration_ms": config.duration_ms,
             "transient_ms": config.transient_ms, "samples": int(sim.bold.shape[0]), "wall_s": round(sim.wall_s, 3),

@@ -45,8 +45,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     else:
         terms = ", ".join(f"{k} {v:.6f}" for k, v in sim.terms.items())
         params = ", ".join(f"{k} = {values[k]:.6g}" for k in values)
+        fixed = ", ".join(f"{k} = {float(v):.6g}" for k, v in config.fixed.items())  # a fixed map coefficient too
         print("\n".join([
             f"parameters      {params}",
+            *([f"fixed           {fixed}"] if fixed else []),
             f"loss            {sim.loss:.6f}" + (f"  ({terms})" if len(sim.terms) > 1 else ""),
             f"FC correlation  {sim.fc_corr:.6f}" + (f"  ({sim.flag})" if sim.flag else ""),
             f"structure alone {sim.structural_baseline:.6f}",
