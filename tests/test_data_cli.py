@@ -162,6 +162,16 @@ def test_data_on_a_folder_text_and_json(tmp_path: Path) -> None:
     assert info["samples"] == [30, 30] and info["tr_s"] == 1.5 and info["labels"] == names
     assert info["structural_baseline"] == pytest.approx(pearson_upper(c, fc), abs=1e-12)
     assert info["warnings"] == [] and info["name"] == "subjects"
+    assert info["maps"] == {"carried": {}, "error": None, "derived": ["strength", "fcgradient"]}
+
+    (folder / "maps").mkdir()  # maps beside the scans: named in the summary, a categorical one with its groups
+    np.savetxt(folder / "maps" / "myelin.txt", rng.random(n))
+    np.savetxt(folder / "maps" / "net.txt", [0, 0, 1, 1, 2, 2, 2], fmt="%d")
+    r = wcfit("data", str(folder))
+    assert "maps       myelin, net (3 groups); derived: strength, fcgradient (P@MAP)" in r.stdout, r.stdout
+    np.savetxt(folder / "maps" / "short.txt", rng.random(n - 2))  # a broken map: said, and the data stays usable
+    r = wcfit("data", str(folder))
+    assert r.returncode == 0 and "short.txt" in r.stdout and "warning    maps:" in r.stdout, r.stdout
 
 
 def test_data_prints_every_warning_and_still_exits_0(tmp_path: Path) -> None:

@@ -50,7 +50,9 @@ def _group_dataset(n: int = 6, seed: int = 2) -> Dataset:
 
 @pytest.mark.parametrize("label, side", [("LH_Vis_1", 0), ("RH_Default_3", 1), ("Frontal_Inf_Orb_2_L", 0),
                                          ("Insula_R", 1), ("ctx.L", 0), ("Left-Thalamus", 0), ("Right Putamen", 1),
-                                         ("Vermis_1_2", None), ("Cingulum", None)])
+                                         ("7Networks_LH_Vis_1", 0), ("17Networks_RH_DefaultA_PFCm_2", 1),
+                                         ("L_V1_ROI", 0), ("Vermis_1_2", None), ("Cingulum", None),
+                                         ("Cerebelum_Crus1_RHx", None)])
 def test_hemisphere_from_labels(label: str, side: int | None) -> None:
     assert edges.label_hemisphere(label) == side
 

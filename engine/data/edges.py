@@ -7,8 +7,9 @@ two regions lie in the same hemisphere (as cuBNM scores FC: interhemispheric str
 strongly homotopic). A new set is one ``EdgeSet`` entry in ``_SETS``.
 
 Hemispheres come from a ``hemisphere`` array of the data (0/1 or L/R per region) or from region labels: a
-``_L``/``_R`` or ``.L``/``.R`` suffix (AAL), an ``LH_``/``RH_`` or ``L_``/``R_`` prefix (Schaefer, Glasser), or the
-words ``Left``/``Right``. Every region must be placed, else there is no hemisphere information.
+``_L``/``_R`` or ``.L``/``.R`` suffix (AAL), an ``LH_``/``RH_`` or ``L_``/``R_`` prefix (Schaefer, Glasser), an ``_LH_``/``_RH_``
+token inside the label (Schaefer's full names, ``7Networks_LH_Vis_1``), or the words ``Left``/``Right``. Every
+region must be placed, else there is no hemisphere information.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ NAMES: tuple[str, ...] = tuple(REGISTRY)
 
 _SUFFIX = re.compile(r"(?:[_.\-\s])(L|R|LH|RH|left|right)$", re.IGNORECASE)
 _PREFIX = re.compile(r"^(L|R|LH|RH|left|right)(?:[_.\-\s])", re.IGNORECASE)
+_MIDDLE = re.compile(r"(?:^|[_.\-\s])(LH|RH)(?:[_.\-\s]|$)", re.IGNORECASE)  # 7Networks_LH_Vis_1 (Schaefer's LUT)
 _WORD = re.compile(r"\b(left|right)\b", re.IGNORECASE)
 
 
@@ -60,7 +62,7 @@ def _side(token: str) -> int:
 def label_hemisphere(label: str) -> int | None:
     """The hemisphere (LEFT/RIGHT) a region label names, or None when it names none."""
     text = str(label).strip()
-    for rx in (_PREFIX, _SUFFIX):
+    for rx in (_PREFIX, _SUFFIX, _MIDDLE):
         m = rx.search(text)
         if m:
             return _side(m.group(1))

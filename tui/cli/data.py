@@ -12,7 +12,9 @@ import math
 import sys
 from typing import Any
 
-from engine.data import edges
+import numpy as np
+
+from engine.data import edges, maps
 from engine.data.dataset import (
     DataError,
     Dataset,
@@ -65,10 +67,21 @@ def _scoring_facts(dataset: Dataset) -> dict[str, Any]:
             out["structural_baseline_within"] = r if math.isfinite(r) else None
         except edges.EdgeError:
             pass
+    out["maps"] = _maps(dataset)
     if dataset.fcd_values is not None:
         out["group_fcd"] = {"values": int(dataset.fcd_values.size), "window_tr": dataset.fcd_window_tr,
                             "step_tr": dataset.fcd_step_tr}
     return out
+
+
+def _maps(dataset: Dataset) -> dict[str, Any]:
+    """The maps the data carries (categorical ones with their group count) and those the product derives."""
+    try:
+        raw = maps.read_maps(dataset)
+    except DataError as e:
+        return {"carried": None, "error": str(e), "derived": list(maps.DERIVED)}
+    carried = {name: (len(np.unique(v)) if maps.is_categorical(v) else None) for name, v in raw.items()}
+    return {"carried": carried, "error": None, "derived": list(maps.DERIVED)}
 
 
 def _samples(lengths: list[int]) -> str:
@@ -104,6 +117,12 @@ def _lines(info: dict[str, Any]) -> list[str]:
     if hemi:
         lines.append(f"hemisphere {hemi['left']} left, {hemi['right']} right regions"
                      + ("" if rw is None else f"; baseline within hemispheres r = {rw:.4f} (--edges within)"))
+    m = info.get("maps")
+    if m:
+        if m["error"]:
+            lines.append(f"warning    maps: {m['error']}")
+        carried = ", ".join(n if g is None else f"{n} ({g} groups)" for n, g in (m["carried"] or {}).items())
+        lines.append(f"maps       {carried or 'none carried'}; derived: {', '.join(m['derived'])} (P@MAP)")
     if group:
         lines.append(f"group FCD  {group['values']} values, windows of {group['window_tr']} TRs, step "
                      f"{group['step_tr']} (fcd_ks fits them)")
