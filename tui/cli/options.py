@@ -34,9 +34,10 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=LO:HI",
                    help="fit a parameter within bounds (repeatable; replaces the preset's fitted parameters)")
     p.add_argument("--fixed", action="append", default=[], metavar="NAME=VALUE",
-                   help="fix a parameter (repeatable); the preset fixes sigma=0.05")
+                   help="fix a parameter (repeatable); the presets fix sigma=0.05 (regional also fic_target=0.05)")
     p.add_argument("--optimizer", default=None, metavar="NAME",
-                   help=f"{', '.join(OPTIMIZERS)} or any Nevergrad optimizer name (preset: DE)")
+                   help=f"{', '.join(OPTIMIZERS)} or any Nevergrad optimizer name (the preset's: "
+                        + ", ".join(f"{p.settings.get('optimizer')} for {n}" for n, p in presets.REGISTRY.items()) + ")")
     p.add_argument("--batch", type=int, default=None, help="candidates per device call")
     p.add_argument("--budget", type=int, default=None, help="evaluations in all")
     p.add_argument("--duration", type=float, default=None, metavar="MS", help="simulated ms per candidate")
