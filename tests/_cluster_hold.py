@@ -30,7 +30,9 @@ class HoldingScorer(Scorer):
     def score(self, key: str, values: np.ndarray, first_lane: int) -> dict[str, Any]:
         """Score as Scorer does, except the one claimed share, which waits to be killed."""
         armed = hold_dir() / "armed"
-        if first_lane >= HOLD_FROM and armed.exists():
+        # with ``node-only`` in the folder only an actor on the node started with WCFIT_TEST_HOLD_NODE holds
+        eligible = not (hold_dir() / "node-only").exists() or os.environ.get("WCFIT_TEST_HOLD_NODE") == "1"
+        if first_lane >= HOLD_FROM and armed.exists() and eligible:
             try:
                 fd = os.open(hold_dir() / "inside", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -59,16 +61,18 @@ def _session_pids(sid: int) -> list[int]:
 def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A local Ray head (2 CPUs) on a free port; yields its address, ends all its processes afterwards."""
     ray = (__import__("ray") if os.environ.get("CI") else pytest.importorskip("ray"))
-    tmp = tmp_path_factory.mktemp("ray")
+    # Ray's unix sockets need a short path (≤ 107 bytes): the suite's root, not pytest's deeper per-worker folder
+    tmp = Path(tempfile.mkdtemp(prefix="ray", dir=os.environ.get("WCFIT_TEST_ROOT")))
     port = _free_port()
-    env = dict(os.environ, RAY_TMPDIR=str(tmp), RAY_AUTH_MODE="disabled", PYTHONPATH=str(ROOT))
+    env = dict(os.environ, RAY_TMPDIR=str(tmp), RAY_AUTH_MODE="disabled", PYTHONPATH=str(ROOT),
+               RAY_health_check_period_ms="500", RAY_health_check_failure_threshold="4")  # a dead host seen in ~2 s
     patch = pytest.MonkeyPatch()
     patch.setenv("RAY_AUTH_MODE", "disabled")  # this process connects as a driver: no token either
     exe = Path(sys.executable).with_name("ray")
     head = subprocess.Popen([str(exe), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
                              "--port", str(port), "--num-cpus", "2", "--disable-usage-stats",
                              "--include-dashboard", "false"], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=open(tmp / "head.err", "w"))
     address = f"127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -78,7 +82,7 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     break
             except OSError:
                 if time.monotonic() > deadline or head.poll() is not None:
-                    pytest.fail("the Ray head did not start")
+                    pytest.fail("the Ray head did not start: " + (tmp / "head.err").read_text()[-2000:])
                 time.sleep(0.3)
         yield address
     finally:
@@ -98,6 +102,7 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if head.poll() is None:
             head.kill()
             head.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def make_dataset(n: int = N, scans: int = 2, t: int = 60, seed: int = 3) -> Dataset:
@@ -190,7 +195,6 @@ def test_an_actor_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str,
                                                                   tmp_path: Path) -> None:
     """One actor's process is killed while it is scoring its share of batch 1 (it holds there until killed, so
     the kill is mid-batch on any machine): that share is rescored on the other actor and the fit ends as a local one."""
-    import shutil
 
     from engine import search as search_mod
     from engine.cluster import objective as cluster_mod
@@ -229,6 +233,75 @@ def test_an_actor_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str,
     finally:
         obj.close()
         shutil.rmtree(hold, ignore_errors=True)
+
+
+def test_a_host_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second Ray node joins the head as a host of its own (its raylet, object store and workers); its actor holds
+    inside its share of batch 1, and the whole node is killed there: the share is rescored on the head's actor."""
+    import ray
+
+    from engine import search as search_mod
+    from engine.cluster import objective as cluster_mod
+    from tests import _cluster_hold
+
+    hold = _cluster_hold.hold_dir()
+    shutil.rmtree(hold, ignore_errors=True)
+    hold.mkdir(parents=True)
+    (hold / "armed").touch()
+    (hold / "node-only").touch()
+    tmp = Path(tempfile.mkdtemp(prefix="node", dir=os.environ.get("WCFIT_TEST_ROOT")))
+    env = dict(os.environ, RAY_TMPDIR=str(tmp), RAY_AUTH_MODE="disabled", PYTHONPATH=str(ROOT),
+               WCFIT_TEST_HOLD_NODE="1")
+    node = subprocess.Popen([str(Path(sys.executable).with_name("ray")), "start", "--address", ray_head, "--block",
+                             "--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--disable-usage-stats"],
+                            env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    monkeypatch.setattr(cluster_mod, "Scorer", _cluster_hold.HoldingScorer)
+    cfg = FitConfig(batch=6, budget=18, seed=4, common_noise=False, **SHORT)
+    obj = None
+    try:
+        cluster_mod.connect(ray_head)
+        deadline = time.monotonic() + 120
+        while sum(1 for n in ray.nodes() if n["Alive"]) < 2:
+            assert node.poll() is None and time.monotonic() < deadline, "the second node did not join"
+            time.sleep(0.2)
+        obj = cluster_mod.ClusterObjective(make_dataset(), cfg, address=ray_head, cpu_actors=1)  # one actor per host
+        events: list[Any] = []
+        search = Search(cfg, obj.dataset, listeners=[events.append], objective=obj)
+        obj.on_warning = lambda m: events.append(Warned(message=m))
+        thread = search_mod.start(search)
+        while not (hold / "inside").exists() or not (hold / "inside").read_text():
+            assert thread.is_alive() and time.monotonic() < deadline + 180, "the node's actor never reached batch 1"
+            time.sleep(0.05)
+        pids = _session_pids(node.pid)
+        assert int((hold / "inside").read_text()) in pids  # the holding actor is the second host's
+        rows = obj.actor_rows()
+        assert len(rows) == 2 and sum(r.pid in pids for r in rows) == 1  # one actor on each host
+        for pid in pids:  # the whole host: raylet, object store, its workers
+            os.kill(pid, signal.SIGKILL)
+        thread.join(300)
+        assert not thread.is_alive()
+        summary = search.summary
+        assert summary.status == "finished" and summary.evaluations == cfg.budget
+        died = [e.message for e in events if isinstance(e, Warned) and "died" in e.message]
+        assert len(died) == 1 and "died in the batch from evaluation 6" in died[0] and "rescored" in died[0]
+        assert sorted(r.state for r in obj.actor_rows()) == ["dead", "ready"]
+        batches = [e for e in events if isinstance(e, BatchEvaluated)]
+        assert [b.first_evaluation for b in batches] == [0, 6, 12]
+        local = Objective(obj.dataset, cfg)
+        for b in batches:
+            np.testing.assert_allclose(b.losses, local(b.values, first_lane=b.first_evaluation).losses, rtol=0,
+                                       atol=1e-5)
+    finally:
+        if obj is not None:
+            obj.close()
+        for pid in _session_pids(node.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        node.wait(10)
+        shutil.rmtree(hold, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_when_every_actor_dies_the_fit_fails_and_keeps_its_results(cluster_objective: Any) -> None:
