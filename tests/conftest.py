@@ -32,6 +32,9 @@ def _suite_root() -> Path:
     os.environ.update(HOME=str(root / "home"), XDG_CACHE_HOME=str(root / "home" / ".cache"),
                       WCFIT_CACHE_DIR=str(root / "jax-cache"), RAY_AUTH_MODE="disabled")
     os.environ.pop("WCFIT_NO_CACHE", None)
+    # on a GPU box the xdist workers and the subprocesses share the GPU: each takes memory as it needs it, instead
+    # of the first process to start JAX taking 75 % of it and the next one failing to allocate
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     return root
 
 

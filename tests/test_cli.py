@@ -83,10 +83,18 @@ def test_info_reports_the_backend():
     assert r.returncode == 0 and "backend" in r.stdout and "device 0" in r.stdout
 
 
+def _default_sigint() -> None:
+    """In the child: Ctrl+C's default, as in a terminal's foreground job (a suite started in the background by a
+    non-interactive shell ignores SIGINT, and an ignored signal stays ignored across exec)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _fit_proc(tmp_path: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}  # the suite's shared compilation cache (conftest)
     return subprocess.Popen([sys.executable, "-m", "tui.cli.fit", "fit", "--preset", "tutorial", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env, preexec_fn=_default_sigint)
 
 
 @pytest.mark.slow
