@@ -191,6 +191,23 @@ def test_an_actor_killed_mid_fit_is_rescored_on_the_other(cluster_objective: Any
         np.testing.assert_allclose(b.losses, local(b.values, first_lane=b.first_evaluation).losses, rtol=0, atol=1e-5)
 
 
+def _assert_the_share_was_rescored(thread: Any, search: Search, events: list[Any], obj: Any, cfg: FitConfig) -> None:
+    """After a kill inside batch 1: the fit ends with its whole budget, one actor dead and one warning, and every
+    batch's losses, the rescored share's too, equal a local fit's (own noise keyed by evaluation number, not by actor)."""
+    thread.join(300)
+    assert not thread.is_alive()
+    summary = search.summary
+    assert summary.status == "finished" and summary.evaluations == cfg.budget
+    died = [e.message for e in events if isinstance(e, Warned) and "died" in e.message]
+    assert len(died) == 1 and "died in the batch from evaluation 6" in died[0] and "rescored" in died[0]
+    assert sorted(r.state for r in obj.actor_rows()) == ["dead", "ready"]
+    batches = [e for e in events if isinstance(e, BatchEvaluated)]
+    assert [b.first_evaluation for b in batches] == [0, 6, 12]
+    local = Objective(obj.dataset, cfg)
+    for b in batches:
+        np.testing.assert_allclose(b.losses, local(b.values, first_lane=b.first_evaluation).losses, rtol=0, atol=1e-5)
+
+
 def test_an_actor_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, monkeypatch: pytest.MonkeyPatch,
                                                                   tmp_path: Path) -> None:
     """One actor's process is killed while it is scoring its share of batch 1 (it holds there until killed, so
@@ -217,19 +234,7 @@ def test_an_actor_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str,
             assert thread.is_alive() and time.monotonic() < deadline, "no actor reached batch 1"
             time.sleep(0.05)
         os.kill(int((hold / "inside").read_text()), signal.SIGKILL)  # the actor's process, inside its share
-        thread.join(300)
-        assert not thread.is_alive()
-        summary = search.summary
-        assert summary.status == "finished" and summary.evaluations == cfg.budget
-        died = [e.message for e in events if isinstance(e, Warned) and "died" in e.message]
-        assert len(died) == 1 and "died in the batch from evaluation 6" in died[0] and "rescored" in died[0]
-        assert sorted(r.state for r in obj.actor_rows()) == ["dead", "ready"]
-        batches = [e for e in events if isinstance(e, BatchEvaluated)]
-        assert [b.first_evaluation for b in batches] == [0, 6, 12]
-        local = Objective(obj.dataset, cfg)
-        for b in batches:  # the rescored share too: own noise keyed by evaluation number, not by actor
-            np.testing.assert_allclose(b.losses, local(b.values, first_lane=b.first_evaluation).losses, rtol=0,
-                                       atol=1e-5)
+        _assert_the_share_was_rescored(thread, search, events, obj, cfg)
     finally:
         obj.close()
         shutil.rmtree(hold, ignore_errors=True)
@@ -278,19 +283,7 @@ def test_a_host_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, m
         assert len(rows) == 2 and sum(r.pid in pids for r in rows) == 1  # one actor on each host
         for pid in pids:  # the whole host: raylet, object store, its workers
             os.kill(pid, signal.SIGKILL)
-        thread.join(300)
-        assert not thread.is_alive()
-        summary = search.summary
-        assert summary.status == "finished" and summary.evaluations == cfg.budget
-        died = [e.message for e in events if isinstance(e, Warned) and "died" in e.message]
-        assert len(died) == 1 and "died in the batch from evaluation 6" in died[0] and "rescored" in died[0]
-        assert sorted(r.state for r in obj.actor_rows()) == ["dead", "ready"]
-        batches = [e for e in events if isinstance(e, BatchEvaluated)]
-        assert [b.first_evaluation for b in batches] == [0, 6, 12]
-        local = Objective(obj.dataset, cfg)
-        for b in batches:
-            np.testing.assert_allclose(b.losses, local(b.values, first_lane=b.first_evaluation).losses, rtol=0,
-                                       atol=1e-5)
+        _assert_the_share_was_rescored(thread, search, events, obj, cfg)
     finally:
         if obj is not None:
             obj.close()

@@ -141,6 +141,21 @@ def test_a_run_recorded_without_labels_exports_numbers_and_resumes(labelled_fold
 # simulate
 
 
+def _stand_in_simulation(seen: dict[str, Dataset]) -> Any:
+    """A stand-in for engine.model.simulate.simulate: no simulation, the dataset it was given kept in ``seen``."""
+    import engine.model.simulate as sim_mod
+
+    def fake(config: Any, dataset: Dataset, values: Any, **_: Any) -> sim_mod.Simulation:
+        seen["dataset"] = dataset
+        n = dataset.n_nodes
+        return sim_mod.Simulation(params=dict(values), rE=np.zeros((3, n)), bold=np.zeros((0, n)), t_bold=np.zeros(0),
+                                  fc=np.eye(n), fcd=np.zeros((0, 0)), fcd_window=0, fcd_step=0,
+                                  target_fc=dataset.target_fc, loss=0.5, terms={"fc": 0.5}, fc_corr=0.5, flag="",
+                                  structural_baseline=0.1, wall_s=0.0)
+
+    return fake
+
+
 def test_simulate_writes_the_labels(labelled_folder: tuple[Path, list[str]], tmp_path: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """``simulate --out`` puts the dataset's labels beside the arrays (the simulation itself is stubbed)."""
@@ -152,15 +167,7 @@ def test_simulate_writes_the_labels(labelled_folder: tuple[Path, list[str]], tmp
     folder, labels = labelled_folder
     seen: dict[str, Dataset] = {}
 
-    def fake(config: Any, dataset: Dataset, values: Any, **_: Any) -> sim_mod.Simulation:
-        seen["dataset"] = dataset
-        n = dataset.n_nodes
-        return sim_mod.Simulation(params=dict(values), rE=np.zeros((3, n)), bold=np.zeros((0, n)), t_bold=np.zeros(0),
-                                  fc=np.eye(n), fcd=np.zeros((0, 0)), fcd_window=0, fcd_step=0,
-                                  target_fc=dataset.target_fc, loss=0.5, terms={"fc": 0.5}, fc_corr=0.5, flag="",
-                                  structural_baseline=0.1, wall_s=0.0)
-
-    monkeypatch.setattr(sim_mod, "simulate", fake)
+    monkeypatch.setattr(sim_mod, "simulate", _stand_in_simulation(seen))
     monkeypatch.setattr(devices, "enable_compilation_cache", lambda *a, **k: None)
     for data, out, expected in ((folder, tmp_path / "lab.npz", labels), (None, tmp_path / "plain.npz", None)):
         if data is None:  # the same data as an .npz without labels
@@ -184,14 +191,7 @@ def test_simulate_prints_and_stores_every_fixed_value_a_map_coefficient_too(monk
     from tui.cli import simulate as sim_cli
     from tui.cli.fit import build_parser
 
-    def fake(config: Any, dataset: Dataset, values: Any, **_: Any) -> sim_mod.Simulation:
-        n = dataset.n_nodes
-        return sim_mod.Simulation(params=dict(values), rE=np.zeros((3, n)), bold=np.zeros((0, n)), t_bold=np.zeros(0),
-                                  fc=np.eye(n), fcd=np.zeros((0, 0)), fcd_window=0, fcd_step=0,
-                                  target_fc=dataset.target_fc, loss=0.5, terms={"fc": 0.5}, fc_corr=0.5, flag="",
-                                  structural_baseline=0.1, wall_s=0.0)
-
-    monkeypatch.setattr(sim_mod, "simulate", fake)
+    monkeypatch.setattr(sim_mod, "simulate", _stand_in_simulation({}))
     monkeypatch.setattr(devices, "enable_compilation_cache", lambda *a, **k: None)
     gradient = tmp_path / "grad.txt"
     np.savetxt(gradient, np.linspace(0.0, 1.0, 80))
