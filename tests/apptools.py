@@ -17,8 +17,12 @@ def aio(f):
     return wrapper
 
 
-async def wait_for(pilot, cond, timeout: float = 30.0) -> None:
-    """Let the app run until ``cond()`` is true (an exception counts as false); fail after ``timeout`` s."""
+async def wait_for(pilot, cond, timeout: float = 120.0) -> None:
+    """Let the app run until ``cond()`` is true (an exception counts as false); fail after ``timeout`` s.
+
+    The timeout only guards against a hang: every wait is for an event the app must reach, so it is generous enough
+    for a loaded 2-core machine (a 30 s wait on the explore view's first result failed twice beside other jobs).
+    """
     t = time.monotonic()
 
     def ok() -> bool:

@@ -75,7 +75,7 @@ async def test_form_rejects_inverted_bounds_and_missing_data(tmp_path):
         assert "nope.msgpack" in str(app.screen.query_one("#data-status").render())
         app.screen.query_one("#data", Input).value = "bundled"
         await wait_for(pilot, lambda: form.dataset is not None)
-        await wait_for(pilot, lambda: not start.disabled, timeout=5)  # the screen handles Validated a moment later
+        await wait_for(pilot, lambda: not start.disabled)  # the screen handles Validated a moment later
 
 
 @aio
@@ -190,9 +190,9 @@ async def test_real_fit_updates_panels_and_stops(tmp_path, monkeypatch):
                        and all(m.model is not None for m in maps), timeout=120)
         assert screen.query_one(LossPlot).count == 4
         await pilot.press("f6")
-        await wait_for(pilot, lambda: screen.state == "stopping", timeout=30)  # waits for the segment in flight
+        await wait_for(pilot, lambda: screen.state == "stopping")  # waits for the segment in flight
         release.set()
-        await wait_for(pilot, lambda: screen.state == "stopped", timeout=60)
+        await wait_for(pilot, lambda: screen.state == "stopped")
         # the batch in flight stops at its segment boundary unscored (README: F6 within one segment); none after it
         assert table.row_count == 4 and len(calls) == 3
         assert screen.query_one(FCHeatmaps).model is not None  # results stay

@@ -75,7 +75,7 @@ async def test_form_builds_the_config_the_cli_would(argv, fields):
             else:
                 widget.value = value
         expected = config_from_args(build_parser().parse_args(["fit", *argv]))
-        await wait_for(pilot, lambda: form.config == expected, timeout=10)
+        await wait_for(pilot, lambda: form.config == expected)
         assert form.problem is None
 
 
@@ -95,7 +95,7 @@ async def test_choosing_a_preset_fills_the_form_and_a_bad_objective_is_one_line(
         await wait_for(pilot, lambda: form.problem is not None)
         assert "banana" in form.problem and "\n" not in form.problem
         # the screen handles the form's Validated message a moment later: wait for its line, then check it
-        await wait_for(pilot, lambda: "banana" in str(s.query_one("#start-reason").render()), timeout=10)
+        await wait_for(pilot, lambda: "banana" in str(s.query_one("#start-reason").render()))
         assert s.query_one("#start", Button).disabled
         s.query_one("#objective", Input).value = "fc"
         s.query_one("#bandpass_hz", Input).value = "0.01-0.1"

@@ -136,6 +136,6 @@ async def test_a_run_that_cannot_be_resumed_fails_in_one_line_and_keeps_its_file
         screen = app.screen
         await wait_for(pilot, lambda: screen.query_one("#form").dataset is not None)
         screen.resume_run(str(run))
-        await wait_for(pilot, lambda: screen.state == "failed", timeout=30)
+        await wait_for(pilot, lambda: screen.state == "failed")
         assert "cannot resume" in screen.summary.reason and "\n" not in screen.summary.reason
     assert list(run.iterdir()) == []

@@ -105,7 +105,7 @@ async def test_the_app_attached_to_a_study_lists_subjects_live_and_opens_one(tmp
             await wait_for(pilot, lambda: await_rows(table, ["done", "running", "waiting"]))
             assert table.row_count == 3
             gate.set()  # subject 1 finishes: the table follows within a poll or two
-            await wait_for(pilot, lambda: await_rows(table, ["done", "done", "waiting"]), timeout=15)
+            await wait_for(pilot, lambda: await_rows(table, ["done", "done", "waiting"]))
             assert [r.evaluations for r in table.subjects] == [4, 4, 0]
             await pilot.press("down", "down", "enter")  # a subject that has not started: nothing to open
             await pilot.pause(0.2)

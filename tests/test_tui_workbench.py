@@ -85,7 +85,7 @@ async def test_grid_cells_land_at_their_parameter_values(ascii):
         for e in events[3:]:
             land.add_batch(e.first_evaluation, e.values, e.losses, e.flags)
         # new data right after a drawing may wait a moment (the redraw duty cycle): wait for the full drawing
-        await wait_for(pilot, lambda: "29/36 scored" in land.render_line(0).text, timeout=5)
+        await wait_for(pilot, lambda: "29/36 scored" in land.render_line(0).text)
         xs, ys, cells, bad = land.grid()
         assert land.mode == "grid"
         full = GridProposer(np.array([[0.5, 3.0], [0.0, 0.2]]), budget=36).points  # every grid point
@@ -268,7 +268,7 @@ async def test_landscape_tab_fills_live_in_the_app(size):
         await pilot.pause()
         assert np.isfinite(land.grid()[2]).sum() == 30
         # the drawing follows (new data may wait a moment after a recent drawing, to keep the UI responsive)
-        await wait_for(pilot, lambda: "30/36 scored" in land.render_line(0).text, timeout=5)
+        await wait_for(pilot, lambda: "30/36 scored" in land.render_line(0).text)
         assert land.render_line(0).text != text0
 
 
