@@ -23,7 +23,11 @@ class Result:
 
 def run_main(*argv: str) -> Result:
     """``wcfit-tui ARGV`` via tui.main.main in this process, its output captured; XLA_FLAGS is restored after."""
+    import jax
+
     from tui.main import main
+
+    jax.devices()  # JAX starts here as every other test starts it: main() would start it with one device per core
 
     flags = os.environ.get("XLA_FLAGS")  # main() may add the CPU device count for a JAX that has not started
     out, err = io.StringIO(), io.StringIO()

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from tests.clitools import run_main
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -38,9 +40,9 @@ def test_bench_table_names_the_layout_and_rejects_bad_options() -> None:
     rows = [line for line in proc.stdout.splitlines() if line.startswith("│")]
     assert "common noise" in proc.stdout and len(rows) == 1 and "engine" in rows[0] and "reference" not in rows[0]
     assert "engine: 1× cpu, batch 2, chunks of 2, unroll 3" in proc.stdout
-    bad = _bench("--unroll", "-1")
+    bad = run_main("bench", "--unroll", "-1")  # bad options: the same main() in-process
     assert bad.returncode == 2 and "expected 0 or more" in bad.stderr and "Traceback" not in bad.stderr
-    bad = _bench("--batch", "0,4")
+    bad = run_main("bench", "--batch", "0,4")
     assert bad.returncode == 2 and "positive integers" in bad.stderr
 
 

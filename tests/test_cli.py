@@ -1,4 +1,5 @@
-"""The headless CLI end to end, in a subprocess as a user runs it."""
+"""The headless CLI end to end: the real entry point in a subprocess as a user runs it (a fit's JSON summary, a bad
+input, Ctrl+C), everything else through the same ``main()`` in-process (no new interpreter, nothing recompiled)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def test_fit_on_a_generated_dataset_of_another_n(tmp_path):
     c = rng.random((n, n)); c = (c + c.T) / 2
     d = rng.uniform(5, 100, (n, n)); d = (d + d.T) / 2
     np.savez(tmp_path / "seven.npz", Cmat=c, Dmat=d, BOLDs=rng.standard_normal((scans, n, t)))
-    r = wcfit("fit", "--preset", "tutorial", "--data", str(tmp_path / "seven.npz"), "--param", "k=0.1:2",
+    r = run_main("fit", "--preset", "tutorial", "--data", str(tmp_path / "seven.npz"), "--param", "k=0.1:2",
               "--param", "sigma=0.01:0.1",
               "--optimizer", "RandomSearch", "--duration", "100", "--budget", "3", "--batch", "3", "--no-record")
     assert r.returncode == 0, r.stderr
@@ -71,7 +72,7 @@ def test_bad_input_through_the_real_entry_point_is_one_line_and_exit_2():
 
 
 def test_help_documents_options_and_registry():
-    r = wcfit("fit", "--help")
+    r = run_main("fit", "--help")
     assert r.returncode == 0
     for word in ("--param", "--fixed", "--optimizer", "--batch", "--budget", "--duration", "--dt", "--transient",
                  "--seed", "--json", "signal_speed", "theta_E", "ext_E"):
@@ -79,7 +80,7 @@ def test_help_documents_options_and_registry():
 
 
 def test_info_reports_the_backend():
-    r = wcfit("info")
+    r = run_main("info")
     assert r.returncode == 0 and "backend" in r.stdout and "device 0" in r.stdout
 
 
@@ -125,7 +126,7 @@ def test_ctrl_c_stops_after_the_batch_with_exit_0_and_status_stopped(tmp_path):
 
 
 def test_an_optimizer_that_fails_gives_exit_1(tmp_path):
-    r = wcfit("fit", "--preset", "tutorial", "--optimizer", "Powell", "--duration", "50", "--budget", "4", "--batch", "4", "--out",
+    r = run_main("fit", "--preset", "tutorial", "--optimizer", "Powell", "--duration", "50", "--budget", "4", "--batch", "4", "--out",
               str(tmp_path))
     assert r.returncode == 1, r.stderr
     assert "fit failed" in r.stderr and "Powell" in r.stderr and "Traceback" not in r.stderr
@@ -144,7 +145,7 @@ def test_a_fixed_value_reaches_the_simulation(tmp_path):
     c = rng.random((n, n)); c = (c + c.T) / 2; np.fill_diagonal(c, 0)
     d = rng.uniform(5, 100, (n, n)); d = (d + d.T) / 2; np.fill_diagonal(d, 0)
     np.savez(tmp_path / "six.npz", Cmat=c, Dmat=d, BOLDs=rng.standard_normal((2, n, 150)))
-    r = wcfit("fit", "--preset", "tutorial", "--data", str(tmp_path / "six.npz"), "--fixed", "tau_ou=7", "--optimizer",
+    r = run_main("fit", "--preset", "tutorial", "--data", str(tmp_path / "six.npz"), "--fixed", "tau_ou=7", "--optimizer",
               "Grid", "--duration",
               "100", "--budget", "2", "--batch", "2", "--out", str(tmp_path), "--name", "fx")
     assert r.returncode == 0, r.stderr
