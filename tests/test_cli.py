@@ -42,8 +42,8 @@ def test_fit_on_a_generated_dataset_of_another_n(tmp_path):
     d = rng.uniform(5, 100, (n, n)); d = (d + d.T) / 2
     np.savez(tmp_path / "seven.npz", Cmat=c, Dmat=d, BOLDs=rng.standard_normal((scans, n, t)))
     r = run_main("fit", "--preset", "tutorial", "--data", str(tmp_path / "seven.npz"), "--param", "k=0.1:2",
-              "--param", "sigma=0.01:0.1",
-              "--optimizer", "RandomSearch", "--duration", "100", "--budget", "3", "--batch", "3", "--no-record")
+                 "--param", "sigma=0.01:0.1",
+                 "--optimizer", "RandomSearch", "--duration", "100", "--budget", "3", "--batch", "3", "--no-record")
     assert r.returncode == 0, r.stderr
     assert "N = 7" in r.stdout and "seven" in r.stdout
     assert "k = " in r.stdout and "sigma = " in r.stdout
@@ -126,8 +126,8 @@ def test_ctrl_c_stops_after_the_batch_with_exit_0_and_status_stopped(tmp_path):
 
 
 def test_an_optimizer_that_fails_gives_exit_1(tmp_path):
-    r = run_main("fit", "--preset", "tutorial", "--optimizer", "Powell", "--duration", "50", "--budget", "4", "--batch", "4", "--out",
-              str(tmp_path))
+    r = run_main("fit", "--preset", "tutorial", "--optimizer", "Powell", "--duration", "50", "--budget", "4", "--batch",
+                 "4", "--out", str(tmp_path))
     assert r.returncode == 1, r.stderr
     assert "fit failed" in r.stderr and "Powell" in r.stderr and "Traceback" not in r.stderr
 
@@ -146,8 +146,7 @@ def test_a_fixed_value_reaches_the_simulation(tmp_path):
     d = rng.uniform(5, 100, (n, n)); d = (d + d.T) / 2; np.fill_diagonal(d, 0)
     np.savez(tmp_path / "six.npz", Cmat=c, Dmat=d, BOLDs=rng.standard_normal((2, n, 150)))
     r = run_main("fit", "--preset", "tutorial", "--data", str(tmp_path / "six.npz"), "--fixed", "tau_ou=7", "--optimizer",
-              "Grid", "--duration",
-              "100", "--budget", "2", "--batch", "2", "--out", str(tmp_path), "--name", "fx")
+                 "Grid", "--duration", "100", "--budget", "2", "--batch", "2", "--out", str(tmp_path), "--name", "fx")
     assert r.returncode == 0, r.stderr
     run = tmp_path / "fx"
     config = FitConfig.from_json((run / runs.CONFIG).read_text())

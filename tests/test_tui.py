@@ -187,7 +187,7 @@ async def test_real_fit_updates_panels_and_stops(tmp_path, monkeypatch):
         maps = screen.query(FCHeatmaps)  # the Fit tab's and the FC tab's (narrow terminals)
         # NewBest follows its BatchEvaluated, possibly in the pump's next flush
         await wait_for(pilot, lambda: inside.is_set() and table.row_count == 4
-                       and all(m.model is not None for m in maps), timeout=120)
+                       and all(m.model is not None for m in maps))
         assert screen.query_one(LossPlot).count == 4
         await pilot.press("f6")
         await wait_for(pilot, lambda: screen.state == "stopping")  # waits for the segment in flight
