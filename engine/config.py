@@ -95,6 +95,10 @@ class FitConfig:
     local_set: str = "1972"  # a name of engine.model.local_sets.REGISTRY: registry values under the fixed ones
     fic: bool = False  # feedback inhibition control: wIE per region holds rE at fic_target (engine.model.regional)
     maps: Mapping[str, str] = field(default_factory=dict)  # extra maps NAME → FILE (--map), beside the data's own
+    fresh_seeds: int = 4  # the fresh-noise verdict after the fit: best and recommendation with this many new seeds
+    map_permutation: int = 0  # 0: the maps as they are; p ≥ 1: the maps' values permuted over regions within
+    # hemispheres (permutation p, from the seed): the control fit of ``--map-control permute``
+    permuted_maps: tuple[str, ...] = ()  # the maps permuted under map_permutation (empty: every map the fit uses)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bounds", {str(k): (float(v[0]), float(v[1])) for k, v in dict(self.bounds).items()})
@@ -106,6 +110,7 @@ class FitConfig:
         if self.start is not None:
             object.__setattr__(self, "start", {str(k): float(v) for k, v in dict(self.start).items()} or None)
         object.__setattr__(self, "maps", {str(k): str(v) for k, v in dict(self.maps).items()})
+        object.__setattr__(self, "permuted_maps", tuple(str(m) for m in self.permuted_maps))
         self._check()
 
     def _check(self) -> None:
@@ -169,6 +174,15 @@ class FitConfig:
             raise ConfigError(f"unknown split {self.split!r}; known: {', '.join(SPLITS)}")
         if self.split and self.test_data:
             raise ConfigError("choose one held-out check: --split (the data's own scans) or --test DATA, not both")
+        if isinstance(self.fresh_seeds, bool) or not isinstance(self.fresh_seeds, int) \
+                or not 0 <= self.fresh_seeds <= MAX_REALIZATIONS:
+            raise ConfigError(f"fresh-noise seeds must be a whole number from 0 (no verdict) to {MAX_REALIZATIONS}, "
+                              f"got {self.fresh_seeds!r}")
+        if isinstance(self.map_permutation, bool) or not isinstance(self.map_permutation, int) \
+                or self.map_permutation < 0:
+            raise ConfigError(f"map permutation must be a whole number ≥ 0, got {self.map_permutation!r}")
+        if self.map_permutation and not self.regional:
+            raise ConfigError("a map control permutes the maps a fit uses; this fit uses none (fit a P@MAP coefficient)")
 
     def _check_model(self) -> None:
         from engine.model import coupling, local_sets  # lazy: JAX, and the model reads FitConfig (see pyproject)
@@ -197,6 +211,9 @@ class FitConfig:
             spec = terms.ObjectiveSpec.parse(self.objective)
         except ValueError as e:
             raise ConfigError(str(e)) from None
+        if "fic" in spec.names and not self.fic:
+            raise ConfigError("objective term 'fic' penalises regions feedback inhibition control cannot hold; "
+                              "it needs --fic")
         if spec.needs_fcd and not obs.sampled:
             raise ConfigError(f"objective {self.objective!r} compares FCD of signals sampled every TR; "
                               f"observation {self.observe!r} is not sampled — use --observe bold")
@@ -294,6 +311,7 @@ class FitConfig:
         d = asdict(self)
         d["bounds"] = {k: [lo, hi] for k, (lo, hi) in self.bounds.items()}
         d["bandpass_hz"] = None if self.bandpass_hz is None else list(self.bandpass_hz)
+        d["permuted_maps"] = list(self.permuted_maps)
         return d
 
     def to_json(self) -> str:

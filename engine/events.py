@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Literal, Mapping, Union
+from typing import Any, Callable, Literal, Mapping, Union
 
 import numpy as np
 
@@ -131,6 +131,15 @@ class ActorsUpdated:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Verifying:
+    """The fit's budget is spent; its best point is being simulated again with fresh noise (one batched call)."""
+
+    message: str
+    seeds: int
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Warned:
     """Something the user should know that does not stop the fit."""
 
@@ -161,6 +170,9 @@ class Summary:
     edges: str = "all"  # the FC edges scored (fc_corr, the terms and the baseline are all on them)
     realizations: int = 1  # noise realisations per candidate (scored on their mean FC)
     held_out: Mapping[str, object] | None = None  # train/test scores of the best (engine.model.heldout.HeldOut)
+    map_baselines: Mapping[str, float | None] | None = None  # r of each map the fit uses, alone (engine.data.nulls)
+    test_map_baselines: Mapping[str, float | None] | None = None  # the same against the held-out target
+    fresh: Mapping[str, Any] | None = None  # the fresh-noise verdict (engine.model.fresh.Verdict.to_dict)
 
     @property
     def best_corr(self) -> float | None:
@@ -190,6 +202,9 @@ class Summary:
             "edges": self.edges,
             "realizations": self.realizations,
             "held_out": dict(self.held_out) if self.held_out else None,
+            "map_baselines": dict(self.map_baselines) if self.map_baselines is not None else None,
+            "test_map_baselines": dict(self.test_map_baselines) if self.test_map_baselines is not None else None,
+            "fresh": dict(self.fresh) if self.fresh else None,
         }
 
 
@@ -213,7 +228,7 @@ class Failed(Ended):
     """The fit ended on an error; results so far are kept."""
 
 
-Event = Union[Started, Compiling, BatchEvaluated, SegmentSimulated, NewBest, ActorsUpdated, Warned, Finished, Cancelled,
-              Failed]
+Event = Union[Started, Compiling, BatchEvaluated, SegmentSimulated, NewBest, ActorsUpdated, Verifying, Warned, Finished,
+              Cancelled, Failed]
 Listener = Callable[[Event], None]
 TERMINAL = (Finished, Cancelled, Failed)

@@ -31,6 +31,7 @@ from engine.events import (
     SegmentSimulated,
     Started,
     Summary,
+    Verifying,
     Warned,
 )
 from engine.model.target import FitTarget, resolve_tr
@@ -274,6 +275,7 @@ class Search:
         self.dataset = dataset
         self.test_dataset = test_dataset  # --test DATA (loaded from config.test_data when not given)
         self.held_out: Any = None  # engine.model.heldout.HeldOut after a finished fit with a held-out check
+        self.judgement: Any = None  # engine.verdict.Judgement after a finished fit: nulls and the fresh-noise verdict
         self.listeners = list(listeners)
         self.objective = objective
         self._objective_factory = objective_factory
@@ -311,7 +313,10 @@ class Search:
                        best_terms=prog.best_terms, best_fc_corr=prog.best_corr,
                        structural_baseline=self._baseline(), objective=self.config.objective,
                        edges=self.config.edges, realizations=self.config.realizations,
-                       held_out=None if self.held_out is None else self.held_out.to_dict())
+                       held_out=None if self.held_out is None else self.held_out.to_dict(),
+                       map_baselines=None if self.judgement is None else self.judgement.map_baselines,
+                       test_map_baselines=None if self.judgement is None else self.judgement.test_map_baselines,
+                       fresh=None if self.judgement is None else self.judgement.fresh_dict)
 
     def _actors(self, obj: Any, batch_index: int | None) -> None:
         """Emit ActorsUpdated when the objective runs on actors (a cluster's ``actor_rows``)."""
@@ -344,11 +349,43 @@ class Search:
                 train_ks=(prog.best_terms or {}).get("fcd_ks"), train_target=target, best_signals=signals, test=test)
         except Exception as e:  # noqa: BLE001 - a failed check is reported, the fit's results stand
             return f"held-out check failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+        verdict = None if self.judgement is None else self.judgement.fresh
+        if verdict is not None and verdict.best.test is not None:  # the held-out score from the fresh runs
+            from engine.verdict import fresh_held_out
+
+            self.held_out = fresh_held_out(self.held_out, verdict)
+            return heldout.gap_caveat(self.held_out)
         note = None
         if self.held_out.test_ks is None and cfg.objective_spec.needs_fcd:
             note = ("held-out check: no test KS — the best candidate's BOLD is not kept across a resume "
                     "(its test r is from the stored FC)")
         return heldout.gap_caveat(self.held_out) or note
+
+    def _judge(self, cfg: FitConfig, prog: _Progress, target: Any, rec: np.ndarray | None,
+               best_corr: float | None) -> list[str]:
+        """Nulls beside the score and the fresh-noise verdict (``self.judgement``); their warnings."""
+        from engine import verdict  # lazy: JAX (Ray actors import this module before their devices are set)
+        from engine.model import heldout
+        from engine.model.target import build_target
+
+        try:
+            train = target if target is not None else build_target(cfg, self.dataset)
+            test = None
+            if cfg.split or cfg.test_data:
+                test = heldout.test_target(cfg, self.dataset, self.test_dataset)
+        except Exception as e:  # noqa: BLE001 - the verdicts are said to have failed; the fit's results stand
+            return [f"nulls and fresh-noise verdict skipped: {type(e).__name__}: {e}"]
+        names = cfg.names
+        best = {n: float(v) for n, v in zip(names, prog.best_values)}  # type: ignore[arg-type]
+        recommendation = None if rec is None else {n: float(v) for n, v in zip(names, rec)}
+        fresh = cfg.fresh_seeds > 0 and not self.cancelled
+        if fresh:
+            self._emit(Verifying(message=f"fresh-noise verdict: the best point{' and the recommendation' if rec is not None else ''} "
+                                         f"simulated again with {cfg.fresh_seeds} new noise seeds",
+                                 seeds=cfg.fresh_seeds))
+        self.judgement = verdict.judge(cfg, self.dataset, train=train, test=test, best=best, best_corr=best_corr,
+                                       recommendation=recommendation, test_dataset=self.test_dataset, fresh=fresh)
+        return list(self.judgement.warnings)
 
     def _baseline(self) -> float | None:
         return float(self.objective.target.structural_baseline) if isinstance(self.objective, Targeted) else None
@@ -507,6 +544,7 @@ class Search:
             corr_of_best = prog.best_corr if prog.best_corr is not None else (
                 1.0 - prog.best_loss if cfg.objective == "fc" and prog.best_loss is not None else None)
             late.append(baseline_caveat(corr_of_best, self._baseline()))  # type: ignore[arg-type]
+            late += self._judge(cfg, prog, target, rec_values, corr_of_best)
             if cfg.split or cfg.test_data:
                 late.append(self._held_out_check(cfg, prog, target))  # type: ignore[arg-type]
             for w in filter(None, late):

@@ -63,9 +63,10 @@ def test_spec_is_checked_at_construction() -> None:
 
 
 def test_registry_is_read_only_and_complete() -> None:
-    assert NAMES == ("fc", "fc_rmse", "fcd_ks")
+    assert NAMES == ("fc", "fc_rmse", "fcd_ks", "fc_level", "fic")
     assert all(REGISTRY[n].name == n and REGISTRY[n].description for n in NAMES)
     assert [n for n in NAMES if REGISTRY[n].needs_fcd] == ["fcd_ks"]
+    assert [n for n in NAMES if REGISTRY[n].host] == ["fic"]
     with pytest.raises(TypeError):
         REGISTRY["x"] = REGISTRY["fc"]  # type: ignore[index]
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.summary_text import verdict_lines
+
 
 def result_lines(summary: Any) -> list[str]:
-    """The app's result lines for the scoring options (empty with today's defaults): edges, realisations, held-out."""
+    """The app's result lines for the scoring options and verdicts: edges, realisations, nulls, fresh noise, held-out."""
     out = []
     bits = []
     if getattr(summary, "edges", "all") != "all":
@@ -15,11 +17,5 @@ def result_lines(summary: Any) -> list[str]:
         bits.append(f"{summary.realizations} noise realisations (mean FC)")
     if bits:
         out.append(" · ".join(bits))
-    held = getattr(summary, "held_out", None)
-    if held:
-        f = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731
-        ks = (f" · KS {f(held.get('train_ks'))} / {f(held.get('test_ks'))}"
-              if held.get("train_ks") is not None or held.get("test_ks") is not None else "")
-        out.append(f"held-out {held.get('check', '')}: train / test r {f(held.get('train_r'))} / "
-                   f"{f(held.get('test_r'))}{ks} · structure alone {f(held.get('test_baseline'))} on the test")
+    out += [f"{label.strip()}: {text}" if label.strip() else text for label, text in verdict_lines(summary, compact=True)]
     return out

@@ -41,6 +41,7 @@ class Dataset:
     fcd_values: np.ndarray | None = None  # a group's empirical FCD values (upper triangles), when the data carries them
     fcd_window_tr: int | None = None  # the window (TRs) those FCD values were computed with
     fcd_step_tr: int | None = None  # their window step (TRs)
+    fcd_values_within: np.ndarray | None = None  # the group's FCD values of within-hemisphere window FCs (same windows)
 
     @property
     def n_nodes(self) -> int:

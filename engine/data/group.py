@@ -3,7 +3,9 @@ the window and step (in TRs) they were computed with, and each region's hemisphe
 
 Keys (any reader that gives a map: .npz, .msgpack, .mat): ``fcd_values`` (or ``FCD_values``), a 1-D array of FCD
 upper-triangle values (e.g. pooled over a group's scans, as cuBNM stores them), with ``fcd_window_tr`` and
-``fcd_step_tr`` (whole TRs, required with them); ``hemisphere`` (N values: 0/1 or L/R).
+``fcd_step_tr`` (whole TRs, required with them); ``fcd_values_within``, the same group's FCD values with each window
+FC restricted to within-hemisphere edges (cuBNM's ``exc-inter`` FCD, scored under ``--edges within``; same window and
+step); ``hemisphere`` (N values: 0/1 or L/R).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from engine.data.edges import EdgeError, check_hemisphere
 from engine.data.errors import DataError, as_float_array, check_finite
 
 FCD_KEYS = ("fcd_values", "FCD_values")
+FCD_WITHIN_KEYS = ("fcd_values_within", "FCD_values_within")
 
 #: A file name that states an FCD window and step in TRs, e.g. ``fcd_values_train706_window30_step5.npy``.
 WINDOW_STEP_NAME = re.compile(r"window(\d+)_step(\d+)", re.IGNORECASE)
@@ -60,6 +63,12 @@ def read_group_fields(raw: Mapping[str, Any], *, path: Path, n: int) -> dict[str
         out.update(check_fcd_values(raw[key], raw.get("fcd_window_tr"), raw.get("fcd_step_tr"), path=path))
     elif "fcd_window_tr" in raw or "fcd_step_tr" in raw:
         raise DataError(f"{path}: fcd_window_tr/fcd_step_tr given without fcd_values")
+    within = next((k for k in FCD_WITHIN_KEYS if k in raw), None)
+    if within is not None:
+        if key is None:
+            raise DataError(f"{path}: {within} given without fcd_values (the all-edge FCD of the same windows)")
+        out["fcd_values_within"] = check_fcd_values(raw[within], out["fcd_window_tr"], out["fcd_step_tr"],
+                                                    path=path)["fcd_values"]
     if raw.get("hemisphere") is not None:
         try:
             out["hemisphere"] = check_hemisphere(raw["hemisphere"], n, str(path))

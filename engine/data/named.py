@@ -31,8 +31,8 @@ def bundled_dir(name: str) -> Path:
 LoadPath = Callable[..., Any]
 
 
-def _with_fcd_values(dataset: Any, file: Path) -> Any:
-    """``dataset`` with the FCD values of ``file`` (window and step from its name)."""
+def _read_fcd(file: Path) -> dict[str, Any]:
+    """The checked FCD fields of ``file`` (window and step from its name)."""
     ws = window_step_from_name(file.name)
     if ws is None:
         raise DataError(f"{file}: the file name does not state the FCD window and step (…_window30_step5.npy)")
@@ -40,7 +40,20 @@ def _with_fcd_values(dataset: Any, file: Path) -> Any:
         values = np.load(file, allow_pickle=False)
     except (OSError, ValueError) as e:
         raise DataError(f"cannot read {file}: {e}") from None
-    return dataclasses.replace(dataset, **check_fcd_values(values, ws[0], ws[1], path=file))
+    return check_fcd_values(values, ws[0], ws[1], path=file)
+
+
+def _with_fcd_values(dataset: Any, file: Path) -> Any:
+    """``dataset`` with the FCD values of ``file`` and, when a ``…_within_…`` file lies beside it, the FCD values of
+    within-hemisphere window FCs (cuBNM's ``exc-inter``) of the same windows."""
+    fields = _read_fcd(file)
+    within_file = file.with_name(file.name.replace("fcd_values_", "fcd_values_within_", 1))
+    if within_file.is_file():
+        within = _read_fcd(within_file)
+        if (within["fcd_window_tr"], within["fcd_step_tr"]) != (fields["fcd_window_tr"], fields["fcd_step_tr"]):
+            raise DataError(f"{within_file}: its window and step differ from {file.name}'s")
+        fields["fcd_values_within"] = within["fcd_values"]
+    return dataclasses.replace(dataset, **fields)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -72,4 +72,5 @@ def subset(dataset: Dataset, indices: tuple[int, ...], role: str) -> Dataset:
     fc = np.mean([functional_connectivity(s.T) for s in scans], axis=0)
     return dataclasses.replace(dataset, name=f"{dataset.name} [{role}]", scans=scans, target_fc=fc,
                                n_scans=len(scans), n_timepoints=min(s.shape[1] for s in scans),
-                               fcd_values=None, fcd_window_tr=None, fcd_step_tr=None)
+                               fcd_values=None, fcd_window_tr=None, fcd_step_tr=None,
+                               fcd_values_within=None)

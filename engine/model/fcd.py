@@ -68,8 +68,12 @@ def _unit_vectors(fc: Array, iu: tuple[np.ndarray, np.ndarray]) -> Array:
     return jnp.where(ok, v / jnp.where(ok, norm, jnp.ones_like(norm)), jnp.zeros_like(v))
 
 
-def fcd_matrix(y: Array, window: int, step: int, *, chunk: int = FCD_CHUNK, recompute: bool = False) -> Array:
+def fcd_matrix(y: Array, window: int, step: int, *, chunk: int = FCD_CHUNK, recompute: bool = False,
+               edges: tuple[np.ndarray, np.ndarray] | None = None) -> Array:
     """FCD (W, W, B) of samples y (T, N, B): Pearson r between the window FCs' upper triangles; unit diagonal.
+
+    ``edges`` (i, j) restricts each window FC to those edges (e.g. within-hemisphere edges, as cuBNM's ``exc-inter``
+    FCD); None uses every upper-triangle edge.
 
     Memory per candidate: the windows' unit vectors (W, N(N−1)/2) plus ``chunk`` window FCs (chunk, N, N) at a time.
     ``recompute=True`` keeps only two blocks of ``chunk`` vectors and recomputes them per block of FCD rows
@@ -79,7 +83,7 @@ def fcd_matrix(y: Array, window: int, step: int, *, chunk: int = FCD_CHUNK, reco
     if starts.size == 0:
         raise ValueError(f"no FCD window of {window} samples fits in {y.shape[0]} samples")
     n_windows = int(starts.size)
-    iu = _triu(int(y.shape[1]))
+    iu = _triu(int(y.shape[1])) if edges is None else (np.asarray(edges[0], np.int32), np.asarray(edges[1], np.int32))
     chunk = max(1, min(int(chunk), n_windows))
 
     def one(start: Array) -> Array:
@@ -108,13 +112,14 @@ def fcd_matrix(y: Array, window: int, step: int, *, chunk: int = FCD_CHUNK, reco
     return jnp.where(eye, jnp.ones_like(fcd), fcd)
 
 
-def fcd_values(y: Array, window: int, step: int, *, chunk: int = FCD_CHUNK, recompute: bool = False) -> Array:
-    """Upper triangle (k = 1) of the FCD, (W(W−1)/2, B); needs at least two windows."""
+def fcd_values(y: Array, window: int, step: int, *, chunk: int = FCD_CHUNK, recompute: bool = False,
+               edges: tuple[np.ndarray, np.ndarray] | None = None) -> Array:
+    """Upper triangle (k = 1) of the FCD, (W(W−1)/2, B), window FCs on ``edges`` (None: all); needs two windows."""
     n_windows = windows(int(y.shape[0]), window, step).size
     if n_windows < 2:
         raise ValueError(f"FCD needs at least 2 windows of {window} samples (step {step}); "
                          f"{y.shape[0]} samples give {n_windows}")
-    return fcd_matrix(y, window, step, chunk=chunk, recompute=recompute)[_triu(n_windows)]
+    return fcd_matrix(y, window, step, chunk=chunk, recompute=recompute, edges=edges)[_triu(n_windows)]
 
 
 def ks_statistic(ref_sorted: Array, values: Array) -> Array:
@@ -217,8 +222,10 @@ def empirical_fc(scans: Sequence[np.ndarray], bandpass: Bandpass | None = None) 
     return np.mean([functional_connectivity(_scan_series(s, bandpass)) for s in scans], axis=0)
 
 
-def host_fcd_matrix(x: np.ndarray, window: int, step: int) -> np.ndarray:
-    """FCD matrix (W, W) of one (T, N) series on the host in float64 (an empty (0, 0) below two windows)."""
+def host_fcd_matrix(x: np.ndarray, window: int, step: int,
+                    edges: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """FCD matrix (W, W) of one (T, N) series on the host in float64, window FCs on ``edges`` (None: every
+    upper-triangle edge); an empty (0, 0) below two windows."""
     x = np.asarray(x, np.float64)
     starts = windows(x.shape[0], window, step)
     if starts.size < 2:
@@ -229,7 +236,7 @@ def host_fcd_matrix(x: np.ndarray, window: int, step: int) -> np.ndarray:
     sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
     with np.errstate(invalid="ignore", divide="ignore"):
         fc = cov / (sd[:, :, None] * sd[:, None, :])
-    iu = np.triu_indices(x.shape[1], k=1)
+    iu = np.triu_indices(x.shape[1], k=1) if edges is None else edges
     v = np.nan_to_num(fc[:, iu[0], iu[1]], nan=0.0)  # (W, P)
     v = v - v.mean(axis=1, keepdims=True)
     norm = np.linalg.norm(v, axis=1, keepdims=True)
@@ -237,15 +244,18 @@ def host_fcd_matrix(x: np.ndarray, window: int, step: int) -> np.ndarray:
     return z @ z.T
 
 
-def _fcd_values_np(x: np.ndarray, window: int, step: int) -> np.ndarray:
-    """FCD upper-triangle values of one (T, N) float64 series (vectorised over windows)."""
-    m = host_fcd_matrix(x, window, step)
+def host_fcd_values(x: np.ndarray, window: int, step: int,
+                    edges: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """FCD upper-triangle values of one (T, N) float64 series (window FCs on ``edges``; vectorised over windows)."""
+    m = host_fcd_matrix(x, window, step, edges)
     return m[np.triu_indices(m.shape[0], k=1)]
 
 
 def empirical_fcd_values(scans: Sequence[np.ndarray], window: int, step: int,
-                         bandpass: Bandpass | None = None) -> np.ndarray:
-    """FCD upper-triangle values of every scan (each (N, T), lengths may differ), pooled and sorted; float64."""
+                         bandpass: Bandpass | None = None,
+                         edges: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """FCD upper-triangle values of every scan (each (N, T), lengths may differ; window FCs on ``edges``, None: all),
+    pooled and sorted; float64."""
     if len(scans) == 0:
         raise ValueError("empirical FCD needs at least one scan")
     pooled = []
@@ -255,5 +265,5 @@ def empirical_fcd_values(scans: Sequence[np.ndarray], window: int, step: int,
         if n_windows < 2:
             raise ValueError(f"scan {k} has {length} samples: FCD needs at least 2 windows of {window} "
                              f"(step {step})")
-        pooled.append(_fcd_values_np(_scan_series(scan, bandpass), window, step))
+        pooled.append(host_fcd_values(_scan_series(scan, bandpass), window, step, edges))
     return np.sort(np.concatenate(pooled))

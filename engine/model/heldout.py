@@ -37,6 +37,7 @@ class HeldOut:
     test_ks: float | None = None
     train_baseline: float | None = None  # structure alone against the training FC
     test_baseline: float | None = None  # structure alone against the test FC
+    source: str = "stored simulation"  # where the scores come from: the search's stored best, or fresh noise
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (NaN → None)."""
@@ -48,7 +49,8 @@ class HeldOut:
         opt = lambda k: None if d.get(k) is None else float(d[k])  # noqa: E731
         return cls(check=str(d.get("check", "")), edges=str(d.get("edges", "all")), train_r=opt("train_r"),
                    test_r=opt("test_r"), train_ks=opt("train_ks"), test_ks=opt("test_ks"),
-                   train_baseline=opt("train_baseline"), test_baseline=opt("test_baseline"))
+                   train_baseline=opt("train_baseline"), test_baseline=opt("test_baseline"),
+                   source=str(d.get("source") or "stored simulation"))
 
 
 def load_test_dataset(config: FitConfig, dataset: Dataset) -> Dataset | None:
@@ -74,15 +76,17 @@ def test_target(config: FitConfig, dataset: Dataset, test: Dataset | None = None
 
 
 def model_fcd_values(signals: np.ndarray, window: int, step: int, *, tr_s: float | None = None,
-                     bandpass_hz: tuple[float, float] | None = None) -> np.ndarray:
-    """FCD upper-triangle values of a candidate's signals (R, S, N), pooled over realisations; band-passed first
-    (samples every ``tr_s``) when ``bandpass_hz`` is given, as the objective filters them."""
+                     bandpass_hz: tuple[float, float] | None = None,
+                     edges: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """FCD upper-triangle values of a candidate's signals (R, S, N), pooled over realisations, window FCs on
+    ``edges`` (None: all); band-passed first (samples every ``tr_s``) when ``bandpass_hz`` is given, as the objective
+    filters them."""
 
     out = []
     for x in np.asarray(signals, np.float64):
         if bandpass_hz is not None:
             x = fcd.Bandpass(tr_s=float(tr_s), low_hz=bandpass_hz[0], high_hz=bandpass_hz[1]).matrix(x.shape[0]) @ x  # type: ignore[arg-type]
-        out.append(fcd._fcd_values_np(x, window, step))  # noqa: SLF001 - the host FCD the empirical side uses
+        out.append(fcd.host_fcd_values(x, window, step, edges))
     return np.concatenate(out)
 
 
@@ -109,7 +113,7 @@ def score_held_out(config: FitConfig, dataset: Dataset, *, best_fc: np.ndarray, 
     test_ks = None
     if config.objective_spec.needs_fcd and tgt.fcd_sorted is not None and best_signals is not None:
         model = model_fcd_values(best_signals, tgt.fcd_window, tgt.fcd_step, tr_s=tgt.tr_s,
-                                 bandpass_hz=config.bandpass_hz)
+                                 bandpass_hz=config.bandpass_hz, edges=tgt.fcd_edge_index)
         test_ks = ks_2samp(model, tgt.fcd_sorted)
     base = getattr(train_target, "structural_baseline", None)
     return HeldOut(check=check, edges=config.edges, train_r=train_r, test_r=test_r,

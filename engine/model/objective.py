@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from engine.config import ConfigError, FitConfig
-from engine.data import maps
+from engine.data import edges, maps, nulls
 from engine.data.dataset import DataError, Dataset
 from engine.model import coupling, fcd, observe, regional, terms
 from engine.model import network as model
@@ -164,9 +164,14 @@ class Objective:
 
         needed = regional.map_names(tuple(self.config.bounds) + tuple(self.config.fixed))
         try:
-            return maps.resolve(needed, self.dataset, self.target.fc, self.config.maps)
+            resolved = maps.resolve(needed, self.dataset, self.target.fc, self.config.maps)
         except DataError as e:
             raise ConfigError(str(e)) from None
+        if self.config.map_permutation:  # the control of --map-control permute: the maps' values shuffled
+            resolved = nulls.permute_maps(resolved, only=self.config.permuted_maps, seed=self.config.seed,
+                                          index=self.config.map_permutation,
+                                          hemisphere=edges.dataset_hemispheres(self.dataset))
+        return resolved
 
     def _check_fic(self) -> None:
         """A one-line ConfigError when FIC has no positive weight in any region at the centre of the bounds."""
@@ -209,6 +214,12 @@ class Objective:
             self._aux_fn = jax.jit(aux)
         return self._aux_fn(values)
 
+    def fic_infeasible(self, values: np.ndarray) -> np.ndarray | None:
+        """Regions (B,) whose FIC weight is infeasible for candidates (B, P); None without FIC."""
+        if not self.config.fic:
+            return None
+        return np.asarray(self._aux(jnp.asarray(np.asarray(values, np.float32)))[1])
+
     def _chunk_key(self, lanes: jax.Array, real: jax.Array | None = None) -> jax.Array:
         # realisation r draws the noise of seed + r (r = 0 is today's stream), so a run with R realisations holds
         # the runs of seeds seed … seed + R − 1; each realisation is common to every candidate of the batch
@@ -235,7 +246,7 @@ class Objective:
             y = jnp.einsum("st,tnc->snc", jnp.asarray(self._band, y.dtype), y, precision=jax.lax.Precision.HIGHEST)
         fcd_values = None
         if self.spec.needs_fcd:
-            fcd_values = fcd.fcd_values(y, self.target.fcd_window, self.target.fcd_step)
+            fcd_values = fcd.fcd_values(y, self.target.fcd_window, self.target.fcd_step, edges=self.target.fcd_edge_index)
         return fcd.fc_from_samples(y), fcd_values, finite
 
     def _score_chunk(self, state: model.Carry) -> tuple[jax.Array, ...]:
@@ -289,14 +300,16 @@ class Objective:
     def _device_segment(self, state: model.Carry, values: jax.Array, first_block: jax.Array) -> model.Carry:
         return self._map_chunks(lambda st, v: self._segment_chunk(st, v, first_block), state, values)
 
-    def _device_finish(self, state: model.Carry, real: jax.Array) -> tuple[jax.Array, ...]:
-        """Scores of the device's lanes and the FC of its best real (unpadded) candidate."""
+    def _device_finish(self, state: model.Carry, real: jax.Array, extra: jax.Array) -> tuple[jax.Array, ...]:
+        """Scores of the device's lanes (plus ``extra``, the host terms' weighted sum, where scored) and the FC of its
+        best real (unpadded) candidate."""
         if self.realizations == 1:
             loss, finite, flat, corr, parts, fcs = self._map_chunks(self._score_chunk, state)
         else:
             loss, finite, flat, corr, parts, fcs = self._realization_scores(state)
         n = loss.shape[0] * loss.shape[1]
         loss, finite, flat, corr = (x.reshape(n) for x in (loss, finite, flat, corr))
+        loss = jnp.where(finite & ~flat, loss + extra.reshape(n).astype(loss.dtype), loss)
         parts = jnp.moveaxis(parts, 1, 2).reshape(n, parts.shape[1])  # candidates first: devices concatenate on axis 0
         fcs = fcs.reshape((n,) + fcs.shape[2:])
         best = jnp.argmin(jnp.where(real.reshape(n), loss, jnp.inf))
@@ -320,7 +333,8 @@ class Objective:
         lanes = jax.ShapeDtypeStruct((kr, self.chunk), jnp.int32)
         reals = jax.ShapeDtypeStruct((kr,), jnp.int32)
         real = jax.ShapeDtypeStruct((k, self.chunk), jnp.bool_)
-        return values, lanes, reals, real
+        extra = jax.ShapeDtypeStruct((k, self.chunk), jnp.float32)
+        return values, lanes, reals, real, extra
 
     def _expand(self, x: np.ndarray) -> np.ndarray:
         """Per-candidate-chunk host values (n_dev·k, C, …) repeated for each realisation: (n_dev·R·k, C, …)."""
@@ -337,7 +351,7 @@ class Objective:
 
     def _lower_all(self) -> dict[str, jax.stages.Lowered]:
         """The init, segment and finish functions lowered for the fixed batch shape (sharded over the devices)."""
-        values, lanes, reals, real = self._shapes()
+        values, lanes, reals, real, extra = self._shapes()
         first = jax.ShapeDtypeStruct((), jnp.int32)
         if len(self.devices) == 1:
             init = jax.jit(self._device_init)
@@ -345,7 +359,7 @@ class Objective:
             seg = jax.jit(self._device_segment, donate_argnums=0)
             fin = jax.jit(self._device_finish)
             return {"init": init.lower(values, lanes, reals), "segment": seg.lower(state, values, first),
-                    "finish": fin.lower(state, real)}
+                    "finish": fin.lower(state, real, extra)}
         from jax.sharding import Mesh, NamedSharding
         from jax.sharding import PartitionSpec as P
 
@@ -357,9 +371,9 @@ class Objective:
         state = jax.eval_shape(init, values, lanes, reals)
         seg = jax.jit(smap(self._device_segment, (P("c"), P("c"), P()), P("c")),
                       in_shardings=(spec, spec, rep), donate_argnums=0)
-        fin = jax.jit(smap(self._device_finish, (P("c"), P("c")), P("c")), in_shardings=(spec, spec))
+        fin = jax.jit(smap(self._device_finish, (P("c"), P("c"), P("c")), P("c")), in_shardings=(spec, spec, spec))
         return {"init": init.lower(values, lanes, reals), "segment": seg.lower(state, values, first),
-                "finish": fin.lower(state, real)}
+                "finish": fin.lower(state, real, extra)}
 
     def lowered(self) -> jax.stages.Lowered:
         """The segment function (the simulation itself) lowered for the fixed batch shape."""
@@ -409,12 +423,22 @@ class Objective:
         shape = (len(self.devices) * self.chunks, self.chunk)
         is_real = jnp.asarray(((np.arange(self.batch) < real) & usable).reshape(shape))
         assert self._fns is not None
-        loss, finite, flat, corr, parts, best_fcs, *best_signals = self._fns["finish"](state, is_real)
+        frac = np.zeros(self.batch, np.float64)
+        if fic_bad is not None:
+            frac[:real] = np.asarray(fic_bad, np.float64) / self.structure.n_nodes
+        host = self.spec.host_terms  # terms of what the parameters imply (FIC's infeasible regions)
+        extra = sum((w * frac for _, w in host), start=np.zeros(self.batch))
+        loss, finite, flat, corr, parts, best_fcs, *best_signals = self._fns["finish"](
+            state, is_real, jnp.asarray(extra.reshape(shape), jnp.float32))
         loss = np.asarray(loss, np.float64)[:real]
         finite = np.asarray(finite)[:real]
         flat = np.asarray(flat)[:real]
         corr = np.asarray(corr, np.float64)[:real]
         parts = np.asarray(parts, np.float64)[:real].T  # (terms, B)
+        if host:  # the device added them to the loss; the terms' own values are filled in here
+            names = [n for n, _ in self.spec.terms]
+            for name, _ in host:
+                parts[names.index(name)] = np.where(finite & ~flat, frac[:real], np.nan)
         if not usable[:real].all() or out_of_range.any():
             bad = ~usable[:real] | out_of_range
             finite = finite & ~bad

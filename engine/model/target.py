@@ -8,6 +8,7 @@ import numpy as np
 
 from engine.config import MIN_SAMPLES, ConfigError, FitConfig
 from engine.data import edges as edge_sets
+from engine.data.compare import upper
 from engine.data.dataset import DataError, Dataset, structural_baseline
 from engine.data.split import Split, make_split, subset
 
@@ -27,6 +28,10 @@ class FitTarget:
     split: Split | None = None  # under --split, the partition; ``fc`` and ``fcd_sorted`` then hold the TRAIN scans only
     role: str = "train"  # "train" (what the fit scores) or "test" (the held-out check)
     fcd_source: str = ""  # where the empirical FCD came from: "scans" or "group values" ("" without an FCD term)
+    fcd_edges: str = "all"  # the edges each FCD window FC is taken on: ``edges``, or "all" where the data has no
+    # within-hemisphere group FCD values (then a caveat says so)
+    fcd_edge_index: tuple[np.ndarray, np.ndarray] | None = None  # their (i, j) indices; None: every edge
+    mean_fc: float = float("nan")  # the target FC's mean on the scored edges (the level the model should reach)
 
 
 def resolve_tr(config: FitConfig, dataset: Dataset) -> float | None:
@@ -132,6 +137,7 @@ def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = No
             raise ConfigError(f"{config.duration_ms:g} ms minus a transient of {config.transient_ms:g} ms leaves "
                               f"{n_samples} samples at TR {tr:g} s; FC needs at least {MIN_SAMPLES}: lengthen --duration")
     fcd_source = ""
+    fcd_edges, fcd_edge_index = config.edges, edge_index
     if spec.needs_fcd and not dataset.scans and dataset.fcd_values is not None:
         assert tr is not None
         _check_group_window(config, dataset, tr, window, step)
@@ -142,7 +148,12 @@ def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = No
         if config.bandpass_hz is not None:
             raise ConfigError(f"{dataset.name}'s FCD values were computed as they are; a band-pass filter cannot "
                               "be applied to them: leave --bandpass out")
-        fcd_sorted, fcd_source = np.sort(np.asarray(dataset.fcd_values, np.float64)), "group values"
+        values = dataset.fcd_values
+        if edge_index is not None and dataset.fcd_values_within is not None:
+            values = dataset.fcd_values_within
+        elif edge_index is not None:  # group values of all-edge windows only: the model's FCD follows them
+            fcd_edges, fcd_edge_index = "all", None
+        fcd_sorted, fcd_source = np.sort(np.asarray(values, np.float64)), "group values"
     elif spec.needs_fcd:
         if not dataset.scans:
             raise ConfigError(f"an FCD term needs the empirical BOLD time series or a group's FCD values; "
@@ -160,9 +171,13 @@ def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = No
                               f"{n_samples} samples at TR {tr:g} s, fewer than two FCD windows of "
                               f"{window} samples ({config.fcd_window_s:g} s) {step} apart: lengthen --duration")
         try:
-            fcd_sorted = fcd.empirical_fcd_values(dataset.scans, emp_window, emp_step, bandpass=band)
+            fcd_sorted = fcd.empirical_fcd_values(dataset.scans, emp_window, emp_step, bandpass=band,
+                                                  edges=fcd_edge_index)
         except ValueError as e:
             raise ConfigError(f"empirical FCD: {e}") from None
     return FitTarget(fc=fc, fcd_sorted=fcd_sorted, tr_s=tr, fcd_window=window, fcd_step=step,
                      structural_baseline=structural_baseline(dataset, fc, edge_index), edges=config.edges,
-                     edge_index=edge_index, split=split, role=role, fcd_source=fcd_source)
+                     edge_index=edge_index, split=split, role=role, fcd_source=fcd_source,
+                     fcd_edges=fcd_edges if spec.needs_fcd else config.edges,
+                     fcd_edge_index=fcd_edge_index if spec.needs_fcd else edge_index,
+                     mean_fc=float(np.mean(upper(fc, edge_index))))

@@ -1,7 +1,9 @@
 """Objective terms: one registry that the CLI, the app and the run log read, and the weighted sum that a fit scores.
 
 A new term is one ``Term`` entry in ``_TERMS`` below: a name, a one-line description, whether it needs the FCD,
-and ``fn(signals, target) -> (B,)`` (lower is better, candidates on the last axis). ``ObjectiveSpec.parse``
+and ``fn(signals, target) -> (B,)`` (lower is better, candidates on the last axis). A term computed from what the
+parameters imply rather than from the simulated signals (``fic``: the regions feedback inhibition control cannot
+hold) is marked ``host``: the device evaluates it as 0 and the objective adds it from ``Signals.fic`` after the call. ``ObjectiveSpec.parse``
 reads ``"fc"``, ``"fc+fcd_ks"``, ``"fc+0.5*fcd_ks"``, ``"0.7*fc + 0.3*fcd_ks"`` (weights in any float notation).
 """
 
@@ -25,10 +27,12 @@ Array = jax.Array
 
 
 class Signals(NamedTuple):
-    """What the simulation produced for a batch: FC (N, N, B) and the FCD upper-triangle values (M, B) or None."""
+    """What the simulation produced for a batch: FC (N, N, B), the FCD upper-triangle values (M, B) or None, and the
+    fraction of regions whose FIC weight is infeasible (B,) or None (known on the host, after the call)."""
 
     fc: Array
     fcd: Array | None = None
+    fic: Array | None = None
 
 
 class Target(NamedTuple):
@@ -48,6 +52,8 @@ class Term:
     description: str
     needs_fcd: bool
     fn: Callable[[Signals, Target], Array]
+    host: bool = False  # computed on the host from ``Signals.fic`` (the device call gives 0)
+    needs: tuple[str, ...] = ()  # an objective with this term must have one of these terms too (else one line)
 
 
 def _upper(fc: Array, edges: tuple[np.ndarray, np.ndarray] | None = None) -> Array:
@@ -83,6 +89,21 @@ def fc_rmse_term(signals: Signals, target: Target) -> Array:
     return jnp.sqrt((diff * diff).mean(axis=0))
 
 
+def fc_level_term(signals: Signals, target: Target) -> Array:
+    """|mean model FC − mean empirical FC| on the scored edges: the level r cannot see (global synchrony or none)."""
+    fc = signals.fc
+    model = _upper(fc, target.edges).mean(axis=0)
+    data = _upper(jnp.asarray(target.fc, fc.dtype), target.edges).mean()
+    return jnp.abs(model - data)
+
+
+def fic_term(signals: Signals, target: Target) -> Array:
+    """The fraction of regions whose FIC weight is infeasible (wIE clipped to 0, the region off its target rate)."""
+    if signals.fic is None:
+        return jnp.zeros(signals.fc.shape[-1], signals.fc.dtype)
+    return jnp.asarray(signals.fic, signals.fc.dtype)
+
+
 def fcd_ks_term(signals: Signals, target: Target) -> Array:
     """KS statistic between the model's FCD values and the empirical FCD values pooled over scans."""
     if signals.fcd is None or target.fcd_sorted is None:
@@ -97,6 +118,10 @@ _TERMS = (
          fn=fc_rmse_term),
     Term(name="fcd_ks", description="Kolmogorov–Smirnov distance between model and empirical FCD values",
          needs_fcd=True, fn=fcd_ks_term),
+    Term(name="fc_level", description="|mean model FC − mean empirical FC| on the scored edges (the FC's level)",
+         needs_fcd=False, fn=fc_level_term, needs=("fc", "fc_rmse")),
+    Term(name="fic", description="fraction of regions FIC cannot hold at fic_target (a penalty; needs --fic)",
+         needs_fcd=False, fn=fic_term, host=True),
 )
 REGISTRY: Mapping[str, Term] = MappingProxyType({t.name: t for t in _TERMS})
 NAMES: tuple[str, ...] = tuple(REGISTRY)
@@ -127,6 +152,11 @@ class ObjectiveSpec:
             if name in seen:
                 raise ObjectiveError(f"objective term {name!r} appears more than once")
             seen.add(name)
+        for name, _ in self.terms:
+            needs = REGISTRY[name].needs
+            if needs and not seen & set(needs):
+                raise ObjectiveError(f"objective term {name!r} scores only the FC's mean, not its pattern; add "
+                                     f"{' or '.join(needs)} (e.g. '{needs[0]}+{name}')")
             if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) \
                     or weight <= 0:
                 raise ObjectiveError(f"weight of objective term {name!r} must be a finite number > 0, got {weight!r}")
@@ -161,6 +191,11 @@ class ObjectiveSpec:
         return tuple(name for name, _ in self.terms)
 
     @property
+    def host_terms(self) -> tuple[tuple[str, float], ...]:
+        """The (name, weight) of terms added on the host after the device call (``Term.host``)."""
+        return tuple((n, w) for n, w in self.terms if REGISTRY[n].host)
+
+    @property
     def needs_fcd(self) -> bool:
         """Whether any term needs the FCD (so the simulation must compute it)."""
         return any(REGISTRY[name].needs_fcd for name in self.names)
@@ -169,7 +204,7 @@ class ObjectiveSpec:
         """(loss (B,), {name: term (B,)}) with loss = Σ weight · term, in the dtype of ``signals.fc``."""
         if self.needs_fcd and (signals.fcd is None or target.fcd_sorted is None):
             raise ValueError(f"objective {self} needs FCD values of the model and of the data")
-        values = {name: REGISTRY[name].fn(signals, target) for name in self.names}
+        values = {name: REGISTRY[name].fn(signals, target) for name in self.names}  # host terms: 0 without fic
         dtype = signals.fc.dtype
         loss = sum((jnp.asarray(w, dtype) * values[name] for name, w in self.terms[1:]),
                    start=jnp.asarray(self.terms[0][1], dtype) * values[self.terms[0][0]])

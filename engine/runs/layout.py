@@ -150,7 +150,14 @@ def summary_from_dict(d: Mapping[str, Any]) -> Summary:
                    best_terms=opt_map(d.get("terms")), best_fc_corr=d.get("fc_corr") if "terms" in d else None,
                    structural_baseline=d.get("structural_baseline"), objective=str(d.get("objective", "fc")),
                    edges=str(d.get("edges") or "all"), realizations=int(d.get("realizations") or 1),
-                   held_out=dict(d["held_out"]) if isinstance(d.get("held_out"), dict) else None)
+                   held_out=dict(d["held_out"]) if isinstance(d.get("held_out"), dict) else None,
+                   map_baselines=_opt_nulls(d.get("map_baselines")), test_map_baselines=_opt_nulls(d.get("test_map_baselines")),
+                   fresh=dict(d["fresh"]) if isinstance(d.get("fresh"), dict) else None)
+
+
+def _opt_nulls(v: Any) -> dict[str, float | None] | None:
+    """Map-alone baselines as written ({map: r or None}); None when absent (runs written before them)."""
+    return None if not isinstance(v, dict) else {str(k): (None if x is None else float(x)) for k, x in v.items()}
 
 
 def check_marker(path: Path) -> dict[str, Any]:

@@ -294,7 +294,8 @@ def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None
         buf = io.BytesIO()
         scans: dict[str, Any] = {f"BOLD_{i}": scan for i, scan in enumerate(dataset.scans)}  # scans may differ in length
         group: dict[str, Any] = {k: v for k, v in (("hemisphere", dataset.hemisphere), ("fcd_values", dataset.fcd_values),
-                                   ("fcd_window_tr", dataset.fcd_window_tr), ("fcd_step_tr", dataset.fcd_step_tr))
+                                   ("fcd_window_tr", dataset.fcd_window_tr), ("fcd_step_tr", dataset.fcd_step_tr),
+                                   ("fcd_values_within", dataset.fcd_values_within))
                  if v is not None}
         np.savez(buf, Cmat=dataset.cmat, Dmat=dataset.dmat, target_fc=dataset.target_fc, **scans, **group)
         atomic_write(path / DATASET_ARRAYS, buf.getvalue(), run=path)

@@ -60,6 +60,8 @@ def _load_dataset(path: Path) -> Dataset:
             if "fcd_values" in z.files:
                 group.update(fcd_values=np.asarray(z["fcd_values"], np.float64),
                              fcd_window_tr=int(z["fcd_window_tr"]), fcd_step_tr=int(z["fcd_step_tr"]))
+            if "fcd_values_within" in z.files:
+                group["fcd_values_within"] = np.asarray(z["fcd_values_within"], np.float64)
     except (OSError, KeyError, ValueError) as e:
         raise RunError(f"cannot read the dataset stored in {path / DATASET_ARRAYS}: {e}") from None
     tr = info.get("tr_s")

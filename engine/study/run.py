@@ -60,7 +60,7 @@ from engine.runs import (
 )
 from engine.runs.export import export_path
 from engine.search import FitError
-from engine.study.scoring import scoring_columns
+from engine.study.scoring import VERDICT_COLUMNS, scoring_columns
 
 STUDY_FILE = "study.json"
 FORMAT = "wcfit-study"
@@ -429,7 +429,7 @@ def export_rows(path: str | Path) -> tuple[list[str], list[dict[str, Any]]]:
                *(f"term_{t}" for t in term_names), "fc_corr", "structural_baseline",
                *(["edges"] if config.edges != "all" else []),
                *(["train_fc_corr", "test_fc_corr", "train_ks", "test_ks", "test_structural_baseline"]
-                 if config.split or config.test_data else []), "run"]
+                 if config.split or config.test_data else []), *VERDICT_COLUMNS, "run"]
     return columns, rows
 
 

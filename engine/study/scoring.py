@@ -1,4 +1,4 @@
-"""A study subject's scoring columns: r and the baseline on the scored edges, and its held-out check."""
+"""A study subject's scoring columns: r and the baseline on the scored edges, its held-out check, its verdicts."""
 
 from __future__ import annotations
 
@@ -23,4 +23,21 @@ def scoring_columns(run: Path, config: FitConfig, best: Mapping[str, Any] | None
         held = summary.get("held_out") or {}
         out.update(train_fc_corr=held.get("train_r"), test_fc_corr=held.get("test_r"), train_ks=held.get("train_ks"),
                    test_ks=held.get("test_ks"), test_structural_baseline=held.get("test_baseline"))
+    out.update(verdict_columns(summary))
     return out
+
+
+#: The verdict columns of every study table (empty for subjects whose runs predate them).
+VERDICT_COLUMNS = ("fresh_fc_corr_mean", "fresh_fc_corr_sd", "fresh_fcd_ks_mean", "fresh_mean_fc", "data_mean_fc",
+                   "best_map_alone", "best_map")
+
+
+def verdict_columns(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A subject's fresh-noise verdict (mean r, its sd, FCD KS, model and data mean FC) and its best map-alone null."""
+    fresh = summary.get("fresh") or {}
+    nulls = {k: v for k, v in (summary.get("map_baselines") or {}).items() if v is not None}
+    best = max(nulls, key=lambda k: nulls[k]) if nulls else None
+    return {"fresh_fc_corr_mean": fresh.get("fc_corr_mean"), "fresh_fc_corr_sd": fresh.get("fc_corr_sd"),
+            "fresh_fcd_ks_mean": fresh.get("fcd_ks_mean"), "fresh_mean_fc": fresh.get("mean_fc_mean"),
+            "data_mean_fc": fresh.get("data_mean_fc"), "best_map_alone": None if best is None else nulls[best],
+            "best_map": best}

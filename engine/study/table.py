@@ -44,6 +44,11 @@ class SubjectRow:
     structural_baseline: float | None  # r of its structural matrix and its own target FC
     test_fc_corr: float | None = None  # its best candidate's r on held-out data (--split/--test), when checked
     edges: str = "all"  # the edges its r and baseline are on
+    fresh_fc_corr: float | None = None  # the fresh-noise verdict's mean r of its best point (new seeds)
+    fresh_fcd_ks: float | None = None  # its mean FCD KS
+    fresh_mean_fc: float | None = None  # its mean model FC on the scored edges (the data's: ``data_mean_fc``)
+    data_mean_fc: float | None = None
+    map_alone: float | None = None  # the best r of a map the fit uses, alone (no dynamics)
 
     @property
     def has_run(self) -> bool:
@@ -81,6 +86,8 @@ def study_rows(path: str | Path, baselines: MutableMapping[str, float | None] | 
     for s in subject_statuses(path):
         corr = baseline = test_r = None
         edges = "all"
+        fresh: dict = {}
+        nulls: dict = {}
         if s.status != "pending":
             try:
                 best = read_json(s.path / BEST) or {}
@@ -90,13 +97,20 @@ def study_rows(path: str | Path, baselines: MutableMapping[str, float | None] | 
             corr = _number(summary["fc_corr"] if summary.get("fc_corr") is not None else best.get("fc_corr"))
             test_r = _number((summary.get("held_out") or {}).get("test_r"))
             edges = str(summary.get("edges") or "all")
+            fresh = summary.get("fresh") or {}
+            nulls = summary.get("map_baselines") or {}
             key = str(s.path)
             if key not in cache or cache[key] is None:
                 cache[key] = structural_baseline(s.path)
             baseline = cache[key]
         rows.append(SubjectRow(name=s.name, path=s.path, status=SHOWN_STATUS.get(s.status, s.status),
                                evaluations=s.evaluations, budget=s.budget, best_loss=s.best_loss, best_fc_corr=corr,
-                               structural_baseline=baseline, test_fc_corr=test_r, edges=edges))
+                               structural_baseline=baseline, test_fc_corr=test_r, edges=edges,
+                               fresh_fc_corr=_number(fresh.get("fc_corr_mean")),
+                               fresh_fcd_ks=_number(fresh.get("fcd_ks_mean")),
+                               fresh_mean_fc=_number(fresh.get("mean_fc_mean")),
+                               data_mean_fc=_number(fresh.get("data_mean_fc")),
+                               map_alone=max((x for x in map(_number, nulls.values()) if x is not None), default=None)))
     return rows
 
 

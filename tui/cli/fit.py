@@ -11,8 +11,10 @@ import sys
 from typing import Sequence
 
 from engine.cluster.objective import cluster_info_lines
+from engine.config import FitConfig
 from engine.data.dataset import DataError, load_dataset
 from engine.devices import info_lines, use_cpu_cores_as_devices
+from engine.events import Summary
 from engine.model.objective import Objective
 from engine.params import registry_help
 from engine.presets import preset_help
@@ -20,6 +22,7 @@ from engine.runner import RecordedFit
 from tui.cli import app, bench, data, runs, serve, simulate, study
 from tui.cli.cluster import objective_for
 from tui.cli.errors import BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError, report
+from tui.cli.map_control import add_map_control_options, parse_control, run_controls
 from tui.cli.options import add_fit_options, config_from_args
 from tui.cli.progress import print_summary, run_with_progress
 from tui.cli.scoring import adapt_to_data, preflight
@@ -45,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                          formatter_class=argparse.RawDescriptionHelpFormatter,
                          epilog="Parameters:\n" + registry_help() + "\n\nPresets (--preset):\n" + preset_help())
     add_fit_options(fit)
+    add_map_control_options(fit)
     fit.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     fit.add_argument("--out", default=None, metavar="DIR", help="root of run directories (default ./wcfit-runs)")
     fit.add_argument("--name", default=None, help="run directory name (default: time and optimizer)")
@@ -73,6 +77,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     config = adapt_to_data(args, config, dataset)  # a group's FCD values fix the FCD window and step
     local = Objective(dataset, config)  # checks what needs the data (TR, samples, FCD windows): exit 2
     test_dataset = preflight(config, dataset, local.sampling.n_samples if local.sampling is not None else None)
+    map_control = parse_control(args, config)  # --map-control permute: checked before the fit starts
     cluster = objective_for(args, config, dataset)  # a cluster's actors when --cluster
     try:
         fit = RecordedFit.new(config, dataset, record_run=not args.no_record, out=args.out, name=args.name,
@@ -83,7 +88,14 @@ def cmd_fit(args: argparse.Namespace) -> int:
         raise
     summary = run_with_progress(fit)
     assert summary is not None
-    print_summary(summary, dataset, args.json, fit.path)
+    control = None
+    if map_control is not None and summary.status == "finished":
+        def run_one(cfg: FitConfig, suffix: str) -> Summary | None:
+            name = f"{fit.path.name}-{suffix}" if fit.path is not None else None
+            return run_with_progress(RecordedFit.new(cfg, dataset, record_run=not args.no_record, out=args.out,
+                                                     name=name, test_dataset=test_dataset))
+        control = run_controls(config, map_control, summary, run_one)
+    print_summary(summary, dataset, args.json, fit.path, control)
     if summary.status == "failed":
         print(f"wcfit-tui: fit failed: {summary.reason}", file=sys.stderr)
         return EXIT_FAILED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -23,11 +24,13 @@ from engine.events import (
     Event,
     SegmentSimulated,
     Summary,
+    Verifying,
     Warned,
 )
 from engine.runner import RecordedFit
 from engine.runs import summary_to_dict
 from engine.search import budget_of
+from tui.cli.map_control import control_lines
 from tui.cli.scoring import summary_lines
 
 
@@ -51,6 +54,9 @@ def run_with_progress(fit: RecordedFit, *, quiet: bool = False) -> Summary | Non
             elif isinstance(event, BatchEvaluated):
                 bar.update(task, completed=event.evaluations,
                            status=f"best loss {event.best_loss:.4f} · {event.candidates_per_s:.2f} cand/s")
+            elif isinstance(event, Verifying):
+                bar.update(task, status="fresh-noise verdict…")
+                bar.console.print(event.message)
             elif isinstance(event, Warned):
                 bar.console.print(f"[yellow]warning:[/] {event.message}")
 
@@ -77,12 +83,15 @@ def run_with_progress(fit: RecordedFit, *, quiet: bool = False) -> Summary | Non
     return fit.summary
 
 
-def print_summary(summary: Summary, dataset: Dataset, as_json: bool, run_path: Path | None) -> None:
-    """The summary of a fit on stdout: aligned lines, or one JSON object."""
+def print_summary(summary: Summary, dataset: Dataset, as_json: bool, run_path: Path | None,
+                  map_control: dict[str, Any] | None = None) -> None:
+    """The summary of a fit on stdout: aligned lines, or one JSON object (with the map control's verdict, if run)."""
     if as_json:
         d = summary_to_dict(summary)
         d["dataset"] = dataset.name
         d["run_dir"] = str(run_path) if run_path else None
+        if map_control is not None:
+            d["map_control"] = map_control
         print(json.dumps(d))
         return
     params = ", ".join(f"{k} = {v:.6g}" for k, v in (summary.best_params or {}).items()) or "—"
@@ -90,7 +99,9 @@ def print_summary(summary: Summary, dataset: Dataset, as_json: bool, run_path: P
     lines = [
         f"status          {summary.status} ({summary.reason})",
         f"best            {params}",
-        f"loss            {summary.best_loss:.6f}" if summary.best_loss is not None else "loss            —",
+        (f"loss            {summary.best_loss:.6f}  (the search's best of {summary.evaluations} candidates"
+         + (", one noise seed)" if summary.realizations == 1 else f", {summary.realizations} noise seeds)"))
+        if summary.best_loss is not None else "loss            —",
         f"FC correlation  {summary.best_corr:.6f}" if summary.best_corr is not None else "FC correlation  —",
         *(["terms           " + ", ".join(f"{k} {v:.6f}" for k, v in summary.best_terms.items())]
           if summary.best_terms and len(summary.best_terms) > 1 else []),
@@ -106,4 +117,6 @@ def print_summary(summary: Summary, dataset: Dataset, as_json: bool, run_path: P
     if run_path:
         lines.append(f"run directory   {run_path}")
     lines += [f"warning         {w}" for w in summary.warnings]
+    if map_control is not None:
+        lines += control_lines(map_control)
     print("\n".join(lines))

@@ -11,6 +11,7 @@ from engine.data import edges
 from engine.data.split import DEFAULT_SPLIT, SPLITS
 from engine.model import heldout
 from engine.model.target import align_group_fcd, build_target
+from engine.summary_text import verdict_lines
 
 
 def add_scoring_options(p: argparse.ArgumentParser) -> None:
@@ -27,13 +28,17 @@ def add_scoring_options(p: argparse.ArgumentParser) -> None:
                         f"({', '.join(SPLITS)}; default {DEFAULT_SPLIT}: even scans train, odd scans test)")
     p.add_argument("--test", default=None, metavar="DATA",
                    help="held-out check on another dataset of the same regions (another group or scan day)")
+    p.add_argument("--fresh", type=int, default=None, metavar="R",
+                   help="fresh-noise verdict: after the fit, simulate the best point and the recommendation with R "
+                        "new noise seeds (one batched call) and report mean ± sd of r, every term and the mean FC "
+                        "(default 4; 0 skips it)")
 
 
 def scoring_settings(args: argparse.Namespace) -> dict[str, Any]:
     """FitConfig keyword arguments from the scoring options given."""
     out: dict[str, Any] = {}
     for option, name in (("edges", "edges"), ("realizations", "realizations"), ("split", "split"),
-                         ("test", "test_data")):
+                         ("test", "test_data"), ("fresh", "fresh_seeds")):
         value = getattr(args, option, None)
         if value is not None:
             out[name] = value
@@ -55,14 +60,7 @@ def summary_lines(summary: Any) -> list[str]:
         lines.append(f"edges           {summary.edges} (FC correlation, terms and structure alone on these edges)")
     if getattr(summary, "realizations", 1) > 1:
         lines.append(f"realisations    {summary.realizations} per candidate (scored on their mean FC)")
-    held = getattr(summary, "held_out", None)
-    if held:
-        f = lambda v: "—" if v is None else f"{v:.4f}"  # noqa: E731
-        lines.append(f"held-out        {held.get('check', '')}")
-        lines.append(f"  train / test  r {f(held.get('train_r'))} / {f(held.get('test_r'))}"
-                     + (f"   KS {f(held.get('train_ks'))} / {f(held.get('test_ks'))}"
-                        if held.get("train_ks") is not None or held.get("test_ks") is not None else "")
-                     + f"   structure alone {f(held.get('train_baseline'))} / {f(held.get('test_baseline'))}")
+    lines += [f"{label:<16}{text}" for label, text in verdict_lines(summary)]
     return lines
 
 

@@ -29,6 +29,7 @@ from engine.events import (
     SegmentSimulated,
     Started,
     Summary,
+    Verifying,
     Warned,
 )
 from engine.runner import RecordedFit
@@ -555,6 +556,10 @@ class MainScreen(Workbench, SignalsTab, Screen):
             status.best = f"best loss {e.loss:.4f}{shown} · r {e.fc_corr:.3f} · {params}"
         elif isinstance(e, ActorsUpdated):
             self.query_one(DevicePanel).set_actors(e.rows, e.simulated_seconds)
+        elif isinstance(e, Verifying):
+            if not self.attach:
+                self._set_state("running", "fresh-noise verdict")
+            status.progress = f"verdict: {e.seeds} new seeds"
         elif isinstance(e, Warned):
             self.notify(e.message, severity="warning", timeout=6)
             if "widen the bounds" in e.message and e.message not in self._warnings:

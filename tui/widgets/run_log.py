@@ -7,7 +7,8 @@ import time
 from rich.text import Text
 from textual.widgets import RichLog
 
-from engine.events import BatchEvaluated, Compiling, Ended, Event, Failed, NewBest, Started, Warned
+from engine.events import BatchEvaluated, Compiling, Ended, Event, Failed, NewBest, Started, Verifying, Warned
+from engine.summary_text import verdict_lines
 
 
 def _params(p) -> str:
@@ -40,6 +41,8 @@ class RunLog(RichLog):
         elif isinstance(e, NewBest):
             self.line(f"new best #{e.evaluation + 1}: loss {e.loss:.4f} (FC r {e.fc_corr:.3f}) {_params(e.params)}",
                       "green", e.time)
+        elif isinstance(e, Verifying):
+            self.line(e.message, "", e.time)
         elif isinstance(e, Warned):
             self.line(f"warning: {e.message}", "yellow", e.time)
         elif isinstance(e, Ended):
@@ -47,6 +50,10 @@ class RunLog(RichLog):
             style = "bold red" if isinstance(e, Failed) else "bold"
             self.line(f"{s.status}: {s.reason}; {s.evaluations} evaluations in {s.wall_s:.1f} s", style, e.time)
             if s.best_loss is not None:
-                self.line(f"best loss {s.best_loss:.4f}, FC r {s.best_corr:.3f}: {_params(s.best_params)}", "bold green", e.time)
+                r = "—" if s.best_corr is None else f"{s.best_corr:.3f}"
+                self.line(f"best loss {s.best_loss:.4f} (best of {s.evaluations}, one noise seed), FC r {r}: "
+                          f"{_params(s.best_params)}", "bold green", e.time)
+            for label, text in verdict_lines(s):
+                self.line(f"{label.strip()}: {text}" if label.strip() else text, "", e.time)
             if s.nan_candidates:
                 self.line(f"warning: {s.nan_candidates} candidate(s) diverged (NaN)", "yellow", e.time)

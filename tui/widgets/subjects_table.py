@@ -16,6 +16,10 @@ from engine.runs.listing import STATUS_STYLE as RUN_STATUS_STYLE
 STATUS_STYLE = {**RUN_STATUS_STYLE, "done": RUN_STATUS_STYLE["finished"], "waiting": "dim"}
 COLUMNS = (("subject", "subject"), ("status", "status"), ("evals", "evals"), ("best loss", "loss"),
            ("best FC r", "corr"), ("structure r", "baseline"))
+#: Columns shown once any subject has them (label, key, SubjectRow attribute): held-out r, nulls, fresh noise.
+EXTRA_COLUMNS = (("test r", "test", "test_fc_corr"), ("map alone r", "map", "map_alone"),
+                 ("fresh r", "fresh", "fresh_fc_corr"), ("fresh KS", "fresh_ks", "fresh_fcd_ks"),
+                 ("mean FC", "mean_fc", "fresh_mean_fc"), ("data FC", "data_fc", "data_mean_fc"))
 
 
 def _num(x: float | None, digits: int) -> Text:
@@ -62,16 +66,17 @@ class SubjectsTable(DataTable):
         if not same:
             self.clear()
         columns = COLUMNS
-        if any(getattr(r, "test_fc_corr", None) is not None for r in self.subjects):  # a held-out check: its test r
-            columns = COLUMNS + (("test r", "test"),)
-            if "test" not in self.columns:
-                self.add_column("test r", key="test", default=Text("—", justify="right"))
+        extra = [(label, key, attr) for label, key, attr in EXTRA_COLUMNS
+                 if any(getattr(r, attr, None) is not None for r in self.subjects)]  # verdicts and held-out checks
+        for label, key, _ in extra:
+            columns = columns + ((label, key),)
+            if key not in self.columns:
+                self.add_column(label, key=key, default=Text("—", justify="right"))
         for r in self.subjects:
             cells = (r.name, Text(r.status, style=STATUS_STYLE.get(r.status, "")),
                      Text(f"{r.evaluations}/{r.budget}", justify="right"), _num(r.best_loss, 5),
                      _corr_cell(r), _num(r.structural_baseline, 3))
-            if len(columns) > len(COLUMNS):
-                cells = cells + (_num(getattr(r, "test_fc_corr", None), 3),)
+            cells = cells + tuple(_num(getattr(r, attr, None), 3) for _, _, attr in extra)
             if same:
                 for (_, key), value in zip(columns, cells):
                     self.update_cell(r.name, key, value)
