@@ -27,6 +27,7 @@ class Started:
     device: str
     evaluations_done: int = 0  # > 0 when resuming
     structural_baseline: float | None = None  # Pearson r of Cmat and the target FC: what the structure alone gives
+    map_baselines: Mapping[str, float | None] | None = None  # r of each map the fit uses, alone (engine.data.nulls)
     time: float = field(default_factory=_now)
 
 

@@ -276,6 +276,8 @@ class Search:
         self.test_dataset = test_dataset  # --test DATA (loaded from config.test_data when not given)
         self.held_out: Any = None  # engine.model.heldout.HeldOut after a finished fit with a held-out check
         self.judgement: Any = None  # engine.verdict.Judgement after a finished fit: nulls and the fresh-noise verdict
+        self._built_targets: tuple[Any, Any] | None = None  # (train, test) targets, built once for the verdicts
+        self._map_nulls: Any = None  # (map baselines, test map baselines), computed when the fit starts
         self.listeners = list(listeners)
         self.objective = objective
         self._objective_factory = objective_factory
@@ -361,18 +363,34 @@ class Search:
                     "(its test r is from the stored FC)")
         return heldout.gap_caveat(self.held_out) or note
 
+    def _targets(self, cfg: FitConfig, target: Any) -> tuple[Any, Any]:
+        """The fitted target and the held-out one (None without a held-out check)."""
+        from engine.model import heldout  # lazy: JAX (Ray actors import this module before their devices are set)
+        from engine.model.target import build_target
+
+        if self._built_targets is None:
+            train = target if target is not None else build_target(cfg, self.dataset)
+            test = heldout.test_target(cfg, self.dataset, self.test_dataset) if cfg.split or cfg.test_data else None
+            self._built_targets = (train, test)
+        return self._built_targets
+
+    def _nulls(self, cfg: FitConfig, target: Any) -> tuple[dict[str, float | None], dict[str, float | None] | None] | None:
+        """Each map's r alone against the fitted and held-out targets (None when they cannot be computed)."""
+        from engine import verdict  # lazy: as above
+
+        try:
+            self._map_nulls = verdict.map_baselines(cfg, self.dataset, *self._targets(cfg, target))
+        except Exception:  # noqa: BLE001 - the end of the fit says why (``judge`` computes them again)
+            self._map_nulls = None
+        return self._map_nulls
+
     def _judge(self, cfg: FitConfig, prog: _Progress, target: Any, rec: np.ndarray | None,
                best_corr: float | None) -> list[str]:
         """Nulls beside the score and the fresh-noise verdict (``self.judgement``); their warnings."""
         from engine import verdict  # lazy: JAX (Ray actors import this module before their devices are set)
-        from engine.model import heldout
-        from engine.model.target import build_target
 
         try:
-            train = target if target is not None else build_target(cfg, self.dataset)
-            test = None
-            if cfg.split or cfg.test_data:
-                test = heldout.test_target(cfg, self.dataset, self.test_dataset)
+            train, test = self._targets(cfg, target)
         except Exception as e:  # noqa: BLE001 - the verdicts are said to have failed; the fit's results stand
             return [f"nulls and fresh-noise verdict skipped: {type(e).__name__}: {e}"]
         names = cfg.names
@@ -384,7 +402,8 @@ class Search:
                                          f"simulated again with {cfg.fresh_seeds} new noise seeds",
                                  seeds=cfg.fresh_seeds))
         self.judgement = verdict.judge(cfg, self.dataset, train=train, test=test, best=best, best_corr=best_corr,
-                                       recommendation=recommendation, test_dataset=self.test_dataset, fresh=fresh)
+                                       recommendation=recommendation, test_dataset=self.test_dataset, fresh=fresh,
+                                       precomputed=self._map_nulls)
         return list(self.judgement.warnings)
 
     def _baseline(self) -> float | None:
@@ -431,9 +450,10 @@ class Search:
 
             self.test_dataset = heldout.load_test_dataset(cfg, self.dataset)
             heldout.test_target(cfg, self.dataset, self.test_dataset)
+        nulls = self._nulls(cfg, target)
         self._emit(Started(config=cfg, target_fc=self.dataset.target_fc if target is None else target.fc,
                            dataset=self.dataset.name, device=obj.description, evaluations_done=prog.evaluations,
-                           structural_baseline=self._baseline()))
+                           structural_baseline=self._baseline(), map_baselines=nulls[0] if nulls else None))
         self._actors(obj, None)
         for w in filter(None, [*config_caveats(cfg), fcd_caveat(cfg, self._tr_s(target))]):
             prog.warnings.append(w)

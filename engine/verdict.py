@@ -64,11 +64,13 @@ def fresh_held_out(held: HeldOut, verdict: Verdict) -> HeldOut:
 
 def judge(config: FitConfig, dataset: Dataset, *, train: FitTarget, test: FitTarget | None,
           best: Mapping[str, float], best_corr: float | None, recommendation: Mapping[str, float] | None,
-          test_dataset: Dataset | None = None, fresh: bool = True) -> Judgement:
-    """Nulls and (with ``fresh`` and ``config.fresh_seeds`` > 0) the fresh-noise verdict of a finished fit."""
+          test_dataset: Dataset | None = None, fresh: bool = True,
+          precomputed: tuple[dict[str, float | None], dict[str, float | None] | None] | None = None) -> Judgement:
+    """Nulls (``precomputed`` when computed already) and (with ``fresh`` and ``config.fresh_seeds`` > 0) the fresh-noise
+    verdict of a finished fit."""
     out = Judgement()
     try:
-        out.map_baselines, out.test_map_baselines = map_baselines(config, dataset, train, test)
+        out.map_baselines, out.test_map_baselines = precomputed or map_baselines(config, dataset, train, test)
     except Exception as e:  # noqa: BLE001 - a null that cannot be computed is said, the fit's results stand
         out.warnings.append(f"map-alone nulls could not be computed: {type(e).__name__}: {e}")
     if fresh and config.fresh_seeds > 0:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from engine.data.nulls import best_null
 from engine.events import Started
 from engine.runs import DATASET_ARRAYS, resolve_run
 from tui.baseline import structural_baseline
@@ -50,8 +51,9 @@ class Workbench:
             r = structural_baseline(self._cmat, e.target_fc)
         objective = getattr(e.config, "objective", None)  # fc-only unless the configuration says otherwise
         loss_is_fc = objective is None or str(objective).replace(" ", "") == "fc"
-        self.query_one(LossPlot).set_baseline(r, loss_is_fc)
-        self.query_one(Landscape).set_baseline(r, loss_is_fc)
+        top = best_null(getattr(e, "map_baselines", None) or {})
+        self.query_one(LossPlot).set_baseline(r, loss_is_fc, top)
+        self.query_one(Landscape).set_baseline(r, loss_is_fc, top)
 
 
 def run_cmat(path: str):

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.strip import Strip
 from textual.widget import Widget
 
-from tui.baseline import draw_baseline, fc_like
+from tui.baseline import draw_nulls, fc_like
 from tui.history import History
 from tui.landscape_cells import grid_cells, scatter_cells
 from tui.widgets.fc_heatmap import HALF, colour, ramp_char, wants_ascii
@@ -405,8 +405,8 @@ class Landscape(QuantityAndBaseline, Widget):
         fig.draw(pts)
         i = int(np.argmin(y))
         fig.draw(fig.signal([float(x[i])], [float(y[i])], marker=plt.marker("X", BEST)))
-        if self.baseline is not None and fc_like(self.shown, hist.term_names, self.loss_is_fc):
-            draw_baseline(fig, 1.0 - self.baseline, float(x[-1]))
+        if fc_like(self.shown, hist.term_names, self.loss_is_fc):
+            draw_nulls(fig, self.baseline, self.map_null, float(x[-1]))
         kind = "grid" if self.axes is not None else "points"
         fig.title(self._title(f"{kind} over {name}", f"best {y[i]:.4g} at {name}={_fmt(x[i])}", w - 2))
         fig.label(name, axis="x")

@@ -9,7 +9,7 @@ import numpy as np
 from rich.text import Text
 from textual.widget import Widget
 
-from tui.baseline import draw_baseline, fc_like
+from tui.baseline import draw_nulls, fc_like
 from tui.history import History
 from tui.widgets.plotting import CachedRender, QuantityAndBaseline, as_text, figure
 
@@ -108,8 +108,8 @@ class LossPlot(QuantityAndBaseline, CachedRender, Widget):
             line.lines(True)
             fig.draw(pts)
             fig.draw(line)
-            if self.baseline is not None and fc_like(q, h_.term_names, self.loss_is_fc):
-                draw_baseline(fig, 1.0 - self.baseline, float(ev[-1]))
+            if fc_like(q, h_.term_names, self.loss_is_fc):
+                draw_nulls(fig, self.baseline, self.map_null, float(ev[-1]))
             fig.title(_fit(w, f"⠂ {q}  ▄▄ best {best[-1]:.4f}{off} · F8 view{term}", f"▄▄ best {q} {best[-1]:.4f}{off}"))
             fig.label("evaluation", axis="x")
         else:

@@ -59,9 +59,11 @@ class QuantityAndBaseline:
             self.quantity = quantity
             self._touch()  # type: ignore[attr-defined]
 
-    def set_baseline(self, r: float | None, loss_is_fc: bool = True) -> None:
-        """The structure-alone correlation; drawn at 1 − r where the plot shows 1 − FC r."""
-        self.baseline, self.loss_is_fc = r, loss_is_fc
+    map_null: tuple[str, float] | None = None  # the best map-alone r of the maps the fit uses (name, r)
+
+    def set_baseline(self, r: float | None, loss_is_fc: bool = True, map_null: tuple[str, float] | None = None) -> None:
+        """The structure-alone correlation (and the best map alone); drawn at 1 − r where the plot shows 1 − FC r."""
+        self.baseline, self.loss_is_fc, self.map_null = r, loss_is_fc, map_null
         self._touch()  # type: ignore[attr-defined]
 
     @property
