@@ -65,7 +65,7 @@ def _per_group(ax: Any, values: np.ndarray, codes: np.ndarray, names: tuple[str,
     style(ax)
     present = [g for g in range(len(names)) if np.any(codes == g)]
     data = [values[codes == g] for g in present]
-    ax.boxplot(data, vert=False, widths=0.6, showfliers=False, medianprops={"color": "black"})
+    ax.boxplot(data, orientation="horizontal", widths=0.6, showfliers=False, medianprops={"color": "black"})
     for i, (g, d) in enumerate(zip(present, data)):
         jitter = np.linspace(-0.15, 0.15, d.size) if d.size > 1 else np.zeros(1)
         ax.scatter(d, i + 1 + jitter, s=10, color=PALETTE[g % len(PALETTE)], zorder=3, linewidths=0)
