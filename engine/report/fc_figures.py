@@ -84,7 +84,9 @@ def fc_matrices(target: np.ndarray, model: np.ndarray | None, order: RegionOrder
         axes[2].set_title("model − target", fontsize=10)
         _boundaries(axes[2], order)
         fig.colorbar(im, ax=axes[2], shrink=0.75, label="Δ r")
-    caption = (f"{order.note}; thick lines: hemispheres, thin lines: networks. Each FC on its own colour scale "
+    lines = "; ".join(w for w, g in (("thick lines: hemispheres", order.hemispheres), ("thin lines: networks",
+                                                                                    order.networks)) if g is not None)
+    caption = (f"{order.note}{'; ' + lines if lines else ''}. Each FC on its own colour scale "
                "(0.5th–99.5th percentile of its values), so the pattern shows even where the levels differ; the "
                f"difference on a symmetric scale (red: the model's FC is higher). The diagonal is blank. The fit "
                f"scored {edges_name} edges.")
