@@ -63,7 +63,7 @@ def run_figures(run: RunData) -> list[Drawn]:
     drawn = [fc_figures.fc_matrices(run.target, run.model, order, edges_name=run.config.edges),
              fc_figures.fc_scatter(run.target, run.model, edges, edges_name=run.config.edges),
              fcd_figures.fcd_figure(run.config, run.dataset, run.best_signal, fcd_ks),
-             history_figures.history(run.rows, summary, run.config.objective),
+             history_figures.history(run.rows, summary, run.config.objective, run.config.edges),
              verdict_figures.verdict(summary)]
     best = run.best
     if best is not None:

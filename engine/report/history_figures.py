@@ -58,7 +58,7 @@ def baselines(summary: Mapping[str, Any]) -> list[tuple[str, float, str]]:
     return out
 
 
-def history(rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any], objective: str) -> Drawn:
+def history(rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any], objective: str, edges: str = "all") -> Drawn:
     """Loss, FC correlation (with the baselines) and every other objective term over the evaluations."""
     terms = list(dict.fromkeys(k for r in rows for k in (r.get("terms") or {})))
     others = [t for t in terms if t != "fc"]
@@ -71,7 +71,7 @@ def history(rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any], objec
     _panel(axes[0], *_series(rows, lambda r: r.get("loss")), f"loss ({objective})")
     ax = axes[1]
     ev, r, best = _series(rows, lambda r: r.get("fc_corr") if "fc_corr" in r else None)
-    _panel(ax, ev, r, best, "FC correlation r")
+    _panel(ax, ev, r, best, "FC correlation r" + ("" if edges == "all" else f" ({edges} edges)"))
     for i, (label, value, colour) in enumerate(baselines(summary)):
         ax.axhline(value, color=colour, linestyle="--" if i == 0 else ":", linewidth=1.2, label=f"{label} {value:.3f}")
     if ev.size:
