@@ -67,7 +67,8 @@ class WcfitApp(App):
         yield SystemCommand("Start fit", "Start a fit with the setup form's settings (F5)", main.action_start)
         yield SystemCommand("Stop fit", "Stop the running fit within one batch (F6)", main.action_stop)
         yield SystemCommand("Reset", "Clear results and return to the setup (Ctrl+R)", main.action_reset)
-        yield SystemCommand("Export run", "Write candidates CSV, summary JSON and FCs NPZ to the run dir (F7)",
+        yield SystemCommand("Export run", "Write candidates CSV, summary JSON, FCs NPZ and the figure report "
+                            "(HTML + PNGs) to the run dir (F7)",
                             main.action_export)
         yield SystemCommand("Next plot view", "Loss vs evaluation, or a parameter vs loss (F8)", main.action_plot_view)
         yield SystemCommand("Landscape", "The loss over the fitted parameters (F11)",

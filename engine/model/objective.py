@@ -201,6 +201,14 @@ class Objective:
                                         rowsum=jnp.asarray(self._rowsum, self.dtype), n_nodes=self.structure.n_nodes,
                                         batch=values.shape[0])
 
+    def regional_values(self, candidate: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-region values (N,) of each parameter that varies over regions for one candidate (P,), FIC's wIE too."""
+        if not self._regional:
+            return {}
+        p, _ = self._params_aux(jnp.asarray(np.asarray(candidate, np.float32).reshape(1, -1)))
+        return {k: np.asarray(v, np.float64)[:, 0] for k, v in p.items()
+                if not k.startswith("_") and np.ndim(v) == 2 and np.shape(v)[0] == self.structure.n_nodes}
+
     def _params(self, values: jax.Array) -> dict[str, jax.Array]:
         return self._params_aux(values)[0]
 

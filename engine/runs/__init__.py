@@ -15,6 +15,8 @@ Layout of a run directory (default ``./wcfit-runs/NAME``)::
     actors.json             a cluster fit's Ray actors after the latest batch: host, device, memory, share, speed
     best.json               the best candidate so far
     best_fc/EEEEEEEE.npy    the model FC of every new best, named by its evaluation number
+    best_signal.npz         the latest best's sampled signal (signal (S, N) before band-pass, tr_s, evaluation), when the
+                            observation is sampled and the fit ran locally (a report draws its FCD from it)
     checkpoint-BBBBBB.pkl   the pickled optimizer after batch BBBBBB was told (only the latest is kept)
     checkpoint.json         checkpoint manifest: file name, SHA-256, size, evaluations, batches, wall time
     status.json             running / finished / stopped / failed / crashed, PID, host, times, final summary

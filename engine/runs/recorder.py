@@ -34,6 +34,7 @@ from engine.runs.layout import (
     ACTORS,
     BEST,
     BEST_FC_DIR,
+    BEST_SIGNAL,
     CONFIG,
     DATASET_ARRAYS,
     DATASET_INFO,
@@ -164,6 +165,11 @@ class Recorder:
                           "fc_corr": event.fc_corr, "terms": {k: finite_or_none(v) for k, v in event.terms.items()},
                           "time": event.time}
             atomic_write(self.path / BEST, json_bytes(self._best), run=self.path)
+            if event.model_signal is not None and event.sample_tr_s is not None:  # the best's BOLD, for its FCD
+                buf = io.BytesIO()
+                np.savez(buf, signal=np.asarray(event.model_signal, np.float32), tr_s=float(event.sample_tr_s),
+                         evaluation=int(event.evaluation))
+                atomic_write(self.path / BEST_SIGNAL, buf.getvalue(), run=self.path)
         elif isinstance(event, ActorsUpdated):
             atomic_write(self.path / ACTORS, json_bytes({"batch": event.batch_index, "time": event.time,
                                                           "simulated_seconds": event.simulated_seconds,

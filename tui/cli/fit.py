@@ -19,7 +19,7 @@ from engine.model.objective import Objective
 from engine.params import registry_help
 from engine.presets import preset_help
 from engine.runner import RecordedFit
-from tui.cli import app, bench, data, runs, serve, simulate, study
+from tui.cli import app, bench, data, reports, runs, serve, simulate, study
 from tui.cli.cluster import objective_for
 from tui.cli.errors import BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError, report
 from tui.cli.map_control import add_map_control_options, parse_control, run_controls
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print JAX backend, devices and memory")
     info.add_argument("--cluster", default=None, metavar="ADDRESS", help="list a Ray cluster's actors instead")
     info.set_defaults(func=cmd_info)
-    for module in (bench, runs, simulate, data, study, serve, app):
+    for module in (bench, runs, reports, simulate, data, study, serve, app):
         module.register(sub)
     return parser
 

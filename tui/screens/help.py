@@ -16,7 +16,7 @@ HELP = """\
 | **F5** | start the fit with the setup form's settings |
 | **F6** | stop the fit (within one batch; results so far stay) |
 | **Ctrl+R** | reset: clear results and go back to the setup |
-| **F7** | export the run (candidates CSV, summary JSON, FCs NPZ, labelled best FC CSV) into its run directory |
+| **F7** | export the run (candidates CSV, summary JSON, FCs NPZ, labelled best FC CSV) and its figure report (HTML page and PNGs, `export/report/`) into its run directory |
 | **F8** | next plot view: loss vs evaluation, then each fitted parameter vs loss |
 | **F2 / F3 / F4 / F9** | Setup / Fit / Candidates / Log tab |
 | **F10** | FC tab (narrow terminals, where the heatmaps leave the Fit tab) |

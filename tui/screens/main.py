@@ -32,6 +32,7 @@ from engine.events import (
     Verifying,
     Warned,
 )
+from engine.report import ReportError, build_report
 from engine.runner import RecordedFit
 from engine.runs import export, follow, replay
 from engine.search import budget_of
@@ -42,7 +43,7 @@ from tui.screens.workbench import Workbench, run_cmat
 from tui.widgets.bold_panel import BoldPanel
 from tui.widgets.candidates import CandidatesTable
 from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
-from tui.widgets.device_panel import DevicePanel
+from tui.widgets.device_panel import DeviceLine, DevicePanel
 from tui.widgets.explore import ExploreControls, ExploreView
 from tui.widgets.fc_heatmap import GAP, FCHeatmaps
 from tui.widgets.fcd_panel import FCDPanel
@@ -138,6 +139,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
                 yield CandidatesTable(id="table")
             with TabPane("Log", id="log"):
                 yield RunLog(id="runlog")
+        yield DeviceLine(id="device-line")  # narrow terminals only: the device panel in one line
         yield StatusBar(id="status")
         yield Footer()
 
@@ -156,12 +158,17 @@ class MainScreen(Workbench, SignalsTab, Screen):
             log.line("ready: fill in the setup and press F5 (F1 for help)")
 
     # -- layout -----------------------------------------------------------------------------
+    def on_device_panel_changed(self, message: DevicePanel.Changed) -> None:
+        """Keep the compact device line in step with the panel."""
+        self.query_one(DeviceLine).update(message.line)
+
     def on_resize(self, event) -> None:
         self._layout(event.size.width, event.size.height)
 
     def _layout(self, width: int, height: int) -> None:
         narrow = width < WIDE_MIN[0] or height < WIDE_MIN[1]
         self.set_class(narrow, "narrow")
+        self.query_one(Footer).compact = narrow  # 80 columns: every key keeps its label, F1 Help the last
         top, heat = self.dashboard_sizes(width, height)
         panels, heatmaps = self.query_one("#fit-panels"), self.query_one("#heatmaps", FCHeatmaps)
         tabs = self.query_one(TabbedContent)
@@ -292,21 +299,28 @@ class MainScreen(Workbench, SignalsTab, Screen):
             log.line("reset")
 
     def action_export(self) -> None:
-        """Export the current run's candidates, summary and FCs into its run directory."""
+        """Export the current run's candidates, summary and FCs, and draw its figure report, into its run directory."""
         if not self.run_path:
             self.notify("no run directory to export from (start a fit first)", severity="warning")
             return
         self.export_run(export, self.run_path)
 
     @work(thread=True, exclusive=True, group="export")
-    def export_run(self, export, path: str) -> None:
-        """Run the four exports (candidates, summary, FCs, the labelled best FC) in a thread; notify the written paths."""
+    def export_run(self, export, path: str, report=build_report) -> None:
+        """Run the four exports (candidates, summary, FCs, the labelled best FC) and the figure report in a thread;
+        notify the written paths (without matplotlib: the report's install hint)."""
         written = []
         for fmt in ("csv", "json", "npz", "fc"):
             try:
                 written.append(str(export(path, fmt)))
             except Exception as e:  # noqa: BLE001
                 self.app.call_from_thread(self.notify, f"export {fmt} failed: {e}", severity="error")
+        try:
+            written.append(f"report {report(path).html}")
+        except ReportError as e:
+            self.app.call_from_thread(self.notify, f"report: {e}", severity="warning", timeout=10)
+        except Exception as e:  # noqa: BLE001
+            self.app.call_from_thread(self.notify, f"report failed: {e}", severity="error")
         if written:
             self.app.call_from_thread(self.notify, "exported: " + ", ".join(written), timeout=8)
             for log in self.query(RunLog):

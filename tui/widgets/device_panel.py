@@ -3,11 +3,13 @@ every Ray actor (host, device, memory, share of the last batch, throughput; a lo
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
 from rich.text import Text
 from textual import work
+from textual.message import Message
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
@@ -22,6 +24,7 @@ class DeviceInfo:
     devices: tuple[str, ...] = ()
     gpus: tuple[str, ...] = ()
     nvml: str = ""
+    short: str = ""  # one line for the compact device line: backend, devices and memory
 
 
 def _mib(b: float) -> str:
@@ -44,6 +47,35 @@ def gather_jax() -> tuple[str, tuple[str, ...]]:
                if stats and stats.get("bytes_limit") else "memory not reported")
         lines.append(f"{d.platform}:{d.id} {d.device_kind} — {mem}")
     return f"JAX {jax.__version__}, backend {jax.default_backend()}", tuple(lines)
+
+
+def _gib(b: float) -> str:
+    return f"{b / 2**30:,.1f} GiB"
+
+
+def jax_short() -> str:
+    """Backend, device count and kind, and memory (the devices', else the host's RAM) in one line (imports JAX)."""
+    try:
+        import jax
+    except Exception:  # noqa: BLE001
+        return "JAX unavailable"
+    devs = jax.devices()
+    kinds = sorted({d.device_kind for d in devs})
+    used = limit = 0
+    for d in devs:
+        try:
+            stats = d.memory_stats() or {}
+        except Exception:  # noqa: BLE001
+            stats = {}
+        used, limit = used + int(stats.get("bytes_in_use", 0)), limit + int(stats.get("bytes_limit", 0))
+    if limit:
+        memory = f"{_gib(used)} / {_gib(limit)}"
+    else:
+        try:
+            memory = f"host RAM {_gib(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES'))}"
+        except (ValueError, OSError, AttributeError):
+            memory = "memory not reported"
+    return f"backend {jax.default_backend()} · {len(devs)}× {'/'.join(kinds)} · {memory}"
 
 
 def gather_nvml() -> tuple[tuple[str, ...], str]:
@@ -79,10 +111,18 @@ def gather_nvml() -> tuple[tuple[str, ...], str]:
 class DevicePanel(Static):
     """Device facts (gathered in a worker after the first frame) and live throughput."""
 
+    class Changed(Message):
+        """What the panel shows changed: ``line`` is its one-line summary (for the compact device line)."""
+
+        def __init__(self, line: Text) -> None:
+            super().__init__()
+            self.line = line
+
     def __init__(self, *, id: str | None = None, probe: bool = True) -> None:
         super().__init__(id=id)
         self.info = DeviceInfo()
         self.throughput = "no fit yet"
+        self.throughput_short = "no fit yet"
         self.probe = probe
         self.actors: tuple = ()  # one ActorRow per Ray actor of a cluster fit
         self.simulated_seconds = 0.0
@@ -98,13 +138,14 @@ class DevicePanel(Static):
         """Gather JAX device facts once, then poll NVML every 2 s."""
         worker = get_current_worker()
         backend, devices = gather_jax()
+        short = jax_short()
         gpus, nvml = gather_nvml()
-        self.app.call_from_thread(self.set_info, DeviceInfo(backend, devices, gpus, nvml))
+        self.app.call_from_thread(self.set_info, DeviceInfo(backend, devices, gpus, nvml, short))
         while gpus and not worker.is_cancelled:
             time.sleep(2.0)
             gpus, nvml = gather_nvml()
             if not worker.is_cancelled:
-                self.app.call_from_thread(self.set_info, DeviceInfo(backend, devices, gpus, nvml))
+                self.app.call_from_thread(self.set_info, DeviceInfo(backend, devices, gpus, nvml, short))
 
     def set_info(self, info: DeviceInfo) -> None:
         """Show gathered device facts."""
@@ -114,6 +155,7 @@ class DevicePanel(Static):
     def set_throughput(self, candidates_per_s: float, sim_s_per_s: float, device: str | None = None) -> None:
         """Show the latest batch's throughput."""
         self.throughput = f"{candidates_per_s:,.1f} candidates/s · {sim_s_per_s:,.1f} simulated s per wall s"
+        self.throughput_short = f"{candidates_per_s:,.1f} cand/s · {sim_s_per_s:,.1f} sim s/s"
         if device:
             self.throughput += f"\nrunning on {device}"
         self._show()
@@ -139,3 +181,24 @@ class DevicePanel(Static):
             t.append("\n\n")
             t.append_text(actor_lines(self.actors, self.simulated_seconds))
         self.update(t)
+        self.post_message(self.Changed(self.compact_line()))
+
+    def compact_line(self) -> Text:
+        """One line: backend, devices, memory (GPU utilisation when NVML reports it), throughput, actors."""
+        i = self.info
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(" Device ", "bold reverse")
+        t.append(" " + (i.short or ("probing…" if self.probe else "not probed")))
+        if i.gpus:
+            t.append(" · " + i.gpus[0].split(": ", 1)[-1].split(",")[0])  # the first GPU's utilisation
+        t.append(" · ")
+        t.append(self.throughput_short, "bold" if self.throughput_short != "no fit yet" else "dim")
+        if self.actors:
+            t.append(f" · {len(self.actors)} Ray actors")
+        return t
+
+
+class DeviceLine(Static):
+    """The device panel in one line, for terminals too small to show the panel beside the setup (80×24)."""
+
+    DEFAULT_CSS = "DeviceLine { height: 1; width: 1fr; }"
