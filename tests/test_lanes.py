@@ -1,4 +1,7 @@
-"""CPU lane padding and node-loop unrolling: layout choices that must not change a score."""
+"""Lane padding (CPU) and node-loop unrolling: layout choices that must not change a score.
+
+The layout is asserted per backend: each score test runs on a CPU device (always present, also on a GPU box, where
+``devices=`` places the objective on it) and, marked ``gpu``, on a GPU, where lanes are not padded."""
 
 from __future__ import annotations
 
@@ -11,6 +14,12 @@ from engine.config import FitConfig
 from engine.model.objective import Objective
 
 SHORT = dict(duration_ms=200.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05})
+PLATFORMS = [pytest.param("cpu", id="cpu"), pytest.param("gpu", id="gpu", marks=pytest.mark.gpu)]
+
+
+def one_device(platform: str) -> list[jax.Device]:
+    """The first device of ``platform`` (the objective is placed there whatever JAX's default backend is)."""
+    return jax.devices(platform)[:1]
 
 
 def test_lanes_for_pads_cpu_batches_to_whole_vectors_within_half_again() -> None:
@@ -25,18 +34,23 @@ def test_lanes_for_pads_cpu_batches_to_whole_vectors_within_half_again() -> None
         assert model.lanes_for("gpu", n) == n
 
 
+@pytest.mark.parametrize("platform", PLATFORMS)
 @pytest.mark.parametrize("common_noise", [True, False])
-def test_padded_lanes_and_unrolling_do_not_change_scores(bundled, common_noise: bool) -> None:
-    cpu = jax.devices()[:1]
+def test_padded_lanes_and_unrolling_do_not_change_scores(bundled, common_noise: bool, platform: str) -> None:
+    dev = one_device(platform)
     values = np.linspace(0.5, 3.0, 6, dtype=np.float32).reshape(-1, 1)
     cfg = FitConfig(batch=6, common_noise=common_noise, **SHORT)
-    padded = Objective(bundled, cfg, devices=cpu)
-    assert padded.batch == 8 and "in 8 lanes" in padded.description
-    unrolled = Objective(bundled, cfg, devices=cpu, unroll=4)
+    padded = Objective(bundled, cfg, devices=dev)
+    if platform == "cpu":  # 6 candidates in a whole AVX2 vector of 8 lanes
+        assert padded.batch == 8 and "in 8 lanes" in padded.description
+    else:  # a GPU has no vector width to fill: the batch as asked
+        assert padded.batch == 6 and "lanes" not in padded.description
+    assert padded.description.startswith(f"1× {dev[0].device_kind}, batch 6")
+    unrolled = Objective(bundled, cfg, devices=dev, unroll=4)
     a, b = padded(values), unrolled(values)
     assert a.losses.shape == (6,)
     np.testing.assert_allclose(a.losses, b.losses, rtol=0, atol=1e-6)
-    one = Objective(bundled, FitConfig(batch=1, common_noise=common_noise, **SHORT), devices=cpu)
+    one = Objective(bundled, FitConfig(batch=1, common_noise=common_noise, **SHORT), devices=dev)
     alone = [one(values[i:i + 1], first_lane=i).losses[0] for i in range(6)]  # each candidate in a batch of its own
     np.testing.assert_allclose(a.losses, alone, rtol=0, atol=1e-5)
 
@@ -58,16 +72,17 @@ def test_chunk_layout_fills_equal_chunks_within_the_memory_fit(platform: str) ->
     assert model.chunk_layout("cpu", 32, 10_000, chunk=16) == (32, 16)  # an explicit chunk overrides the CPU cap
 
 
+@pytest.mark.parametrize("platform", PLATFORMS)
 @pytest.mark.parametrize("common_noise", [True, False])
-def test_memory_forced_chunks_do_not_change_scores(bundled, monkeypatch, common_noise: bool) -> None:
-    cpu = jax.devices()[:1]
+def test_memory_forced_chunks_do_not_change_scores(bundled, monkeypatch, common_noise: bool, platform: str) -> None:
+    dev = one_device(platform)
     values = np.linspace(0.5, 3.0, 7, dtype=np.float32).reshape(-1, 1)
     cfg = FitConfig(batch=7, common_noise=common_noise, **SHORT)
-    whole = Objective(bundled, cfg, devices=cpu)
-    assert (whole.batch, whole.chunk) == (8, 8)
+    whole = Objective(bundled, cfg, devices=dev)
+    assert (whole.batch, whole.chunk) == ((8, 8) if platform == "cpu" else (7, 7))  # CPU: padded to a vector
     per_cand = whole.structure.memory_per_candidate() * 3
     monkeypatch.setattr("engine.model.objective._memory_budget", lambda device: 3 * per_cand + 1)
-    small = Objective(bundled, cfg, devices=cpu)
+    small = Objective(bundled, cfg, devices=dev)
     assert (small.batch, small.chunk) == (9, 3) and small.description.endswith("batch 7 in 9 lanes, chunks of 3")
     a, b = whole(values), small(values)
     np.testing.assert_allclose(a.losses, b.losses, rtol=0, atol=1e-6)

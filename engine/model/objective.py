@@ -340,10 +340,12 @@ class Objective:
         values, lanes, reals, real = self._shapes()
         first = jax.ShapeDtypeStruct((), jnp.int32)
         if len(self.devices) == 1:
-            init = jax.jit(self._device_init)
+            # placed on the one device asked for (a CPU device on a GPU box too), not on JAX's default device
+            one = jax.sharding.SingleDeviceSharding(self.devices[0])
+            init = jax.jit(self._device_init, in_shardings=one, out_shardings=one)
             state = jax.eval_shape(init, values, lanes, reals)
-            seg = jax.jit(self._device_segment, donate_argnums=0)
-            fin = jax.jit(self._device_finish)
+            seg = jax.jit(self._device_segment, in_shardings=one, out_shardings=one, donate_argnums=0)
+            fin = jax.jit(self._device_finish, in_shardings=one, out_shardings=one)
             return {"init": init.lower(values, lanes, reals), "segment": seg.lower(state, values, first),
                     "finish": fin.lower(state, real)}
         from jax.sharding import Mesh, NamedSharding
