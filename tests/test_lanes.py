@@ -5,6 +5,8 @@ The layout is asserted per backend: each score test runs on a CPU device (always
 
 from __future__ import annotations
 
+import re
+
 import jax
 import numpy as np
 import pytest
@@ -88,3 +90,64 @@ def test_memory_forced_chunks_do_not_change_scores(bundled, monkeypatch, common_
     np.testing.assert_allclose(a.losses, b.losses, rtol=0, atol=1e-6)
     assert a.best_index == b.best_index
     np.testing.assert_allclose(a.best_fc, b.best_fc, rtol=0, atol=1e-5)
+
+
+def _oom_above(monkeypatch, lanes: int) -> None:
+    """Compiled batches of more than ``lanes`` candidates per chunk fail in their first segment as XLA fails when the
+    device is out of memory (an injected failure: the CPU has no device memory to exhaust)."""
+    real = Objective.compile
+
+    def compile(self) -> float:
+        seconds = real(self)
+        if self.chunk > lanes:
+            def segment(*args, **kwargs):
+                raise jax.errors.JaxRuntimeError("RESOURCE_EXHAUSTED: Out of memory while trying to allocate "
+                                                 "1073741824 bytes.")
+            self._fns["segment"] = segment
+        return seconds
+
+    monkeypatch.setattr(Objective, "compile", compile)
+
+
+def test_out_of_memory_is_retried_in_smaller_chunks_with_the_same_scores(bundled, monkeypatch) -> None:
+    cpu = jax.devices("cpu")[:1]
+    values = np.linspace(0.5, 3.0, 8, dtype=np.float32).reshape(-1, 1)
+    cfg = FitConfig(batch=8, common_noise=False, **SHORT)
+    whole = Objective(bundled, cfg, devices=cpu)(values)
+    _oom_above(monkeypatch, 2)
+    obj = Objective(bundled, cfg, devices=cpu)
+    notes: list[str] = []
+    obj.on_warning = notes.append
+    assert obj.chunk == 8
+    res = obj(values)
+    assert notes == ["device out of memory at 8 candidates per chunk: retrying in chunks of 4",
+                     "device out of memory at 4 candidates per chunk: retrying in chunks of 2"]
+    assert (obj.batch, obj.chunk, obj.chunks) == (8, 2, 4) and obj.description.endswith("chunks of 2")
+    np.testing.assert_allclose(res.losses, whole.losses, rtol=0, atol=1e-6)
+    assert res.best_index == whole.best_index
+    obj(values)  # the smaller layout stays: no second retry
+    assert len(notes) == 2
+
+
+def test_out_of_memory_at_one_lane_and_other_errors_are_raised(bundled, monkeypatch) -> None:
+    cpu = jax.devices("cpu")[:1]
+    _oom_above(monkeypatch, 0)
+    obj = Objective(bundled, FitConfig(batch=2, **SHORT), devices=cpu)
+    notes: list[str] = []
+    obj.on_warning = notes.append
+    with pytest.raises(jax.errors.JaxRuntimeError, match="RESOURCE_EXHAUSTED"):
+        obj(np.array([[1.0], [2.0]], np.float32))
+    assert notes == ["device out of memory at 2 candidates per chunk: retrying in chunks of 1"] and obj.chunk == 1
+
+
+def test_a_fit_out_of_memory_says_so_in_one_line_without_a_traceback(monkeypatch) -> None:
+    from tests.clitools import run_main
+
+    _oom_above(monkeypatch, 1)  # one lane per chunk fits: 4 → 2 → 1 on one device (2 → 1 where two share the batch)
+    r = run_main("fit", "--preset", "tutorial", "--duration", "50", "--budget", "4", "--batch", "4", "--no-record")
+    assert r.returncode == 0, r.stderr
+    said = [line for line in r.stderr.splitlines() if "out of memory" in line]
+    assert 1 <= len(said) <= 2 and all(re.fullmatch(r"warning: device out of memory at (\d) candidates per chunk: "
+                                                     r"retrying in chunks of (\d)", line) for line in said), r.stderr
+    assert said[-1].endswith("chunks of 1")
+    assert "Traceback" not in r.stderr and "RESOURCE_EXHAUSTED" not in r.stderr
