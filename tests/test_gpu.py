@@ -24,21 +24,31 @@ def _gpu() -> jax.Device:
     return jax.devices("gpu")[0]
 
 
-def test_nvml_lists_each_gpu_in_the_device_panel_and_info() -> None:
+def test_nvml_lists_each_gpu_in_info() -> None:
+    pytest.importorskip("pynvml", reason="NVML needs nvidia-ml-py (the test extra installs it)")
+    from engine.devices import devices, gpu_status, info_lines
+
+    status = gpu_status()
+    assert isinstance(status, list) and len(status) >= 1, status  # NVML sees every GPU of the host, JAX those given
+    assert status[0].memory_total > status[0].memory_used >= 0 and 0 <= status[0].utilization_pct <= 100
+    lines = info_lines()
+    assert lines[0].endswith("backend gpu")
+    assert any(line.startswith("  GPU 0: ") and status[0].name in line for line in lines), lines
+    gpu = [d for d in devices() if d.platform == "gpu"]
+    assert gpu and gpu[0].bytes_limit and gpu[0].bytes_in_use is not None  # a GPU reports its memory (a CPU does not)
+
+
+def test_the_device_panel_shows_the_gpus() -> None:
     pytest.importorskip("pynvml", reason="the NVML panel needs nvidia-ml-py (the test extra installs it)")
-    from engine.devices import gpu_status, info_lines
+    pytest.importorskip("textual", reason="the panel is the app's (pip install -e .)")
     from tui.widgets.device_panel import gather_jax, gather_nvml
 
     gpus, why = gather_nvml()
-    assert why == "" and len(gpus) >= 1, why  # NVML sees every GPU of the host, JAX those it was given
+    assert why == "" and len(gpus) >= 1, why
     assert gpus[0].startswith("GPU0 ") and "% util" in gpus[0] and "°C" in gpus[0] and " MiB / " in gpus[0]
-    status = gpu_status()
-    assert isinstance(status, list) and status[0].memory_total > status[0].memory_used >= 0, status
-    backend, devices = gather_jax()
-    assert backend.endswith("backend gpu") and devices[0].startswith(f"gpu:{_gpu().id} {_gpu().device_kind}")
-    assert "memory not reported" not in devices[0]  # a GPU reports its memory (the CPU does not)
-    lines = info_lines()
-    assert any(line.startswith("  GPU 0: ") and status[0].name in line for line in lines), lines
+    backend, lines = gather_jax()
+    assert backend.endswith("backend gpu") and lines[0].startswith(f"gpu:{_gpu().id} {_gpu().device_kind}")
+    assert "memory not reported" not in lines[0]
 
 
 def test_the_device_memory_sizes_the_chunks(bundled) -> None:
