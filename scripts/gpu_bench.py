@@ -5,8 +5,8 @@ One JSON line per (preset, lanes, noise): the ``bold`` preset on the bundled HCP
 with common noise or each candidate's own (``--own-noise``, or both by default). The rate is marginal: the batch
 runs in segments of ``--segment`` simulated ms and only whole segments after the first are timed (each waited for on
 the device), so compilation, the initial state and the scoring cancel; the batch is stopped after ``--seconds`` of
-timed wall time (``BatchCancelled``), so a slow size costs a bounded time. Sizes left when ``--deadline`` seconds have
-passed are reported as skipped. Runs on whatever JAX finds (a CPU dry run: ``--lanes 8,16 --seconds 2``).
+timed wall time (``BatchCancelled``), so a slow size costs a bounded time. Each (preset, noise) group gets an equal share of
+``--deadline`` seconds (what one leaves goes to the next); sizes past it are reported as skipped. Runs on whatever JAX finds (a CPU dry run: ``--lanes 8,16 --seconds 2``).
 """
 
 from __future__ import annotations
@@ -93,18 +93,19 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     print(json.dumps({"jax": jax.__version__, "backend": jax.default_backend(),
                       "devices": [d.device_kind for d in jax.devices()]}), flush=True)
-    for preset in args.presets.split(","):
-        for common in modes:
-            for lanes in (int(x) for x in args.lanes.split(",")):
-                where = {"preset": preset, "lanes": lanes, "noise": "common" if common else "own"}
-                if time.monotonic() - start > args.deadline:
-                    print(json.dumps({**where, "skipped": f"past the {args.deadline:g} s deadline"}), flush=True)
-                    continue
-                try:
-                    print(json.dumps(measure(preset, lanes, common, args.segment, args.seconds)), flush=True)
-                except Exception as e:  # noqa: BLE001 - one size failing (e.g. out of memory) must not stop the rest
-                    print(json.dumps({**where, "error": f"{type(e).__name__}: {str(e).splitlines()[0][:300]}"}),
-                          flush=True)
+    groups = [(preset, common) for preset in args.presets.split(",") for common in modes]
+    for g, (preset, common) in enumerate(groups):
+        until = args.deadline * (g + 1) / len(groups)  # each group its share; time a group leaves goes to the next
+        for lanes in (int(x) for x in args.lanes.split(",")):
+            where = {"preset": preset, "lanes": lanes, "noise": "common" if common else "own"}
+            if time.monotonic() - start > until:
+                print(json.dumps({**where, "skipped": f"past this group's share ({until:.0f} s of "
+                                                      f"{args.deadline:g} s)"}), flush=True)
+                continue
+            try:
+                print(json.dumps(measure(preset, lanes, common, args.segment, args.seconds)), flush=True)
+            except Exception as e:  # noqa: BLE001 - one size failing (e.g. out of memory) must not stop the rest
+                print(json.dumps({**where, "error": f"{type(e).__name__}: {str(e).splitlines()[0][:300]}"}), flush=True)
     return 0
 
 
