@@ -66,8 +66,10 @@ def test_the_device_memory_sizes_the_chunks(bundled) -> None:
     if batch <= fit:
         pytest.skip(f"this GPU fits {fit:,} candidates of this size: more than a batch may hold")
     big = Objective(bundled, cfg.replace(batch=batch), devices=[dev])  # the layout only: nothing is compiled
-    assert (big.batch, big.chunk) == model.chunk_layout("gpu", batch, fit)
-    assert big.chunks >= 2 and big.chunk * per_cand <= budget and big.batch - batch < big.chunks
+    fit_after = objective_mod._memory_budget(dev) // per_cand  # memory in use may have moved by a few bytes
+    assert (big.batch, big.chunk) in {model.chunk_layout("gpu", batch, f) for f in (fit, fit_after)}
+    assert big.chunks >= 2 and big.chunk * per_cand <= max(budget, fit_after * per_cand)
+    assert big.batch - batch < big.chunks
     assert (probe.batch, probe.chunk) == (8, 8)  # a small batch: one chunk, no padding on a GPU
 
 
