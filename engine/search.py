@@ -443,6 +443,7 @@ class Search:
                 self.objective = self._objective_factory()
             else:
                 self.objective = local.Objective(self.dataset, cfg)
+                self.objective.on_warning = lambda message: self._emit(Warned(message=message))  # e.g. out of memory
         obj = self.objective
         target = obj.target if isinstance(obj, Targeted) else None
         if (cfg.split or cfg.test_data) and self.test_dataset is None:  # bad held-out data fails now, not at the end

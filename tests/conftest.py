@@ -40,7 +40,10 @@ def _suite_root() -> Path:
 
 SUITE_ROOT = _suite_root()
 
-import brainstate  # noqa: F401 - its import sets JAX's x64 flag from its own precision (32): import it first
+try:  # its import sets JAX's x64 flag from its own precision (32): import it first, before the flags are set below
+    import brainstate  # noqa: F401
+except ImportError:  # a GPU box's own image (scripts/gpu_check.sh) runs the gpu tests, which need no brainstate
+    pass
 import jax
 import numpy as np
 import pytest
@@ -54,12 +57,65 @@ from engine.devices import enable_compilation_cache
 enable_compilation_cache()  # the suite's shared cache (WCFIT_CACHE_DIR above), on from the first test: order-free
 
 
+# -- the backend the suite runs on ---------------------------------------------------------------------------------
+# In-process tests run on whatever JAX finds (JAX_PLATFORMS decides, as for a user): on a CUDA box the engine's GPU
+# path, elsewhere the CPU. Subprocesses inherit the same environment and so the same backend; the few that must run
+# on the CPU whatever the machine (a layout of host devices, a CPU-only figure) are pinned by ``cpu_env`` and say why.
+# Tests that compare numbers across the two use each one's own backend or tolerances (float32 rounding differs).
+
+
+def suite_backend() -> str:
+    """JAX's default backend in this process ('cpu', 'gpu', …): where in-process tests and plain subprocesses run."""
+    return jax.default_backend()
+
+
+def has_gpu() -> bool:
+    """Whether JAX here sees a GPU (CUDA or ROCm): the ``gpu``-marked tests run only then."""
+    try:
+        return bool(jax.devices("gpu"))
+    except RuntimeError:  # no GPU backend in this jaxlib, or none initialised
+        return False
+
+
+def cpu_env(**extra: str) -> dict[str, str]:
+    """The suite's environment for a subprocess pinned to the CPU (JAX_PLATFORMS=cpu) whatever the machine."""
+    return {**os.environ, "JAX_PLATFORMS": "cpu", **extra}
+
+
+def backend_line() -> str:
+    """One line: the backend and devices the in-process tests ran on, and whether the gpu-marked tests ran."""
+    devs = jax.devices()
+    kinds = sorted({d.device_kind for d in devs})
+    gpu = "gpu-marked tests run" if has_gpu() else "gpu-marked tests skipped (no GPU seen by JAX)"
+    platforms = os.environ.get("JAX_PLATFORMS") or "unset"
+    return (f"wcfit backend: {suite_backend()} ({len(devs)}× {'/'.join(kinds)}), JAX {jax.__version__}, "
+            f"JAX_PLATFORMS {platforms}; {gpu}")
+
+
+def pytest_report_header(config) -> list[str]:  # noqa: ANN001 - pytest's config
+    """Say which backend and devices the in-process tests run on (and the subprocesses that are not pinned)."""
+    return [backend_line()]
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001 - pytest's hook arguments
+    """Skip ``gpu``-marked tests, with the reason, where JAX sees no GPU."""
+    if has_gpu():
+        return
+    skip = pytest.mark.skip(reason=f"needs a GPU: JAX's backend here is {suite_backend()} "
+                                   f"({', '.join(sorted({d.device_kind for d in jax.devices()}))})")
+    for item in items:
+        if item.get_closest_marker("gpu") is not None:
+            item.add_marker(skip)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest's reporter
     """Say what the suite wrote to its stand-in HOME: anything there would have landed in the user's home."""
     home = SUITE_ROOT / "home"
     written = sorted(str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()) if home.is_dir() else []
     if written and not os.environ.get("PYTEST_XDIST_WORKER"):
         terminalreporter.write_line(f"written to HOME ({len(written)} files): " + ", ".join(written[:20]))
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # also under -q, which leaves the header out
+        terminalreporter.write_line(backend_line())
 
 
 @pytest.fixture(scope="session")

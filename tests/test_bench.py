@@ -13,6 +13,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _bench(*args: str) -> subprocess.CompletedProcess[str]:
+    # pinned to the CPU on any machine (the suite's header names the in-process backend): these tests read the CPU's
+    # layout (1× cpu, 6 candidates padded to a vector of 8); tests/test_gpu.py checks the GPU's
     env = dict(os.environ, JAX_PLATFORMS="cpu")  # the suite's shared compilation cache (conftest)
     return subprocess.run([sys.executable, "-m", "tui.main", "bench", *args], env=env, capture_output=True,
                           text=True, timeout=900, cwd=ROOT)

@@ -33,6 +33,9 @@ print(json.dumps({"hits": len(hits), "misses": len(misses), "losses": [float(x) 
 def run(cache: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "WCFIT_NO_CACHE"}
     env["PYTHONPATH"] = str(ROOT)
+    # the losses are compared bit for bit below: on a GPU, XLA's reductions may use atomics, whose order (and last
+    # bit) varies from run to run unless deterministic ops are asked for (the flag changes nothing on a CPU)
+    env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} --xla_gpu_deterministic_ops=true".strip()
     r = subprocess.run([sys.executable, "-c", SCRIPT, str(cache)], capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout.strip().splitlines()[-1])

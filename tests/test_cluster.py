@@ -1,12 +1,16 @@
 """One fit on a local Ray cluster with two CPU actors, and per-subject studies.
 
-A module fixture starts a Ray head on 127.0.0.1 (free port, its own temp dir, auth off, 2 CPUs) as a child process
-in its own session and ends every process of that session at teardown. Skipped where Ray is not installed
+A module fixture starts a Ray head on 127.0.0.1 (free port, its own temp dir, auth off, 2 CPUs and 0 GPUs stated: on
+a GPU box Ray would offer its GPU, and the fit would run one GPU actor where these tests check CPU actors) as a child
+process in its own session and ends every process of that session at teardown. The actors are CPU actors on any
+machine (a CPU slot's actor keeps JAX on the CPU), so their losses are compared with a local objective on the CPU.
+GPU actors: ``test_a_gpu_host_runs_one_gpu_actor`` (marked ``gpu``). Skipped where Ray is not installed
 (CI installs ``.[test,cluster]``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -20,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+import jax
 import numpy as np
 import pytest
 
@@ -57,9 +62,10 @@ def _session_pids(sid: int) -> list[int]:
     return [int(p) for p, s in (line.split() for line in out.splitlines() if line.strip()) if int(s) == sid]
 
 
-@pytest.fixture(scope="module")
-def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A local Ray head (2 CPUs) on a free port; yields its address, ends all its processes afterwards."""
+@contextlib.contextmanager
+def start_ray_head(num_cpus: int, num_gpus: int) -> Iterator[str]:
+    """A local Ray head offering ``num_cpus`` CPUs and ``num_gpus`` GPUs (both stated: Ray would count them itself) on
+    a free port; yields its address, ends all its processes afterwards."""
     ray = (__import__("ray") if os.environ.get("CI") else pytest.importorskip("ray"))
     # Ray's unix sockets need a short path (≤ 107 bytes): the suite's root, not pytest's deeper per-worker folder
     tmp = Path(tempfile.mkdtemp(prefix="ray", dir=os.environ.get("WCFIT_TEST_ROOT")))
@@ -70,8 +76,8 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     patch.setenv("RAY_AUTH_MODE", "disabled")  # this process connects as a driver: no token either
     exe = Path(sys.executable).with_name("ray")
     head = subprocess.Popen([str(exe), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
-                             "--port", str(port), "--num-cpus", "2", "--disable-usage-stats",
-                             "--include-dashboard", "false"], env=env, start_new_session=True,
+                             "--port", str(port), "--num-cpus", str(num_cpus), "--num-gpus", str(num_gpus),
+                             "--disable-usage-stats", "--include-dashboard", "false"], env=env, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=open(tmp / "head.err", "w"))
     address = f"127.0.0.1:{port}"
     try:
@@ -103,6 +109,13 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             head.kill()
             head.wait()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def ray_head() -> Iterator[str]:
+    """A local Ray head with 2 CPUs and no GPU, whatever the machine has: these tests fit on CPU actors."""
+    with start_ray_head(num_cpus=2, num_gpus=0) as address:
+        yield address
 
 
 def make_dataset(n: int = N, scans: int = 2, t: int = 60, seed: int = 3) -> Dataset:
@@ -140,7 +153,7 @@ def test_cluster_scores_as_a_local_run(cluster_objective: Any) -> None:
     """Common noise here; the kill test below checks own noise against a local run."""
     obj = cluster_objective
     ds, cfg = obj.dataset, obj.config
-    local = Objective(ds, cfg)
+    local = Objective(ds, cfg, devices=jax.devices("cpu"))  # where the CPU actors run, on a GPU box too
     values = np.linspace(0.6, 2.9, 6, dtype=np.float32).reshape(-1, 1)
     for first in (0, 37):  # noise keyed by evaluation number: the batch's place in the run matters, not the actors
         mine, theirs = local(values, first_lane=first), obj(values, first_lane=first)
@@ -186,7 +199,7 @@ def test_an_actor_killed_mid_fit_is_rescored_on_the_other(cluster_objective: Any
     assert len(died) == 1 and "died in the batch from evaluation 6" in died[0] and "rescored" in died[0]
     rows = obj.actor_rows()
     assert [r.state for r in rows] == ["ready", "dead"] and rows[0].share == len(batches[-1].losses)
-    local = Objective(obj.dataset, obj.config)  # the same candidates scored here, numbered as in the run
+    local = Objective(obj.dataset, obj.config, devices=jax.devices("cpu"))  # the same candidates, numbered as in the run
     for b in batches:
         np.testing.assert_allclose(b.losses, local(b.values, first_lane=b.first_evaluation).losses, rtol=0, atol=1e-5)
 
@@ -203,7 +216,7 @@ def _assert_the_share_was_rescored(thread: Any, search: Search, events: list[Any
     assert sorted(r.state for r in obj.actor_rows()) == ["dead", "ready"]
     batches = [e for e in events if isinstance(e, BatchEvaluated)]
     assert [b.first_evaluation for b in batches] == [0, 6, 12]
-    local = Objective(obj.dataset, cfg)
+    local = Objective(obj.dataset, cfg, devices=jax.devices("cpu"))  # on the CPU, as the actors
     for b in batches:
         np.testing.assert_allclose(b.losses, local(b.values, first_lane=b.first_evaluation).losses, rtol=0, atol=1e-5)
 
@@ -258,7 +271,8 @@ def test_a_host_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, m
     env = dict(os.environ, RAY_TMPDIR=str(tmp), RAY_AUTH_MODE="disabled", PYTHONPATH=str(ROOT),
                WCFIT_TEST_HOLD_NODE="1")
     node = subprocess.Popen([str(Path(sys.executable).with_name("ray")), "start", "--address", ray_head, "--block",
-                             "--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--disable-usage-stats"],
+                             "--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--num-gpus", "0",
+                             "--disable-usage-stats"],
                             env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     monkeypatch.setattr(cluster_mod, "Scorer", _cluster_hold.HoldingScorer)
     cfg = FitConfig(batch=6, budget=18, seed=4, common_noise=False, **SHORT)

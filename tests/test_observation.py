@@ -173,7 +173,7 @@ def test_data_dependent_settings_are_checked_before_the_fit(small: Dataset) -> N
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     """The real entry point in a new interpreter (one per concern; bad inputs run in-process through main())."""
-    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env = dict(os.environ, JAX_PLATFORMS="cpu")  # pinned to the CPU on any machine: a one-line error, no numbers
     return subprocess.run([sys.executable, "-m", "tui.cli.fit", *args], capture_output=True, text=True, timeout=300,
                           cwd=ROOT, env=env)
 

@@ -103,6 +103,8 @@ def env_with_cache(tmp_root: Path) -> dict[str, str]:
     env = dict(os.environ)
     cache = os.environ.get("WCFIT_CACHE_DIR") or str(tmp_root / "jax-cache")  # the suite's shared cache (conftest)
     env.update(JAX_COMPILATION_CACHE_DIR=cache, JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+               # on the CPU unless the suite's JAX_PLATFORMS says otherwise: these fits are compared with each other
+               # (killed, resumed, uninterrupted), never with an in-process run, so they need one backend, not the suite's
                PYTHONPATH=str(ROOT), JAX_PLATFORMS=env.get("JAX_PLATFORMS", "cpu"))
     return env
 

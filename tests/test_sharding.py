@@ -36,6 +36,10 @@ SCRIPT = textwrap.dedent("""
                      objective="fc+fc_rmse", bounds={"k": (0.5, 60.0)}, fixed={"sigma": 0.05, "ext_E": 0.15})
     kb = np.array([[10.0], [30.0], [45.0], [20.0]], np.float32)
     e, f = Objective(ds, bold, segment_ms=3000.0)(kb), Objective(ds, bold, devices=[jax.devices()[0]])(kb)
+    placed = Objective(ds, own, devices=[jax.devices()[2]])  # one device that is not JAX's default: it runs there
+    state, _, _ = placed._simulate(vals, 0, None, None)
+    placed_on = sorted(d.id for d in state.nodes.rE.devices())
+    placed_losses = placed(vals).losses.tolist()
     tail = own_single(vals[3:], first_lane=3)  # lanes 3..5 alone: their noise is keyed by lane, not by position
     device0 = own_single(vals[:2]).best_fc
     extra = {"bold": [e.losses.tolist(), f.losses.tolist()], "bold_terms": [e.terms["fc_rmse"].tolist(),
@@ -43,7 +47,8 @@ SCRIPT = textwrap.dedent("""
              "bold_signal": [list(e.best_signal.shape), float(abs(e.best_signal - f.best_signal).max())],
              "own_lanes": own_sharded.batch, "own_sharded": c.losses.tolist(), "own_single": d.losses.tolist(),
              "own_best": [c.best_index, d.best_index], "fc_diff": float(np.abs(c.best_fc - d.best_fc).max()),
-             "fc_vs_device0": float(np.abs(c.best_fc - device0).max()), "tail": tail.losses.tolist()}
+             "fc_vs_device0": float(np.abs(c.best_fc - device0).max()), "tail": tail.losses.tolist(),
+             "placed_on": placed_on, "placed": placed_losses}
     print(json.dumps({**extra, "n_devices": len(jax.devices()), "objective_devices": len(sharded.devices),
                       "out_devices": sorted(out_devices), "sharded": a.losses.tolist(), "single": b.losses.tolist(),
                       "best": [a.best_index, b.best_index],
@@ -53,6 +58,7 @@ SCRIPT = textwrap.dedent("""
 
 
 def test_sharded_objective_equals_single_device() -> None:
+    # pinned to the CPU on any machine: 4 host devices are the layout under test (a GPU box may have one GPU)
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=4", JAX_PLATFORMS="cpu")
     proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600,
                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -78,3 +84,6 @@ def test_sharded_objective_equals_single_device() -> None:
     assert res["own_best"] == [5, 5]
     assert res["fc_diff"] < 1e-5 and res["fc_vs_device0"] > 1e-2
     assert max(abs(x - y) for x, y in zip(res["tail"], res["own_single"][3:])) < 1e-6, res
+    # devices=[one device]: the objective runs on that device (as a CPU device on a GPU box), not on JAX's default
+    assert res["placed_on"] == [2]
+    assert max(abs(x - y) for x, y in zip(res["placed"], res["own_single"])) < 1e-6, res

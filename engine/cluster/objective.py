@@ -205,6 +205,9 @@ class Scorer:
         if kind == "cpu" and "jax" not in sys.modules:
             from engine.devices import use_cpu_cores_as_devices  # lazy: in the actor, before JAX starts
 
+            # a CPU slot computes on the CPU: Ray 2.60 leaves CUDA_VISIBLE_DEVICES alone for an actor holding no
+            # GPU, and JAX would otherwise take a GPU of a host whose node offers none to Ray (--num-gpus 0)
+            os.environ["JAX_PLATFORMS"] = "cpu"
             os.environ["WCFIT_CPU_DEVICES"] = str(max(1, cpus))
             use_cpu_cores_as_devices()  # this actor's cores as JAX devices (before JAX starts)
         import jax

@@ -9,6 +9,8 @@ progress inside a batch and a stop within one segment, with the same numbers as 
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -67,6 +69,11 @@ def _memory_budget(device: jax.Device) -> int:
         return int(0.25 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):
         return 4 << 30
+
+
+def out_of_memory(error: BaseException) -> bool:
+    """Whether an error is the device running out of memory (XLA's RESOURCE_EXHAUSTED, at compile or run time)."""
+    return isinstance(error, RuntimeError) and "RESOURCE_EXHAUSTED" in str(error)
 
 
 def obs_steps_for(dt_ms: float) -> int:
@@ -141,6 +148,8 @@ class Objective:
                 raise ConfigError(f"band-pass {config.bandpass_hz[0]:g}–{config.bandpass_hz[1]:g} Hz: {e}") from None
         self._band = band
         self._fns: dict[str, Any] | None = None
+        #: Where a one-line note goes (the fit's warnings; Search sets it), else the "wcfit" logger.
+        self.on_warning: Callable[[str], None] | None = None
 
     @property
     def description(self) -> str:
@@ -362,10 +371,12 @@ class Objective:
         values, lanes, reals, real, extra = self._shapes()
         first = jax.ShapeDtypeStruct((), jnp.int32)
         if len(self.devices) == 1:
-            init = jax.jit(self._device_init)
+            # placed on the one device asked for (a CPU device on a GPU box too), not on JAX's default device
+            one = jax.sharding.SingleDeviceSharding(self.devices[0])
+            init = jax.jit(self._device_init, in_shardings=one, out_shardings=one)
             state = jax.eval_shape(init, values, lanes, reals)
-            seg = jax.jit(self._device_segment, donate_argnums=0)
-            fin = jax.jit(self._device_finish)
+            seg = jax.jit(self._device_segment, in_shardings=one, out_shardings=one, donate_argnums=0)
+            fin = jax.jit(self._device_finish, in_shardings=one, out_shardings=one)
             return {"init": init.lower(values, lanes, reals), "segment": seg.lower(state, values, first),
                     "finish": fin.lower(state, real, extra)}
         from jax.sharding import Mesh, NamedSharding
@@ -411,8 +422,37 @@ class Objective:
         """Score candidates (B, P) in the order of ``self.names``; B ≤ the configured batch.
 
         ``progress`` gets the simulated ms done after each segment; when ``cancelled()`` turns true between two
-        segments the batch stops and ``BatchCancelled`` is raised.
+        segments the batch stops and ``BatchCancelled`` is raised. Where the device runs out of memory (the sizing
+        of chunks is an estimate) the batch is simulated again in chunks half as large, with one line saying so;
+        the scores do not depend on the chunks.
         """
+        while True:
+            try:
+                return self._score(values, first_lane, progress, cancelled)
+            except RuntimeError as e:
+                if not out_of_memory(e) or not self._smaller_chunks():
+                    raise
+
+    def _smaller_chunks(self) -> bool:
+        """Lay the lanes out in chunks half as large (compiled anew at the next call); False when a chunk is one lane."""
+        if self.chunk <= 1:
+            return False
+        before, n_dev = self.chunk, len(self.devices)
+        per_device, self.chunk = model.chunk_layout(self.devices[0].platform, -(-self.config.batch // n_dev), 1,
+                                                    chunk=before // 2)
+        self.batch, self.chunks = per_device * n_dev, per_device // self.chunk
+        self.sim = dataclasses.replace(self.sim, batch=self.chunk)
+        self._fns = None
+        message = f"device out of memory at {before} candidates per chunk: retrying in chunks of {self.chunk}"
+        if self.on_warning is not None:
+            self.on_warning(message)
+        else:
+            logging.getLogger("wcfit").warning(message)
+        return True
+
+    def _score(self, values: np.ndarray, first_lane: int, progress: Callable[[float], None] | None,
+               cancelled: Callable[[], bool] | None) -> BatchResult:
+        """``__call__`` in the current chunk layout."""
         t0 = time.perf_counter()
         compile_s = self.compile()
         state, real, padded = self._simulate(values, first_lane, progress, cancelled)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The fits behind README's "Fit quality" table, each with its fresh-noise verdict (4 new noise seeds), its nulls
+# (structure alone, each map alone) and, where there is held-out data, its held-out scores from the fresh runs.
+# Writes one JSON summary per fit into OUT (default ./verdict-fits) and a run directory beside it; a figure report
+# of each with `wcfit-tui report OUT/runs/NAME`. On the 2-core CPU of README the whole script takes about an hour.
+set -euo pipefail
+OUT=${1:-verdict-fits}
+mkdir -p "$OUT"
+fit() {  # NAME ARGS…: one fit, its JSON summary in OUT/NAME.json
+  local name=$1; shift
+  wcfit-tui fit "$@" --json --out "$OUT/runs" --name "$name" > "$OUT/$name.json"
+}
+# the default preset on the bundled HCP-80 data (BOLD FC + FCD, 200 s, DE 16 × 64)
+fit bold-hcp80 --preset bold
+# the regional preset on Schaefer-100 (train706), held out on the test group of 303 other subjects
+fit regional-schaefer100 --preset regional --data schaefer100 --edges within --test schaefer100-test
+# the regional preset with the maps' values permuted within hemispheres (does the map matter?)
+fit regional-control --preset regional --data schaefer100 --edges within --map-control permute --permutations 4
