@@ -6,11 +6,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from engine.config import MAX_REALIZATIONS, ConfigError, FitConfig
+from engine.config import MAX_REALIZATIONS, FitConfig
 from engine.data import edges
 from engine.data.split import DEFAULT_SPLIT, SPLITS
-from engine.model import heldout
-from engine.model.target import align_group_fcd, build_target
+from engine.model.target import align_group_fcd
 
 
 def add_scoring_options(p: argparse.ArgumentParser) -> None:
@@ -27,17 +26,6 @@ def add_scoring_options(p: argparse.ArgumentParser) -> None:
                         f"({', '.join(SPLITS)}; default {DEFAULT_SPLIT}: even scans train, odd scans test)")
     p.add_argument("--test", default=None, metavar="DATA",
                    help="held-out check on another dataset of the same regions (another group or scan day)")
-
-
-def scoring_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """FitConfig keyword arguments from the scoring options given."""
-    out: dict[str, Any] = {}
-    for option, name in (("edges", "edges"), ("realizations", "realizations"), ("split", "split"),
-                         ("test", "test_data")):
-        value = getattr(args, option, None)
-        if value is not None:
-            out[name] = value
-    return out
 
 
 def adapt_to_data(args: argparse.Namespace, config: FitConfig, dataset: Any) -> FitConfig:
@@ -64,17 +52,3 @@ def summary_lines(summary: Any) -> list[str]:
                         if held.get("train_ks") is not None or held.get("test_ks") is not None else "")
                      + f"   structure alone {f(held.get('train_baseline'))} / {f(held.get('test_baseline'))}")
     return lines
-
-
-def preflight(config: FitConfig, dataset: Any, n_samples: int | None = None) -> Any:
-    """Load and check the held-out data before a fit (ConfigError/DataError, one line); the --test dataset or None."""
-
-    if not (config.split or config.test_data):
-        return None
-    test = heldout.load_test_dataset(config, dataset)
-    train = build_target(config, dataset, n_samples)
-    tgt = heldout.test_target(config, dataset, test, n_samples)
-    if config.objective_spec.needs_fcd and tgt.tr_s != train.tr_s:
-        raise ConfigError(f"--test {config.test_data}: its TR ({tgt.tr_s:g} s) differs from the fitted data's "
-                          f"({train.tr_s:g} s): their FCD windows would not match")
-    return test
