@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 
 def result_lines(summary: Any) -> list[str]:
@@ -17,9 +17,19 @@ def result_lines(summary: Any) -> list[str]:
         out.append(" · ".join(bits))
     held = getattr(summary, "held_out", None)
     if held:
-        f = lambda v: "—" if v is None else f"{v:.3f}"  # noqa: E731
-        ks = (f" · KS {f(held.get('train_ks'))} / {f(held.get('test_ks'))}"
-              if held.get("train_ks") is not None or held.get("test_ks") is not None else "")
-        out.append(f"held-out {held.get('check', '')}: train / test r {f(held.get('train_r'))} / "
-                   f"{f(held.get('test_r'))}{ks} · structure alone {f(held.get('test_baseline'))} on the test")
+        out.extend(held_out_lines(held))
     return out
+
+
+def held_out_lines(held: Mapping[str, Any], *, summary: bool = False) -> list[str]:
+    """The held-out check's train and test scores: the app's one line, or (``summary``) the printed summary's two."""
+    digits = 4 if summary else 3
+    f = lambda v: "—" if v is None else f"{v:.{digits}f}"  # noqa: E731
+    pair = lambda k: f"{f(held.get('train_' + k))} / {f(held.get('test_' + k))}"  # noqa: E731
+    has_ks = held.get("train_ks") is not None or held.get("test_ks") is not None
+    if summary:
+        return [f"held-out        {held.get('check', '')}",
+                f"  train / test  r {pair('r')}" + (f"   KS {pair('ks')}" if has_ks else "")
+                + f"   structure alone {pair('baseline')}"]
+    return [f"held-out {held.get('check', '')}: train / test r {pair('r')}" + (f" · KS {pair('ks')}" if has_ks else "")
+            + f" · structure alone {f(held.get('test_baseline'))} on the test"]

@@ -10,6 +10,7 @@ from engine.config import MAX_REALIZATIONS, FitConfig
 from engine.data import edges
 from engine.data.split import DEFAULT_SPLIT, SPLITS
 from engine.model.target import align_group_fcd
+from tui.scoring_text import held_out_lines
 
 
 def add_scoring_options(p: argparse.ArgumentParser) -> None:
@@ -45,10 +46,5 @@ def summary_lines(summary: Any) -> list[str]:
         lines.append(f"realisations    {summary.realizations} per candidate (scored on their mean FC)")
     held = getattr(summary, "held_out", None)
     if held:
-        f = lambda v: "—" if v is None else f"{v:.4f}"  # noqa: E731
-        lines.append(f"held-out        {held.get('check', '')}")
-        lines.append(f"  train / test  r {f(held.get('train_r'))} / {f(held.get('test_r'))}"
-                     + (f"   KS {f(held.get('train_ks'))} / {f(held.get('test_ks'))}"
-                        if held.get("train_ks") is not None or held.get("test_ks") is not None else "")
-                     + f"   structure alone {f(held.get('train_baseline'))} / {f(held.get('test_baseline'))}")
+        lines.extend(held_out_lines(held, summary=True))
     return lines
