@@ -39,7 +39,7 @@ class RecordedFit:
     def __init__(self, config: FitConfig, dataset: Dataset, *, recorder: Recorder | None = None,
                  resume: Resume | None = None, objective: Objective | None = None, cluster: str | None = None,
                  cpu_actors: int | None = None, listeners: Sequence[Listener] = (), notes: Sequence[str] = (),
-                 test_dataset: Dataset | None = None, prepared: PreparedFit | None = None,
+                 prepared: PreparedFit | None = None,
                  objective_factory: Callable[[], Objective] | None = None) -> None:
         self.config = config
         self.dataset = dataset
@@ -52,7 +52,7 @@ class RecordedFit:
         self.search = Search(config, dataset, listeners=[*listeners, *([recorder.listener] if recorder else [])],
                              objective=objective, objective_factory=factory,
                              checkpointer=recorder.checkpointer if recorder else None, resume=resume,
-                             test_dataset=test_dataset, prepared=prepared)
+                             prepared=prepared)
 
     @classmethod
     def new(cls, config: FitConfig, dataset: Dataset, *, record_run: bool = True, out: str | Path | None = None,

@@ -6,10 +6,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from engine.config import MAX_REALIZATIONS, FitConfig
+from engine.config import MAX_REALIZATIONS
 from engine.data import edges
 from engine.data.split import DEFAULT_SPLIT, SPLITS
-from engine.model.target import align_group_fcd
 from tui.scoring_text import held_out_lines
 
 
@@ -27,14 +26,6 @@ def add_scoring_options(p: argparse.ArgumentParser) -> None:
                         f"({', '.join(SPLITS)}; default {DEFAULT_SPLIT}: even scans train, odd scans test)")
     p.add_argument("--test", default=None, metavar="DATA",
                    help="held-out check on another dataset of the same regions (another group or scan day)")
-
-
-def adapt_to_data(args: argparse.Namespace, config: FitConfig, dataset: Any) -> FitConfig:
-    """The config with the FCD window and step of the data's group FCD values, unless --fcd-window/--fcd-step are given."""
-
-    if getattr(args, "fcd_window", None) is not None or getattr(args, "fcd_step", None) is not None:
-        return config
-    return align_group_fcd(config, dataset)
 
 
 def summary_lines(summary: Any) -> list[str]:
