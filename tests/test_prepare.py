@@ -102,3 +102,19 @@ def test_a_prepared_fit_builds_each_target_once(tmp_path, monkeypatch):
     summary = Search(prepared.config, prepared.dataset, prepared=prepared).run()
     assert summary.status == "finished" and summary.held_out["check"].startswith("split halves")
     assert sorted(built) == ["test", "train"]  # the search scored the held-out check on the prepared targets
+
+
+def test_a_fit_not_given_prepared_is_prepared_by_the_search_and_the_api_prepares_first(tmp_path):
+    """The app, studies and resumes reach the same checks through the search (a failed fit); the API raises first."""
+    from engine.api import fit
+    from engine.data.dataset import load_dataset
+    from engine.search import Search
+
+    train = _scans_file(tmp_path / "train.npz", 0.72)
+    cfg = FitConfig(data=train, bounds={"k": (0.5, 3.0)}, observe="bold", objective="fc+fcd_ks", fcd_window_s=20.0,
+                    fcd_step_s=2.0, duration_ms=60_000.0, transient_ms=0.0, batch=2, budget=2,
+                    test_data=_scans_file(tmp_path / "other.npz", 1.0, seed=4))
+    summary = Search(cfg, load_dataset(train)).run()
+    assert summary.status == "failed" and "differs from the fitted data's (0.72 s)" in summary.reason
+    with pytest.raises(ConfigError, match="differs from the fitted data's"):
+        fit(cfg)
