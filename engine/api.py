@@ -17,6 +17,7 @@ from engine.config import FitConfig
 from engine.data.dataset import Dataset, load_dataset
 from engine.events import Event, Summary
 from engine.model.simulate import Simulation, simulate
+from engine.prepare import prepare_fit
 from engine.runner import RecordedFit
 
 __all__ = ["Dataset", "Event", "FitConfig", "Simulation", "Summary", "fit", "load_dataset", "preset", "resume",
@@ -55,13 +56,15 @@ def fit(config: FitConfig, dataset: Dataset | str | None = None, *, on_event: Ca
         run_dir: str | Path | None = None, name: str | None = None, cluster: str | None = None) -> Summary:
     """Fit ``config`` to ``dataset`` (a Dataset, a source for ``load_dataset``, or None: ``config.data``).
 
+    The fit is prepared as the command line prepares it (``engine.prepare``: a group's FCD window, the targets, the
+    held-out checks): settings the data cannot fit raise ConfigError or DataError (one line) before anything runs.
     ``on_event`` gets every event of the fit (``engine.events``) in the fit's thread; ``run_dir`` records the fit
     into a new run directory under it (resumable, listed by ``wcfit-tui runs``), None records nothing;
     ``cluster`` scores batches on the Ray cluster at that address.
     """
-    data = dataset if isinstance(dataset, Dataset) else load_dataset(config.data if dataset is None else dataset)
-    run = RecordedFit.new(config, data, record_run=run_dir is not None, out=run_dir, name=name, cluster=cluster,
-                          listeners=[on_event] if on_event else [])
+    prepared = prepare_fit(config, dataset=dataset, local=cluster is None)
+    run = RecordedFit.prepared(prepared, record_run=run_dir is not None, out=run_dir, name=name, cluster=cluster,
+                               listeners=[on_event] if on_event else [])
     return _wait(run)
 
 

@@ -1,7 +1,7 @@
 """The recorded-fit runner: the one orchestration every front end uses (the CLI's fit and resume, a study's
 subjects, the app and the Python API).
 
-A ``RecordedFit`` owns a fit from its run directory to its end: the compilation cache, the recorder (a new run,
+A ``RecordedFit`` owns a fit from its run directory to its end (``prepared`` starts one from ``engine.prepare``): the compilation cache, the recorder (a new run,
 or a stopped one locked for resuming), the objective (local, or a Ray cluster's actors), the ``Search`` and
 closing the objective and the run directory, whatever happens. Front ends add listeners and decide how to wait.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from engine.cluster.objective import ClusterError, ClusterObjective, import_ray
 from engine.config import FitConfig
@@ -19,6 +19,9 @@ from engine.devices import enable_compilation_cache
 from engine.events import Listener, Summary, Warned
 from engine.runs import Recorder, record, record_existing
 from engine.search import Closable, Objective, Resume, Search, Warns
+
+if TYPE_CHECKING:
+    from engine.prepare import PreparedFit
 
 
 def cluster_objective(config: FitConfig, dataset: Dataset, address: str, cpu_actors: int | None = None,
@@ -36,19 +39,20 @@ class RecordedFit:
     def __init__(self, config: FitConfig, dataset: Dataset, *, recorder: Recorder | None = None,
                  resume: Resume | None = None, objective: Objective | None = None, cluster: str | None = None,
                  cpu_actors: int | None = None, listeners: Sequence[Listener] = (), notes: Sequence[str] = (),
-                 test_dataset: Dataset | None = None) -> None:
+                 prepared: PreparedFit | None = None,
+                 objective_factory: Callable[[], Objective] | None = None) -> None:
         self.config = config
         self.dataset = dataset
         self.recorder = recorder
         self.resume = resume
         self.notes = list(notes)  # what a resume has to say before it starts (e.g. another noise stream)
-        factory: Callable[[], Objective] | None = None
+        factory = objective_factory  # started inside the search (e.g. a study subject's actor)
         if objective is None and cluster:  # started inside the search: a cluster that fails is a failed fit
             factory = lambda: cluster_objective(config, dataset, cluster, cpu_actors, self._warn)  # noqa: E731
         self.search = Search(config, dataset, listeners=[*listeners, *([recorder.listener] if recorder else [])],
                              objective=objective, objective_factory=factory,
                              checkpointer=recorder.checkpointer if recorder else None, resume=resume,
-                             test_dataset=test_dataset)
+                             prepared=prepared)
 
     @classmethod
     def new(cls, config: FitConfig, dataset: Dataset, *, record_run: bool = True, out: str | Path | None = None,
@@ -56,6 +60,11 @@ class RecordedFit:
         """A fit from the start, recorded into a new run directory under ``out`` (none when ``record_run`` is off)."""
         recorder = record(config, dataset, out=out, name=name) if record_run else None
         return cls(config, dataset, recorder=recorder, **kw)  # type: ignore[arg-type]
+
+    @classmethod
+    def prepared(cls, prepared: PreparedFit, **kw: object) -> RecordedFit:
+        """A fit from the start of a prepared fit (``engine.prepare``): its settings, data, targets and checks."""
+        return cls.new(prepared.config, prepared.dataset, prepared=prepared, **kw)  # type: ignore[arg-type]
 
     @classmethod
     def resumed(cls, path: str | Path, **kw: object) -> RecordedFit:

@@ -11,7 +11,7 @@ import pickle
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from engine.events import (
     Warned,
 )
 from engine.model.target import FitTarget, resolve_tr
+
+if TYPE_CHECKING:
+    from engine.prepare import PreparedFit
 
 
 class FitError(RuntimeError):
@@ -270,10 +273,12 @@ class Search:
     def __init__(self, config: FitConfig, dataset: Dataset, *, listeners: Sequence[Listener] = (),
                  objective: Objective | None = None, checkpointer: Checkpointer | None = None,
                  resume: Resume | None = None, objective_factory: Callable[[], Objective] | None = None,
-                 test_dataset: Dataset | None = None) -> None:
+                 test_dataset: Dataset | None = None, prepared: PreparedFit | None = None) -> None:
         self.config = config
         self.dataset = dataset
         self.test_dataset = test_dataset  # --test DATA (loaded from config.test_data when not given)
+        self.prepared = prepared  # engine.prepare: targets, held-out data and caveats (prepared in the loop if None)
+        self._test_target: FitTarget | None = None  # the held-out check's target, built once
         self.held_out: Any = None  # engine.model.heldout.HeldOut after a finished fit with a held-out check
         self.judgement: Any = None  # engine.verdict.Judgement after a finished fit: nulls and the fresh-noise verdict
         self._built_targets: tuple[Any, Any] | None = None  # (train, test) targets, built once for the verdicts
@@ -335,12 +340,49 @@ class Search:
         except ConfigError:
             return None
 
+    def _objective(self, cfg: FitConfig) -> Objective:
+        """The objective: given, started by the factory (a cluster's), or the prepared local one.
+
+        A fit not given prepared (the app, the API, studies, resumes) is prepared here (``engine.prepare``), unless
+        it was given its objective: its errors then fail the fit.
+        """
+        if self.objective is None and self.prepared is None:
+            from engine.prepare import prepare_fit  # lazy: JAX (Ray actors read this module first)
+
+            self.prepared = prepare_fit(cfg, dataset=self.dataset, test_dataset=self.test_dataset,
+                                        fcd_window_given=True, local=self._objective_factory is None)
+        if self.objective is None:
+            if self._objective_factory is not None:
+                self.objective = self._objective_factory()
+            elif self.prepared is not None and self.prepared.objective is not None:
+                self.objective = self.prepared.objective
+            else:
+                from engine.model.objective import Objective as Local  # lazy: JAX
+
+                self.objective = Local(self.dataset, cfg)
+            if getattr(self.objective, "on_warning", False) is None:  # e.g. a device out of memory, retried in smaller chunks
+                self.objective.on_warning = lambda message: self._emit(Warned(message=message))
+        return self.objective
+
+    def _held_out_data(self, cfg: FitConfig) -> None:
+        """The ``--test`` dataset and the held-out target: the prepared ones, else loaded and built here, once."""
+        if self.prepared is not None:
+            self.test_dataset, self._test_target = self.prepared.test_dataset, self.prepared.test_target
+        elif cfg.split or cfg.test_data:
+            from engine.model import heldout  # lazy: held-out scoring loads JAX's FCD (Ray actors read this module first)
+
+            if self.test_dataset is None:
+                self.test_dataset = heldout.load_test_dataset(cfg, self.dataset)
+            self._test_target = heldout.test_target(cfg, self.dataset, self.test_dataset)
+
     def _held_out_check(self, cfg: FitConfig, prog: _Progress, target: Any) -> str | None:
         """Score the best candidate on the held-out data (``self.held_out``); its warning, if any."""
         from engine.model import heldout  # lazy: held-out scoring loads JAX's FCD (Ray actors read this module first)
 
         try:
             test = self.test_dataset if self.test_dataset is not None else heldout.load_test_dataset(cfg, self.dataset)
+            if target is None and self.prepared is not None:
+                target = self.prepared.target
             if target is None:
                 from engine.model.target import build_target  # lazy: as above
 
@@ -348,7 +390,8 @@ class Search:
             signals = prog.best_signals
             self.held_out = heldout.score_held_out(
                 cfg, self.dataset, best_fc=np.asarray(prog.best_fc), train_r=prog.best_corr,
-                train_ks=(prog.best_terms or {}).get("fcd_ks"), train_target=target, best_signals=signals, test=test)
+                train_ks=(prog.best_terms or {}).get("fcd_ks"), train_target=target, best_signals=signals, test=test,
+                held_target=self._test_target)
         except Exception as e:  # noqa: BLE001 - a failed check is reported, the fit's results stand
             return f"held-out check failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
         verdict = None if self.judgement is None else self.judgement.fresh
@@ -369,8 +412,12 @@ class Search:
         from engine.model.target import build_target
 
         if self._built_targets is None:
+            if target is None and self.prepared is not None:
+                target = self.prepared.target
             train = target if target is not None else build_target(cfg, self.dataset)
-            test = heldout.test_target(cfg, self.dataset, self.test_dataset) if cfg.split or cfg.test_data else None
+            test = self._test_target
+            if test is None and (cfg.split or cfg.test_data):
+                test = heldout.test_target(cfg, self.dataset, self.test_dataset)
             self._built_targets = (train, test)
         return self._built_targets
 
@@ -438,25 +485,17 @@ class Search:
         from engine.model import objective as local
         from engine.model.regional import batch_warnings
 
-        if self.objective is None:
-            if self._objective_factory is not None:
-                self.objective = self._objective_factory()
-            else:
-                self.objective = local.Objective(self.dataset, cfg)
-                self.objective.on_warning = lambda message: self._emit(Warned(message=message))  # e.g. out of memory
-        obj = self.objective
+        obj = self._objective(cfg)
         target = obj.target if isinstance(obj, Targeted) else None
-        if (cfg.split or cfg.test_data) and self.test_dataset is None:  # bad held-out data fails now, not at the end
-            from engine.model import heldout  # lazy: held-out scoring loads JAX's FCD (Ray actors read this module first)
-
-            self.test_dataset = heldout.load_test_dataset(cfg, self.dataset)
-            heldout.test_target(cfg, self.dataset, self.test_dataset)
+        self._held_out_data(cfg)  # bad held-out data fails now, not at the end
         nulls = self._nulls(cfg, target)
         self._emit(Started(config=cfg, target_fc=self.dataset.target_fc if target is None else target.fc,
                            dataset=self.dataset.name, device=obj.description, evaluations_done=prog.evaluations,
                            structural_baseline=self._baseline(), map_baselines=nulls[0] if nulls else None))
         self._actors(obj, None)
-        for w in filter(None, [*config_caveats(cfg), fcd_caveat(cfg, self._tr_s(target))]):
+        caveats = self.prepared.caveats if self.prepared is not None else (
+            *config_caveats(cfg), fcd_caveat(cfg, self._tr_s(target)))
+        for w in filter(None, caveats):
             prog.warnings.append(w)
             self._emit(Warned(message=w))
         if proposer is None:

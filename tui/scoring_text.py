@@ -19,3 +19,4 @@ def result_lines(summary: Any) -> list[str]:
         out.append(" · ".join(bits))
     out += [f"{label.strip()}: {text}" if label.strip() else text for label, text in verdict_lines(summary, compact=True)]
     return out
+

@@ -101,10 +101,11 @@ def ks_2samp(a: np.ndarray, b: np.ndarray) -> float:
 
 def score_held_out(config: FitConfig, dataset: Dataset, *, best_fc: np.ndarray, train_r: float | None,
                    train_ks: float | None, train_target: Any, best_signals: np.ndarray | None = None,
-                   test: Dataset | None = None) -> HeldOut:
-    """Train and test scores of the best candidate (its model FC, and for KS its signals (R, S, N))."""
+                   test: Dataset | None = None, held_target: Any = None) -> HeldOut:
+    """Train and test scores of the best candidate (its model FC, and for KS its signals (R, S, N)); the held-out
+    target is ``held_target`` when given (``engine.prepare``), else built here."""
 
-    tgt = test_target(config, dataset, test)
+    tgt = held_target if held_target is not None else test_target(config, dataset, test)
     if config.split:
         check = f"split {tgt.split.describe()}"
     else:

@@ -338,17 +338,26 @@ class Study:
                     if isinstance(event, Warned):
                         say(f"{name}: warning: {event.message}")
 
+                opened: list[RecordedFit] = []
+                actor: list[_ActorObjective] = []
+
+                def on_actor(key: str = subject.name) -> _ActorObjective:
+                    """The subject's objective on this actor, started once its fit is prepared (engine.prepare)."""
+                    fit = opened[0]
+                    actor.append(_ActorObjective(ray, handle, where, key, fit.dataset, fit.config))
+                    return actor[-1]
+
                 try:
-                    fit = self._open(subject, listeners=[warned])
+                    opened.append(self._open(subject, listeners=[warned], objective_factory=on_actor))
                 except Exception as e:  # noqa: BLE001 - e.g. a run locked elsewhere: reported, the study goes on
                     self.outcomes[subject.name] = "failed"
                     self.say(f"{subject.name}: cannot start: {e}")
                     continue
-                obj = fit.search.objective = _ActorObjective(ray, handle, where, subject.name, fit.dataset, fit.config)
+                fit = opened[0]
                 with self._lock:
                     self._searches.append(fit)
                 summary = fit.run()  # closes the subject's objective on the actor and its run directory
-                if obj.lost:
+                if actor and actor[0].lost:
                     with self._lock:
                         alive[0] -= 1
                         left = alive[0]

@@ -12,20 +12,18 @@ from typing import Sequence
 
 from engine.cluster.objective import cluster_info_lines
 from engine.config import FitConfig
-from engine.data.dataset import DataError, load_dataset
 from engine.devices import info_lines, use_cpu_cores_as_devices
 from engine.events import Summary
-from engine.model.objective import Objective
 from engine.params import registry_help
+from engine.prepare import prepare_fit
 from engine.presets import preset_help
 from engine.runner import RecordedFit
 from tui.cli import app, bench, data, reports, runs, serve, simulate, study
 from tui.cli.cluster import objective_for
 from tui.cli.errors import BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError, report
 from tui.cli.map_control import add_map_control_options, parse_control, run_controls
-from tui.cli.options import add_fit_options, config_from_args
+from tui.cli.options import add_fit_options, config_from_args, fcd_window_given
 from tui.cli.progress import print_summary, run_with_progress
-from tui.cli.scoring import adapt_to_data, preflight
 
 __all__ = ["add_fit_options", "build_parser", "config_from_args", "main"]
 
@@ -70,18 +68,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_fit(args: argparse.Namespace) -> int:
     """``wcfit-tui fit``: a headless fit; exit 0 when it finished, 1 when it failed, 2 on bad input."""
-    config = config_from_args(args)
-    dataset = load_dataset(config.data)
-    if dataset.n_nodes < 2:
-        raise DataError("need at least 2 regions")
-    config = adapt_to_data(args, config, dataset)  # a group's FCD values fix the FCD window and step
-    local = Objective(dataset, config)  # checks what needs the data (TR, samples, FCD windows): exit 2
-    test_dataset = preflight(config, dataset, local.sampling.n_samples if local.sampling is not None else None)
-    map_control = parse_control(args, config)  # --map-control permute: checked before the fit starts
-    cluster = objective_for(args, config, dataset)  # a cluster's actors when --cluster
+    prepared = prepare_fit(config_from_args(args), fcd_window_given=fcd_window_given(args))  # bad input: exit 2
+    map_control = parse_control(args, prepared.config)  # --map-control permute: checked before the fit starts
+    cluster = objective_for(args, prepared.config, prepared.dataset)  # a cluster's actors when --cluster
     try:
-        fit = RecordedFit.new(config, dataset, record_run=not args.no_record, out=args.out, name=args.name,
-                              objective=cluster or local, test_dataset=test_dataset)
+        fit = RecordedFit.prepared(prepared, record_run=not args.no_record, out=args.out, name=args.name,
+                                   objective=cluster)
     except BaseException:  # e.g. the run directory cannot be written: the actors go
         if cluster is not None:
             cluster.close()
@@ -92,10 +84,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if map_control is not None and summary.status == "finished":
         def run_one(cfg: FitConfig, suffix: str) -> Summary | None:
             name = f"{fit.path.name}-{suffix}" if fit.path is not None else None
-            return run_with_progress(RecordedFit.new(cfg, dataset, record_run=not args.no_record, out=args.out,
-                                                     name=name, test_dataset=test_dataset))
-        control = run_controls(config, map_control, summary, run_one)
-    print_summary(summary, dataset, args.json, fit.path, control)
+            return run_with_progress(RecordedFit.prepared(prepare_fit(cfg, dataset=prepared.dataset,
+                                                                      test_dataset=prepared.test_dataset,
+                                                                      fcd_window_given=True),
+                                                          record_run=not args.no_record, out=args.out, name=name))
+        control = run_controls(prepared.config, map_control, summary, run_one)
+    print_summary(summary, prepared.dataset, args.json, fit.path, control)
     if summary.status == "failed":
         print(f"wcfit-tui: fit failed: {summary.reason}", file=sys.stderr)
         return EXIT_FAILED

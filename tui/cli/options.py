@@ -6,20 +6,13 @@ import argparse
 from pathlib import Path
 
 from engine import presets
-from engine.config import (
-    BUNDLED,
-    INITIAL_STATES,
-    OPTIMIZERS,
-    FitConfig,
-    parse_band,
-    parse_bound,
-    parse_fixed,
-)
+from engine.config import BUNDLED, INITIAL_STATES, OPTIMIZERS, FitConfig
 from engine.model import observe, terms
 from engine.runs import RunError
+from engine.settings import config_from_settings
 from tui.cli.cluster import add_cluster_options
-from tui.cli.regional import add_regional_options, regional_kwargs
-from tui.cli.scoring import add_scoring_options, scoring_settings
+from tui.cli.regional import add_regional_options
+from tui.cli.scoring import add_scoring_options
 
 
 def add_fit_options(p: argparse.ArgumentParser) -> None:
@@ -63,37 +56,30 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     add_regional_options(p)
 
 
-#: FitConfig fields set by options of the same meaning (option attribute → field).
+#: FitConfig fields set by options of the same meaning (option attribute → field); the rest go as typed.
 _OPTION_FIELDS = {"optimizer": "optimizer", "batch": "batch", "budget": "budget", "duration": "duration_ms",
                   "dt": "dt_ms", "transient": "transient_ms", "observe": "observe", "tr": "tr_s",
                   "objective": "objective", "fcd_window": "fcd_window_s", "fcd_step": "fcd_step_s",
-                  "initial": "initial", "seed": "seed"}
+                  "initial": "initial", "seed": "seed", "edges": "edges", "realizations": "realizations",
+                  "split": "split", "test": "test_data", "coupling": "coupling", "local_set": "local_set",
+                  "fic": "fic", "preset": "preset", "data": "data", "param": "param", "fixed": "fix",
+                  "bandpass": "bandpass", "own_noise": "own_noise", "map": "map", "fresh": "fresh_seeds"}
+
+
+def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
+    """The user's settings the fit options give (``engine.settings``); options left out are absent."""
+    out = {name: getattr(args, option, None) for option, name in _OPTION_FIELDS.items()}
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def config_from_args(args: argparse.Namespace) -> FitConfig:
     """Build the FitConfig that the fit options describe: the preset, overridden by the options given (ConfigError)."""
-    preset = presets.get(args.preset or presets.DEFAULT)
-    settings = dict(preset.settings)
-    for option, name in _OPTION_FIELDS.items():
-        value = getattr(args, option, None)
-        if value is not None:
-            settings[name] = value
-    if args.param:
-        settings["bounds"] = dict(parse_bound(t) for t in args.param)
-    bounds = settings.get("bounds", {})
-    fixed = dict(settings.get("fixed", {}))
-    fixed.update(dict(parse_fixed(t) for t in args.fixed))
-    for name in bounds:
-        if name in fixed and not any(t.partition("=")[0].strip() == name for t in args.fixed):
-            del fixed[name]  # fitting a parameter overrides its default fixed value
-    settings["fixed"] = fixed
-    if getattr(args, "bandpass", None):
-        settings["bandpass_hz"] = parse_band(args.bandpass)
-    if args.own_noise:
-        settings["common_noise"] = False
-    settings.update(scoring_settings(args))
-    settings.update(regional_kwargs(args, settings))
-    return preset.config(data=args.data, **{k: v for k, v in settings.items() if k != "preset"})
+    return config_from_settings(settings_from_args(args))
+
+
+def fcd_window_given(args: argparse.Namespace) -> bool:
+    """Whether ``--fcd-window`` or ``--fcd-step`` was given (else a group's FCD values set them)."""
+    return getattr(args, "fcd_window", None) is not None or getattr(args, "fcd_step", None) is not None
 
 
 def export_formats(args: argparse.Namespace, choose: str) -> tuple[list[str], Path | None]:

@@ -7,10 +7,11 @@ ext_E@yeo7:3=0.2`` fixes one (see README, "Regional heterogeneity").
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from engine.config import ConfigError
 from engine.model import coupling, local_sets
+from engine.settings import parse_map
+
+__all__ = ["add_regional_options", "parse_map"]
 
 
 def add_regional_options(p: argparse.ArgumentParser) -> None:
@@ -30,25 +31,3 @@ def add_regional_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--map", action="append", default=[], metavar="NAME=FILE",
                    help="a brain map (N numbers in a .txt/.csv) that regional coefficients NAME can follow, e.g. "
                         "--map myelin=myelin.txt --param ext_E@myelin=-1:1 (repeatable)")
-
-
-def parse_map(text: str) -> tuple[str, str]:
-    """``NAME=FILE`` → (name, file)."""
-    name, sep, file = text.partition("=")
-    if not (sep and name.strip() and file.strip()):
-        raise ConfigError(f"--map expects NAME=FILE (e.g. myelin=maps/myelin.txt), got {text!r}")
-    return name.strip(), file.strip()
-
-
-def regional_kwargs(args: argparse.Namespace, settings: dict[str, Any]) -> dict[str, Any]:
-    """FitConfig keyword arguments of the options given (the preset's ``settings`` where an option is left out)."""
-    out: dict[str, Any] = {}
-    for option, name in (("coupling", "coupling"), ("local_set", "local_set"), ("fic", "fic")):
-        value = getattr(args, option, None)
-        if value is not None:
-            out[name] = value
-    maps = dict(settings.get("maps", {}))
-    maps.update(dict(parse_map(t) for t in getattr(args, "map", None) or []))
-    if maps:
-        out["maps"] = maps
-    return out

@@ -6,11 +6,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from engine.config import MAX_REALIZATIONS, ConfigError, FitConfig
+from engine.config import MAX_REALIZATIONS
 from engine.data import edges
 from engine.data.split import DEFAULT_SPLIT, SPLITS
-from engine.model import heldout
-from engine.model.target import align_group_fcd, build_target
 from engine.summary_text import verdict_lines
 
 
@@ -34,25 +32,6 @@ def add_scoring_options(p: argparse.ArgumentParser) -> None:
                         "(default 4; 0 skips it)")
 
 
-def scoring_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """FitConfig keyword arguments from the scoring options given."""
-    out: dict[str, Any] = {}
-    for option, name in (("edges", "edges"), ("realizations", "realizations"), ("split", "split"),
-                         ("test", "test_data"), ("fresh", "fresh_seeds")):
-        value = getattr(args, option, None)
-        if value is not None:
-            out[name] = value
-    return out
-
-
-def adapt_to_data(args: argparse.Namespace, config: FitConfig, dataset: Any) -> FitConfig:
-    """The config with the FCD window and step of the data's group FCD values, unless --fcd-window/--fcd-step are given."""
-
-    if getattr(args, "fcd_window", None) is not None or getattr(args, "fcd_step", None) is not None:
-        return config
-    return align_group_fcd(config, dataset)
-
-
 def summary_lines(summary: Any) -> list[str]:
     """Lines for the fit summary: the edges scored, realisations, and the held-out check's train and test scores."""
     lines = []
@@ -62,17 +41,3 @@ def summary_lines(summary: Any) -> list[str]:
         lines.append(f"realisations    {summary.realizations} per candidate (scored on their mean FC)")
     lines += [f"{label:<16}{text}" for label, text in verdict_lines(summary)]
     return lines
-
-
-def preflight(config: FitConfig, dataset: Any, n_samples: int | None = None) -> Any:
-    """Load and check the held-out data before a fit (ConfigError/DataError, one line); the --test dataset or None."""
-
-    if not (config.split or config.test_data):
-        return None
-    test = heldout.load_test_dataset(config, dataset)
-    train = build_target(config, dataset, n_samples)
-    tgt = heldout.test_target(config, dataset, test, n_samples)
-    if config.objective_spec.needs_fcd and tgt.tr_s != train.tr_s:
-        raise ConfigError(f"--test {config.test_data}: its TR ({tgt.tr_s:g} s) differs from the fitted data's "
-                          f"({train.tr_s:g} s): their FCD windows would not match")
-    return test

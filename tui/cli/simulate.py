@@ -10,11 +10,12 @@ from typing import Any
 
 from engine import devices, presets
 from engine.config import ConfigError, parse_bound, parse_fixed
-from engine.data.dataset import load_dataset
 from engine.model import simulate as sim_module
+from engine.model.target import align_group_fcd
+from engine.prepare import checked_dataset
 from tui.cli.errors import EXIT_OK
-from tui.cli.options import add_fit_options, config_from_args
-from tui.cli.scoring import adapt_to_data, summary_lines
+from tui.cli.options import add_fit_options, config_from_args, fcd_window_given
+from tui.cli.scoring import summary_lines
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -33,8 +34,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     values.update({n: v for n, v in given.items() if n in config.bounds})
     for name in config.names:  # a fitted parameter given no value and not in the preset's point: its bounds' middle
         values.setdefault(name, sum(config.bounds[name]) / 2)
-    dataset = load_dataset(config.data)
-    config = adapt_to_data(args, config, dataset)
+    dataset = checked_dataset(config)
+    if not fcd_window_given(args):  # a group's FCD values fix the FCD window and step
+        config = align_group_fcd(config, dataset)
     devices.enable_compilation_cache()
     sim = sim_module.simulate(config, dataset, values)
     sim_module.save(sim, dataset, out)

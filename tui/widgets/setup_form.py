@@ -20,7 +20,8 @@ from engine.cluster.objective import INSTALL_HINT
 from engine.config import INITIAL_STATES, OPTIMIZERS, ConfigError, FitConfig, parse_band
 from engine.data.dataset import DataError, load_dataset
 from engine.model import observe
-from engine.model.target import group_fcd_samples
+from engine.prepare import group_fcd_window
+from engine.settings import config_from_settings
 from tui.widgets import model_fields
 from tui.widgets.param_table import ParamTable, parse_number
 from tui.widgets.scoring_fields import ScoringFields
@@ -177,7 +178,7 @@ class SetupForm(VerticalScroll):
     def _group_fcd_window(self, dataset: object) -> None:
         """A group's FCD values fix the FCD window and step: put theirs into the form."""
 
-        ws = None if getattr(dataset, "scans", ()) else group_fcd_samples(dataset)  # type: ignore[arg-type]
+        ws = group_fcd_window(dataset)  # type: ignore[arg-type]
         if ws is not None:
             self.query_one("#fcd_window_s", Input).value = f"{ws[0]:g}"
             self.query_one("#fcd_step_s", Input).value = f"{ws[1]:g}"
@@ -246,15 +247,14 @@ class SetupForm(VerticalScroll):
         except ValueError as e:
             raise ConfigError(str(e)) from None
         kw.update(model_fields.read(self, bounds, fixed))
-        preset, optimizer = str(self.query_one("#preset", Select).value), str(self.query_one("#optimizer", Select).value)
-        if preset in presets.REGISTRY:  # the preset's search start, when its fitted parameters are still the form's
-            kw["start"] = presets.get(preset).start_for(bounds, optimizer)
-        return FitConfig(data=self.query_one("#data", Input).value.strip() or "bundled",
-                         optimizer=optimizer,
-                         common_noise=self.query_one("#common_noise", Checkbox).value,
-                         observe=str(self.query_one("#observe", Select).value),
-                         initial=str(self.query_one("#initial", Select).value),
-                         preset=preset, bounds=bounds, fixed=fixed, **kw)  # type: ignore[arg-type]
+        # every field is the form's; the preset gives the search start, when its fitted parameters are still the form's
+        return config_from_settings({**kw, "data": self.query_one("#data", Input).value.strip() or "bundled",
+                                     "preset": str(self.query_one("#preset", Select).value),
+                                     "optimizer": str(self.query_one("#optimizer", Select).value),
+                                     "common_noise": self.query_one("#common_noise", Checkbox).value,
+                                     "observe": str(self.query_one("#observe", Select).value),
+                                     "initial": str(self.query_one("#initial", Select).value),
+                                     "bounds": bounds, "fixed": fixed})
 
     @property
     def cluster(self) -> str | None:
