@@ -360,8 +360,9 @@ class Search:
                 from engine.model.objective import Objective as Local  # lazy: JAX
 
                 self.objective = Local(self.dataset, cfg)
-            if getattr(self.objective, "on_warning", False) is None:  # e.g. a device out of memory, retried in smaller chunks
-                self.objective.on_warning = lambda message: self._emit(Warned(message=message))
+            obj = self.objective
+            if isinstance(obj, Warns) and obj.on_warning is None:  # e.g. a device out of memory, retried in smaller chunks
+                obj.on_warning = lambda message: self._emit(Warned(message=message))
         return self.objective
 
     def _held_out_data(self, cfg: FitConfig) -> None:

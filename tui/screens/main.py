@@ -573,6 +573,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
         elif isinstance(e, Verifying):
             if not self.attach:
                 self._set_state("running", "fresh-noise verdict")
+            self._progress_before_verdict = status.progress
             status.progress = f"verdict: {e.seeds} new seeds"
         elif isinstance(e, Warned):
             self.notify(e.message, severity="warning", timeout=6)
@@ -581,6 +582,8 @@ class MainScreen(Workbench, SignalsTab, Screen):
         elif isinstance(e, Ended):
             s = e.summary
             self.summary = s
+            if getattr(self, "_progress_before_verdict", None):  # the verdict's note gives way to the last progress
+                status.progress, self._progress_before_verdict = self._progress_before_verdict, None
             self.search = None
             if s.best_loss is not None:
                 params = " ".join(f"{k}={v:.4g}" for k, v in (s.best_params or {}).items())
