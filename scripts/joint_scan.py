@@ -130,6 +130,9 @@ BEST_JOINT = {"fic_target": 0.1, "ext_E": 1.0, "ext_E@fcgradtrain": -0.8, "ext_E
 #: B: the shipped preset's regime (E* 0.05, its maps) at the σ and drive that scored best on FC in the coarse scan.
 BEST_FC = {"fic_target": 0.05, "ext_E": 0.85, "ext_E@fcgradtrain": -0.6, "ext_E@strength": -0.5, "k": 2.0, "sigma": 0.1}
 
+#: The bold preset's point (1972 set, diffusive coupling) with the drive following the gradient.
+B1972 = {"k": 40.0, "ext_E": 0.2, "ext_E@fcgradtrain": -0.5, "sigma": 0.05}
+
 #: scan name → (FitConfig overrides shared by the points, fixed values, points)
 SCANS: dict[str, tuple[dict[str, Any], dict[str, float], list[dict[str, float]]]] = {
     # the shipped preset's start, then noise × coupling × drive with the preset's maps
@@ -146,6 +149,11 @@ SCANS: dict[str, tuple[dict[str, Any], dict[str, float], list[dict[str, float]]]
     # the held-out check: the joint best (A), two neighbours, and the shipped preset's regime at its best σ (B)
     "best": ({"dt_ms": 0.25}, {}, [BEST_JOINT, {**BEST_JOINT, "k": 4.5}, {**BEST_JOINT, "ext_E@strength": -0.3},
                                    BEST_FC]),
+    # today's 1972 node with diffusive coupling, no FIC, at the bold preset's point, drive following the gradient
+    "bold-1972": ({"local_set": "1972", "coupling": "diffusive", "fic": False}, {},
+                  [{**B1972, **m} for m in ({"ext_E@fcgradtrain": 0.0}, {}, {"ext_E@fcgradtrain": 0.5}, {"k": 30.0},
+                                           {"k": 48.0}, {"ext_E": 0.15}, {"ext_E": 0.25},
+                                           {"k": 24.0, "ext_E@fcgradtrain": 0.0})]),
     # neighbours of A on train706 (400 s, two lanes each)
     "around": ({"dt_ms": 0.25}, {}, [{**BEST_JOINT, **m} for m in (
         {"ext_E@strength": -0.15}, {"k": 5.5}, {"k": 4.5}, {"ext_E": 1.1}, {"sigma": 0.15},
