@@ -12,7 +12,10 @@ fit() {  # NAME ARGS…: one fit, its JSON summary in OUT/NAME.json
 }
 # the default preset on the bundled HCP-80 data (BOLD FC + FCD, 200 s, DE 16 × 64)
 fit bold-hcp80 --preset bold
-# the regional preset on Schaefer-100 (train706), held out on the test group of 303 other subjects
-fit regional-schaefer100 --preset regional --data schaefer100 --edges within --test schaefer100-test
-# the regional preset with the maps' values permuted within hemispheres (does the map matter?)
-fit regional-control --preset regional --data schaefer100 --edges within --map-control permute --permutations 4
+# the regional preset (the joint fit: FC pattern, within-hemisphere FCD, FC level, FIC penalty; 400 s, CMA 16 × 96)
+# on Schaefer-100 (train706), held out on the test group of 303 other subjects
+fit regional-schaefer100 --preset regional --data schaefer100 --test schaefer100-test
+# the FC-only regional fit it replaces, judged the same way
+fit regional-fc-schaefer100 --preset regional-fc --data schaefer100 --edges within --test schaefer100-test
+# does the map matter? the regional-fc fit again with the maps' values permuted within hemispheres
+fit regional-fc-control --preset regional-fc --data schaefer100 --edges within --map-control permute --permutations 4

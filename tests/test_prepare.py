@@ -96,7 +96,7 @@ def test_a_prepared_fit_builds_each_target_once(tmp_path, monkeypatch):
     for module in (target, local, heldout):
         monkeypatch.setattr(module, "build_target", counting)
     cfg = FitConfig(data=_scans_file(tmp_path / "d.npz", 0.72), bounds={"k": (0.5, 3.0)}, batch=2, budget=2,
-                    duration_ms=50.0, split="halves")
+                    duration_ms=50.0, split="halves", fresh_seeds=0)  # the verdict builds targets of its own
     prepared = prepare_fit(cfg)
     assert sorted(built) == ["test", "train"]
     summary = Search(prepared.config, prepared.dataset, prepared=prepared).run()

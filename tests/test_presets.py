@@ -118,8 +118,9 @@ def test_the_regional_preset_searches_from_its_point() -> None:
     middle = np.array([sum(cfg.bounds[n]) / 2 for n in names])
     assert np.linalg.norm((batch[1:].mean(axis=0) - centre) / spread) < np.linalg.norm((middle - centre) / spread)
     # narrowed bounds: the point clamped into them; other fitted parameters or a grid: the optimizer's own start
-    narrow = {**cfg.bounds, "k": (2.5, 4.0)}
-    assert p.config(bounds=narrow).start == {**p.point, "k": 2.5}
+    lo = p.point["k"] + 0.5  # bounds above the point: it is clamped to their lower end
+    narrow = {**cfg.bounds, "k": (lo, lo + 1.5)}
+    assert p.config(bounds=narrow).start == {**p.point, "k": lo}
     assert p.config(bounds={"k": (1.0, 3.0)}).start is None
     assert p.start_for(cfg.bounds, "Grid") is None
     assert presets.get("bold").config().start is None
@@ -128,6 +129,7 @@ def test_the_regional_preset_searches_from_its_point() -> None:
 def test_regional_preset_options_keep_or_drop_its_start() -> None:
     assert config_from_args(_args("--preset", "regional")).start == dict(presets.get("regional").point)
     assert config_from_args(_args("--preset", "regional", "--param", "k=1:3")).start is None
-    cfg = config_from_args(_args("--preset", "regional", "--param", "k=3:5", "--param", "ext_E=0.3:1.2",
-                                 "--param", "ext_E@fcgradient=-1:1", "--param", "ext_E@strength=-1:1"))
-    assert cfg.start is not None and cfg.start["k"] == 3.0
+    lo = presets.get("regional").point["k"] + 1.0  # the same parameters, k's bounds above the point
+    cfg = config_from_args(_args("--preset", "regional", "--param", f"k={lo:g}:{lo + 2:g}", "--param",
+                                 "ext_E=0.3:1.2", "--param", "ext_E@fcgradient=-1:1", "--param", "ext_E@strength=-1:1"))
+    assert cfg.start is not None and cfg.start["k"] == lo

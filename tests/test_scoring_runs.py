@@ -84,7 +84,7 @@ def test_cli_json_summary_with_test_data(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_study_columns_follow_the_scoring(tmp_path: Path) -> None:
-    from engine.study.scoring import scoring_columns
+    from engine.study.scoring import VERDICT_COLUMNS, scoring_columns
 
     run = tmp_path / "s"
     run.mkdir()
@@ -92,7 +92,8 @@ def test_study_columns_follow_the_scoring(tmp_path: Path) -> None:
                                                              "held_out": {"train_r": 0.4, "test_r": 0.3}}}))
     cols = scoring_columns(run, FitConfig(edges="within", split="odd-even"), {"fc_corr": 0.4})
     assert cols["fc_corr"] == 0.4 and cols["structural_baseline"] == 0.34 and cols["test_fc_corr"] == 0.3
-    assert scoring_columns(run, FitConfig(), {"fc_corr": 0.4}) == {}
+    # with today's defaults: only the verdict columns, empty for a run whose summary has no verdict
+    assert scoring_columns(run, FitConfig(), {"fc_corr": 0.4}) == dict.fromkeys(VERDICT_COLUMNS)
 
 
 def test_result_lines_only_for_scoring_options() -> None:
