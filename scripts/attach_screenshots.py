@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from screenshots import to_png, wait_for  # noqa: E402
 from textual.widgets import TabbedContent  # noqa: E402
 
+from screenshots import to_png, wait_for  # noqa: E402
 from tui.app import WcfitApp  # noqa: E402
 
 
