@@ -8,14 +8,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from engine.report.canvas import MAPS, MODEL, STRUCTURE, Drawn, figure, message, style
-
-
-def _number(v: Any) -> float | None:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
+from engine.runs.layout import finite_or_none
 
 
 def _series(rows: Sequence[Mapping[str, Any]], get: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -23,7 +16,7 @@ def _series(rows: Sequence[Mapping[str, Any]], get: Any) -> tuple[np.ndarray, np
     ev, val, best = [], [], []
     best_loss, best_value = math.inf, math.nan
     for r in rows:
-        v = None if r.get("flag") else _number(get(r))
+        v = None if r.get("flag") else finite_or_none(get(r))
         if v is None:
             continue
         if float(r["loss"]) < best_loss:
@@ -48,11 +41,11 @@ def _panel(ax: Any, ev: np.ndarray, val: np.ndarray, best: np.ndarray, label: st
 def baselines(summary: Mapping[str, Any]) -> list[tuple[str, float, str]]:
     """(label, r, colour) of the structure-alone and each map-alone baseline the summary holds."""
     out = []
-    s = _number(summary.get("structural_baseline"))
+    s = finite_or_none(summary.get("structural_baseline"))
     if s is not None:
         out.append(("structure alone", s, STRUCTURE))
     for name, r in dict(summary.get("map_baselines") or {}).items():
-        v = _number(r)
+        v = finite_or_none(r)
         if v is not None:
             out.append((f"{name} alone", v, MAPS))
     return out

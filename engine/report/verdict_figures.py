@@ -7,10 +7,10 @@ neither is required.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Mapping
 
 from engine.report.canvas import DATA, MODEL, STRUCTURE, Drawn, figure, message, style
+from engine.runs.layout import finite_or_none
 
 #: (label, value, sd or None, colour) of one point.
 Point = tuple[str, float, "float | None", str]
@@ -20,18 +20,12 @@ def _mapping(v: Any) -> Mapping[str, Any]:
     return v if isinstance(v, Mapping) else {}
 
 
-def _num(v: Any) -> float | None:
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 def _add(points: list[Point], label: str, value: Any, sd: Any = None, colour: str = MODEL) -> None:
-    v = _num(value)
+    v = finite_or_none(value)
     if v is not None:
-        points.append((label, v, _num(sd), colour))
+        points.append((label, v, finite_or_none(sd), colour))
 
 
 def score_points(summary: Mapping[str, Any]) -> dict[str, list[Point]]:
@@ -64,7 +58,7 @@ def _lines(summary: Mapping[str, Any]) -> list[tuple[str, float]]:
     out = []
     for label, v in (("structure alone", summary.get("structural_baseline")),
                      ("structure alone (test)", held.get("test_baseline"))):
-        x = _num(v)
+        x = finite_or_none(v)
         if x is not None:
             out.append((label, x))
     return out
