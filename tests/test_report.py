@@ -137,7 +137,9 @@ def test_regional_figure_by_network_on_schaefer(tmp_path: Path) -> None:
 
     dataset = load_dataset("schaefer100")
     preset = presets.get("regional")
-    config = preset.config(data="schaefer100", duration_ms=60_000.0)
+    from engine.model.target import align_group_fcd
+
+    config = align_group_fcd(preset.config(data="schaefer100", duration_ms=60_000.0), dataset)  # as a fit prepares it
     order = region_order(dataset)
     assert np.array_equal(order.order, np.arange(100))  # Schaefer is already grouped: drawn in its own order
     assert order.hemispheres is not None and order.hemispheres.starts == (0, 50)
