@@ -199,7 +199,7 @@ def test_simulate_prints_and_stores_every_fixed_value_a_map_coefficient_too(monk
     assert sim_cli.cmd_simulate(build_parser().parse_args(["simulate", *given, "--out", str(tmp_path / "a.npz")])) == 0
     lines = capsys.readouterr().out.splitlines()
     assert "k = 2.5" in lines[0] and "ext_E@grad" not in lines[0]  # fitted names with their values
-    assert lines[1].startswith("fixed") and "ext_E@grad = -0.45" in lines[1] and "fic_target = 0.05" in lines[1]
+    assert lines[1].startswith("fixed") and "ext_E@grad = -0.45" in lines[1] and "fic_target = 0.1" in lines[1]  # the regional preset's fixed value
     args = build_parser().parse_args(["simulate", *given, "--json", "--out", str(tmp_path / "b.npz")])
     assert sim_cli.cmd_simulate(args) == 0
     d = json.loads(capsys.readouterr().out)
