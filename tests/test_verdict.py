@@ -75,6 +75,8 @@ def test_the_map_control_p_value_counts_permutations_at_least_as_good() -> None:
     assert nulls.control_caveat(c) is not None
     best = nulls.control_summary(["m"], 0.9, [0.1] * 19)
     assert best["p_value"] == pytest.approx(1 / 20) and nulls.control_caveat(best) is None
+    few = nulls.control_summary(["m"], 0.9, [0.1] * 4)  # beats them all, but 4 cannot give p ≤ 0.05: it says so
+    assert few["p_value"] == pytest.approx(1 / 5) and "--permutations 19" in nulls.control_caveat(few)
 
 
 # --- terms -----------------------------------------------------------------------------------------------------------

@@ -118,11 +118,15 @@ def control_summary(maps: Iterable[str], real: float | None, permuted: Iterable[
 
 
 def control_caveat(control: Mapping[str, Any]) -> str | None:
-    """A warning when the fits with permuted maps score as well as the real one (the map's pattern does not matter)."""
+    """A warning when the fits with permuted maps score as well as the real one (the map's pattern does not matter),
+    or when the real maps beat every permutation but too few were run for the p-value to say so."""
     p, real, best, floor = (control.get(k) for k in ("p_value", "real_fc_corr", "permuted_max", "p_floor"))
     if p is None or real is None or best is None or float(p) <= 0.05:
         return None
-    small = f", the smallest {control['permutations']} permutations can give" if floor and p <= floor + 1e-12 else ""
+    k = control["permutations"]
+    if floor and p <= floor + 1e-12:
+        return (f"map control: the real maps beat all {k} permutations (r {real:.3f} against at most {best:.3f}), "
+                f"but {k} permutations cannot give p below {floor:.2f}: use --permutations 19 or more for p ≤ 0.05")
     return (f"map control: fits with the maps' values permuted within hemispheres reach r up to {best:.3f} against "
-            f"{real:.3f} with the real maps (p = {p:.2f}{small}): the fit does not show that the maps' regional "
-            "pattern matters")
+            f"{real:.3f} with the real maps (p = {p:.2f}): the fit does not show that the maps' regional pattern "
+            "matters")
