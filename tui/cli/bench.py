@@ -17,6 +17,10 @@ from engine.bench.cluster import run_cluster_bench
 from engine.bench.speed import DEFAULT_BATCHES, run_bench
 from engine.cluster.objective import import_ray
 from engine.devices import use_cpu_cores_as_devices
+from tui.cli import bench_presets
+
+#: Simulated ms per candidate of the plain, --observe, --regional and --cluster benches.
+DEFAULT_DURATION_MS = 6000.0
 
 
 def _parse_batches(text: str) -> tuple[int, ...]:
@@ -79,6 +83,12 @@ def _main(args: argparse.Namespace) -> int:
         except RuntimeError as exc:  # the backend is already initialised
             print(f"--cpu-devices ignored: {exc}")
     progress = None if args.json else (lambda m: print(m, flush=True))
+    if args.presets:
+        if not args.cpu_devices:
+            use_cpu_cores_as_devices()  # as `fit` runs the presets: every core a device (before JAX starts)
+        return bench_presets.main(args, progress)
+    if args.duration is None:
+        args.duration = DEFAULT_DURATION_MS
     if args.regional:
         out = bench_regional.run(max(args.batch), args.duration, args.data, args.repeats, progress)
         print(json.dumps(out)) if args.json else print_regional_table(out)
@@ -101,7 +111,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``bench`` subcommand to an argparse subparsers object."""
     p = subparsers.add_parser("bench", help="time the engine against the seed's code path on this device")
     p.add_argument("--batch", type=_parse_batches, default=DEFAULT_BATCHES, help="batch sizes, e.g. 1,4,16,64")
-    p.add_argument("--duration", type=float, default=6000.0, help="simulated ms per candidate (default 6000)")
+    p.add_argument("--duration", type=float, default=None,
+                   help="simulated ms per candidate (default 6000; with --presets 60000)")
     p.add_argument("--data", default=None, help="dataset: bundled (default), a .msgpack/.npz path or kaggle:…")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument("--reference", action=argparse.BooleanOptionalAction, default=True,
@@ -118,6 +129,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--observe", default=None, choices=("bold",),
                    help="bold: compare raw rE, BOLD and BOLD + FCD per simulated second, and their memory "
                         "(e.g. --observe bold --duration 400000 --batch 8 --no-reference)")
+    p.add_argument("--presets", action="store_true",
+                   help="the presets as fits run them (bold on the bundled hcp80, regional on schaefer100), side by side: "
+                        "candidate-simulated-seconds per wall second, the share of the CPU's estimated peak, and "
+                        "neurolib's Wilson–Cowan with BOLD where installed (batch 16, 60 s)")
+    p.add_argument("--no-neurolib", dest="neurolib", action="store_false",
+                   help="with --presets: leave neurolib out even where it is installed")
     p.add_argument("--regional", action="store_true",
                    help="time homogeneous against regional parameters + FIC (each coupling) side by side, BOLD")
     p.add_argument("--cluster", default=None, metavar="ADDRESS",
@@ -156,6 +173,7 @@ def main_cluster(args: Any) -> int:
     import_ray()
     use_cpu_cores_as_devices()  # the one-process side uses every local core, as `fit` does (JAX is imported, not started)
     batches = (64,) if tuple(args.batch) == DEFAULT_BATCHES else tuple(args.batch)
+    args.duration = args.duration or DEFAULT_DURATION_MS
     res = run_cluster_bench(args.cluster, batches, args.duration, args.data, repeats=args.repeats,
                             cpu_actors=args.cpu_actors or 2,
                             progress=None if args.json else (lambda m: print(m, flush=True)))
