@@ -232,14 +232,14 @@ async def test_loss_plot_draws_the_structure_alone_line_only_for_one_minus_r():
             return "\n".join(plot.render_line(y).text for y in range(plot.size.height))
 
         # no baseline on the event: the app computes it from the data it fits (Cmat) and the target
-        s._cmat = DATA.cmat
+        s.cmat = DATA.cmat
         feed(app, synthetic_run(TARGET, batches=4, batch=4))
         s.query_one("#tabs").active = "fit"
         await pilot.pause()
         assert plot.baseline == pytest.approx(structural_baseline(DATA.cmat, TARGET))
         assert "structure alone" in plot_text()
         # a run whose loss mixes terms: no line on the loss, a line on the fc term
-        s._cmat = None
+        s.cmat = None
         await pilot.press("ctrl+r")
         s.query_one("#tabs").active = "fit"
         feed(app, synthetic_grid_run(TARGET, budget=16, terms=True, baseline=0.34))

@@ -5,41 +5,25 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-import numpy as np
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPane
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker
 
-from engine import presets
-from engine.config import ConfigError
 from engine.events import (
-    ActorsUpdated,
-    BatchEvaluated,
-    Cancelled,
-    Compiling,
-    Ended,
     Event,
-    Failed,
-    Finished,
-    NewBest,
-    SegmentSimulated,
-    Started,
-    Summary,
-    Verifying,
-    Warned,
 )
 from engine.report import ReportError, build_report
-from engine.runner import RecordedFit
-from engine.runs import export, follow, replay
-from engine.search import budget_of
+from engine.runs import export
 from tui.bridge import EventPump
+from tui.screens import explore_actions, fit_workers
+from tui.screens.event_view import EventView
 from tui.screens.file_picker import FilePicker
 from tui.screens.signals_tab import SignalsTab
-from tui.screens.workbench import Workbench, run_cmat
+from tui.screens.workbench import Workbench
 from tui.widgets.bold_panel import BoldPanel
 from tui.widgets.candidates import CandidatesTable
 from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
@@ -55,9 +39,8 @@ from tui.widgets.status_bar import StatusBar
 
 #: Below this width or height the panels stack instead of sitting side by side.
 WIDE_MIN = (120, 36)
-TERMINAL_STATE = {Finished: "finished", Cancelled: "stopped", Failed: "failed"}
 #: States in which a fit of this screen is under way (until its worker ends).
-FITTING = ("preparing", "compiling", "running", "stopping")
+FITTING = explore_actions.FITTING
 #: Why an app started as a viewer (``attach``, ``serve … attach``) does not resume runs.
 READ_ONLY = "this app is a read-only viewer: resume with wcfit-tui resume RUN"
 
@@ -92,16 +75,16 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self.attach = attach
         self.probe_devices = probe_devices
         self.pump = EventPump(self.post_message)
+        self.events = EventView(self)
         self.state = "idle"
         self.search = None
         self.run_path: str | None = None
         self.summary = None
-        self._stop_follow = threading.Event()
+        self.stop_follow = threading.Event()
         self._fit_worker: Worker | None = None
-        self._warnings: list[str] = []
-        self._budget: int | None = None
-        self._cmat = None  # structural connectivity of the data being fitted (the structure-alone baseline)
-        self._best: dict[str, float] | None = None  # the best candidate's fitted parameters so far
+        self.warnings: list[str] = []
+        self.cmat = None  # structural connectivity of the data being fitted (the structure-alone baseline)
+        self.best: dict[str, float] | None = None  # the best candidate's fitted parameters so far
         self.quantity = "loss"  # what the loss plot and the landscape show: the loss or one objective term
 
     def compose(self) -> ComposeResult:
@@ -151,7 +134,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self.query_one("#logtail", RunLog).border_title = "Log (F9: all)"
         if self.attach:
             self.query_one(SetupForm).disabled = True
-            self._set_state("attached", f"following {self.attach} (read-only)")
+            self.set_state("attached", f"following {self.attach} (read-only)")
             log.line(f"attached to {self.attach} (read-only)")
             self.follow(self.attach)
         else:
@@ -198,7 +181,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
     # -- the form ---------------------------------------------------------------------------
     def on_setup_form_validated(self, event: SetupForm.Validated) -> None:
         if event.dataset is not None and self.state in ("idle",):
-            self._heatmaps("set_target", event.dataset.target_fc, event.dataset.labels)  # type: ignore[attr-defined]
+            self.heatmaps("set_target", event.dataset.target_fc, event.dataset.labels)  # type: ignore[attr-defined]
         self._refresh_controls()
 
     def _start_problem(self) -> str | None:
@@ -236,9 +219,9 @@ class MainScreen(Workbench, SignalsTab, Screen):
             self.notify(f"cannot start: {problem}", severity="warning")
             return
         form = self.query_one(SetupForm)
-        self._begin_fit(form.config, form.dataset)
+        self.begin_fit(form.config, form.dataset)
 
-    def _begin_fit(self, config, dataset) -> None:
+    def begin_fit(self, config, dataset) -> None:
         """Start a fit of ``config`` on ``dataset`` (checked by the caller)."""
         self._prepare(config.names, getattr(dataset, "cmat", None), "loading JAX and building the model")
         self._fit_worker = self.run_fit(config, dataset, self.query_one(SetupForm).cluster)
@@ -262,11 +245,11 @@ class MainScreen(Workbench, SignalsTab, Screen):
 
     def _prepare(self, names: tuple[str, ...], cmat, detail: str) -> None:
         """Clear the last run's results and show the next one preparing in the Fit tab."""
-        self._cmat = cmat
-        self._clear_results(names)
+        self.cmat = cmat
+        self.clear_results(names)
         self.summary = None
-        self._show_summary()
-        self._set_state("preparing", detail)
+        self.show_summary()
+        self.set_state("preparing", detail)
         self.query_one(TabbedContent).active = "fit"
 
     def action_stop(self) -> None:
@@ -278,7 +261,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
             self.search.cancel()
         if self._fit_worker is not None:
             self._fit_worker.cancel()
-        self._set_state("stopping", "finishing the current batch")
+        self.set_state("stopping", "finishing the current batch")
 
     def action_reset(self) -> None:
         """Clear the results (not while a fit runs)."""
@@ -286,14 +269,14 @@ class MainScreen(Workbench, SignalsTab, Screen):
             self.notify("stop the fit first (F6)", severity="warning")
             return
         form = self.query_one(SetupForm)
-        self._clear_results(())
+        self.clear_results(())
         self.summary, self.run_path = None, None
-        self._show_summary()
-        self._heatmaps("set_target", None if form.dataset is None else form.dataset.target_fc,  # type: ignore[attr-defined]
+        self.show_summary()
+        self.heatmaps("set_target", None if form.dataset is None else form.dataset.target_fc,  # type: ignore[attr-defined]
                        None if form.dataset is None else form.dataset.labels)
         self.query_one(StatusBar).best = ""
         self.query_one(StatusBar).progress = ""
-        self._set_state("idle", "F5 start · F1 help")
+        self.set_state("idle", "F5 start · F1 help")
         self.query_one(TabbedContent).active = "setup"
         for log in self.query(RunLog):
             log.line("reset")
@@ -352,87 +335,28 @@ class MainScreen(Workbench, SignalsTab, Screen):
         if path:
             self.query_one(SetupForm).set_data(path)
 
-    # -- the engine -------------------------------------------------------------------------
+    # -- the engine (bodies in tui.screens.fit_workers) ---------------------------------------
     @work(thread=True, exclusive=True, group="fit")
     def run_fit(self, config, dataset, cluster: str | None = None) -> None:
-        """Run the search in this thread (its batches on the Ray cluster at ``cluster`` when given); every event
-        goes through the pump (and the run recorder)."""
-        try:
-            fit = RecordedFit.new(config, dataset, cluster=cluster)
-        except Exception as e:  # noqa: BLE001 - the fit still runs, only unrecorded
-            self.pump(Warned(message=f"no run directory written: {type(e).__name__}: {e}"))
-            fit = RecordedFit.new(config, dataset, record_run=False, cluster=cluster)
-        if fit.path is not None:
-            self.app.call_from_thread(self._recording, str(fit.path))
-        self._search_here(fit)
+        """Run the search in this thread (its batches on the Ray cluster at ``cluster`` when given)."""
+        fit_workers.run_fit(self, config, dataset, cluster)
 
     @work(thread=True, exclusive=True, group="fit")
     def resume_fit(self, path: str, cluster: str | None = None) -> None:
         """Continue a stopped, failed or crashed run directory from its checkpoint, showing its history first."""
-        fit = None
-        try:
-            fit = RecordedFit.resumed(path, cluster=cluster)
-            history = [e for e in replay(path) if not isinstance(e, (Started, ActorsUpdated))]  # this run's own
-        except Exception as e:  # noqa: BLE001 - a run that cannot be resumed is one line; nothing on disk is lost
-            if fit is not None and fit.recorder is not None:
-                fit.recorder.close()
-            self.pump(Failed(summary=_failed_summary(f"cannot resume {path}: {e}")))
-            self.pump.flush()
-            return
-        assert fit.resume is not None
-        self._cmat = fit.dataset.cmat
-        self.app.call_from_thread(self._recording, str(fit.path),
-                                  f"resuming at evaluation {fit.resume.evaluations} of {fit.config.budget}")
-        self._search_here(fit, history=history + [Warned(message=n) for n in fit.notes])
-
-    def _search_here(self, fit: RecordedFit, *, history=()) -> None:
-        """The fit in this worker thread; ``history`` (a resumed run's logged events) follows its Started."""
-        worker = get_current_worker()
-        pending = list(history)
-        said = {e.message for e in pending if isinstance(e, Warned)}  # a resumed run warns again of the same things
-
-        def listener(event: Event) -> None:
-            if not (isinstance(event, Warned) and event.message in said):
-                self.pump(event)
-            if pending and isinstance(event, Started):  # shown, not recorded again: they are on disk already
-                for e in pending:
-                    self.pump(e)
-                pending.clear()
-            if worker.is_cancelled and self.search is not None:
-                self.search.cancel()
-
-        fit.listeners.insert(0, listener)
-        self.search = fit.search
-        try:
-            if worker.is_cancelled:
-                fit.cancel()
-            fit.run()
-        except Exception as e:  # noqa: BLE001 - e.g. the run directory could not be closed cleanly
-            self.pump(Warned(message=f"run directory not closed cleanly: {e}"))
-        finally:
-            self.pump.flush()
+        fit_workers.resume_fit(self, path, cluster)
 
     @work(thread=True, exclusive=True, group="fit")
     def follow(self, path: str) -> None:
         """Replay and follow an existing run directory (attach mode)."""
-        self.run_path = path
-        self._cmat = run_cmat(path)
-        try:
-            for event in follow(path, self._stop_follow):
-                self.pump(event)
-                if get_current_worker().is_cancelled:
-                    break
-        except Exception as e:  # noqa: BLE001
-            self.pump(Failed(summary=_failed_summary(f"cannot follow {path}: {type(e).__name__}: {e}")))
-        finally:
-            self.pump.flush()
+        fit_workers.follow_run(self, path)
 
     def on_unmount(self) -> None:
-        self._stop_follow.set()
+        self.stop_follow.set()
         if self.search is not None:
             self.search.cancel()
 
-    def _recording(self, path: str, note: str = "") -> None:
+    def recording(self, path: str, note: str = "") -> None:
         self.run_path = path
         for log in self.query(RunLog):
             log.line(f"run directory: {path}")
@@ -457,186 +381,46 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self.query_one(ExploreControls).focus()
 
     def explore_from(self, source: str) -> None:
-        """Explore a point: ``form`` (the preset's point, else the middle of the bounds), ``best`` or ``row``."""
-        form = self.query_one(SetupForm)
-        config, dataset = form.config, form.dataset
-        point: dict[str, float] | None = None
-        if source in ("best", "row") and self._signals_config is not None:
-            config = self._signals_config  # the run's own settings: its candidates belong to them
-        if config is None or dataset is None:
-            self.notify(f"cannot explore: {form.problem or 'no dataset'}", severity="warning")
-            return
-        if source == "form":
-            preset = presets.REGISTRY.get(config.preset)
-            known = dict(preset.point) if preset is not None else {}
-            point = {n: known.get(n, sum(config.bounds[n]) / 2) for n in config.names}
-        elif source == "best":
-            best = self.summary.best_params if self.summary is not None and self.summary.best_params else self._best
-            if not best:
-                self.notify("no best candidate yet", severity="warning")
-                return
-            point = dict(best)
-        else:
-            point = self._row_point()
-            if point is None:
-                self.notify("no candidate row: pick one in the Candidates tab (F4) first", severity="warning")
-                return
-        self.query_one(TabbedContent).active = "explore"
-        self.query_one(ExploreView).explore(config, dataset, point)
-        self.query_one(ExploreControls).focus()
-
-    def _row_point(self) -> dict[str, float] | None:
-        """The fitted parameters of the Candidates table's cursor row."""
-        table = self.query_one(CandidatesTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        history = self.query_one(LossPlot).history
-        hit = np.flatnonzero(history.evaluations == int(key) + 1)  # row keys count from 0
-        if not hit.size:
-            return None
-        return dict(zip(history.names, map(float, history.values[hit[0]])))
+        """Explore a point: ``form``, ``best`` or ``row`` (``tui.screens.explore_actions``)."""
+        explore_actions.explore_from(self, source)
 
     def action_fit_from_here(self) -> None:
         """Start a fit around the explored point: Nevergrad asks it first; the bounds stay."""
-        view = self.query_one(ExploreView)
-        if view.config is None or not view.point:
-            self.notify("explore a point first (Ctrl+N)", severity="warning")
-            return
-        if self.attach or self.state in FITTING:
-            self.notify("a fit is running or attached: stop it first", severity="warning")
-            return
-        try:
-            config = view.config.replace(start=view.point)
-        except ConfigError as e:
-            self.notify(f"cannot fit from here: {e}", severity="warning")
-            return
-        self.notify("fit from " + " ".join(f"{k}={v:.4g}" for k, v in view.point.items()), timeout=3)
-        self._begin_fit(config, view.dataset)
+        explore_actions.fit_from_here(self)
 
     def _drain(self) -> None:
         for event in self.pump.drain():
             self.show_event(event)
 
     def show_event(self, e: Event) -> None:
-        """Render one engine event on every widget that cares."""
-        status = self.query_one(StatusBar)
-        for log in self.query(RunLog):
-            log.event(e)
-        if isinstance(e, Started):
-            names = e.config.names
-            if self.query_one(CandidatesTable).names != names:
-                self._clear_results(names)
-            self._heatmaps("set_target", e.target_fc)
-            self._start_workbench(e)
-            self._start_signals(e)
-            self.query_one(RunPanel).set_device(e.device)
-
-            self._budget = budget_of(e.config)  # a grid may hold fewer points than the budget
-            if not self.attach:
-                self._set_state("running", f"{e.config.optimizer} on {e.dataset}")
-            status.progress = f"{e.evaluations_done}/{self._budget}"
-        elif isinstance(e, Compiling):
-            if not self.attach:
-                self._set_state("compiling", f"JIT for batch {e.batch}")
-        elif isinstance(e, SegmentSimulated):
-            if self.state == "compiling":
-                self._set_state("running", "")
-            status.progress = segment_progress(e, self._budget)
-            self.query_one(RunPanel).set_segment(status.progress)
-        elif isinstance(e, BatchEvaluated):
-            if self.state == "compiling":
-                self._set_state("running", "")
-            terms = getattr(e, "terms", None)  # per-candidate objective terms, once the engine emits them
-            # terms that do not give one value per candidate cannot be matched to the rows: leave them out
-            # (the engine of 2026-11-30 returns one device's share of them when a batch spans several devices)
-            terms = {k: v for k, v in (terms or {}).items() if len(np.reshape(v, -1)) == len(e.losses)} or None
-            self.query_one(LossPlot).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
-            self.query_one(Landscape).add_batch(e.first_evaluation, e.values, e.losses, e.flags, terms)
-            self.query_one(CandidatesTable).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags, terms)
-            self.query_one(TopCandidates).add_batch(e.first_evaluation, e.names, e.values, e.losses, e.flags, terms)
-            self.query_one(RunPanel).set_batch(e.evaluations, self._budget, e.candidates_per_s, e.sim_s_per_s,
-                                               e.wall_s, e.compile_s)
-            self.query_one(DevicePanel).set_throughput(e.candidates_per_s, e.sim_s_per_s)
-            status.progress = (f"{e.evaluations}/{self._budget if self._budget is not None else '?'} evals · "
-                               f"{e.candidates_per_s:.1f} cand/s")
-        elif isinstance(e, NewBest):
-            self._best = dict(e.params)
-            self._heatmaps("set_model", e.model_fc, e.fc_corr)
-            self._new_best_signals(e)
-            params = " ".join(f"{k}={v:.4g}" for k, v in e.params.items())
-            terms = dict(getattr(e, "terms", None) or {})
-            shown = " · " + " ".join(f"{k} {v:.3f}" for k, v in terms.items()) if len(terms) > 1 else ""
-            status.best = f"best loss {e.loss:.4f}{shown} · r {e.fc_corr:.3f} · {params}"
-        elif isinstance(e, ActorsUpdated):
-            self.query_one(DevicePanel).set_actors(e.rows, e.simulated_seconds)
-        elif isinstance(e, Verifying):
-            if not self.attach:
-                self._set_state("running", "fresh-noise verdict")
-            self._progress_before_verdict = status.progress
-            status.progress = f"verdict: {e.seeds} new seeds"
-        elif isinstance(e, Warned):
-            self.notify(e.message, severity="warning", timeout=6)
-            if "widen the bounds" in e.message and e.message not in self._warnings:
-                self._warnings.append(e.message)
-        elif isinstance(e, Ended):
-            s = e.summary
-            self.summary = s
-            if getattr(self, "_progress_before_verdict", None):  # the verdict's note gives way to the last progress
-                status.progress, self._progress_before_verdict = self._progress_before_verdict, None
-            self.search = None
-            if s.best_loss is not None:
-                params = " ".join(f"{k}={v:.4g}" for k, v in (s.best_params or {}).items())
-                terms = dict(s.best_terms or {})
-                shown = " · " + " ".join(f"{k} {v:.3f}" for k, v in terms.items()) if len(terms) > 1 else ""
-                r = "—" if s.best_corr is None else f"{s.best_corr:.3f}"
-                status.best = f"best loss {s.best_loss:.4f}{shown} · r {r} · {params}"
-            self._set_state(TERMINAL_STATE[type(e)], s.reason)
-            self._show_summary()
-            if isinstance(e, Failed):
-                self.notify(f"fit failed: {s.reason}", severity="error", timeout=10)
-            else:
-                self.notify(f"fit {s.status}: {s.evaluations} evaluations", timeout=4)
-        status.refresh()
+        """Render one engine event on every widget that cares (``tui.screens.event_view``)."""
+        self.events.show(e)
 
     # -- helpers ----------------------------------------------------------------------------
-    def _clear_results(self, names: tuple[str, ...]) -> None:
+    def clear_results(self, names: tuple[str, ...]) -> None:
         self.query_one(Landscape).reset(names)
         self.query_one(LossPlot).reset(names)
         self.query_one(CandidatesTable).reset(names)
         self.query_one(TopCandidates).reset(names)
         self.query_one(RunPanel).reset()
         self.query_one(DevicePanel).set_actors(())
-        self._heatmaps("clear_model")
-        self._clear_signals()
-        self._best = None
-        self._warnings = []
+        self.heatmaps("clear_model")
+        self.clear_signals()
+        self.best = None
+        self.warnings = []
 
-    def _heatmaps(self, method: str, *args) -> None:
+    def heatmaps(self, method: str, *args) -> None:
         """Call ``method`` on both heatmap panels (the Fit tab's, and the FC tab's used on narrow terminals)."""
         for hm in self.query(FCHeatmaps):
             getattr(hm, method)(*args)
 
-    def _show_summary(self) -> None:
+    def show_summary(self) -> None:
         """Show (or hide, with no summary) the end-of-run result in the dashboard and the narrow summary."""
-        self.query_one(SummaryPanel).show(self.summary, self._warnings)
-        self.query_one(RunPanel).set_summary(self.summary, self._warnings)
+        self.query_one(SummaryPanel).show(self.summary, self.warnings)
+        self.query_one(RunPanel).set_summary(self.summary, self.warnings)
 
-    def _set_state(self, state: str, detail: str = "") -> None:
+    def set_state(self, state: str, detail: str = "") -> None:
         self.state = state
         self.query_one(StatusBar).set_state(state, detail)
         self.sub_title = state
         self._refresh_controls()
-
-
-def segment_progress(e: SegmentSimulated, budget: int | None) -> str:
-    """The status line inside a batch: "batch 3: 120 / 200 s simulated · 32/64 evals"."""
-    of = f"/{budget}" if budget is not None else ""
-    return (f"batch {e.batch_index + 1}: {e.simulated_ms / 1000:.0f} / {e.duration_ms / 1000:.0f} s simulated · "
-            f"{e.evaluations_done}{of} evals")
-
-
-def _failed_summary(reason: str):
-    return Summary(status="failed", reason=reason, names=(), best_params=None, best_loss=None, recommendation=None,
-                   recommendation_loss=None, evaluations=0, nan_candidates=0, wall_s=0.0, device="")
-

@@ -22,14 +22,14 @@ from tui.widgets.fcd_panel import NO_SAMPLES, FCDPanel
 class SignalsTab:
     """Keeps the run's model and empirical signals and draws them on the FCD and BOLD panels."""
 
-    _signals_config = None
+    signals_config = None
     _signals_model: "signals.Model | None" = None
     _signals_data: "signals.Empirical | None" = None
     _signals_labels: tuple[str, ...] | None = None
 
-    def _start_signals(self, e: Started) -> None:
+    def start_signals(self, e: Started) -> None:
         """A run starts: forget the model side; find the labels and (sampled runs) the empirical side in a thread."""
-        self._signals_config, self._signals_model = e.config, None
+        self.signals_config, self._signals_model = e.config, None
         if not is_sampled(e.config):
             self._signals_data = None
         self._draw_signals()
@@ -56,30 +56,30 @@ class SignalsTab:
         self.app.call_from_thread(self._empirical_ready, config, emp, labels)
 
     def _empirical_ready(self, config, emp, labels) -> None:
-        if config is not self._signals_config:
+        if config is not self.signals_config:
             return  # another run started meanwhile
         self._signals_data, self._signals_labels = emp, labels
         for hm in self.query(FCHeatmaps):
             hm.set_labels(labels)
         self._draw_signals()
 
-    def _new_best_signals(self, e: NewBest) -> None:
+    def new_best_signals(self, e: NewBest) -> None:
         """The best candidate changed: its sampled signal becomes the model side."""
-        config = self._signals_config
+        config = self.signals_config
         if config is None or not is_sampled(config):
             return
         self._signals_model = signals.model(config, getattr(e, "model_signal", None), getattr(e, "sample_tr_s", None))
         self._draw_signals()
 
     def _draw_signals(self) -> None:
-        config = self._signals_config
+        config = self.signals_config
         note = "" if config is None or is_sampled(config) else NO_SAMPLES
         for panel in self.query(FCDPanel):
             panel.show(self._signals_model, self._signals_data, note)
         for panel in self.query(BoldPanel):
             panel.set(self._signals_model, self._signals_data, self._signals_labels, note)
 
-    def _clear_signals(self) -> None:
+    def clear_signals(self) -> None:
         self._signals_model = None
         self._draw_signals()
 

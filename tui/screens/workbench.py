@@ -20,7 +20,7 @@ class Workbench:
 
     quantity: str
     attach: str | None
-    _cmat: object
+    cmat: object
 
     def action_cycle_term(self) -> None:
         """Show the next quantity on the loss plot and the landscape: the loss, then each objective term."""
@@ -43,12 +43,12 @@ class Workbench:
         if self.attach and len(self.app.screen_stack) > 1 and self.app.screen is self:
             self.app.pop_screen()
 
-    def _start_workbench(self, e: Started) -> None:
+    def start_workbench(self, e: Started) -> None:
         """A run starts: the landscape's axes (a Grid's cells) and the structure-alone baseline of its data."""
         self.query_one(Landscape).reset(e.config.names, e.config.bounds, grid_axes(e.config))
         r = getattr(e, "structural_baseline", None)
-        if r is None and self._cmat is not None:
-            r = structural_baseline(self._cmat, e.target_fc)
+        if r is None and self.cmat is not None:
+            r = structural_baseline(self.cmat, e.target_fc)
         objective = getattr(e.config, "objective", None)  # fc-only unless the configuration says otherwise
         loss_is_fc = objective is None or str(objective).replace(" ", "") == "fc"
         top = best_null(getattr(e, "map_baselines", None) or {})
