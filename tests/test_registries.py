@@ -89,14 +89,15 @@ def test_a_claimed_suffix_or_name_cannot_be_registered_twice(json_format):
 
 
 def _private_imports(path: Path) -> list[str]:
-    """``from M import _name`` and ``M._name`` (M an imported module or name) of another module, in one file."""
+    """``from M import _name`` and ``M._name`` of another of the project's modules (engine, tui), in one file."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    imported: set[str] = set()
+    ours = ("engine", "tui")
+    imported: set[str] = set()  # names bound to the project's modules or their members
     found: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            imported.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module != "__future__":
+            imported.update((a.asname or a.name).split(".")[0] for a in node.names if a.name.split(".")[0] in ours)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in ours:
             for a in node.names:
                 imported.add(a.asname or a.name)
                 if a.name.startswith("_") and not a.name.startswith("__"):
@@ -109,8 +110,40 @@ def _private_imports(path: Path) -> list[str]:
 
 
 def test_no_module_imports_a_private_name_of_another():
-    # nevergrad's message thread has no public name; the search stops it on shutdown (engine/search.py)
-    allowed = {"_MessagingThread"}
     found = [f for package in ("engine", "tui") for path in sorted((ROOT / package).rglob("*.py"))
-             for f in _private_imports(path) if not any(f.endswith(a) for a in allowed)]
+             for f in _private_imports(path)]
     assert not found, "\n".join(found)
+
+
+def test_the_model_registries_match_the_names_below_the_configuration():
+    from engine import registry_names as names
+    from engine.model import coupling, observe, terms
+
+    assert tuple(observe.REGISTRY) == names.OBSERVATIONS
+    assert tuple(n for n, o in observe.REGISTRY.items() if o.sampled) == names.SAMPLED_OBSERVATIONS
+    assert tuple(coupling.REGISTRY) == names.COUPLINGS
+    assert tuple(terms.REGISTRY) == names.TERMS
+    assert tuple(n for n, t in terms.REGISTRY.items() if t.needs_fcd) == names.FCD_TERMS
+    assert tuple(n for n, t in terms.REGISTRY.items() if t.host) == names.HOST_TERMS
+    assert {n: t.needs for n, t in terms.REGISTRY.items() if t.needs} == dict(names.TERM_NEEDS)
+
+
+def test_the_configuration_checks_names_without_loading_the_model():
+    import subprocess
+    import sys
+
+    code = ("import sys; from engine.config import ConfigError, FitConfig\n"
+            "c = FitConfig(observe='bold', objective='fc+0.5*fcd_ks', coupling='additive', local_set='neurolib')\n"
+            "assert c.objective_spec.needs_fcd and c.n_steps == round(c.duration_ms / c.dt_ms) and c.values()['wEE'] == 16\n"
+            "for bad in ({'observe': 'x'}, {'objective': 'fc+r2'}, {'coupling': 'x'}, {'local_set': 'x'},\n"
+            "            {'objective': 'fc+fcd_ks'}):\n"
+            "    try:\n"
+            "        FitConfig(**bad)\n"
+            "    except ConfigError:\n"
+            "        pass\n"
+            "    else:\n"
+            "        raise SystemExit(f'accepted {bad}')\n"
+            "print(sorted(m for m in sys.modules if m.startswith('engine.model') or m.split('.')[0] == 'jax'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
