@@ -147,3 +147,22 @@ def test_the_configuration_checks_names_without_loading_the_model():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+def test_every_subcommand_comes_from_the_table_through_one_register_signature():
+    import argparse
+
+    from tui.cli.commands import COMMANDS, JAX_COMMANDS
+    from tui.cli.fit import build_parser
+    from tui.cli.parser import Parser
+
+    listed: list[str] = []
+    for names, module in COMMANDS:
+        subparsers = Parser(prog="x").add_subparsers(dest="command", parser_class=Parser)
+        parsers = module.register(subparsers)
+        assert tuple(p.prog.split()[-1] for p in parsers) == names == tuple(subparsers.choices), module.__name__
+        assert all(callable(p.get_default("func")) for p in parsers), module.__name__
+        listed.extend(names)
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))  # noqa: SLF001
+    assert list(sub.choices) == listed
+    assert set(JAX_COMMANDS) - {None} <= set(listed)
