@@ -35,7 +35,7 @@ from engine.events import (
 from engine.report import ReportError, build_report
 from engine.runner import RecordedFit
 from engine.runs import export, follow, replay
-from engine.search import budget_of
+from engine.search import Search, budget_of
 from tui.bridge import EventPump
 from tui.screens.file_picker import FilePicker
 from tui.screens.signals_tab import SignalsTab
@@ -93,15 +93,16 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self.probe_devices = probe_devices
         self.pump = EventPump(self.post_message)
         self.state = "idle"
-        self.search = None
+        self.search: Search | None = None
         self.run_path: str | None = None
-        self.summary = None
+        self.summary: Summary | None = None
         self._stop_follow = threading.Event()
         self._fit_worker: Worker | None = None
         self._warnings: list[str] = []
         self._budget: int | None = None
-        self._cmat = None  # structural connectivity of the data being fitted (the structure-alone baseline)
+        self._cmat: np.ndarray | None = None  # structural connectivity of the data being fitted (the structure-alone baseline)
         self._best: dict[str, float] | None = None  # the best candidate's fitted parameters so far
+        self._progress_before_verdict: str | None = None  # the status line's progress while a verdict note shows
         self.quantity = "loss"  # what the loss plot and the landscape show: the loss or one objective term
 
     def compose(self) -> ComposeResult:
@@ -491,6 +492,8 @@ class MainScreen(Workbench, SignalsTab, Screen):
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key is None:
+            return None
         history = self.query_one(LossPlot).history
         hit = np.flatnonzero(history.evaluations == int(key) + 1)  # row keys count from 0
         if not hit.size:
@@ -582,7 +585,7 @@ class MainScreen(Workbench, SignalsTab, Screen):
         elif isinstance(e, Ended):
             s = e.summary
             self.summary = s
-            if getattr(self, "_progress_before_verdict", None):  # the verdict's note gives way to the last progress
+            if self._progress_before_verdict:  # the verdict's note gives way to the last progress
                 status.progress, self._progress_before_verdict = self._progress_before_verdict, None
             self.search = None
             if s.best_loss is not None:
