@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
+from engine import local_sets, registry_names
 from engine.data import edges
 from engine.data.split import SPLITS
+from engine.objective_spec import ObjectiveSpec
 from engine.params import CONTROL, REGISTRY, all_names_order, spec_of, split_regional
-
-if TYPE_CHECKING:
-    from engine.model import terms
 
 #: The data source meaning "the HCP dataset shipped inside the package".
 BUNDLED = "bundled"
@@ -92,7 +91,7 @@ class FitConfig:
     split: str = ""  # held-out check on the data's own scans (engine.data.split): "" none, "odd-even", "halves"
     test_data: str = ""  # held-out check on another dataset of the same regions ("" none)
     coupling: str = "diffusive"  # a name of engine.model.coupling.REGISTRY
-    local_set: str = "1972"  # a name of engine.model.local_sets.REGISTRY: registry values under the fixed ones
+    local_set: str = "1972"  # a name of engine.local_sets.REGISTRY: registry values under the fixed ones
     fic: bool = False  # feedback inhibition control: wIE per region holds rE at fic_target (engine.model.regional)
     maps: Mapping[str, str] = field(default_factory=dict)  # extra maps NAME → FILE (--map), beside the data's own
     fresh_seeds: int = 4  # the fresh-noise verdict after the fit: best and recommendation with this many new seeds
@@ -185,10 +184,8 @@ class FitConfig:
             raise ConfigError("a map control permutes the maps a fit uses; this fit uses none (fit a P@MAP coefficient)")
 
     def _check_model(self) -> None:
-        from engine.model import coupling, local_sets  # lazy: JAX, and the model reads FitConfig (see pyproject)
-
-        if self.coupling not in coupling.REGISTRY:
-            raise ConfigError(f"unknown coupling {self.coupling!r}; known: {', '.join(coupling.REGISTRY)}")
+        if self.coupling not in registry_names.COUPLINGS:
+            raise ConfigError(f"unknown coupling {self.coupling!r}; known: {', '.join(registry_names.COUPLINGS)}")
         if self.local_set not in local_sets.REGISTRY:
             raise ConfigError(f"unknown local parameter set {self.local_set!r}; known: {', '.join(local_sets.REGISTRY)}")
         if self.fic and "wIE" in set(self.bounds) | set(self.fixed):
@@ -202,19 +199,17 @@ class FitConfig:
                 raise ConfigError(f"--map NAME=FILE: {name!r} is not a usable map name (no @ : = or spaces)")
 
     def _check_observation(self) -> None:
-        from engine.model import observe, terms  # lazy: JAX, and the model reads FitConfig (see pyproject)
-
-        obs = observe.REGISTRY.get(self.observe)
-        if obs is None:
-            raise ConfigError(f"unknown observation {self.observe!r}; known: {', '.join(observe.REGISTRY)}")
+        if self.observe not in registry_names.OBSERVATIONS:
+            raise ConfigError(f"unknown observation {self.observe!r}; known: {', '.join(registry_names.OBSERVATIONS)}")
+        sampled = self.observe in registry_names.SAMPLED_OBSERVATIONS
         try:
-            spec = terms.ObjectiveSpec.parse(self.objective)
+            spec = ObjectiveSpec.parse(self.objective)
         except ValueError as e:
             raise ConfigError(str(e)) from None
         if "fic" in spec.names and not self.fic:
             raise ConfigError("objective term 'fic' penalises regions feedback inhibition control cannot hold; "
                               "it needs --fic")
-        if spec.needs_fcd and not obs.sampled:
+        if spec.needs_fcd and not sampled:
             raise ConfigError(f"objective {self.objective!r} compares FCD of signals sampled every TR; "
                               f"observation {self.observe!r} is not sampled — use --observe bold")
         if self.start:
@@ -238,16 +233,14 @@ class FitConfig:
             lo, hi = self.bandpass_hz
             if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
                 raise ConfigError(f"band-pass must be LOW:HIGH in Hz with 0 < LOW < HIGH, got {lo:g}:{hi:g}")
-            if not obs.sampled:
+            if not sampled:
                 raise ConfigError(f"a band-pass filter applies to sampled signals; observation {self.observe!r} "
                                   "is not sampled — use --observe bold")
 
     @property
-    def objective_spec(self) -> "terms.ObjectiveSpec":
+    def objective_spec(self) -> ObjectiveSpec:
         """The parsed objective (terms and weights)."""
-        from engine.model import terms  # lazy: as above
-
-        return terms.ObjectiveSpec.parse(self.objective)
+        return ObjectiveSpec.parse(self.objective)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -264,10 +257,7 @@ class FitConfig:
         """Simulated steps, as the seed counts them: floor(duration / dt), e.g. 59,999 for 6 s at 0.1 ms."""
         # The seed computes `6e3 * u.ms // dt`, which floors 6000/0.1 in floating point to 59,999: kept for raw rE
         # (the tutorial's numbers); a sampled observation rounds instead, so 200 s at TR 0.72 s ends on a whole sample.
-        from engine.model import observe  # lazy: as above
-
-        obs = observe.REGISTRY.get(self.observe)
-        if obs is not None and obs.sampled:
+        if self.observe in registry_names.SAMPLED_OBSERVATIONS:
             return int(round(self.duration_ms / self.dt_ms))
         return int(self.duration_ms // self.dt_ms)
 
@@ -288,8 +278,6 @@ class FitConfig:
 
     def values(self, fitted: Mapping[str, float] | None = None) -> dict[str, float]:
         """Every parameter's value: defaults, overridden by fixed values, then by ``fitted``."""
-        from engine.model import local_sets  # lazy: as above
-
         out = {n: s.default for n, s in REGISTRY.items()}
         out.update(local_sets.REGISTRY[self.local_set].values if self.local_set in local_sets.REGISTRY else {})
         if self.fic:

@@ -178,6 +178,18 @@ class Objective(Protocol):
 
 
 @runtime_checkable
+class Segmented(Protocol):
+    """An objective that simulates a batch in segments (the local one): it reports the simulated ms after each
+    segment to ``progress`` and stops between two when ``cancelled()`` turns true (raising ``BatchCancelled``)."""
+
+    @property
+    def segment_ms(self) -> float: ...
+
+    def __call__(self, values: np.ndarray, first_lane: int = 0, *, progress: Callable[[float], None] | None = None,
+                 cancelled: Callable[[], bool] | None = None) -> ObjectiveResult: ...
+
+
+@runtime_checkable
 class Targeted(Protocol):
     """An objective that says what it scores against (its FC, FCD values, TR and the structure-alone baseline)."""
 
@@ -528,7 +540,7 @@ class Search:
             try:
                 res: ObjectiveResult = (
                     obj(values, first_lane=prog.evaluations, progress=progress, cancelled=lambda: self.cancelled)
-                    if isinstance(obj, local.Objective) else obj(values, first_lane=prog.evaluations))  # in segments
+                    if isinstance(obj, Segmented) else obj(values, first_lane=prog.evaluations))
             except local.BatchCancelled as e:
                 self.summary = self._summary("stopped", f"stopped by the user ({e})", prog, t0, proposer)
                 self._emit(Cancelled(summary=self.summary))

@@ -24,6 +24,7 @@ from engine.data.dataset import (  # noqa: E402
     functional_connectivity,
     load_dataset,
 )
+from engine.data.formats.msgpack_file import read_msgpack  # noqa: E402
 
 
 # ---------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def test_bundled_matches_braintools_reader(bundled: Dataset, braintools_mod: Any
     raw = braintools_mod.file.msgpack_load(str(bundled_path()))
     assert set(raw) == {"Cmat", "Dmat", "BOLDs", "TR"}
     assert float(raw["TR"]) == 0.72 == load_dataset().tr_s  # HCP's repetition time, in seconds
-    decoded = data_mod._read_msgpack(bundled_path())
+    decoded = read_msgpack(bundled_path())
     for key in ("Cmat", "Dmat"):
         np.testing.assert_array_equal(decoded[key], np.asarray(raw[key]))
     assert type(decoded["BOLDs"]) is type(raw["BOLDs"])
@@ -428,7 +429,7 @@ def test_unknown_extension(tmp_path: Path) -> None:
     p.write_text("1,2,3\n")
     with pytest.raises(DataError) as err:
         load_dataset(p)
-    assert_one_line(err, "data.csv", "'.csv'", ".msgpack or .npz")
+    assert_one_line(err, "data.csv", "'.csv'", "unknown dataset format", ".msgpack", ".npz", ".mat", "folder")
 
 
 @pytest.mark.parametrize(

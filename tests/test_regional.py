@@ -12,7 +12,7 @@ from engine.config import ConfigError, FitConfig
 from engine.data.dataset import Dataset, load_dataset
 from engine.model import network as model
 from engine.model import reference
-from engine.model.local_sets import REGISTRY as LOCAL_SETS
+from engine.local_sets import REGISTRY as LOCAL_SETS
 from engine.params import defaults
 
 DURATION_MS = 300.0

@@ -47,8 +47,8 @@ class WcfitApp(App):
     def on_resume_run(self, message: ResumeRun) -> None:
         base = self.screen_stack[0]  # a study's screen when the app was started on one: a viewer too
         problem = message.problem or (base.resume_refusal() if isinstance(base, MainScreen) else READ_ONLY)
-        if problem:
-            self.notify(problem, severity="warning", timeout=6)
+        if problem or not isinstance(base, MainScreen):  # not a MainScreen: problem is READ_ONLY
+            self.notify(problem or READ_ONLY, severity="warning", timeout=6)
             return
         while len(self.screen_stack) > 1:
             self.pop_screen()

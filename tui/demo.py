@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from engine import presets
@@ -31,7 +33,7 @@ def synthetic_run(target_fc: np.ndarray, *, batches: int = 10, batch: int = 4, f
     events: list[Event] = [Started(config=cfg, target_fc=target_fc, dataset="hcp80 (bundled)",
                                    device="1× cpu (synthetic)", time=T0),
                            Compiling(batch=batch, time=T0 + 1)]
-    best = None
+    best = math.inf
     noise = rng.normal(0, 0.25, (n, n))
     noise = (noise + noise.T) / 2
     for b in range(batches):
@@ -43,7 +45,7 @@ def synthetic_run(target_fc: np.ndarray, *, batches: int = 10, batch: int = 4, f
         flags = tuple("nan" if (b == 3 and i == 0) else "" for i in range(batch))
         losses = np.where([f == "nan" for f in flags], 2.0, losses)
         i = int(np.argmin(losses))
-        improved = best is None or losses[i] < best
+        improved = bool(losses[i] < best)
         best = float(losses[i]) if improved else best
         t = T0 + 2 + b
         events.append(BatchEvaluated(batch_index=b, first_evaluation=b * batch, names=cfg.names, values=vals,
@@ -126,7 +128,7 @@ def synthetic_grid_run(target_fc: np.ndarray, *, budget: int = 30, batch: int = 
         if improved:
             mix = min(1.0, 1.1 - float(fc[i]))
             events.append(NewBest(evaluation=done + i, params=dict(zip(cfg.names, map(float, vals[i]))),
-                                  loss=float(best), model_fc=mix * target_fc, time=t))
+                                  loss=float(losses[i]), model_fc=mix * target_fc, time=t))
         done += len(vals)
         b += 1
     if finish:
@@ -160,14 +162,14 @@ def synthetic_bold_run(target_fc: np.ndarray, *, batches: int = 4, batch: int = 
     events: list[Event] = [Started(config=cfg, target_fc=target_fc, dataset="hcp80 (bundled)",
                                    device="1× cpu (synthetic)", structural_baseline=baseline, time=T0),
                            Compiling(batch=batch, time=T0 + 1)]
-    best = None
+    best = math.inf
     for b in range(batches):
         vals = np.column_stack([rng.uniform(1, 60, batch), rng.uniform(0, 0.3, batch)])
         fc = 0.5 + 0.0002 * (vals[:, 0] - 40) ** 2 + rng.normal(0, 0.01, batch)
         ks = 0.3 + 0.5 * np.abs(vals[:, 1] - 0.15)
         losses = fc + 0.5 * ks
         i = int(np.argmin(losses))
-        improved = best is None or losses[i] < best
+        improved = bool(losses[i] < best)
         best = float(losses[i]) if improved else best
         t = T0 + 2 + b
         events.append(BatchEvaluated(batch_index=b, first_evaluation=b * batch, names=cfg.names, values=vals,

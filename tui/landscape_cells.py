@@ -14,7 +14,7 @@ def grid_axes(config) -> list[np.ndarray] | None:
         return None
     names = tuple(config.names)
     per_axis = grid_per_axis(len(names), config.budget)
-    return [np.linspace(*config.bounds[n], per_axis) for n in names]
+    return [np.linspace(config.bounds[n][0], config.bounds[n][1], per_axis) for n in names]
 
 
 def nearest(axis: np.ndarray, v: np.ndarray) -> np.ndarray:

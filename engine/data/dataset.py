@@ -5,19 +5,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import msgpack
 import numpy as np
 
+from engine.data import formats
 from engine.data.compare import matrix_corr
 from engine.data.errors import DataError, as_float_array, check_finite, check_tr
-from engine.data.formats.folder import read_folder, read_zip
-from engine.data.formats.mat import read_mat
 from engine.data.group import read_group_fields
 from engine.data.named import NAMED, load_named
 from engine.text import one_line
@@ -140,15 +137,10 @@ _KAGGLE_TIMEOUT_ENV = "WCFIT_KAGGLE_TIMEOUT"
 _KAGGLE_DEFAULT_TIMEOUT = 60.0
 _MIN_TIMEPOINTS = 3
 
-# braintools' msgpack ext type codes (braintools.file._msg_checkpoint._MsgpackExtType)
-_EXT_NDARRAY = 1
-_EXT_COMPLEX = 2
-_EXT_NPSCALAR = 3
-_CHUNKED_MARK = "__msgpack_chunked_array__"
-
 
 def load_dataset(source: str | Path | None = None) -> Dataset:
-    """Load and check a dataset: 'bundled' (default), a .msgpack/.npz/.mat/.zip file, a folder, or 'kaggle:…'."""
+    """Load and check a dataset: 'bundled' (default), a named one, a file or folder of a format in
+    ``engine.data.formats`` (.msgpack, .npz, .mat, .zip, a folder of tables), or 'kaggle:…'."""
     if source is None or (isinstance(source, str) and source.strip() in _BUNDLED_NAMES):
         return _load_path(bundled_path(), name="hcp80 (bundled)", source="bundled")
     if isinstance(source, str) and source.strip().lower() in NAMED:
@@ -166,27 +158,9 @@ def _load_path(path: Path, *, name: str, source: str) -> Dataset:
     """Read a dataset file or folder in any known format and check it; every failure is a one-line DataError."""
     if not path.exists():
         raise DataError(f"dataset file not found: {path}")
-    suffix = path.suffix.lower()
-    scan_names: tuple[str, ...] = ()
     try:
-        if path.is_dir():
-            contents = read_folder(path)
-            raw, scan_names = contents.arrays, contents.scan_names
-        elif suffix == ".msgpack":
-            raw = _read_msgpack(path)
-        elif suffix == ".npz":
-            raw = _read_npz(path)
-        elif suffix == ".mat":
-            raw = read_mat(path).arrays
-        elif suffix == ".zip":
-            contents = read_zip(path)
-            raw, scan_names = contents.arrays, contents.scan_names
-        else:
-            raise DataError(
-                f"unknown dataset format for {path}: extension {path.suffix or '(none)'!r}; "
-                "use a .msgpack or .npz file, a MATLAB .mat file, a folder of tables or a .zip of one"
-            )
-        dataset = _build(raw, path=path, name=name, source=source, scan_names=scan_names)
+        contents = formats.read(path)
+        dataset = _build(contents.arrays, path=path, name=name, source=source, scan_names=contents.scan_names)
         if dataset.labels is None and _is_bundled(path):
             labels = _bundled_labels()
             if labels is not None and len(labels) == dataset.n_nodes:
@@ -206,82 +180,6 @@ def _is_bundled(path: Path) -> bool:
         return path.resolve() == bundled_path().resolve()
     except OSError:
         return False
-
-
-# --- msgpack (braintools' array format) --------------------------------------
-
-
-def _ndarray_from_bytes(data: bytes) -> np.ndarray:
-    """Decode braintools' ndarray payload: msgpack (shape, dtype name, C-order bytes)."""
-    shape, dtype_name, buffer = msgpack.unpackb(data, raw=True)
-    if isinstance(dtype_name, bytes):
-        dtype_name = dtype_name.decode("ascii")
-    if dtype_name == "bfloat16":
-        raise ValueError("bfloat16 arrays are not supported")
-    arr = np.frombuffer(buffer, dtype=np.dtype(dtype_name), count=-1, offset=0)
-    return arr.reshape(tuple(int(s) for s in shape), order="C")
-
-
-def _ext_hook(code: int, data: bytes) -> Any:
-    """msgpack ext hook mirroring braintools' decoder, without importing braintools."""
-    if code == _EXT_NDARRAY:
-        return _ndarray_from_bytes(data)
-    if code == _EXT_NPSCALAR:
-        return _ndarray_from_bytes(data)[()]
-    if code == _EXT_COMPLEX:
-        real, imag = msgpack.unpackb(data)
-        return complex(real, imag)
-    return msgpack.ExtType(code, data)
-
-
-def _unchunk(obj: Any) -> Any:
-    """Reassemble arrays braintools split into chunks (only arrays over 1 GiB)."""
-    if isinstance(obj, dict):
-        if _CHUNKED_MARK in obj:
-            shape = tuple(int(obj["shape"][str(i)]) for i in range(len(obj["shape"])))
-            chunks = [obj["chunks"][str(i)] for i in range(len(obj["chunks"]))]
-            return np.concatenate(chunks).reshape(shape)
-        return {k: _unchunk(v) for k, v in obj.items()}
-    return obj
-
-
-def _read_msgpack(path: Path) -> Any:
-    """Read a msgpack file as braintools.file.msgpack_load would (without a target)."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {one_line(exc.strerror or exc)}") from None
-    if not data:
-        raise DataError(f"cannot read {path}: the file is empty")
-    try:
-        obj = msgpack.unpackb(data, ext_hook=_ext_hook, raw=False, strict_map_key=False)
-    except msgpack.exceptions.ExtraData:
-        raise DataError(f"cannot read {path}: not a msgpack file (unexpected extra data)") from None
-    except (ValueError, TypeError, msgpack.exceptions.UnpackException) as exc:
-        raise DataError(
-            f"cannot read {path}: not a valid msgpack file or truncated ({one_line(exc)})"
-        ) from None
-    return _unchunk(obj)
-
-
-# --- npz ---------------------------------------------------------------------
-
-
-def _read_npz(path: Path) -> dict[str, Any]:
-    """Read every array of a .npz file (no pickles)."""
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            if not hasattr(npz, "files"):
-                raise DataError(f"cannot read {path}: not an .npz archive")
-            return {key: npz[key] for key in npz.files}
-    except DataError:
-        raise
-    except (zipfile.BadZipFile, EOFError) as exc:
-        raise DataError(
-            f"cannot read {path}: not a valid .npz file or truncated ({one_line(exc)})"
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise DataError(f"cannot read {path}: {one_line(exc)}") from None
 
 
 # --- checks ------------------------------------------------------------------
@@ -544,5 +442,5 @@ def _load_kaggle(spec: str) -> Dataset:
 
 
 def read_arrays(path: Path) -> Any:
-    """The raw arrays of an .npz or msgpack data file, unchecked (e.g. a study's ``subjects`` array)."""
-    return _read_npz(path) if path.suffix.lower() == ".npz" else _read_msgpack(path)
+    """The raw arrays of a data file in any registered format, unchecked (e.g. a study's ``subjects`` array)."""
+    return formats.read(path).arrays

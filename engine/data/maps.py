@@ -83,9 +83,9 @@ def _from_file_keys(source: str, n: int) -> dict[str, np.ndarray]:
             with np.load(p, allow_pickle=False) as z:
                 raw = {k: z[k] for k in ("maps", "map_names") if k in z.files}
         elif suffix == ".msgpack":
-            from engine.data.dataset import _read_msgpack  # noqa: PLC2701 - the dataset's own reader
+            from engine.data.formats.msgpack_file import read_msgpack
 
-            got = _read_msgpack(p)
+            got = read_msgpack(p)
             raw = {k: got[k] for k in ("maps", "map_names") if isinstance(got, Mapping) and k in got}
         elif suffix == ".mat":
             import scipy.io

@@ -1,6 +1,7 @@
 """How the network's delayed rates enter each node: a registry of couplings (brainmass's classes by name).
 
-A newcomer adds one ``Coupling`` entry: its input from the delayed sum, and its input in a homogeneous state (used by
+A newcomer adds one ``Coupling`` entry (and its name to ``engine.registry_names``, which this registry asserts it
+matches): its input from the delayed sum, and its input in a homogeneous state (used by
 feedback inhibition control and the steady start). CLI, app and run log read the names from ``REGISTRY``.
 """
 
@@ -11,6 +12,8 @@ from types import MappingProxyType
 from typing import Callable, Mapping
 
 import jax
+
+from engine import registry_names
 
 Array = jax.Array
 
@@ -45,6 +48,7 @@ _COUPLINGS = (
 
 #: Every coupling by name (read-only), the default first.
 REGISTRY: Mapping[str, Coupling] = MappingProxyType({c.name: c for c in _COUPLINGS})
+assert tuple(REGISTRY) == registry_names.COUPLINGS, "engine/registry_names.py lists the couplings of this registry"
 
 #: The coupling of a configuration that names none.
 DEFAULT = "diffusive"

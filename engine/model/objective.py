@@ -276,7 +276,7 @@ class Objective:
         tgt = terms.Target(fc=tgt_fc, fcd_sorted=None if self.target.fcd_sorted is None
                            else jnp.asarray(self.target.fcd_sorted, self.dtype), edges=self.target.edge_index)
         signals = terms.Signals(fc=fc, fcd=fcd_values)
-        loss, parts = self.spec.evaluate(signals, tgt)
+        loss, parts = terms.evaluate(self.spec, signals, tgt)
         # the FC correlation r: from the fc term when there is one (a second reduction of the same numbers would
         # change how XLA fuses the first, and the tutorial's losses by an ulp)
         corr = 1.0 - parts["fc"] if "fc" in parts else terms.fc_corr(signals, tgt)

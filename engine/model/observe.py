@@ -2,7 +2,8 @@
 
 A sampled observation is a small dynamical system driven by each node's rE averaged over one observation step
 (≤ 1 ms), integrated inside the simulation scan and sampled every TR after the transient. To add one, write its
-four functions and add an ``Observation`` to ``_OBSERVATIONS``: the CLI, the app and the run log pick it up.
+four functions, add an ``Observation`` to ``_OBSERVATIONS`` and its name to ``engine.registry_names`` (which this
+registry asserts it matches): the CLI, the app and the run log pick it up.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any, Callable, Literal, Mapping
 
 import jax
 
+from engine import registry_names
 from engine.model import hemo
 
 Array = jax.Array
@@ -64,3 +66,6 @@ REGISTRY: Mapping[str, Observation] = MappingProxyType({o.name: o for o in _OBSE
 
 #: Observation names in display order.
 NAMES: tuple[str, ...] = tuple(REGISTRY)
+assert NAMES == registry_names.OBSERVATIONS, "engine/registry_names.py lists the observations of this registry"
+assert tuple(n for n, o in REGISTRY.items() if o.sampled) == registry_names.SAMPLED_OBSERVATIONS, \
+    "engine/registry_names.py: the sampled observations"

@@ -1,16 +1,15 @@
 """Objective terms: one registry that the CLI, the app and the run log read, and the weighted sum that a fit scores.
 
-A new term is one ``Term`` entry in ``_TERMS`` below: a name, a one-line description, whether it needs the FCD,
+A new term is one ``Term`` entry in ``_TERMS`` below (and its name, with its traits, in ``engine.registry_names``,
+which this registry asserts it matches): a name, a one-line description, whether it needs the FCD,
 and ``fn(signals, target) -> (B,)`` (lower is better, candidates on the last axis). A term computed from what the
 parameters imply rather than from the simulated signals (``fic``: the regions feedback inhibition control cannot
-hold) is marked ``host``: the device evaluates it as 0 and the objective adds it from ``Signals.fic`` after the call. ``ObjectiveSpec.parse``
-reads ``"fc"``, ``"fc+fcd_ks"``, ``"fc+0.5*fcd_ks"``, ``"0.7*fc + 0.3*fcd_ks"`` (weights in any float notation).
+hold) is marked ``host``: the device evaluates it as 0 and the objective adds it from ``Signals.fic`` after the call.
+``evaluate`` computes an ``engine.objective_spec.ObjectiveSpec`` (the parsed weighted sum) from the signals.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -20,8 +19,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from engine import registry_names
 from engine.model.fcd import ks_statistic
 from engine.model.network import fc_correlation
+from engine.objective_spec import ObjectiveSpec
 
 Array = jax.Array
 
@@ -125,87 +126,17 @@ _TERMS = (
 )
 REGISTRY: Mapping[str, Term] = MappingProxyType({t.name: t for t in _TERMS})
 NAMES: tuple[str, ...] = tuple(REGISTRY)
+assert NAMES == registry_names.TERMS, "engine/registry_names.py lists the terms of this registry"
+assert all((n in registry_names.FCD_TERMS, n in registry_names.HOST_TERMS, registry_names.TERM_NEEDS.get(n, ()))
+           == (t.needs_fcd, t.host, t.needs) for n, t in REGISTRY.items()), "engine/registry_names.py: term traits"
 
 
-class ObjectiveError(ValueError):
-    """An objective that cannot be used; the message is one line meant for the user."""
-
-
-_NUMBER = r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)"
-_TERM_RE = re.compile(rf"\s*(?:(?P<weight>{_NUMBER})\s*\*\s*)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*", re.IGNORECASE)
-_FORM = "expected terms like 'fc', 'fc+fcd_ks' or '0.7*fc + 0.3*fcd_ks'"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ObjectiveSpec:
-    """A weighted sum of registered terms, ((name, weight), …) in the order given; checked at construction."""
-
-    terms: tuple[tuple[str, float], ...]
-
-    def __post_init__(self) -> None:
-        if not self.terms:
-            raise ObjectiveError(f"the objective is empty; {_FORM} (terms: {', '.join(NAMES)})")
-        seen: set[str] = set()
-        for name, weight in self.terms:
-            if name not in REGISTRY:
-                raise ObjectiveError(f"unknown objective term {name!r}; known terms: {', '.join(NAMES)}")
-            if name in seen:
-                raise ObjectiveError(f"objective term {name!r} appears more than once")
-            seen.add(name)
-        for name, _ in self.terms:
-            needs = REGISTRY[name].needs
-            if needs and not seen & set(needs):
-                raise ObjectiveError(f"objective term {name!r} scores only the FC's mean, not its pattern; add "
-                                     f"{' or '.join(needs)} (e.g. '{needs[0]}+{name}')")
-            if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) \
-                    or weight <= 0:
-                raise ObjectiveError(f"weight of objective term {name!r} must be a finite number > 0, got {weight!r}")
-
-    @classmethod
-    def parse(cls, text: str) -> "ObjectiveSpec":
-        """Read 'fc', 'fc+fcd_ks', 'fc+0.5*fcd_ks', '0.7*fc + 0.3*fcd_ks'; ObjectiveError (one line) otherwise."""
-        if not isinstance(text, str) or not text.strip():
-            raise ObjectiveError(f"the objective is empty; {_FORM} (terms: {', '.join(NAMES)})")
-        terms: list[tuple[str, float]] = []
-        pos = 0
-        while True:
-            match = _TERM_RE.match(text, pos)
-            if match is None:
-                raise ObjectiveError(f"cannot read objective {text.strip()!r} at {text[pos:].strip()[:20]!r}; {_FORM}")
-            weight = 1.0 if match["weight"] is None else float(match["weight"])
-            terms.append((match["name"], weight))
-            pos = match.end()
-            if pos == len(text):
-                break
-            if text[pos] != "+":
-                raise ObjectiveError(f"cannot read objective {text.strip()!r} at {text[pos:].strip()[:20]!r}; {_FORM}")
-            pos += 1
-        return cls(terms=tuple(terms))
-
-    def __str__(self) -> str:
-        return "+".join(name if weight == 1 else f"{float(weight)!r}*{name}" for name, weight in self.terms)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Term names in order."""
-        return tuple(name for name, _ in self.terms)
-
-    @property
-    def host_terms(self) -> tuple[tuple[str, float], ...]:
-        """The (name, weight) of terms added on the host after the device call (``Term.host``)."""
-        return tuple((n, w) for n, w in self.terms if REGISTRY[n].host)
-
-    @property
-    def needs_fcd(self) -> bool:
-        """Whether any term needs the FCD (so the simulation must compute it)."""
-        return any(REGISTRY[name].needs_fcd for name in self.names)
-
-    def evaluate(self, signals: Signals, target: Target) -> tuple[Array, dict[str, Array]]:
-        """(loss (B,), {name: term (B,)}) with loss = Σ weight · term, in the dtype of ``signals.fc``."""
-        if self.needs_fcd and (signals.fcd is None or target.fcd_sorted is None):
-            raise ValueError(f"objective {self} needs FCD values of the model and of the data")
-        values = {name: REGISTRY[name].fn(signals, target) for name in self.names}  # host terms: 0 without fic
-        dtype = signals.fc.dtype
-        loss = sum((jnp.asarray(w, dtype) * values[name] for name, w in self.terms[1:]),
-                   start=jnp.asarray(self.terms[0][1], dtype) * values[self.terms[0][0]])
-        return loss, values
+def evaluate(spec: ObjectiveSpec, signals: Signals, target: Target) -> tuple[Array, dict[str, Array]]:
+    """(loss (B,), {name: term (B,)}) with loss = Σ weight · term of ``spec``, in the dtype of ``signals.fc``."""
+    if spec.needs_fcd and (signals.fcd is None or target.fcd_sorted is None):
+        raise ValueError(f"objective {spec} needs FCD values of the model and of the data")
+    values = {name: REGISTRY[name].fn(signals, target) for name in spec.names}  # host terms: 0 without fic
+    dtype = signals.fc.dtype
+    loss = sum((jnp.asarray(w, dtype) * values[name] for name, w in spec.terms[1:]),
+               start=jnp.asarray(spec.terms[0][1], dtype) * values[spec.terms[0][0]])
+    return loss, values

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from engine.study.table import attach_kind
+from tui.cli.parser import Subparsers
 
 #: The app's keys, at the end of ``wcfit-tui --help``.
 KEYS = ("keys in the app: F5 start, F6 stop, Ctrl+R reset, F7 export, F8 plot view, F11 landscape, Ctrl+T next term, "
@@ -19,12 +19,13 @@ def add_app_options(p: argparse.ArgumentParser) -> None:
                         "of tables, or kaggle:OWNER/DATASET[/FILE]")
 
 
-def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
+def register(subparsers: Subparsers) -> tuple[argparse.ArgumentParser, ...]:
     """Add the ``attach`` subcommand."""
     p = subparsers.add_parser("attach", help="open the app as a read-only viewer of a (running) run, or a study's "
                                              "subjects")
     p.add_argument("run", metavar="RUN|STUDY", help="run directory or study directory")
     p.set_defaults(func=cmd_attach)
+    return (p,)
 
 
 def cmd_attach(args: argparse.Namespace) -> int:

@@ -18,6 +18,7 @@ from engine.bench.speed import DEFAULT_BATCHES, run_bench
 from engine.cluster.objective import import_ray
 from engine.devices import use_cpu_cores_as_devices
 from tui.cli import bench_presets
+from tui.cli.parser import Subparsers
 
 #: Simulated ms per candidate of the plain, --observe, --regional and --cluster benches.
 DEFAULT_DURATION_MS = 6000.0
@@ -107,8 +108,8 @@ def _main(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the ``bench`` subcommand to an argparse subparsers object."""
+def register(subparsers: Subparsers) -> tuple[argparse.ArgumentParser, ...]:
+    """Add the ``bench`` subcommand."""
     p = subparsers.add_parser("bench", help="time the engine against the seed's code path on this device")
     p.add_argument("--batch", type=_parse_batches, default=DEFAULT_BATCHES, help="batch sizes, e.g. 1,4,16,64")
     p.add_argument("--duration", type=float, default=None,
@@ -142,7 +143,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--cpu-actors", type=int, default=0, metavar="N",
                    help="with --cluster: actors per CPU-only host (default 2)")
     p.set_defaults(func=_main)
-    return p
+    return (p,)
 
 
 

@@ -23,11 +23,12 @@ from engine.data.dataset import (
     structural_baseline,
 )
 from tui.cli.errors import EXIT_BAD_INPUT, EXIT_OK
+from tui.cli.parser import Subparsers
 
 _LABELS_SHOWN = 6
 
 
-def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
+def register(subparsers: Subparsers) -> tuple[argparse.ArgumentParser, ...]:
     """Add the ``data`` subcommand."""
     p = subparsers.add_parser(
         "data", help="check a dataset: regions, scans, TR, labels, structural baseline and every problem")
@@ -35,6 +36,7 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
                    help="bundled, a .msgpack/.npz/.mat file, a folder or .zip of tables, or kaggle:OWNER/DATASET[/FILE]")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     p.set_defaults(func=cmd_data)
+    return (p,)
 
 
 def describe(dataset: Dataset) -> dict[str, Any]:

@@ -30,8 +30,8 @@ from engine.events import (
 from engine.runner import RecordedFit
 from engine.runs import summary_to_dict
 from engine.search import budget_of
-from tui.cli.map_control import control_lines
-from tui.cli.scoring import summary_lines
+from tui.cli.options.map_control import control_lines
+from tui.cli.options.scoring import summary_lines
 
 
 def run_with_progress(fit: RecordedFit, *, quiet: bool = False) -> Summary | None:

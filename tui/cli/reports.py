@@ -7,13 +7,13 @@ install it in one line and exits 2.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from engine.report import FORMATS, PAGE, build_report, require_matplotlib
 from tui.cli.errors import EXIT_OK
+from tui.cli.parser import Subparsers
 
 
-def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
+def register(subparsers: Subparsers) -> tuple[argparse.ArgumentParser, ...]:
     """Add the ``report`` subcommand."""
     p = subparsers.add_parser(
         "report", help="draw a run's or a study's figures: one self-contained HTML page and the PNGs beside it",
@@ -28,6 +28,7 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
     p.add_argument("--format", default="png", metavar="FORMATS",
                    help=f"figure files to write, comma-separated from {', '.join(FORMATS)} (PNG always; default png)")
     p.set_defaults(func=cmd_report)
+    return (p,)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

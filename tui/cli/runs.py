@@ -22,37 +22,39 @@ from engine.runs.listing import STATUS_STYLE
 from engine.study.run import is_study
 from engine.study.table import list_studies
 from tui.cli import study
-from tui.cli.cluster import add_cluster_options, objective_for
 from tui.cli.errors import EXIT_FAILED, EXIT_OK
-from tui.cli.options import export_formats
+from tui.cli.options.cluster import add_cluster_options, objective_for
+from tui.cli.options.fit import export_formats
+from tui.cli.parser import Subparsers
 from tui.cli.progress import print_summary, run_with_progress
 
 
-def register(subparsers: "argparse._SubParsersAction[Any]") -> None:
+def register(subparsers: Subparsers) -> tuple[argparse.ArgumentParser, ...]:
     """Add the ``runs``, ``resume`` and ``export`` subcommands."""
-    p = subparsers.add_parser("runs", help="list run directories with status, progress and best result")
-    p.add_argument("dir", nargs="?", default=None, metavar="DIR", help=f"root of run directories (default ./{DEFAULT_ROOT})")
-    p.add_argument("--json", action="store_true", help="print one JSON object per run instead of a table")
-    p.set_defaults(func=cmd_runs)
+    ls = subparsers.add_parser("runs", help="list run directories with status, progress and best result")
+    ls.add_argument("dir", nargs="?", default=None, metavar="DIR", help=f"root of run directories (default ./{DEFAULT_ROOT})")
+    ls.add_argument("--json", action="store_true", help="print one JSON object per run instead of a table")
+    ls.set_defaults(func=cmd_runs)
 
-    p = subparsers.add_parser("resume", help="continue a stopped, failed or crashed run from its checkpoint")
-    p.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_cluster_options(p)
-    p.set_defaults(func=cmd_resume)
+    resume = subparsers.add_parser("resume", help="continue a stopped, failed or crashed run from its checkpoint")
+    resume.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
+    resume.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    resume.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_cluster_options(resume)
+    resume.set_defaults(func=cmd_resume)
 
-    p = subparsers.add_parser("export", help="export a run: candidates CSV, summary JSON, FCs NPZ, best FC CSV")
-    p.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
-    p.add_argument("--csv", dest="formats", action="append_const", const="csv", help="candidates as CSV")
-    p.add_argument("--json", dest="formats", action="append_const", const="json", help="summary as JSON")
-    p.add_argument("--npz", dest="formats", action="append_const", const="npz",
-                   help="FCs as NPZ: target, model (best), difference, and the region labels when known")
-    p.add_argument("--fc", dest="formats", action="append_const", const="fc",
-                   help="the best model FC as CSV, with a header row and an index column of region labels")
-    p.add_argument("--output", "-o", default=None, metavar="PATH",
-                   help="output file (one format) or directory (default RUN/export/)")
-    p.set_defaults(func=cmd_export)
+    export = subparsers.add_parser("export", help="export a run: candidates CSV, summary JSON, FCs NPZ, best FC CSV")
+    export.add_argument("run", metavar="RUN", help="run directory, or a run name under ./wcfit-runs")
+    export.add_argument("--csv", dest="formats", action="append_const", const="csv", help="candidates as CSV")
+    export.add_argument("--json", dest="formats", action="append_const", const="json", help="summary as JSON")
+    export.add_argument("--npz", dest="formats", action="append_const", const="npz",
+                        help="FCs as NPZ: target, model (best), difference, and the region labels when known")
+    export.add_argument("--fc", dest="formats", action="append_const", const="fc",
+                        help="the best model FC as CSV, with a header row and an index column of region labels")
+    export.add_argument("--output", "-o", default=None, metavar="PATH",
+                        help="output file (one format) or directory (default RUN/export/)")
+    export.set_defaults(func=cmd_export)
+    return (ls, resume, export)
 
 
 def _fmt_time(t: float | None) -> str:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from engine.runs import RunError, resolve_run
 from tui.cli.errors import EXIT_BAD_INPUT, EXIT_OK, Refused
+from tui.cli.parser import Subparsers
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 INSTALL_HINT = "wcfit-tui: serve needs textual-serve: pip install 'wcfit-tui[serve]' (or pip install textual-serve==1.1.3)"
@@ -151,8 +152,8 @@ def make_server(command: str, host: str, port: int, *, loopback: bool) -> Any:
     return WcfitServer(command, host=host, port=port, title="wcfit-tui")
 
 
-def register(subparsers: "argparse._SubParsersAction[Any]") -> argparse.ArgumentParser:
-    """Add the ``serve`` subcommand to the CLI's parser."""
+def register(subparsers: Subparsers) -> tuple[argparse.ArgumentParser, ...]:
+    """Add the ``serve`` subcommand."""
     p = subparsers.add_parser(
         "serve", help="serve the app to a web browser (textual-serve; one app per tab)",
         description="Serve the app to a web browser: each tab runs its own app. No authentication: by default "
@@ -165,7 +166,7 @@ def register(subparsers: "argparse._SubParsersAction[Any]") -> argparse.Argument
     p.add_argument("--data", default=None, metavar="PATH", help="the app's dataset (as `wcfit-tui --data`)")
     p.add_argument("target", nargs="*", metavar="attach RUN", help="serve the read-only viewer of a run directory")
     p.set_defaults(func=cmd_serve)
-    return p
+    return (p,)
 
 
 def _attach_target(target: list[str]) -> Path | None:

@@ -6,7 +6,6 @@ import argparse
 import json
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 from engine import devices, presets
 from engine.config import ConfigError, parse_bound, parse_fixed
@@ -14,8 +13,9 @@ from engine.model import simulate as sim_module
 from engine.model.target import align_group_fcd
 from engine.prepare import checked_dataset
 from tui.cli.errors import EXIT_OK
-from tui.cli.options import add_fit_options, config_from_args, fcd_window_given
-from tui.cli.scoring import summary_lines
+from tui.cli.options.fit import add_fit_options, config_from_args, fcd_window_given
+from tui.cli.options.scoring import summary_lines
+from tui.cli.parser import Subparsers
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -63,12 +63,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: Any) -> None:
-    """Add the ``simulate`` subcommand to the CLI."""
-    p = sub.add_parser("simulate", help="simulate one candidate and write rE, BOLD, FC and FCD to an .npz",
+def register(subparsers: Subparsers) -> tuple[argparse.ArgumentParser, ...]:
+    """Add the ``simulate`` subcommand."""
+    p = subparsers.add_parser("simulate", help="simulate one candidate and write rE, BOLD, FC and FCD to an .npz",
                        description="Simulate one candidate (fitted parameters at the preset's point unless --fixed "
                                    "gives them) and write its signals, FC, FCD and scores.")
     add_fit_options(p)
     p.add_argument("--json", action="store_true", help="print the scores as one JSON object")
     p.add_argument("--out", required=True, metavar="FILE.npz", help="where to write the arrays")
     p.set_defaults(func=cmd_simulate)
+    return (p,)

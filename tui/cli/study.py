@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -24,7 +23,8 @@ from engine.study.run import (
     subject_statuses,
 )
 from tui.cli.errors import EXIT_FAILED, EXIT_OK
-from tui.cli.options import add_fit_options, config_from_args, export_formats
+from tui.cli.options.fit import add_fit_options, config_from_args, export_formats
+from tui.cli.parser import Subparsers
 from tui.cli.progress import run_with_progress
 
 
@@ -95,7 +95,7 @@ def cmd_export_study(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Subparsers) -> tuple[argparse.ArgumentParser, ...]:
     """Add the ``study`` subcommand."""
     p = subparsers.add_parser("study", help="fit every subject of a dataset: one run directory per subject")
     add_fit_options(p)
@@ -105,3 +105,4 @@ def register(subparsers: Any) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="the study directory (created, or resumed)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_study)
+    return (p,)

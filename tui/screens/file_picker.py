@@ -11,14 +11,15 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Label
 
-SUFFIXES = (".msgpack", ".npz", ".mat", ".zip")
+from engine.data import formats
 
 
 class DatasetTree(DirectoryTree):
     """Folders and dataset files only (hidden entries left out)."""
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
-        return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in SUFFIXES)]
+        suffixes = formats.suffixes()
+        return [p for p in paths if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in suffixes)]
 
 
 class FilePicker(ModalScreen[str | None]):

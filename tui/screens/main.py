@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import numpy as np
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,11 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
-from engine.events import (
-    Event,
-)
+from engine.events import Event, Summary
 from engine.report import ReportError, build_report
 from engine.runs import export
+from engine.search import Search
 from tui.bridge import EventPump
 from tui.screens import explore_actions, fit_workers
 from tui.screens.event_view import EventView
@@ -77,13 +77,13 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self.pump = EventPump(self.post_message)
         self.events = EventView(self)
         self.state = "idle"
-        self.search = None
+        self.search: Search | None = None
         self.run_path: str | None = None
-        self.summary = None
+        self.summary: Summary | None = None
         self.stop_follow = threading.Event()
         self._fit_worker: Worker | None = None
         self.warnings: list[str] = []
-        self.cmat = None  # structural connectivity of the data being fitted (the structure-alone baseline)
+        self.cmat: np.ndarray | None = None  # structural connectivity of the data being fitted (the structure-alone baseline)
         self.best: dict[str, float] | None = None  # the best candidate's fitted parameters so far
         self.quantity = "loss"  # what the loss plot and the landscape show: the loss or one objective term
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -94,7 +96,8 @@ class RunsScreen(Screen):
     def action_compare(self) -> None:
         """Load the marked runs (or the one under the cursor) and show them in the Compare tab."""
         table = self.query_one(RunsTable)
-        paths = list(table.marked) or ([table.current_path()] if table.current_path() else [])
+        current = table.current_path()
+        paths = list(table.marked) or ([current] if current else [])
         if not paths:
             self.notify("no runs to compare: mark some with space", severity="warning")
             return
@@ -113,7 +116,7 @@ class RunsScreen(Screen):
                 failed.append(f"{info.name}: {e}")
         self.app.call_from_thread(self.show_curves, curves, failed)
 
-    def show_curves(self, curves: list, failed: list[str] = ()) -> None:
+    def show_curves(self, curves: list, failed: Sequence[str] = ()) -> None:
         """Overlay the curves and fill the comparison table."""
         self.curves = list(curves)
         self.query_one(BestCurves).set_curves(self.curves)

@@ -6,6 +6,8 @@ to the FC heatmaps.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import work
 
 from engine.data.dataset import load_dataset
@@ -18,8 +20,13 @@ from tui.widgets.bold_panel import BoldPanel
 from tui.widgets.fc_heatmap import FCHeatmaps
 from tui.widgets.fcd_panel import NO_SAMPLES, FCDPanel
 
+if TYPE_CHECKING:
+    from textual.screen import Screen as _Screen  # the mixin's host: its query, query_one and app
+else:
+    _Screen = object
 
-class SignalsTab:
+
+class SignalsTab(_Screen):
     """Keeps the run's model and empirical signals and draws them on the FCD and BOLD panels."""
 
     signals_config = None
@@ -74,10 +81,10 @@ class SignalsTab:
     def _draw_signals(self) -> None:
         config = self.signals_config
         note = "" if config is None or is_sampled(config) else NO_SAMPLES
-        for panel in self.query(FCDPanel):
-            panel.show(self._signals_model, self._signals_data, note)
-        for panel in self.query(BoldPanel):
-            panel.set(self._signals_model, self._signals_data, self._signals_labels, note)
+        for fcd in self.query(FCDPanel):
+            fcd.show(self._signals_model, self._signals_data, note)
+        for bold in self.query(BoldPanel):
+            bold.set(self._signals_model, self._signals_data, self._signals_labels, note)
 
     def clear_signals(self) -> None:
         self._signals_model = None

@@ -3,6 +3,8 @@ Runs screen (a mixin of ``MainScreen``, which holds the key bindings)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from engine.data.nulls import best_null
@@ -14,13 +16,18 @@ from tui.navigation import OpenRuns
 from tui.widgets.landscape import Landscape
 from tui.widgets.loss_plot import LossPlot
 
+if TYPE_CHECKING:
+    from textual.screen import Screen as _Screen  # the mixin's host: its query_one, notify and app
+else:
+    _Screen = object
 
-class Workbench:
+
+class Workbench(_Screen):
     """Actions and event handling of the workbench views, for ``MainScreen``."""
 
     quantity: str
     attach: str | None
-    cmat: object
+    cmat: np.ndarray | None
 
     def action_cycle_term(self) -> None:
         """Show the next quantity on the loss plot and the landscape: the loss, then each objective term."""
@@ -56,7 +63,7 @@ class Workbench:
         self.query_one(Landscape).set_baseline(r, loss_is_fc, top)
 
 
-def run_cmat(path: str):
+def run_cmat(path: str) -> np.ndarray | None:
     """The structural connectivity stored in a run directory, or None (older runs, unreadable files)."""
     try:
         with np.load(resolve_run(path) / DATASET_ARRAYS) as arrays:

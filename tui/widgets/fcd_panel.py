@@ -87,8 +87,8 @@ class FCDHeatmaps(Widget):
             img_rows, img_cols = side // 2, side
         for i, (title, m) in enumerate(((self.model_title, self.model), ("data FCD (scan 1)", self.data))):
             sep = [Segment(" " * GAP, base)] if i else []
-            n = "" if m is None else f" {m.shape[0]}×{m.shape[0]}"
-            lines[0] += sep + [Segment((title + n)[:pw].center(pw), base + Style(bold=True))]
+            size = "" if m is None else f" {m.shape[0]}×{m.shape[0]}"
+            lines[0] += sep + [Segment((title + size)[:pw].center(pw), base + Style(bold=True))]
             img = None if m is None or not m.size else resample(m, img_rows * (1 if ascii else 2), img_cols)
             for r in range(rows):
                 row: list[Segment] = list(sep)

@@ -311,14 +311,14 @@ class Landscape(QuantityAndBaseline, Widget):
                 elif per == 1:
                     segs.append(Segment(shade_char((k - 1) / (LEVELS - 1)) * (b - a), base))
                 else:
-                    st = styles.get(k)
+                    cached = styles.get(k)
                     top, bot = k // n1 - 1, k % n1 - 1
-                    if st is None:
+                    if cached is None:
                         ct = None if top < 0 else colours[top]
                         cb = None if bot < 0 else colours[bot]
-                        st = Style(color=cb, bgcolor=bgc) if ct is None else Style(color=ct, bgcolor=cb or bgc)
-                        styles[k] = st
-                    segs.append(Segment((HALF if top >= 0 else LOWER) * (b - a), st))
+                        cached = Style(color=cb, bgcolor=bgc) if ct is None else Style(color=ct, bgcolor=cb or bgc)
+                        styles[k] = cached
+                    segs.append(Segment((HALF if top >= 0 else LOWER) * (b - a), cached))
             lines[1 + r] = segs
         xrow = min(height - 2, 1 + -(-ny * ch // per))  # right under the image
         lines[xrow] = self._x_labels(lay, xs, width, mode == "grid" and fits, base)

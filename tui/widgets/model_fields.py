@@ -9,8 +9,9 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select
 
+from engine import local_sets
 from engine.config import ConfigError, FitConfig, parse_bound, parse_fixed
-from engine.model import coupling, local_sets
+from engine.model import coupling
 from engine.params import REGISTRY
 
 

@@ -26,7 +26,7 @@ class ModeToggle(Checkbox):
     """A checkbox whose box shows X only when on (the stock one draws X either way, told apart by colour)."""
 
     @property
-    def BUTTON_INNER(self) -> str:  # noqa: N802 - Textual's class attribute, made state-dependent
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802 - Textual's class attribute, made state-dependent
         return "X" if self.value else " "
 
 

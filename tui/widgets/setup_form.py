@@ -18,7 +18,7 @@ from textual.worker import get_current_worker
 from engine import presets
 from engine.cluster.objective import INSTALL_HINT
 from engine.config import INITIAL_STATES, OPTIMIZERS, ConfigError, FitConfig, parse_band
-from engine.data.dataset import DataError, load_dataset
+from engine.data.dataset import DataError, Dataset, load_dataset
 from engine.model import observe
 from engine.prepare import group_fcd_window
 from engine.settings import config_from_settings
@@ -29,7 +29,10 @@ from tui.widgets.scoring_fields import ScoringFields
 #: Seconds of quiet typing before the dataset path is loaded.
 DATA_DEBOUNCE_S = 0.3
 
-FIELDS = (  # (field, label, kind, unit)
+#: A form row: (FitConfig field, label, kind, unit); kind is int or float, or a text kind read by ``read``.
+Field = tuple[str, str, "type | str | None", str]
+
+FIELDS: tuple[Field, ...] = (  # (field, label, kind, unit)
     ("batch", "batch", int, "candidates per device call"),
     ("budget", "budget", int, "evaluations"),
     ("duration_ms", "duration", float, "ms simulated"),
@@ -39,7 +42,7 @@ FIELDS = (  # (field, label, kind, unit)
 )
 
 #: Observation and objective settings (field, label, kind, unit); kind ``None``: text handled by ``read``.
-SIGNAL_FIELDS = (
+SIGNAL_FIELDS: tuple[Field, ...] = (
     ("tr_s", "TR", "opt_float", "s (blank: the dataset's)"),
     ("objective", "objective", None, "e.g. fc or fc+0.5*fcd_ks"),
     ("fcd_window_s", "FCD window", float, "s"),
@@ -55,8 +58,8 @@ def _show_value(name: str, value: object) -> str:
     """An Input's text for a configuration value."""
     if value is None:
         return ""
-    if name == "bandpass_hz":
-        lo, hi = value  # type: ignore[misc]
+    if name == "bandpass_hz" and isinstance(value, (tuple, list)):
+        lo, hi = value
         return f"{lo:g}:{hi:g}"
     if name == "objective":
         return str(value)
@@ -79,13 +82,13 @@ class SetupForm(VerticalScroll):
         """A dataset path was checked (from the loader worker)."""
 
         source: str
-        dataset: object | None
+        dataset: Dataset | None
         error: str | None
 
     def __init__(self, data: str = "bundled", *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.initial = presets.get(presets.DEFAULT).config(data=data or "bundled")
-        self.dataset = None
+        self.dataset: Dataset | None = None
         self.data_problem: str | None = "checking the dataset…"
         self.config: FitConfig | None = None
         self.problem: str | None = "checking the dataset…"

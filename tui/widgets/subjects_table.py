@@ -65,7 +65,7 @@ class SubjectsTable(DataTable):
         self.subjects = list(rows)
         if not same:
             self.clear()
-        columns = COLUMNS
+        columns: tuple[tuple[str, str], ...] = COLUMNS
         extra = [(label, key, attr) for label, key, attr in EXTRA_COLUMNS
                  if any(getattr(r, attr, None) is not None for r in self.subjects)]  # verdicts and held-out checks
         for label, key, _ in extra:
@@ -73,7 +73,7 @@ class SubjectsTable(DataTable):
             if key not in self.columns:
                 self.add_column(label, key=key, default=Text("—", justify="right"))
         for r in self.subjects:
-            cells = (r.name, Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+            cells: tuple[object, ...] = (r.name, Text(r.status, style=STATUS_STYLE.get(r.status, "")),
                      Text(f"{r.evaluations}/{r.budget}", justify="right"), _num(r.best_loss, 5),
                      _corr_cell(r), _num(r.structural_baseline, 3))
             cells = cells + tuple(_num(getattr(r, attr, None), 3) for _, _, attr in extra)

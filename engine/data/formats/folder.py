@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from engine.data.errors import DataError, check_tr
-from engine.data.formats import Contents
+from engine.data.formats import Contents, Format
 from engine.data.formats.tables import read_matrix, read_series
 from engine.data.formats.tvb import Files, Structure, read_structure, zip_members
 from engine.text import one_line
@@ -196,3 +196,9 @@ def _read_tree(files: Files, *, where: str, prefix: str) -> Contents:
         scans.append(_match_columns(names, series, labels, table, labels_from or table))
     return Contents(arrays={"Cmat": w, "Dmat": d, "BOLDs": scans, "TR": tr, "labels": list(labels or ())},
                     scan_names=tuple(series_names))
+
+
+FORMATS = (
+    Format(name="folder", label="a folder of tables", read=read_folder, sniff=lambda path: path.is_dir()),
+    Format(name="zip", label="a .zip of such a folder", suffixes=(".zip",), read=read_zip),
+)

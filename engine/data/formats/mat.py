@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine.data.errors import DataError
-from engine.data.formats import Contents
+from engine.data.formats import Contents, Format
 from engine.text import one_line
 
 
@@ -69,3 +69,6 @@ def _labels(value: Any, path: Path) -> list[str]:
     if not isinstance(items, list) or not all(isinstance(x, str) for x in items):
         raise DataError(f"{path}: labels must be a cell array of strings or a char matrix")
     return [x.rstrip() for x in items]
+
+
+FORMATS = (Format(name="mat", label="a MATLAB .mat file", suffixes=(".mat",), read=read_mat),)

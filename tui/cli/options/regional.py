@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 
-from engine.model import coupling, local_sets
+from engine import local_sets
+from engine.model import coupling
 from engine.settings import parse_map
 
 __all__ = ["add_regional_options", "parse_map"]

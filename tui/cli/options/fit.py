@@ -10,9 +10,9 @@ from engine.config import BUNDLED, INITIAL_STATES, OPTIMIZERS, FitConfig
 from engine.model import observe, terms
 from engine.runs import RunError
 from engine.settings import config_from_settings
-from tui.cli.cluster import add_cluster_options
-from tui.cli.regional import add_regional_options
-from tui.cli.scoring import add_scoring_options
+from tui.cli.options.cluster import add_cluster_options
+from tui.cli.options.regional import add_regional_options
+from tui.cli.options.scoring import add_scoring_options
 
 
 def add_fit_options(p: argparse.ArgumentParser) -> None:
