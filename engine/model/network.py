@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from engine.model import rng
 from engine.model.coupling import REGISTRY as COUPLINGS
 from engine.model.regional import START_E, START_I
 
@@ -198,7 +199,7 @@ def noise_block(key: Array, block_index: Array, s: Structure, per_candidate: boo
         return _per_lane(chain, key, per_candidate)
 
     def whole(k: Array) -> tuple[Array, Array]:
-        return k, jax.random.normal(jax.random.fold_in(k, block_index), (t, 2, n), dtype=dtype)
+        return k, rng.normal(jax.random.fold_in(k, block_index), (t, 2, n), dtype)
 
     return _per_lane(whole, key, per_candidate)
 
@@ -221,8 +222,7 @@ def initial_ring(key: Array, s: Structure, batch: int, per_candidate: bool, stre
     c = max(d for d in range(1, min(n, HISTORY_CHUNK) + 1) if n % d == 0)
 
     def draw(k: Array, chunk: Array) -> Array:
-        return jax.random.uniform(jax.random.fold_in(k, chunk), (c, length), dtype=dtype, minval=0.0,
-                                  maxval=HISTORY_INIT_HIGH)
+        return rng.uniform(jax.random.fold_in(k, chunk), (c, length), dtype, 0.0, HISTORY_INIT_HIGH)
 
     if per_candidate:
         key, sub = jax.vmap(_split)(key)
@@ -245,7 +245,7 @@ NOISE_GROUP = 4
 
 def noise_group(key: Array, group_index: Array, s: Structure, group: int, dtype: jnp.dtype) -> Array:
     """Standard normals (G, T, 2, N, 1) shared by all candidates for blocks G·g … G·g + G − 1."""
-    return jax.random.normal(jax.random.fold_in(key, group_index), (group, s.block, 2, s.n_nodes), dtype=dtype)[..., None]
+    return rng.normal(jax.random.fold_in(key, group_index), (group, s.block, 2, s.n_nodes), dtype)[..., None]
 
 
 def refresh_mirror(ring: Array, s: Structure, axis: int = 1) -> Array:
