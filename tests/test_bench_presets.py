@@ -69,3 +69,10 @@ def test_neurolib_runs_beside_the_engine() -> None:
     assert out["installed"] and out["processes"] == 2 and out["n_nodes"] == 80
     assert out["cand_sim_s_per_s"] == pytest.approx(2 * 1.0 / out["wall_s"])
     assert out["wall_s"] > 0
+
+
+def test_a_coarser_step_is_timed_and_counted_as_less_work() -> None:
+    row = bench_presets.time_preset("bold", "bundled", batch=2, duration_ms=60_000.0, repeats=1, dt_ms=0.2)
+    assert row["dt_ms"] == 0.2
+    # half the steps per simulated second: the work follows the steps, not the simulated time
+    assert row["gflops"] == pytest.approx(row["cand_sim_s_per_s"] * 5000.0 * bench_presets.work_per_step(80) / 1e9)

@@ -134,6 +134,9 @@ def register(subparsers: Subparsers) -> tuple[argparse.ArgumentParser, ...]:
                    help="the presets as fits run them (bold on the bundled hcp80, regional on schaefer100), side by side: "
                         "candidate-simulated-seconds per wall second, the share of the CPU's estimated peak, and "
                         "neurolib's Wilson–Cowan with BOLD where installed (batch 16, 60 s)")
+    p.add_argument("--dt", type=float, default=None, metavar="MS",
+                   help="with --presets: a coarser integration step than the presets' 0.1 ms (an approximation: "
+                        "scripts/dt_error.py measures its error on FC)")
     p.add_argument("--no-neurolib", dest="neurolib", action="store_false",
                    help="with --presets: leave neurolib out even where it is installed")
     p.add_argument("--regional", action="store_true",
