@@ -17,8 +17,9 @@ from engine.config import FitConfig
 from engine.data.dataset import Dataset
 from engine.devices import enable_compilation_cache
 from engine.events import Listener, Summary, Warned
+from engine.protocols import Closable, Objective, Warns
 from engine.runs import Recorder, record, record_existing
-from engine.search import Closable, Objective, Resume, Search, Warns
+from engine.search import Resume, Search
 
 if TYPE_CHECKING:
     from engine.prepare import PreparedFit

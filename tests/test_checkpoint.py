@@ -25,7 +25,8 @@ if str(ROOT) not in sys.path:
 from engine import runs  # noqa: E402
 from engine.runs.checkpoint import _CheckpointUnpickler, _NotAllowed  # noqa: E402
 from engine.config import OPTIMIZERS, FitConfig  # noqa: E402
-from engine.search import make_proposer, stop_helper_threads  # noqa: E402
+from engine.search import stop_helper_threads  # noqa: E402
+from engine.proposers import make_proposer  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # pickle assembly by opcode (see pickletools): nothing here goes through pickle.dumps' own checks

@@ -19,7 +19,7 @@ import pytest
 from apptools import aio, wait_for
 from engine import runs
 from engine.events import BatchEvaluated, Ended, Started
-from engine.search import NevergradProposer
+from engine.proposers import NevergradProposer
 
 OLD = Path(__file__).parent / "data" / "run-made-before-the-move"
 

@@ -88,7 +88,7 @@ def test_bad_observation_settings_are_one_line(argv: tuple[str, ...], phrase: st
 
 
 def test_a_start_point_is_asked_first_and_checked() -> None:
-    from engine.search import make_proposer
+    from engine.proposers import make_proposer
 
     cfg = presets.get("bold").config(start={"k": 41.5, "ext_E": 0.12}, budget=8, batch=4)
     first = make_proposer(cfg).ask(4)
@@ -103,7 +103,7 @@ def test_a_start_point_is_asked_first_and_checked() -> None:
 def test_the_regional_preset_searches_from_its_point() -> None:
     """The regional landscape is narrow (README): its search starts at the preset's point — asked first, and CMA's
     distribution centred there — unless the options change which parameters are fitted."""
-    from engine.search import make_proposer
+    from engine.proposers import make_proposer
 
     p = presets.get("regional")
     cfg = p.config(batch=16, budget=64)

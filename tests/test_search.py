@@ -13,7 +13,8 @@ from engine.config import OPTIMIZERS, FitConfig
 from engine.data.dataset import Dataset, functional_connectivity, load_dataset
 from engine.events import BatchEvaluated, Cancelled, Compiling, Failed, Finished, NewBest, Started, Warned
 from engine.model.objective import WORST_LOSS, Objective
-from engine.search import GridProposer, Search, bound_warnings
+from engine.search import Search, bound_warnings
+from engine.proposers import GridProposer
 
 SHORT = dict(duration_ms=200.0)
 

@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 
 from engine.data.dataset import load_dataset
 from engine.events import BatchEvaluated, Started
-from engine.search import GridProposer
+from engine.proposers import GridProposer
 import tui.app
 from tui.app import WcfitApp
 from tui.baseline import structural_baseline

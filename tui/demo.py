@@ -18,7 +18,8 @@ from engine.events import (
     Summary,
     Warned,
 )
-from engine.search import GridProposer, bound_warnings, budget_of
+from engine.proposers import GridProposer, budget_of
+from engine.search import bound_warnings
 
 T0 = 1_700_000_000.0  # a fixed clock, so logs and snapshots do not depend on the time of day
 

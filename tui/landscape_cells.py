@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.config import GRID
-from engine.search import grid_per_axis
+from engine.proposers import grid_per_axis
 
 
 def grid_axes(config) -> list[np.ndarray] | None:

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.proposers import Proposer
 from engine.runs.layout import FORMAT, MANIFEST, RunError, check_marker, read_json
-from engine.search import Proposer
 
 # the restricted unpickler
 #
@@ -38,7 +38,7 @@ _NUMPY_STD_GLOBALS = frozenset({
 })
 #: Nevergrad's and CMA's helper classes and functions an optimizer checkpoint holds (measured on every offered one).
 _OPTIMIZER_GLOBALS = frozenset({
-    ("engine.search", "NevergradProposer"), ("engine.search", "GridProposer"),
+    ("engine.proposers", "NevergradProposer"), ("engine.proposers", "GridProposer"),
     ("nevergrad.common.tools", "OrderedSet"),
     ("nevergrad.optimization.utils", "Archive"), ("nevergrad.optimization.utils", "ConstraintManager"),
     ("nevergrad.optimization.utils", "MultiValue"), ("nevergrad.optimization.utils", "Pruning"),
@@ -60,6 +60,9 @@ _OPTIMIZER_GLOBALS = frozenset({
     ("cma.utilities.utils", "MoreToWrite"), ("cma.utilities.utils", "SolutionDict"),
 })
 _ALLOWED_GLOBALS = _NUMPY_STD_GLOBALS | _OPTIMIZER_GLOBALS
+#: Where a class a checkpoint names lives now (runs checkpointed before the proposers left ``engine.search``).
+_MOVED = {("engine.search", "NevergradProposer"): ("engine.proposers", "NevergradProposer"),
+          ("engine.search", "GridProposer"): ("engine.proposers", "GridProposer")}
 #: Modules whose optimizer, parametrization and transform classes (any of Nevergrad's registry) may be resolved.
 _NEVERGRAD_PREFIXES = ("nevergrad.optimization.", "nevergrad.parametrization.")
 #: Methods a pickle may take from a NumPy random state with ``getattr`` (CMA keeps ``RandomState.randn``).
@@ -93,6 +96,7 @@ def _resolve(module: str, name: str) -> Any:
         raise _NotAllowed(f"{module}.{name}")  # a dotted (or odd) name would be resolved attribute by attribute
     if (module, name) == ("builtins", "getattr"):
         return _random_method
+    module, name = _MOVED.get((module, name), (module, name))
     listed = (module, name) in _ALLOWED_GLOBALS
     if not listed and not module.startswith(_NEVERGRAD_PREFIXES):
         raise _NotAllowed(f"{module}.{name}")

@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.config import NOISE_STREAM_VERSION, FitConfig
 from engine.data.dataset import Dataset
+from engine.proposers import Proposer, make_proposer
 from engine.runs.checkpoint import load_checkpoint
 from engine.runs.files import atomic_write, json_bytes, write_error
 from engine.runs.layout import (
@@ -35,7 +36,7 @@ from engine.runs.layout import (
 )
 from engine.runs.lock import acquire_lock
 from engine.runs.recorder import Recorder
-from engine.search import Proposer, Resume, make_proposer
+from engine.search import Resume
 
 
 class Resumed(NamedTuple):

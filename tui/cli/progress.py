@@ -27,9 +27,9 @@ from engine.events import (
     Verifying,
     Warned,
 )
+from engine.proposers import budget_of
 from engine.runner import RecordedFit
 from engine.runs import summary_to_dict
-from engine.search import budget_of
 from tui.cli.options.map_control import control_lines
 from tui.cli.options.scoring import summary_lines
 

@@ -26,7 +26,7 @@ from engine.events import (
     Verifying,
     Warned,
 )
-from engine.search import budget_of
+from engine.proposers import budget_of
 from tui.widgets.candidates import CandidatesTable
 from tui.widgets.dashboard import RunPanel, TopCandidates
 from tui.widgets.device_panel import DevicePanel
