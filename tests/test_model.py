@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from engine.model import network as model
+from engine.model import noise
 from engine.params import defaults
 
 
@@ -141,8 +142,8 @@ def test_initial_ring_holds_the_history_only(small, per_candidate: bool) -> None
     ring = np.asarray(ring)
     assert ring.shape == (s.n_nodes, s.ring + s.block, b)
     hist = ring[:, s.ring - s.hist_len: s.ring]
-    assert (hist >= 0).all() and (hist < model.HISTORY_INIT_HIGH).all()
-    assert abs(hist.mean() - model.HISTORY_INIT_HIGH / 2) < 0.002 and len(np.unique(hist[..., 0])) > 0.99 * hist[..., 0].size
+    assert (hist >= 0).all() and (hist < noise.HISTORY_INIT_HIGH).all()
+    assert abs(hist.mean() - noise.HISTORY_INIT_HIGH / 2) < 0.002 and len(np.unique(hist[..., 0])) > 0.99 * hist[..., 0].size
     assert not ring[:, : s.ring - s.hist_len].any()
     np.testing.assert_array_equal(ring[:, s.ring:], ring[:, : s.block])
     lanes_differ = not np.array_equal(hist[..., 0], hist[..., 1])

@@ -15,30 +15,30 @@ running mean and co-moment, merged per block (Chan et al.) with a batched GEMM, 
 Candidates live on the last array axis (B) so that one call simulates a whole batch. Smaller gains, each
 measured with ``wcfit-tui bench``: common noise is drawn four blocks at a time, and on CPU the objective pads
 lanes to whole vectors (``lanes_for``).
+
+Its parts, one concept per module: ``engine.model.node`` (one node's step and fixed points), ``engine.model.delays``
+(delay steps, the ring, the delayed input) and ``engine.model.noise`` (the initial history and the noise's normals);
+this module lays out the blocks, the state carried between them and the FC statistics.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, NamedTuple
+from typing import Any, Mapping, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from engine.model import rng
-from engine.model.coupling import REGISTRY as COUPLINGS
+from engine.model.delays import delay_steps, delayed_input, refresh_mirror, source_plan, window_starts
+from engine.model.node import Nodes, network_fixed_point, node_constants, node_fixed_point, node_step
+from engine.model.noise import NOISE_GROUP, NoiseStream, initial_ring, noise_block, noise_group
 from engine.model.regional import START_E, START_I
 
 Array = jax.Array
-NoiseStream = Literal["block", "seed"]
 
-#: Upper end of the uniform initial delay history, as the seed's ``Uniform(0, 0.05)``.
-HISTORY_INIT_HIGH = 0.05
 #: Longest block of steps simulated per history gather.
 MAX_BLOCK = 64
-#: Source nodes whose windows are summed in one fused pass (16 measured best on CPU among 4–40).
-SOURCE_CHUNK = 16
 #: Candidates per SIMD register on CPU (AVX2 float32): whole vectors of lanes run faster than part-filled ones.
 CPU_LANE_MULTIPLE = 8
 
@@ -69,13 +69,6 @@ def chunk_layout(platform: str, candidates: int, fit: int, *, chunk: int | None 
     n_chunks = -(-lanes // cap)
     size = -(-lanes // n_chunks)
     return n_chunks * size, size
-
-
-def delay_steps(dmat: np.ndarray | Array, speed: float | Array, dt: float) -> Array:
-    """Integer delay steps ceil(D / v / dt), computed as brainstate's delay does (float32 ceil)."""
-    f32 = jnp.float32  # brainstate's default precision, in which the seed ran (also when JAX's x64 is on)
-    delay_time = jnp.asarray(dmat, f32) / jnp.asarray(speed, f32)  # ms, as the seed's ``Dmat / signal_speed``
-    return jnp.ceil(delay_time / f32(dt)).astype(jnp.int32)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,15 +111,6 @@ class Structure:
         return itemsize * ((self.ring + t) * n + 2 * n * n + 6 * t * n + 12 * n)
 
 
-class Nodes(NamedTuple):
-    """Node state of a batch: rates and OU noise, each (N, B)."""
-
-    rE: Array
-    rI: Array
-    oE: Array
-    oI: Array
-
-
 class Stats(NamedTuple):
     """Running count, mean (N, B) and centred co-moment of the recorded rE.
 
@@ -149,261 +133,6 @@ class Carry(NamedTuple):
     noise: Array  # (G, T, 2, N, 1): the current group of common-noise blocks, or (1,) when drawn block by block
     obs: Any = ()  # the sampled observation's state (e.g. Balloon–Windkessel), or () when not sampled
     samples: Any = ()  # (S, N, B) the observed signal every TR after the transient, or () when not sampled
-
-
-def _split(key: Array) -> tuple[Array, Array]:
-    k = jax.random.split(key)
-    return k[0], k[1]
-
-
-def _per_lane(fn, key: Array, per_candidate: bool):  # type: ignore[no-untyped-def]
-    """Apply ``fn(key) -> (key, x)`` once (shared) or per candidate; x gets a trailing axis (1 or B)."""
-    if not per_candidate:
-        key, x = fn(key)
-        return key, x[..., None]
-    key, x = jax.vmap(fn)(key)
-    return key, jnp.moveaxis(x, 0, -1)
-
-
-def initial_history(key: Array, s: Structure, per_candidate: bool, dtype: jnp.dtype) -> tuple[Array, Array]:
-    """The seed's random delay history (L, N, 1|B), drawn with one split of the key chain."""
-
-    def draw(k: Array) -> tuple[Array, Array]:
-        k, sub = _split(k)
-        return k, jax.random.uniform(sub, (s.hist_len, s.n_nodes), dtype=dtype, minval=0.0, maxval=HISTORY_INIT_HIGH)
-
-    if not per_candidate:
-        return _per_lane(draw, key, per_candidate)
-    key, hist = jax.lax.map(draw, key)  # lane by lane: the random-bit temporaries of one lane at a time
-    return key, jnp.moveaxis(hist, 0, -1)
-
-
-def noise_block(key: Array, block_index: Array, s: Structure, per_candidate: bool, stream: NoiseStream,
-                dtype: jnp.dtype) -> tuple[Array, Array]:
-    """Standard normals (T, 2, N, 1|B) for one block: E then I per step.
-
-    ``seed`` advances the key chain twice per step exactly as brainstate's global key does in the seed
-    (bit-identical noise); ``block`` draws the whole block from ``fold_in(key, block)`` in one call (used per
-    candidate; common noise of the default stream comes from ``noise_group``).
-    """
-    t, n = s.block, s.n_nodes
-    if stream == "seed":
-        def chain(k: Array) -> tuple[Array, Array]:
-            def one(k: Array, _: None) -> tuple[Array, Array]:
-                k, kE = _split(k)
-                xE = jax.random.normal(kE, (n,), dtype=dtype)
-                k, kI = _split(k)
-                xI = jax.random.normal(kI, (n,), dtype=dtype)
-                return k, jnp.stack([xE, xI])
-            return jax.lax.scan(one, k, None, length=t)
-        return _per_lane(chain, key, per_candidate)
-
-    def whole(k: Array) -> tuple[Array, Array]:
-        return k, rng.normal(jax.random.fold_in(k, block_index), (t, 2, n), dtype)
-
-    return _per_lane(whole, key, per_candidate)
-
-
-#: Nodes whose initial history is drawn in one piece by the default stream (bounds the random-bit temporaries).
-HISTORY_CHUNK = 8
-
-
-def initial_ring(key: Array, s: Structure, batch: int, per_candidate: bool, stream: NoiseStream,
-                 dtype: jnp.dtype) -> tuple[Array, Array]:
-    """The ring (N, ring + T, B) holding a uniform [0, 0.05) initial history, and the advanced key.
-
-    ``seed`` draws the history exactly as the seed does (one (L, N) draw). ``block`` draws it straight into
-    the ring, a few nodes at a time from ``fold_in(key, chunk)``, so no history-sized temporaries exist.
-    """
-    if stream == "seed":
-        key, hist = initial_history(key, s, per_candidate, dtype)
-        return key, ring_from_history(hist, s, batch)
-    n, length = s.n_nodes, s.hist_len
-    c = max(d for d in range(1, min(n, HISTORY_CHUNK) + 1) if n % d == 0)
-
-    def draw(k: Array, chunk: Array) -> Array:
-        return rng.uniform(jax.random.fold_in(k, chunk), (c, length), dtype, 0.0, HISTORY_INIT_HIGH)
-
-    if per_candidate:
-        key, sub = jax.vmap(_split)(key)
-    else:
-        key, sub = _split(key)
-
-    def fill(i: Array, ring: Array) -> Array:
-        part = jax.vmap(draw, (0, None), -1)(sub, i) if per_candidate else draw(sub, i)[..., None]
-        part = jnp.broadcast_to(part, (c, length, batch))
-        return jax.lax.dynamic_update_slice(ring, part, (i * c, s.ring - length, 0))
-
-    ring = jax.lax.fori_loop(0, n // c, fill, jnp.zeros((n, s.ring + s.block, batch), dtype))
-    return key, refresh_mirror(ring, s)
-
-
-#: Blocks of common noise the default stream draws in one call (a lone block's draw costs ≈3× more per number on CPU;
-#: 4 keeps batch 1 under 1 MB per candidate).
-NOISE_GROUP = 4
-
-
-def noise_group(key: Array, group_index: Array, s: Structure, group: int, dtype: jnp.dtype) -> Array:
-    """Standard normals (G, T, 2, N, 1) shared by all candidates for blocks G·g … G·g + G − 1."""
-    return rng.normal(jax.random.fold_in(key, group_index), (group, s.block, 2, s.n_nodes), dtype)[..., None]
-
-
-def refresh_mirror(ring: Array, s: Structure, axis: int = 1) -> Array:
-    """Copy the ring's first T slots into the T mirror slots past its end (along the time ``axis``)."""
-    head = jax.lax.slice_in_dim(ring, 0, s.block, axis=axis)
-    return jax.lax.dynamic_update_slice_in_dim(ring, head, s.ring, axis=axis)
-
-
-def ring_from_history(hist: Array, s: Structure, batch: int) -> Array:
-    """Lay the seed's history (L, N, 1|B) into our time-major ring (N, ring + T, B) with its mirror."""
-    n = s.n_nodes
-    hist = jnp.moveaxis(jnp.broadcast_to(hist, (s.hist_len, n, batch)), 0, 1)
-    body = jnp.concatenate([jnp.zeros((n, s.ring - s.hist_len, batch), hist.dtype), hist], axis=1)
-    return jnp.concatenate([body, body[:, : s.block]], axis=1)
-
-
-def window_starts(p: Mapping[str, Array], s: Structure, batch: int) -> Array:
-    """Delay steps (N, N) shared by all candidates, or (N, N, B) when the signal speed varies.
-
-    Uncoupled pairs (zero weight, e.g. the diagonal) get the longest delay so that they only ever read
-    history that is already written.
-    """
-    speed = jnp.asarray(p["signal_speed"])
-    if speed.ndim == 0:
-        d = delay_steps(s.dmat, speed, s.dt)
-    else:
-        d = jax.vmap(lambda v: delay_steps(s.dmat, v, s.dt), out_axes=-1)(jnp.broadcast_to(speed, (batch,)))
-    d = jnp.clip(d, 0, s.hist_len - 1)
-    coupled = jnp.asarray(s.cmat != 0)
-    if d.ndim == 3:
-        coupled = coupled[:, :, None]
-    return jnp.where(coupled, d, s.hist_len - 1)
-
-
-def source_plan(s: Structure, d: Array, chunk: int = SOURCE_CHUNK,
-                dtype: jnp.dtype = jnp.float32) -> tuple[Array, Array, Array]:
-    """Per source chunk: source indices (K, c), weights (K, c, N_i) and delays (K, c, N_i[, B]).
-
-    Sources are padded to a multiple of ``chunk`` with weight 0 (reading source 0 at a safe delay).
-    """
-    n = s.n_nodes
-    c = min(chunk, n)
-    k = -(-n // c)
-    pad = k * c - n
-    src = np.concatenate([np.arange(n), np.zeros(pad, np.int64)]).reshape(k, c)
-    w = np.concatenate([np.asarray(s.cmat, np.float64).T, np.zeros((pad, n))]).reshape(k, c, n)
-    dt = jnp.swapaxes(d, 0, 1)  # (N_j, N_i[, B])
-    dt = jnp.concatenate([dt, jnp.full((pad,) + dt.shape[1:], s.hist_len - 1, dt.dtype)]).reshape((k, c) + dt.shape[1:])
-    return jnp.asarray(src, jnp.int32), jnp.asarray(w, dtype), dt
-
-
-def _lane_windows(row: Array, start: Array, t: int) -> Array:
-    """Windows (N_i, B, T) of one source's lane-major ring row (B, ring + T) starting at ``start`` (N_i, B)."""
-    lanes = jnp.broadcast_to(jnp.arange(row.shape[0], dtype=start.dtype)[None, :], start.shape)
-    dn = jax.lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0, 1))
-    win = jax.lax.gather(row, jnp.stack([lanes, start], -1).reshape(-1, 2), dn, slice_sizes=(1, t),
-                         mode="promise_in_bounds")  # (N_i·B, T): each a contiguous run of one lane's history
-    return win.reshape(start.shape + (t,))
-
-
-def delayed_input(ring: Array, plan: tuple[Array, Array, Array], n0: Array, s: Structure) -> Array:
-    """Σ_j C_ij r_j(n − d_ij) for the block's steps n0 + 1 … n0 + T, as (N_i, T, B), summed source chunk by chunk.
-
-    With one delay per pair (``plan`` delays (K, c, N_i)) the ring is (N, ring + T, B) and each window is a contiguous
-    run of T·B numbers of the flattened row. With per-lane delays (K, c, N_i, B) the ring is lane-major
-    (N, B, ring + T) and each window a contiguous run of T numbers (B-strided windows ran ≈4× slower at 16 lanes).
-    """
-    src, w, d = plan
-    t = s.block
-    shared = d.ndim == 3
-    b = ring.shape[-1] if shared else ring.shape[1]
-    if shared:
-        ring = ring.reshape(ring.shape[0], -1)
-        dn = jax.lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(), start_index_map=(0,))
-    acc0 = jnp.zeros((s.n_nodes, t * b) if shared else (s.n_nodes, b, t), ring.dtype)
-
-    def chunk(acc: Array, part: tuple[Array, Array, Array]) -> tuple[Array, None]:
-        js, ws, ds = part
-        for q in range(js.shape[0]):  # unrolled: one fused pass per chunk
-            row = jax.lax.dynamic_index_in_dim(ring, js[q], 0, keepdims=False)
-            start = jnp.mod(n0 - ds[q] - 1, s.ring)  # slot of r_{n0 - d}
-            if shared:
-                win = jax.lax.gather(row, (start * b)[:, None], dn, slice_sizes=(t * b,), mode="promise_in_bounds")
-                acc = acc + ws[q][:, None] * win
-            else:
-                acc = acc + ws[q][:, None, None] * _lane_windows(row, start, t)
-        return acc, None
-
-    acc, _ = jax.lax.scan(chunk, acc0, (src, w, d))
-    return acc.reshape(s.n_nodes, t, b) if shared else jnp.swapaxes(acc, 1, 2)
-
-
-def _exprel(z: Array) -> Array:
-    """(exp(z) − 1) / z, with its Taylor series near 0."""
-    small = jnp.abs(z) < 1e-3
-    zs = jnp.where(small, 1.0, z)
-    return jnp.where(small, 1.0 + z * (0.5 + z / 6.0), (jnp.exp(zs) - 1.0) / zs)  # exp − 1: vectorises on CPU, expm1 does not
-
-
-class NodeConstants(NamedTuple):
-    """Per-candidate constants of the node update, each broadcastable to (N, B); computed once per run."""
-
-    k: Array
-    ou_keep: Array  # 1 − dt·exprel(−dt/τ_ou)/τ_ou: the OU state's decay factor per step
-    kick: Array  # σ √(dt / τ_ou)
-    ext_E: Array
-    ext_I: Array
-    a_E: Array
-    a_I: Array
-    theta_E: Array
-    theta_I: Array
-    off_E: Array  # sigmoid(−a_E θ_E)
-    off_I: Array
-    wEE: Array
-    wIE: Array
-    wEI: Array
-    wII: Array
-    r: Array
-    tau_E: Array
-    tau_I: Array
-
-
-def node_constants(p: Mapping[str, Array], dt: float) -> NodeConstants:
-    """Hoist the parameter-only parts of the node update out of the time loop."""
-    tau_ou = jnp.asarray(p["tau_ou"])
-    decay = dt * _exprel(-dt / tau_ou)
-    return NodeConstants(
-        k=p["k"], ou_keep=1.0 - decay / tau_ou, kick=p["sigma"] / jnp.sqrt(tau_ou) * jnp.sqrt(dt),
-        ext_E=p["ext_E"], ext_I=p["ext_I"], a_E=p["a_E"], a_I=p["a_I"], theta_E=p["theta_E"], theta_I=p["theta_I"],
-        off_E=jax.nn.sigmoid(-p["a_E"] * p["theta_E"]), off_I=jax.nn.sigmoid(-p["a_I"] * p["theta_I"]),
-        wEE=p["wEE"], wIE=p["wIE"], wEI=p["wEI"], wII=p["wII"], r=p["r"], tau_E=p["tau_E"], tau_I=p["tau_I"])
-
-
-def _wc_euler(x: Array, drive: Array, w_self: Array, a: Array, theta: Array, off: Array, r: Array, tau: Array,
-              dt: float) -> Array:
-    """Exponential-Euler step of dx/dt = (−x + (1 − r x) S(w_self x + drive)) / τ, S the offset sigmoid.
-
-    As brainstate's ``exp_euler_step``: x + dt · exprel(dt · f'(x)) · f(x), with f' written out.
-    """
-    sig = jax.nn.sigmoid(a * (w_self * x + drive - theta))
-    gate = 1.0 - r * x
-    f = (-x + gate * (sig - off)) / tau
-    jac = (-1.0 - r * (sig - off) + gate * (a * w_self) * sig * (1.0 - sig)) / tau
-    return x + dt * _exprel(dt * jac) * f
-
-
-def node_step(x: Nodes, delayed_sum: Array, xi: Array, c: NodeConstants, rowsum: Array, dt: float,
-              coupling: str = "diffusive") -> Nodes:
-    """One dt of every node: the coupling (``engine.model.coupling``), OU noise, exponential-Euler Wilson–Cowan update.
-
-    ``delayed_sum`` is Σ_j C_ij r_j(t − d_ij) (N, B); ``xi`` holds the step's normals (2, N, 1|B).
-    """
-    current = COUPLINGS[coupling].current(c.k, delayed_sum, x.rE, rowsum)
-    oE = x.oE * c.ou_keep + c.kick * xi[0]
-    oI = x.oI * c.ou_keep + c.kick * xi[1]
-    rE = _wc_euler(x.rE, current + oE + c.ext_E - c.wIE * x.rI, c.wEE, c.a_E, c.theta_E, c.off_E, c.r, c.tau_E, dt)
-    rI = _wc_euler(x.rI, oI + c.ext_I + c.wEI * x.rE, -c.wII, c.a_I, c.theta_I, c.off_I, c.r, c.tau_I, dt)
-    return Nodes(rE=rE, rI=rI, oE=oE, oI=oI)
 
 
 def merge_stats(acc: Stats, block: Array, weight: Array) -> Stats:
@@ -458,45 +187,6 @@ class Sampling:
         first = -(-transient_steps // m)
         n_obs = n_steps // m
         return cls(obs_steps=m, dt_s=dt_s, per_sample=q, first=first, n_samples=max(0, (n_obs - first) // q))
-
-
-#: The steps over which a node relaxes from rest to its own fixed point for ``initial="steady"`` (2 s at 0.1 ms).
-RELAX_STEPS = 20_000
-
-
-def node_fixed_point(c: NodeConstants, batch: int, dt: float, dtype: jnp.dtype) -> tuple[Array, Array]:
-    """rE and rI (1, B) where an uncoupled, noiseless node settles when started from rest.
-
-    With diffusive coupling the network's homogeneous state at this point is a fixed point of the whole network.
-    """
-    zero = jnp.zeros((1, batch), dtype)
-
-    def step(_: Array, x: tuple[Array, Array]) -> tuple[Array, Array]:
-        rE, rI = x
-        rE2 = _wc_euler(rE, c.ext_E - c.wIE * rI, c.wEE, c.a_E, c.theta_E, c.off_E, c.r, c.tau_E, dt)
-        rI2 = _wc_euler(rI, c.ext_I + c.wEI * rE, -c.wII, c.a_I, c.theta_I, c.off_I, c.r, c.tau_I, dt)
-        return rE2, rI2
-
-    return jax.lax.fori_loop(0, RELAX_STEPS, step, (zero, zero))
-
-
-def network_fixed_point(c: NodeConstants, cmat: Array, coupling: str, start: tuple[Array, Array], dt: float
-                        ) -> tuple[Array, Array]:
-    """rE and rI (N, B) where the noiseless network without delays settles from ``start`` (``RELAX_STEPS`` steps).
-
-    Used when the nodes differ (regional parameters, FIC) or the coupling's input depends on the structure
-    (additive): then the isolated node's fixed point is not the network's. Without delays the delayed sum is C·rE.
-    """
-    rowsum = cmat.sum(axis=1)[:, None]
-
-    def step(_: Array, x: tuple[Array, Array]) -> tuple[Array, Array]:
-        rE, rI = x
-        cur = COUPLINGS[coupling].current(c.k, cmat @ rE, rE, rowsum)
-        rE2 = _wc_euler(rE, cur + c.ext_E - c.wIE * rI, c.wEE, c.a_E, c.theta_E, c.off_E, c.r, c.tau_E, dt)
-        rI2 = _wc_euler(rI, c.ext_I + c.wEI * rE, -c.wII, c.a_I, c.theta_I, c.off_I, c.r, c.tau_I, dt)
-        return rE2, rI2
-
-    return jax.lax.fori_loop(0, RELAX_STEPS, step, start)
 
 
 def _regional(p: Mapping[str, Array]) -> bool:
