@@ -19,3 +19,10 @@ fit regional-schaefer100 --preset regional --data schaefer100 --test schaefer100
 fit regional-fc-schaefer100 --preset regional-fc --data schaefer100 --edges within --test schaefer100-test
 # does the map matter? the regional-fc fit again with the maps' values permuted within hemispheres
 fit regional-fc-control --preset regional-fc --data schaefer100 --edges within --map-control permute --permutations 4
+# the joint regional preset on data it was not chosen on (its start was chosen on train706 only), held out on the
+# data's other scans: four single HCP scans on the train group's structure (odd-even: day 1 fits, day 2 is held out;
+# the FC gradient comes from the training scans), and the bundled HCP-80 data (AAL2, its own structure; 7 subjects' scans: 4 fit, 3 held out)
+fit regional-scans --preset regional --data schaefer100-scans --split odd-even
+# the scans fit again with another search seed (how far two searches of the same size land apart)
+fit regional-scans-seed1 --preset regional --data schaefer100-scans --split odd-even --seed 1
+fit regional-hcp80 --preset regional --split odd-even

@@ -39,6 +39,7 @@ FIELDS: tuple[Field, ...] = (  # (field, label, kind, unit)
     ("dt_ms", "dt", float, "ms"),
     ("transient_ms", "transient", float, "ms discarded"),
     ("seed", "seed", int, ""),
+    ("fresh_seeds", "fresh", int, "new noise seeds to re-score the best (0: skip)"),
 )
 
 #: Observation and objective settings (field, label, kind, unit); kind ``None``: text handled by ``read``.
