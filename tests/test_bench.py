@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.clitools import run_main
+from tests.support import run_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
