@@ -107,6 +107,37 @@ def test_export_formats(small_npz: Path, tmp_path: Path) -> None:
         runs.export(run, "xlsx")
 
 
+def test_export_through_the_command_line(small_npz: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``wcfit-tui export RUN --csv --json --npz --fc``: each file written where it says, with the run's numbers; a
+    run named under ./wcfit-runs; ``--output`` for one format; one-line refusals (exit 2) for nothing or too much asked."""
+    run = fake_fit(small_npz, tmp_path / "wcfit-runs", "exp")
+    rows = rows_of(run)
+    best = min(rows, key=lambda r: r["loss"])
+    monkeypatch.chdir(tmp_path)
+    r = run_main("export", "exp", "--csv", "--json", "--npz", "--fc")  # by name, under ./wcfit-runs
+    assert r.returncode == 0, r.stderr
+    paths = [Path(line) for line in r.stdout.splitlines()]
+    assert [p.name for p in paths] == ["candidates.csv", "summary.json", "fcs.npz", "best_fc.csv"]
+    assert all(p.is_file() and p.parent.resolve() == (run / "export").resolve() for p in paths)
+    lines = paths[0].read_text().splitlines()
+    assert len(lines) == 1 + len(rows) and lines[0].startswith("evaluation,batch,k,loss")
+    assert [float(line.split(",")[3]) for line in lines[1:]] == [row["loss"] for row in rows]
+    summary = json.loads(paths[1].read_text())
+    assert summary["best"]["loss"] == best["loss"] and summary["evaluations"] == len(rows)
+    with np.load(paths[2]) as z:
+        assert np.allclose(z["model"], best["loss"]) and np.allclose(z["difference"], z["model"] - z["target"])
+    fc = np.loadtxt(paths[3], delimiter=",", skiprows=1, usecols=range(1, N + 1))
+    assert fc.shape == (N, N) and np.allclose(fc, best["loss"])  # the fake's best FC is its best loss everywhere
+    one = tmp_path / "only.json"
+    r = run_main("export", str(run), "--json", "--output", str(one))
+    assert r.returncode == 0 and r.stdout.strip() == str(one) and json.loads(one.read_text()) == summary
+    for argv, phrase in ((("export", str(run)), "choose what to export"),
+                         (("export", str(run), "--csv", "--json", "-o", str(one)), "existing directory"),
+                         (("export", "nope", "--csv"), "no run 'nope'")):
+        r = run_main(*argv)
+        assert r.returncode == 2 and phrase in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
 def test_listing_statuses(small_npz: Path, tmp_path: Path) -> None:
     fake_fit(small_npz, tmp_path, "done")
     fake_fit(small_npz, tmp_path, "stopped", cancel_after=2)
