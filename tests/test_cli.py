@@ -27,7 +27,7 @@ def wcfit(*args: str, cwd: Path | None = None, timeout: float = 300) -> subproce
 
 def test_fit_on_the_bundled_data_prints_a_json_summary(tmp_path):
     r = wcfit("fit", "--preset", "tutorial", "--duration", "100", "--budget", "4", "--batch", "2", "--json", "--out",
-              str(tmp_path))
+              str(tmp_path), "--fresh", "0")  # the fresh-noise verdict: tests/test_verdict.py
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["status"] == "finished" and summary["evaluations"] == 4
@@ -55,7 +55,7 @@ def test_fit_on_a_generated_dataset_of_another_n(tmp_path):
     np.savez(tmp_path / "seven.npz", Cmat=c, Dmat=d, BOLDs=rng.standard_normal((scans, n, t)))
     r = run_main("fit", "--preset", "tutorial", "--data", str(tmp_path / "seven.npz"), "--param", "k=0.1:2",
                  "--param", "sigma=0.01:0.1",
-                 "--optimizer", "RandomSearch", "--duration", "100", "--budget", "3", "--batch", "3", "--no-record")
+                 "--optimizer", "RandomSearch", "--duration", "100", "--budget", "3", "--batch", "3", "--no-record", "--fresh", "0")
     assert r.returncode == 0, r.stderr
     assert "N = 7" in r.stdout and "seven" in r.stdout
     assert "k = " in r.stdout and "sigma = " in r.stdout
@@ -159,7 +159,7 @@ def test_a_fixed_value_reaches_the_simulation(tmp_path):
     d = rng.uniform(5, 100, (n, n)); d = (d + d.T) / 2; np.fill_diagonal(d, 0)
     np.savez(tmp_path / "six.npz", Cmat=c, Dmat=d, BOLDs=rng.standard_normal((2, n, 150)))
     r = run_main("fit", "--preset", "tutorial", "--data", str(tmp_path / "six.npz"), "--fixed", "tau_ou=7", "--optimizer",
-                 "Grid", "--duration", "100", "--budget", "2", "--batch", "2", "--out", str(tmp_path), "--name", "fx")
+                 "Grid", "--duration", "100", "--budget", "2", "--batch", "2", "--out", str(tmp_path), "--name", "fx", "--fresh", "0")
     assert r.returncode == 0, r.stderr
     run = tmp_path / "fx"
     config = FitConfig.from_json((run / runs.CONFIG).read_text())

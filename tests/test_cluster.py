@@ -41,7 +41,7 @@ from tests.support import start_ray_head, start_search, wait_for, wait_until  # 
 
 pytestmark = pytest.mark.slow
 N = 12
-SHORT = dict(duration_ms=300.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05})
+SHORT = dict(duration_ms=300.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05}, fresh_seeds=0)  # no verdict: test_verdict
 
 
 @pytest.fixture(autouse=True)
@@ -321,7 +321,7 @@ def test_study_of_two_subjects_on_the_cluster(ray_head: str, data_npz: Path, tmp
 
     study = tmp_path / "study"
     argv = ["study", "--preset", "tutorial", "--data", str(data_npz), "--out", str(study), "--cluster", ray_head, "--cpu-actors", "2",
-            "--budget", "4", "--batch", "2", "--duration", "300", "--quiet"]
+            "--budget", "4", "--batch", "2", "--duration", "300", "--quiet", "--fresh", "0"]
     assert main(argv) == 0
     manifest = json.loads((study / "study.json").read_text())
     assert [s["scans"] for s in manifest["subjects"]] == [[0], [1]]
