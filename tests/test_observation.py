@@ -239,7 +239,7 @@ def test_a_bold_target_made_by_the_model_is_recovered_by_a_short_fit(small: Data
     ds = dataclasses.replace(small, tr_s=0.5)
     cfg = FitConfig(observe="bold", duration_ms=60_000.0, transient_ms=5_000.0, initial="steady",
                     bounds={"k": (0.5, 5.5)}, fixed={"sigma": 0.05, "ext_E": 0.15}, objective="fc_rmse",
-                    optimizer="Grid", batch=8, budget=8)
+                    optimizer="Grid", batch=8, budget=8, fresh_seeds=0)  # recovery only: no fresh-noise verdict
     target = simulate(cfg.replace(seed=7), ds, {"k": 2.0})
     assert target.flag == ""
     summary = Search(cfg, dataclasses.replace(ds, target_fc=target.fc, scans=())).run()
