@@ -45,7 +45,6 @@ try:  # its import sets JAX's x64 flag from its own precision (32): import it fi
 except ImportError:  # a GPU box's own image (scripts/gpu_check.sh) runs the gpu tests, which need no brainstate
     pass
 import jax
-import numpy as np
 import pytest
 
 jax.config.update("jax_enable_x64", True)
@@ -53,6 +52,7 @@ jax.config.update("jax_numpy_dtype_promotion", "strict")
 
 from engine.data.dataset import Dataset, load_dataset
 from engine.devices import enable_compilation_cache
+from tests.support import make_small_dataset
 
 enable_compilation_cache()  # the suite's shared cache (WCFIT_CACHE_DIR above), on from the first test: order-free
 
@@ -122,26 +122,6 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest'
 def bundled() -> Dataset:
     """The bundled 80-node HCP dataset."""
     return load_dataset()
-
-
-def random_structure(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Dense symmetric weights in [0, 1] and tract lengths of 20–120 mm between random points (zero diagonals)."""
-    c = rng.uniform(0.0, 1.0, (n, n))
-    c = (c + c.T) / 2
-    np.fill_diagonal(c, 0.0)
-    pts = rng.uniform(0.0, 80.0, (n, 3))
-    d = np.linalg.norm(pts[:, None] - pts[None], axis=-1) + 20.0
-    np.fill_diagonal(d, 0.0)
-    return c, d
-
-
-def make_small_dataset(n: int = 12, seed: int = 1) -> Dataset:
-    """A random n-node dataset: dense symmetric weights, tract lengths 20–120 mm, a random target FC."""
-    rng = np.random.default_rng(seed)
-    c, d = random_structure(n, rng)
-    x = rng.normal(size=(200, n))
-    fc = np.corrcoef(x @ rng.normal(size=(n, n)), rowvar=False)
-    return Dataset(name=f"small{n}", source="generated", cmat=c, dmat=d, target_fc=fc, n_scans=0, n_timepoints=0)
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,7 @@ from engine.config import FitConfig
 from engine.data.dataset import load_dataset
 from engine.events import ActorRow, ActorsUpdated, BatchEvaluated
 from engine.search import Search
-from tests.test_runs import FakeObjective
-from tests.apptools import aio, wait_for
-from tests.test_tui import _tiny_npz
+from tests.support import FakeObjective, aio, tiny_npz, wait_for
 
 
 class TwoActors(FakeObjective):
@@ -45,7 +43,7 @@ class TwoActors(FakeObjective):
 
 
 def _actor_fit(tmp_path) -> tuple[list[Any], Any, FitConfig]:
-    config = FitConfig(data=str(_tiny_npz(tmp_path)), duration_ms=2000, batch=6, budget=18)
+    config = FitConfig(data=str(tiny_npz(tmp_path)), duration_ms=2000, batch=6, budget=18)
     dataset = load_dataset(config.data)
     rec = runs.record(config, dataset, out=str(tmp_path), name="actors")
     events: list[Any] = []

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.clitools import run_main
+from tests.support import run_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -55,3 +55,62 @@ def test_engine_memory_is_its_own_even_where_the_device_peak_is_polluted(bundled
     row = bench.bench_engine(bundled, 2, 20.0, common_noise=True)
     assert row["mem_source"] == "XLA memory analysis" and 0 < row["mem_per_candidate_bytes"] <= 1_000_000
     assert row["device_peak_bytes"] == 50_000_000_000  # kept, but only as the process's high-water mark
+
+
+# -- the other modes through the command line's main(), on a small generated dataset (short runs, one compile each) --
+
+import json as _json  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def eight(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """8 regions, 2 scans at TR 0.72 s, hemispheres from labels."""
+    from tests.support import random_structure
+
+    rng = np.random.default_rng(1)
+    c, d = random_structure(8, rng)
+    path = tmp_path_factory.mktemp("bench") / "eight.npz"
+    np.savez(path, Cmat=c, Dmat=d, BOLDs=rng.normal(size=(2, 8, 100)), TR=0.72)
+    return str(path)
+
+
+def _json_of(*argv: str) -> dict:
+    r = run_main("bench", *argv, "--json")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return _json.loads(r.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_bench_realizations_times_r_realisations_beside_one(eight: str) -> None:
+    res = _json_of("--data", eight, "--batch", "2", "--duration", "20", "--no-reference", "--realizations", "3")
+    assert res["realizations"] == 3 and [r["batch"] for r in res["rows"]] == [2]
+    row = res["rows"][0]
+    one, many = row["engine"], row["engine_realizations"]
+    assert one["batch"] == many["batch"] == 2 and "reference" not in row
+    assert "3 noise realisations each" in many["layout"] and "realisations" not in one["layout"]
+    assert row["realization_cost"] == many["wall_s"] / one["wall_s"] and row["realization_cost"] > 0
+
+
+@pytest.mark.slow
+def test_bench_observe_bold_times_raw_re_bold_and_bold_with_fcd(eight: str) -> None:
+    res = _json_of("--data", eight, "--observe", "bold", "--batch", "2", "--duration", "55000", "--repeats", "1")
+    assert res["n_nodes"] == 8 and res["duration_ms"] == 55000.0 and res["data"] == "eight"
+    assert [(r["label"], r["observe"], r["objective"]) for r in res["rows"]] == \
+        [("rE", "rE", "fc"), ("bold", "bold", "fc"), ("bold+fcd", "bold", "fc+fcd_ks")]
+    raw, bold, fcd = res["rows"]
+    assert raw["samples"] == 0 and bold["samples"] == fcd["samples"] == int((55_000 - 20_000) / 720)  # 48 at TR 0.72
+    assert bold["samples_bytes_per_candidate"] == 48 * 8 * 4  # float32 samples of 8 regions
+    assert raw["vs_rE"] == 0.0 and all(r["wall_s"] > 0 and r["batch"] == 2 for r in res["rows"])
+
+
+@pytest.mark.slow
+def test_bench_regional_times_every_model_against_its_coupling_s_homogeneous_one(eight: str) -> None:
+    from engine.bench.regional import VARIANTS
+
+    res = _json_of("--data", eight, "--regional", "--batch", "2", "--duration", "12000", "--repeats", "1")
+    assert res["n_nodes"] == 8 and [r["model"] for r in res["rows"]] == [v[0] for v in VARIANTS]
+    assert all(r["batch"] == 2 and r["wall_s"] > 0 and r["init_s"] > 0 for r in res["rows"])
+    assert res["rows"][0]["relative"] == 1.0 and res["rows"][3]["relative"] == 1.0  # each coupling's own baseline

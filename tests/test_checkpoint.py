@@ -157,7 +157,7 @@ def test_a_random_state_method_is_the_only_getattr() -> None:
 
 def test_hostile_checkpoint_with_matching_checksum_is_not_loaded(tmp_path: Path) -> None:
     """End to end: the bypass written as a run's checkpoint with a valid manifest restarts the optimizer instead."""
-    from tests.test_runs import fake_fit
+    from tests.support import fake_fit
 
     data = tmp_path / "small.npz"
     rng = np.random.default_rng(0)

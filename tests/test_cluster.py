@@ -10,7 +10,6 @@ GPU actors: ``test_a_gpu_host_runs_one_gpu_actor`` (marked ``gpu``). Skipped whe
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import os
@@ -20,7 +19,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -34,15 +32,16 @@ if str(ROOT) not in sys.path:
 
 from engine import runs  # noqa: E402
 from engine.config import FitConfig  # noqa: E402
-from engine.data.dataset import Dataset, functional_connectivity  # noqa: E402
 from engine.events import ActorsUpdated, BatchEvaluated, Warned  # noqa: E402
 from engine.model.objective import Objective  # noqa: E402
 from engine.search import Search  # noqa: E402
-from tests.conftest import random_structure  # noqa: E402
+from tests.support import cluster_dataset as make_dataset  # noqa: E402
+from tests.support import session_pids as _session_pids  # noqa: E402
+from tests.support import start_ray_head, start_search, wait_for, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.slow
 N = 12
-SHORT = dict(duration_ms=300.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05})
+SHORT = dict(duration_ms=300.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05}, fresh_seeds=0)  # no verdict: test_verdict
 
 
 @pytest.fixture(autouse=True)
@@ -51,81 +50,11 @@ def _keep_xla_flags(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XLA_FLAGS", os.environ.get("XLA_FLAGS", ""))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _session_pids(sid: int) -> list[int]:
-    out = subprocess.run(["ps", "-eo", "pid=,sid="], capture_output=True, text=True).stdout
-    return [int(p) for p, s in (line.split() for line in out.splitlines() if line.strip()) if int(s) == sid]
-
-
-@contextlib.contextmanager
-def start_ray_head(num_cpus: int, num_gpus: int) -> Iterator[str]:
-    """A local Ray head offering ``num_cpus`` CPUs and ``num_gpus`` GPUs (both stated: Ray would count them itself) on
-    a free port; yields its address, ends all its processes afterwards."""
-    ray = (__import__("ray") if os.environ.get("CI") else pytest.importorskip("ray"))
-    # Ray's unix sockets need a short path (≤ 107 bytes): the suite's root, not pytest's deeper per-worker folder
-    tmp = Path(tempfile.mkdtemp(prefix="ray", dir=os.environ.get("WCFIT_TEST_ROOT")))
-    port = _free_port()
-    env = dict(os.environ, RAY_TMPDIR=str(tmp), RAY_AUTH_MODE="disabled", PYTHONPATH=str(ROOT),
-               RAY_health_check_period_ms="500", RAY_health_check_failure_threshold="4")  # a dead host seen in ~2 s
-    patch = pytest.MonkeyPatch()
-    patch.setenv("RAY_AUTH_MODE", "disabled")  # this process connects as a driver: no token either
-    exe = Path(sys.executable).with_name("ray")
-    head = subprocess.Popen([str(exe), "start", "--head", "--block", "--node-ip-address", "127.0.0.1",
-                             "--port", str(port), "--num-cpus", str(num_cpus), "--num-gpus", str(num_gpus),
-                             "--disable-usage-stats", "--include-dashboard", "false"], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=open(tmp / "head.err", "w"))
-    address = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or head.poll() is not None:
-                    pytest.fail("the Ray head did not start: " + (tmp / "head.err").read_text()[-2000:])
-                time.sleep(0.3)
-        yield address
-    finally:
-        if ray.is_initialized():
-            ray.shutdown()
-        patch.undo()
-        for sig in (signal.SIGTERM, signal.SIGKILL):  # the head and every process it started (its session)
-            for pid in _session_pids(head.pid):
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            try:
-                head.wait(3)
-            except subprocess.TimeoutExpired:
-                pass
-        if head.poll() is None:
-            head.kill()
-            head.wait()
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def ray_head() -> Iterator[str]:
     """A local Ray head with 2 CPUs and no GPU, whatever the machine has: these tests fit on CPU actors."""
     with start_ray_head(num_cpus=2, num_gpus=0) as address:
         yield address
-
-
-def make_dataset(n: int = N, scans: int = 2, t: int = 60, seed: int = 3) -> Dataset:
-    """A random n-node dataset with BOLD scans whose FCs differ (one subject per scan)."""
-    rng = np.random.default_rng(seed)
-    c, d = random_structure(n, rng)
-    bolds = tuple(rng.normal(size=(t, n)) @ rng.normal(size=(n, n)) for _ in range(scans))
-    fc = np.mean([functional_connectivity(b) for b in bolds], axis=0)
-    return Dataset(name=f"gen{n}", source="generated", cmat=c, dmat=d, target_fc=fc, n_scans=scans,
-                   n_timepoints=t, scans=tuple(b.T.copy() for b in bolds), tr_s=0.72)
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +155,6 @@ def test_an_actor_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str,
     """One actor's process is killed while it is scoring its share of batch 1 (it holds there until killed, so
     the kill is mid-batch on any machine): that share is rescored on the other actor and the fit ends as a local one."""
 
-    from engine import search as search_mod
     from engine.cluster import objective as cluster_mod
     from tests import _cluster_hold
 
@@ -241,11 +169,9 @@ def test_an_actor_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str,
     try:
         search = Search(cfg, obj.dataset, listeners=[events.append], objective=obj)
         obj.on_warning = lambda m: events.append(Warned(message=m))
-        thread = search_mod.start(search)
-        deadline = time.monotonic() + 300
-        while not (hold / "inside").exists() or not (hold / "inside").read_text():
-            assert thread.is_alive() and time.monotonic() < deadline, "no actor reached batch 1"
-            time.sleep(0.05)
+        thread = start_search(search)
+        inside = hold / "inside"
+        wait_until(lambda: inside.exists() and inside.read_text(), alive=thread.is_alive, what="an actor inside batch 1")
         os.kill(int((hold / "inside").read_text()), signal.SIGKILL)  # the actor's process, inside its share
         _assert_the_share_was_rescored(thread, search, events, obj, cfg)
     finally:
@@ -258,7 +184,6 @@ def test_a_host_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, m
     inside its share of batch 1, and the whole node is killed there: the share is rescored on the head's actor."""
     import ray
 
-    from engine import search as search_mod
     from engine.cluster import objective as cluster_mod
     from tests import _cluster_hold
 
@@ -279,18 +204,16 @@ def test_a_host_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, m
     obj = None
     try:
         cluster_mod.connect(ray_head)
-        deadline = time.monotonic() + 120
-        while sum(1 for n in ray.nodes() if n["Alive"]) < 2:
-            assert node.poll() is None and time.monotonic() < deadline, "the second node did not join"
-            time.sleep(0.2)
+        wait_until(lambda: sum(1 for n in ray.nodes() if n["Alive"]) >= 2, interval=0.2,
+                   alive=lambda: node.poll() is None, what="the second node joined")
         obj = cluster_mod.ClusterObjective(make_dataset(), cfg, address=ray_head, cpu_actors=1)  # one actor per host
         events: list[Any] = []
         search = Search(cfg, obj.dataset, listeners=[events.append], objective=obj)
         obj.on_warning = lambda m: events.append(Warned(message=m))
-        thread = search_mod.start(search)
-        while not (hold / "inside").exists() or not (hold / "inside").read_text():
-            assert thread.is_alive() and time.monotonic() < deadline + 180, "the node's actor never reached batch 1"
-            time.sleep(0.05)
+        thread = start_search(search)
+        inside = hold / "inside"
+        wait_until(lambda: inside.exists() and inside.read_text(), alive=thread.is_alive,
+                   what="the node's actor inside batch 1")
         pids = _session_pids(node.pid)
         assert int((hold / "inside").read_text()) in pids  # the holding actor is the second host's
         rows = obj.actor_rows()
@@ -343,23 +266,20 @@ def test_the_app_fits_on_the_cluster_and_its_device_panel_lists_the_actor(ray_he
         app = WcfitApp(str(data_npz), probe_devices=False)
         async with app.run_test(size=(160, 48)) as pilot:
             screen = app.screen
-            deadline = time.monotonic() + 60
-            while screen.query_one("#form").dataset is None:
-                assert time.monotonic() < deadline, "the dataset did not load"
-                await pilot.pause(0.1)
-            screen.query_one("#form").apply_preset("tutorial")  # FC of rE: a short candidate is a real fit
-            await pilot.pause(0.5)  # the preset's Select.Changed fills the form once more
+            form = screen.query_one("#form")
+            await wait_for(pilot, lambda: form.dataset is not None)
+            screen.query_one("#preset").value = "tutorial"  # FC of rE: a short candidate is a real fit
+            # the preset's Select.Changed fills the form (and validates it) in one handling: wait for that, then type
+            await wait_for(pilot, lambda: form.config is not None and form.config.preset == "tutorial")
             for name, value in (("batch", "4"), ("budget", "8"), ("duration_ms", "300"), ("cluster", ray_head)):
                 screen.query_one(f"#{name}", Input).value = value
-            form = screen.query_one("#form")
-            while screen.query_one("#start").disabled or form.config is None or form.config.budget != 8:
-                assert time.monotonic() < deadline, str(screen.query_one("#start-reason").render())
-                await pilot.pause(0.1)
+            try:
+                await wait_for(pilot, lambda: not screen.query_one("#start").disabled and form.config is not None
+                               and form.config.budget == 8)
+            except AssertionError:
+                raise AssertionError(str(screen.query_one("#start-reason").render())) from None
             await pilot.press("f5")
-            deadline = time.monotonic() + 240
-            while screen.state not in ("finished", "failed"):
-                assert time.monotonic() < deadline, "the cluster fit did not end in time"
-                await pilot.pause(0.2)
+            await wait_for(pilot, lambda: screen.state in ("finished", "failed"))
             assert screen.state == "finished", screen.summary.reason
             assert screen.summary.evaluations == 8 and "Ray" in screen.summary.device
             rows = screen.query_one(DevicePanel).actors
@@ -401,7 +321,7 @@ def test_study_of_two_subjects_on_the_cluster(ray_head: str, data_npz: Path, tmp
 
     study = tmp_path / "study"
     argv = ["study", "--preset", "tutorial", "--data", str(data_npz), "--out", str(study), "--cluster", ray_head, "--cpu-actors", "2",
-            "--budget", "4", "--batch", "2", "--duration", "300", "--quiet"]
+            "--budget", "4", "--batch", "2", "--duration", "300", "--quiet", "--fresh", "0"]
     assert main(argv) == 0
     manifest = json.loads((study / "study.json").read_text())
     assert [s["scans"] for s in manifest["subjects"]] == [[0], [1]]

@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.data.dataset import Dataset, dataset_warnings, load_dataset, structural_baseline  # noqa: E402
-from tests.clitools import Result, run_main  # noqa: E402
+from tests.support import Result, run_main  # noqa: E402
 
 
 def wcfit(*args: str) -> Result:

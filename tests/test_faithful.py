@@ -73,23 +73,27 @@ def test_transient_equals_seed_series(bundled) -> None:
         corr_r = float(braintools.metric.matrix_correlation(jnp.asarray(bundled.target_fc), jnp.asarray(fc_r)))
     corr_e, fc_e, count = _engine(bundled, 2.0, 5, transient=transient)
     assert count == N_STEPS - transient
-    assert np.abs(fc_e - fc_r).max() < 1e-4
-    assert abs(corr_e - corr_r) < 1e-5
+    # measured: FC 6.1e-7, r 3.7e-8 (float32 rounding). Bounds: 3x the FC's; the correlation's at a floor of 1e-6
+    # (a few float32 ulps: another CPU or a GPU sums in another order), 25x its sub-ulp measure, 10x below 1e-5
+    assert np.abs(fc_e - fc_r).max() < 2e-6
+    assert abs(corr_e - corr_r) < 1e-6
 
 
 def test_small_dataset_equals_seed(small) -> None:
     corr_e, fc_e, _ = _engine(small, 1.5, 11)
     corr_r, fc_r = _reference(small, 1.5, 11)
-    assert abs(corr_e - corr_r) < 1e-5
-    assert np.abs(fc_e - fc_r).max() < 1e-4
+    # measured: r 1.0e-7, FC 8.3e-7: 3x the FC's, the correlation's at the 1e-6 floor (3x would be 3.1e-7)
+    assert abs(corr_e - corr_r) < 1e-6
+    assert np.abs(fc_e - fc_r).max() < 2.5e-6
 
 
 def test_per_candidate_speed_equals_seed(bundled) -> None:
     """A fitted speed (per-lane delays, the lane-gather path) against the seed at that speed."""
     corr_e, fc_e, _ = _engine(bundled, 2.0, 13, speed=3.0, per_lane_speed=True)
     corr_r, fc_r = _reference(bundled, 2.0, 13, speed=3.0)
-    assert abs(corr_e - corr_r) < 1e-5
-    assert np.abs(fc_e - fc_r).max() < 1e-4
+    # measured: r 1.5e-7, FC 9.5e-7: 3x the FC's, the correlation's at the 1e-6 floor (3x would be 4.5e-7)
+    assert abs(corr_e - corr_r) < 1e-6
+    assert np.abs(fc_e - fc_r).max() < 3e-6
 
 
 def test_block_stream_loss_agrees_with_the_seed_stream(bundled) -> None:
@@ -212,7 +216,7 @@ def test_simulated_ou_noise_has_its_parameters_distribution(small) -> None:
 def test_simulated_common_noise_uses_each_group_block_once() -> None:
     """Common noise (drawn four blocks per call): identical across lanes, and with the variance of fresh numbers in
     every block (a group whose blocks reused one draw would give far larger variance)."""
-    from conftest import make_small_dataset
+    from tests.support import make_small_dataset
 
     ds = make_small_dataset(64, seed=3)
     tau_ou, sigma = 30.0, 0.05  # slow noise: what each block adds survives many blocks
@@ -269,8 +273,9 @@ def test_every_parameter_reaches_the_simulation_as_the_reference_has_it(small) -
     res = _objective(small, 1.5, 21, NON_DEFAULT, DURATION_MS)
     corr_r, fc_r = _reference_p(small, 1.5, 21, DURATION_MS, NON_DEFAULT)
     assert res.flags == ("",)
-    assert np.abs(res.best_fc - fc_r).max() < 1e-4
-    assert abs(res.losses[0] - (1 - corr_r)) < 1e-5
+    # measured: FC 1.2e-6, loss 9.5e-7: bounds at 3x
+    assert np.abs(res.best_fc - fc_r).max() < 4e-6
+    assert abs(res.losses[0] - (1 - corr_r)) < 3e-6
 
 
 @pytest.mark.slow
@@ -292,7 +297,7 @@ def test_each_parameter_changes_the_fc(small) -> None:
     base = np.asarray(fc_of(params(NON_DEFAULT)), np.float64)
     for name in NON_DEFAULT:
         moved = np.asarray(fc_of(params({**NON_DEFAULT, name: defaults()[name]})), np.float64)
-        assert np.abs(moved - base).max() > 1e-3, name  # ≥ 10× the FC tolerance against the reference
+        assert np.abs(moved - base).max() > 1e-3, name  # ≥ 250× the FC tolerance against the reference
     for a, b in [("tau_E", "tau_I"), ("ext_E", "ext_I"), ("a_E", "a_I"), ("theta_E", "theta_I"), ("wEE", "wII"),
                  ("wIE", "wEI")]:
         swapped = np.asarray(fc_of(params({**NON_DEFAULT, a: NON_DEFAULT[b], b: NON_DEFAULT[a]})), np.float64)

@@ -197,3 +197,37 @@ def test_empirical_fc_of_the_bundled_scans_is_its_target(bundled) -> None:  # ty
     if not bundled.scans:
         pytest.skip("bundled dataset carries no scans")
     np.testing.assert_allclose(empirical_fc(bundled.scans), bundled.target_fc, atol=1e-12)
+
+
+def test_bandpass_inside_the_objective_end_to_end(tmp_path) -> None:
+    """``simulate --observe bold --bandpass 0.01:0.1`` through the command line, against the same candidate without
+    it (same seed: the same raw samples): the target is the mean FC of the band-passed scans, the samples the objective
+    scored are the raw ones band-passed, and its FC is theirs, each checked against scipy's own sosfiltfilt
+    (independent of engine.model.fcd); both FCs differ from the unfiltered ones."""
+    from tests.support import random_structure, run_main
+
+    rng = np.random.default_rng(8)
+    n, tr = 10, 0.72
+    c, d = random_structure(n, rng)
+    scans = rng.normal(size=(2, n, 120)).cumsum(axis=2)  # slow drifts: the band-pass changes their FC
+    np.savez(tmp_path / "drift.npz", Cmat=c, Dmat=d, BOLDs=scans, TR=tr)
+
+    def simulate(*extra: str) -> dict[str, np.ndarray]:
+        out = tmp_path / f"sim{len(extra)}.npz"
+        r = run_main("simulate", "--preset", "bold", "--data", str(tmp_path / "drift.npz"), "--duration", "45000",
+                     "--transient", "5000", "--objective", "fc", "--out", str(out), *extra)
+        assert r.returncode == 0, r.stderr
+        with np.load(out) as z:
+            return {k: z[k] for k in ("bold", "fc", "target_fc")}
+
+    band, raw = simulate("--bandpass", "0.01:0.1"), simulate()
+    sos = sps.butter(2, [0.01, 0.1], btype="band", fs=1 / tr, output="sos")
+    assert raw["bold"].shape == band["bold"].shape and raw["bold"].shape[0] >= 50 and raw["bold"].shape[1] == n
+    want_target = np.mean([np.corrcoef(sps.sosfiltfilt(sos, s.T, axis=0), rowvar=False) for s in scans], axis=0)
+    np.testing.assert_allclose(band["target_fc"], want_target, atol=1e-10)
+    assert np.abs(band["target_fc"] - raw["target_fc"]).max() > 0.05
+    filtered = sps.sosfiltfilt(sos, np.asarray(raw["bold"], np.float64), axis=0)
+    np.testing.assert_allclose(band["bold"], filtered, rtol=0, atol=1e-9 * np.abs(filtered).max())
+    np.testing.assert_allclose(band["fc"], np.corrcoef(filtered, rowvar=False), atol=2e-5)  # float32, as unfiltered
+    np.testing.assert_allclose(raw["fc"], np.corrcoef(raw["bold"], rowvar=False), atol=2e-5)
+    assert np.abs(band["fc"] - raw["fc"]).max() > 0.01

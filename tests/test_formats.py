@@ -23,58 +23,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.data.dataset import DataError, Dataset, load_dataset  # noqa: E402
+from tests.support import make_raw as make, matrix_text, table_text, write_folder  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # writers (independent of engine.data.formats)
-
-
-def make(n: int = 5, scans: int = 3, t: int = 40, seed: int = 0) -> dict[str, Any]:
-    """A small valid dataset: symmetric weights, lengths in mm, scans N×T, labels, TR."""
-    rng = np.random.default_rng(seed)
-    c = rng.random((n, n))
-    c = (c + c.T) / 2
-    np.fill_diagonal(c, 0.0)
-    c /= c.max()
-    d = rng.uniform(5, 150, (n, n))
-    d = (d + d.T) / 2
-    np.fill_diagonal(d, 0.0)
-    common = rng.standard_normal((1, t))
-    bolds = [rng.standard_normal((n, t)) + 0.4 * common for _ in range(scans)]
-    return {"Cmat": c, "Dmat": d, "BOLDs": bolds, "TR": 2.0, "labels": [f"ROI_{i}" for i in range(n)]}
-
-
-def matrix_text(m: np.ndarray, sep: str = " ") -> str:
-    return "".join(sep.join(repr(float(x)) for x in row) + "\n" for row in m)
-
-
-def table_text(names: list[str], bold: np.ndarray, sep: str = "\t") -> str:
-    """A T×N table with a header row of region names (bold is N×T)."""
-    return sep.join(names) + "\n" + "".join(sep.join(repr(float(x)) for x in row) + "\n" for row in bold.T)
-
-
-def write_folder(root: Path, ds: dict[str, Any], *, structure: str = "txt", series: str = "tsv",
-                 sidecar: dict[str, Any] | None = None, centres: bool = False) -> Path:
-    """A dataset folder: structure as weights/tract_lengths .txt/.csv or a TVB zip, one table per subject."""
-    root.mkdir(parents=True, exist_ok=True)
-    labels = ds.get("labels") or [f"r{i}" for i in range(len(ds["Cmat"]))]
-    if structure == "zip":
-        with zipfile.ZipFile(root / "connectivity_5.zip", "w") as z:
-            z.writestr("weights.txt", matrix_text(ds["Cmat"]))
-            z.writestr("tract_lengths.txt", matrix_text(ds["Dmat"]))
-            if centres:
-                z.writestr("centres.txt", "".join(f"{x}\t1.0\t2.0\t3.0\n" for x in labels))
-    else:
-        sep = "," if structure == "csv" else " "
-        (root / f"weights.{structure}").write_text(matrix_text(ds["Cmat"], sep))
-        (root / f"tract_lengths.{structure}").write_text(matrix_text(ds["Dmat"], sep))
-        if centres:
-            (root / "centres.txt").write_text("".join(f"{x} 1.0 2.0 3.0\n" for x in labels))
-    for k, bold in enumerate(ds["BOLDs"]):
-        (root / f"sub-{k + 1:02d}_timeseries.{series}").write_text(
-            table_text(labels, bold, "\t" if series == "tsv" else ","))
-    if sidecar is not None:
-        (root / "dataset.json").write_text(json.dumps(sidecar))
-    return root
 
 
 def expected_fc(bolds: list[np.ndarray]) -> np.ndarray:

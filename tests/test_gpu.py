@@ -89,7 +89,7 @@ def test_a_gpu_host_runs_one_gpu_actor(bundled) -> None:
     """A Ray head offering one GPU (stated: --num-gpus 1) gets one GPU actor, which scores as a local GPU run."""
     pytest.importorskip("ray")
     from engine.cluster.objective import ClusterObjective
-    from tests.test_cluster import make_dataset, start_ray_head
+    from tests.support import cluster_dataset as make_dataset, start_ray_head
 
     cfg = FitConfig(batch=6, budget=6, seed=4, **SHORT)
     values = np.linspace(0.6, 2.9, 6, dtype=np.float32).reshape(-1, 1)

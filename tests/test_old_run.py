@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from apptools import aio, wait_for
+from tests.support import aio, wait_for
 from engine import runs
 from engine.events import BatchEvaluated, Ended, Started
 from engine.proposers import NevergradProposer

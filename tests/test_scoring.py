@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from conftest import make_small_dataset, random_structure
+from tests.support import make_small_dataset, random_structure
+from tests.support import scans_dataset as _scans_dataset
 from engine.config import ConfigError, FitConfig
 from engine.data.dataset import Dataset, DataError, functional_connectivity, load_dataset
 from engine.data.split import make_split, subset
@@ -22,17 +23,6 @@ from engine.data import edges
 from engine.model import heldout, terms
 from engine.model.objective import Objective
 from engine.model.target import align_group_fcd, build_target
-
-
-def _scans_dataset(n: int = 8, n_scans: int = 4, t: int = 300, seed: int = 0, labels: bool = True) -> Dataset:
-    """n regions (first half left, labels R{i}_L / R{i}_R), n_scans random BOLD scans that differ from each other."""
-    rng = np.random.default_rng(seed)
-    c, d = random_structure(n, rng)
-    scans = tuple((rng.normal(size=(t, n)) @ rng.normal(size=(n, n))).T for _ in range(n_scans))
-    names = tuple(f"R{i}_L" for i in range(n // 2)) + tuple(f"R{i}_R" for i in range(n - n // 2))
-    fc = np.mean([functional_connectivity(s.T) for s in scans], axis=0)
-    return Dataset(name="scans", source="generated", cmat=c, dmat=d, target_fc=fc, n_scans=n_scans,
-                   n_timepoints=t, scans=scans, tr_s=0.72, labels=names if labels else None)
 
 
 def _group_dataset(n: int = 6, seed: int = 2) -> Dataset:

@@ -12,7 +12,7 @@ import pytest
 from engine.config import FitConfig
 from engine.data.dataset import functional_connectivity
 from engine.events import BatchEvaluated
-from test_scoring import _scans_dataset
+from tests.support import scans_dataset as _scans_dataset, wait_for
 
 
 def test_a_split_run_resumes_and_ends_with_its_held_out_check(tmp_path: Path) -> None:
@@ -125,19 +125,15 @@ def test_setup_form_reads_the_scoring_fields() -> None:
         app = Host()
         async with app.run_test(size=(120, 60)) as pilot:
             form = app.query_one(SetupForm)
-            for _ in range(50):
-                await pilot.pause(0.1)
-                if form.dataset is not None:
-                    break
+            await wait_for(pilot, lambda: form.dataset is not None)
             assert app.query_one("#fcd_window_s").value == "21.6" and app.query_one("#fcd_step_s").value == "3.6"
             app.query_one("#edges").value = "within"
             app.query_one("#realizations").value = "3"
             app.query_one("#held_out").value = "test data"
-            await pilot.pause(0.2)
-            assert form.config is None and "name the test data" in form.problem
+            await wait_for(pilot, lambda: "name the test data" in form.problem)
+            assert form.config is None
             app.query_one("#test_data").value = "other.npz"
-            await pilot.pause(0.2)
-            assert form.config is not None
+            await wait_for(pilot, lambda: form.config is not None)
             assert (form.config.edges, form.config.realizations, form.config.split, form.config.test_data) == \
                 ("within", 3, "", "other.npz")
 

@@ -16,7 +16,8 @@ from engine.model.objective import WORST_LOSS, Objective
 from engine.search import Search, bound_warnings
 from engine.proposers import GridProposer
 
-SHORT = dict(duration_ms=200.0)
+# no fresh-noise verdict after the fits here (tests/test_verdict.py tests it): it simulates the best point again
+SHORT = dict(duration_ms=200.0, fresh_seeds=0)
 
 
 def small_dataset(n: int = 10, seed: int = 1) -> Dataset:
@@ -101,7 +102,7 @@ def test_model_fc_of_the_best_matches_its_loss(bundled):
 
 def test_recovers_a_known_k_from_a_target_made_by_the_model():
     data = small_dataset(10)
-    cfg = FitConfig(bounds={"k": (0.5, 3.0)}, batch=6, budget=36, duration_ms=300.0, optimizer="DE", seed=3)
+    cfg = FitConfig(bounds={"k": (0.5, 3.0)}, batch=6, budget=36, duration_ms=300.0, optimizer="DE", seed=3, fresh_seeds=0)
     truth = Objective(data, cfg)(np.array([[1.7]])).best_fc  # same noise as the fit: common random numbers
     target = dataclasses.replace(data, target_fc=truth)
     summary, _ = collect(cfg, target)
@@ -187,7 +188,7 @@ def tiny_objective(bundled):
 @pytest.mark.parametrize("name", ["TwoPointsDE", "CMA", "PSO", "OnePlusOne", "RandomSearch", "NGOpt"])
 def test_nevergrad_optimizers_finish_on_the_real_objective(bundled, tiny_objective, name):
     """Each spends its budget on real losses (NGOpt too, with this numpy, at this budget) and recommends a point."""
-    summary, events = collect(FitConfig(batch=2, budget=4, optimizer=name, duration_ms=50.0), bundled,
+    summary, events = collect(FitConfig(batch=2, budget=4, optimizer=name, duration_ms=50.0, fresh_seeds=0), bundled,
                               objective=tiny_objective)
     assert summary.status == "finished", summary.reason
     assert summary.evaluations == 4 and summary.best_loss is not None
@@ -206,7 +207,7 @@ def test_grid_scan_maps_one_or_two_parameters():
 
 def test_bound_warning_on_the_seed_bounds(bundled):
     # on the real data the loss keeps falling with k up to the seed's upper bound 3
-    summary, events = collect(FitConfig(batch=3, budget=6, optimizer="Grid", duration_ms=500.0), bundled)
+    summary, events = collect(FitConfig(batch=3, budget=6, optimizer="Grid", duration_ms=500.0, fresh_seeds=0), bundled)
     assert summary.best_params["k"] == pytest.approx(3.0)
     assert any("upper bound" in w for w in summary.warnings)
     assert any(isinstance(e, Warned) and "widen the bounds" in e.message for e in events)
@@ -341,7 +342,7 @@ def test_an_fcd_term_over_too_few_windows_is_warned_with_a_duration_that_is_enou
     from engine.caveats import MIN_FCD_WINDOWS
 
     def fit(duration_ms, objective="fc+fcd_ks"):
-        cfg = presets.get("bold").config(duration_ms=duration_ms, objective=objective, batch=2, budget=2)
+        cfg = presets.get("bold").config(duration_ms=duration_ms, objective=objective, batch=2, budget=2, fresh_seeds=0)
         _, events = collect(cfg, bundled, objective=CountingObjective())
         real = Objective(bundled, cfg)  # built, not compiled: its sampling and windows are what a fit simulates
         n_windows = fcd.windows(real.sampling.n_samples, real.target.fcd_window, real.target.fcd_step).size

@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import browser_screenshot as bs  # noqa: E402
 
+from tests.support import GUARD_S, wait_until  # noqa: E402
 from tui.cli import serve as serve_cli  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -226,11 +226,11 @@ def test_the_app_draws_in_a_real_browser_and_takes_keys(tmp_path):
         assert "wcfit-tui — keys" not in bs.screen_text(driver)
         bs.settle(driver)
         setup = _image(driver.get_screenshot_as_png())
-        colours = setup.getcolors(maxcolors=1 << 16)
-        assert colours is None or len(colours) > 8, "the page is blank"
-        background = max(colours or [(0, None)])[1]
-        drawn = sum(n for n, c in (colours or []) if c != background)
-        assert colours is None or drawn > 0.02 * setup.width * setup.height, "almost nothing drawn"
+        colours = setup.getcolors(maxcolors=setup.width * setup.height)  # every pixel's own colour at most: never None
+        assert colours is not None and len(colours) > 8, "the page is blank"
+        background = max(colours)[1]
+        drawn = sum(n for n, c in colours if c != background)
+        assert drawn > 0.02 * setup.width * setup.height, "almost nothing drawn"
 
         bs.press(driver, Keys.F1)
         bs.wait_for(driver, lambda t: "wcfit-tui — keys" in t and "start the fit with the setup form" in t, 60, "the help screen after F1")
@@ -246,17 +246,13 @@ def test_the_app_draws_in_a_real_browser_and_takes_keys(tmp_path):
         assert "wcfit-tui — keys" not in bs.screen_text(driver)
         assert len(_apps(proc.pid)) == 2, _apps(proc.pid)
         driver.close()  # closing a tab ends its app
-        deadline = time.monotonic() + 20
-        while len(_apps(proc.pid)) > 1 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert len(_apps(proc.pid)) == 1, f"a closed tab's app is still running: {_apps(proc.pid)}"
+        wait_until(lambda: len(_apps(proc.pid)) <= 1, interval=0.2, what="a closed tab's app ended")
+        assert len(_apps(proc.pid)) == 1, f"the other tab's app ended too: {_apps(proc.pid)}"
 
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C in the server's terminal, with a tab still open
-        assert proc.wait(60) == 0, proc.stderr.read()
-        deadline = time.monotonic() + 15  # an app may still be finishing its exit after closing its output
-        while _apps(proc.pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not _apps(proc.pid), f"apps outlived the server: {_apps(proc.pid)}"
+        assert proc.wait(GUARD_S) == 0, proc.stderr.read()
+        # an app may still be finishing its exit after closing its output: it must end, not outlive the server
+        wait_until(lambda: not _apps(proc.pid), interval=0.2, what="the apps ending with the server")
         err = proc.stderr.read()
         assert "Traceback" not in err and "Exception" not in err, err
 

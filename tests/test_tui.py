@@ -17,7 +17,7 @@ from tui.widgets.candidates import CandidatesTable
 from tui.widgets.fc_heatmap import ASCII_RAMP, HALF, FCHeatmaps
 from tui.widgets.loss_plot import LossPlot, thin
 
-from tests.apptools import aio, feed, utc_clock, wait_for  # noqa: F401 - utc_clock: autouse fixture
+from tests.support import aio, feed, tiny_npz, utc_clock, wait_for  # noqa: F401 - utc_clock: autouse fixture
 
 TARGET = load_dataset(None).target_fc
 
@@ -390,22 +390,13 @@ async def test_narrow_fc_tab_shows_whole_heatmaps():
 
 # -- attach mode (live and replay) and F7 export, on run directories written by engine.runs -----
 
-def _tiny_npz(tmp_path):
-    rng = np.random.default_rng(0)
-    c = rng.random((6, 6)); c = (c + c.T) / 2; np.fill_diagonal(c, 0)
-    d = rng.random((6, 6)) * 50 + 10; d = (d + d.T) / 2; np.fill_diagonal(d, 0)
-    path = tmp_path / "tiny.npz"
-    np.savez(path, Cmat=c, Dmat=d, BOLDs=rng.standard_normal((3, 6, 50)))
-    return path
-
-
 @aio
 async def test_attach_replays_a_finished_run_read_only_and_f7_exports_it(tmp_path):
     from engine import runs
-    from test_runs import fake_fit
+    from tests.support import fake_fit
     from tui.widgets.setup_form import SetupForm
 
-    run = fake_fit(_tiny_npz(tmp_path), tmp_path, "done")
+    run = fake_fit(tiny_npz(tmp_path), tmp_path, "done")
     rows = runs.read_log(run / runs.LOG)
     app = WcfitApp(attach=str(run), probe_devices=False)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -449,9 +440,9 @@ async def test_attach_follows_a_live_run_batch_by_batch(tmp_path):
     from engine import runs
     from engine.config import FitConfig
     from engine.search import Search
-    from test_runs import FakeObjective
+    from tests.support import FakeObjective
 
-    config = FitConfig(data=str(_tiny_npz(tmp_path)), duration_ms=50, batch=2, budget=6)
+    config = FitConfig(data=str(tiny_npz(tmp_path)), duration_ms=50, batch=2, budget=6)
     dataset = load_dataset(config.data)
     rec = runs.record(config, dataset, out=str(tmp_path), name="live")
     gates = [threading.Event() for _ in range(3)]
@@ -526,7 +517,7 @@ def _fit_events(*, stand_in: bool):
     """The events of a 6-candidate Grid fit on a 6-node dataset, machine-dependent fields (clock, throughput) fixed."""
     import dataclasses
 
-    from conftest import make_small_dataset
+    from tests.support import make_small_dataset
     from engine.config import FitConfig
     from engine.events import BatchEvaluated, Ended, Started
     from engine.search import Search

@@ -15,8 +15,8 @@ from engine.data.dataset import load_dataset
 from engine.events import SegmentSimulated
 from engine.model.fcd import empirical_fcd_values
 from engine.model.simulate import Simulation
-from tests.conftest import make_small_dataset
-from tests.apptools import aio, feed, utc_clock, wait_for  # noqa: F401 - utc_clock: autouse fixture
+from tests.support import make_small_dataset
+from tests.support import GUARD_S, aio, feed, utc_clock, wait_for  # noqa: F401 - utc_clock: autouse fixture
 from tui.app import WcfitApp
 from tui.demo import bold_signal, synthetic_bold_run, synthetic_run
 from tui.widgets.bold_panel import BoldPanel
@@ -225,7 +225,8 @@ def fake_simulation(config, dataset, values, wall_s: float = 1.25) -> Simulation
 
 @pytest.fixture
 def fake_simulate(monkeypatch):
-    """engine.model.simulate.simulate replaced: records calls; the first call waits until ``gate`` is set."""
+    """engine.model.simulate.simulate replaced: records calls; the first call waits until ``gate`` is set (by the
+    test, or at teardown: a failed test leaves no thread waiting)."""
     import engine.model.simulate
 
     calls: list[dict] = []
@@ -234,13 +235,14 @@ def fake_simulate(monkeypatch):
     def simulate(config, dataset, values, *, progress=None):
         calls.append(dict(values))
         if len(calls) == 1:
-            gate.wait(20)
+            assert gate.wait(GUARD_S), "the test never released the first simulation"
         if progress is not None:
             progress(config.duration_ms)
         return fake_simulation(config, dataset, values)
 
     monkeypatch.setattr(engine.model.simulate, "simulate", simulate)
-    return calls, gate
+    yield calls, gate
+    gate.set()
 
 
 @aio

@@ -12,8 +12,8 @@ from engine import runs
 from engine.config import FitConfig
 from engine.events import BatchEvaluated, Cancelled, NewBest, Started
 from engine.search import Search
-from tests.apptools import aio, wait_for
-from tests.conftest import make_small_dataset
+from tests.support import aio, wait_for
+from tests.support import make_small_dataset
 from tui.app import WcfitApp
 from tui.screens.main import MainScreen
 from tui.screens.runs import RunsScreen

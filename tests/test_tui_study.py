@@ -15,14 +15,12 @@ from engine.config import FitConfig
 from engine.data.dataset import load_dataset
 from engine.search import Search
 from engine.study.table import attach_kind, study_rows
-from tests.test_runs import FakeObjective
-from tests.apptools import aio, wait_for
-from tests.test_tui import _tiny_npz
+from tests.support import FakeObjective, aio, tiny_npz, wait_for
 
 
 def _study(tmp_path):
     """A study of the 3 scans of a tiny dataset: subject 0 fitted (fake objective), subjects 1 and 2 not started."""
-    config = FitConfig(data=str(_tiny_npz(tmp_path)), duration_ms=50, batch=2, budget=4)
+    config = FitConfig(data=str(tiny_npz(tmp_path)), duration_ms=50, batch=2, budget=4)
     source = load_dataset(config.data)
     subjects = st.split_subjects(source, "scan")
     path = tmp_path / "study"
@@ -107,8 +105,8 @@ async def test_the_app_attached_to_a_study_lists_subjects_live_and_opens_one(tmp
             gate.set()  # subject 1 finishes: the table follows within a poll or two
             await wait_for(pilot, lambda: await_rows(table, ["done", "done", "waiting"]))
             assert [r.evaluations for r in table.subjects] == [4, 4, 0]
-            await pilot.press("down", "down", "enter")  # a subject that has not started: nothing to open
-            await pilot.pause(0.2)
+            await pilot.press("down", "down", "enter")  # a subject that has not started: nothing to open, it says so
+            await wait_for(pilot, lambda: any("has not started yet" in str(n.message) for n in app._notifications))
             assert isinstance(app.screen, StudyScreen)
             await pilot.press("up", "up", "enter")
             await wait_for(pilot, lambda: isinstance(app.screen, MainScreen) and app.screen.state == "finished")
@@ -125,7 +123,7 @@ async def test_the_app_attached_to_a_study_lists_subjects_live_and_opens_one(tmp
 @aio
 async def test_the_runs_screen_lists_a_study_and_enter_opens_its_subjects(tmp_path):
     from engine.study.table import list_studies
-    from tests.test_runs import fake_fit
+    from tests.support import fake_fit
     from tui.app import WcfitApp
     from tui.screens.runs import RunsScreen
     from tui.screens.study import StudyScreen
@@ -133,7 +131,7 @@ async def test_the_runs_screen_lists_a_study_and_enter_opens_its_subjects(tmp_pa
     from tui.widgets.subjects_table import SubjectsTable
 
     path, *_ = _study(tmp_path)
-    fake_fit(_tiny_npz(tmp_path), tmp_path, "plain")  # an ordinary run next to the study
+    fake_fit(tiny_npz(tmp_path), tmp_path, "plain")  # an ordinary run next to the study
     (info,) = list_studies(tmp_path)
     best = study_rows(path)[0].best_loss
     assert (info.name, info.status, info.evaluations, info.budget, info.best_loss) == ("study", "study", 4, 12, best)
@@ -155,10 +153,10 @@ async def test_the_runs_screen_lists_a_study_and_enter_opens_its_subjects(tmp_pa
 
 def test_runs_lists_a_study_beside_the_runs_and_json_says_which_is_which(tmp_path, capsys):
     from tui.cli.fit import main
-    from tests.test_runs import fake_fit
+    from tests.support import fake_fit
 
     path, *_ = _study(tmp_path)
-    fake_fit(_tiny_npz(tmp_path), tmp_path, "plain")
+    fake_fit(tiny_npz(tmp_path), tmp_path, "plain")
     assert main(["runs", str(tmp_path), "--json"]) == 0
     rows = {d["name"]: d for d in map(json.loads, capsys.readouterr().out.splitlines())}
     assert sorted(rows) == ["plain", "study"]

@@ -21,7 +21,7 @@ from tui.widgets.candidates import CandidatesTable
 from tui.widgets.landscape import BAD_MARK, BEST_MARK, LEVELS, Landscape, shade, shade_char
 from tui.widgets.loss_plot import LossPlot
 
-from tests.apptools import aio, feed, wait_for
+from tests.support import aio, feed, wait_for
 
 DATA = load_dataset(None)
 TARGET = DATA.target_fc
@@ -381,7 +381,8 @@ def _landscape(terms: bool = False):
         await wait_for(pilot, lambda: app.screen.query_one("#form").dataset is not None)
         feed(app, synthetic_grid_run(TARGET, budget=30, terms=terms, diverged=9))
         app.screen.query_one("#tabs").active = "landscape"
-        await pilot.pause(0.6)
+        land = app.screen.query_one(Landscape)
+        await wait_for(pilot, lambda: land.size.width > 0 and land.drawn_current)  # shown, all batches drawn
         app.clear_notifications()
         await pilot.pause()
     return run_before
@@ -409,7 +410,6 @@ def test_snapshot_runs_compare_narrow(snap_compare, two_runs):
         await wait_for(pilot, lambda: app.screen.query_one(RunsTable).row_count == 2)
         await pilot.press("space", "down", "space", "c")
         await wait_for(pilot, lambda: len(app.screen.query_one(BestCurves).curves) == 2)
-        await pilot.pause(0.6)
         app.clear_notifications()
         await pilot.pause()
 

@@ -12,8 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from clitools import run_main
-from conftest import make_small_dataset, random_structure
+from tests.support import run_main
+from tests.support import make_small_dataset, random_structure
 from engine.config import ConfigError, FitConfig
 from engine.data import nulls
 from engine.data.dataset import Dataset, load_dataset

@@ -69,15 +69,16 @@ def run(batch: int, duration_ms: float, data: str | None, repeats: int = 2,
         shape = (obj.chunks, obj.chunk)
         v = jnp.asarray(np.resize(values, (obj.batch, len(obj.names))).reshape(shape + (len(obj.names),)))
         lanes = jnp.zeros(shape, jnp.int32)
-        jax.block_until_ready(init(v, lanes))
+        reals = jnp.zeros(shape[:1], jnp.int32)  # one realisation: every chunk is realisation 0
+        jax.block_until_ready(init(v, lanes, reals))
         obj(values)  # warm
-        prepared.append((label, cfg, obj, values, compile_s, init, v, lanes))
+        prepared.append((label, cfg, obj, values, compile_s, init, v, lanes, reals))
     best = {p[0]: float("inf") for p in prepared}
     best_init = {p[0]: float("inf") for p in prepared}
     for _ in range(max(1, repeats)):  # rounds over the variants: a change of machine load hits them all alike
-        for label, cfg, obj, values, _c, init, v, lanes in prepared:
+        for label, cfg, obj, values, _c, init, v, lanes, reals in prepared:
             t0 = time.perf_counter()
-            jax.block_until_ready(init(v, lanes))
+            jax.block_until_ready(init(v, lanes, reals))
             best_init[label] = min(best_init[label], time.perf_counter() - t0)
             best[label] = min(best[label], obj(values).wall_s)
     rows = []

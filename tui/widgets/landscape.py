@@ -161,6 +161,13 @@ class Landscape(QuantityAndBaseline, Widget):
         self.refresh()
 
     @property
+    def drawn_current(self) -> bool:
+        """Whether the last drawing shows the current data and size, with no deferred redraw pending (tests wait on it)."""
+        key = self._cache_key
+        return not self._later and key is not None and key[:4] == (self.size.width, self.size.height, self._version,
+                                                                    self.history.version)
+
+    @property
     def use_ascii(self) -> bool:
         """Whether to draw with the ASCII ramp instead of coloured half blocks."""
         return wants_ascii(self.app, self.force_ascii)

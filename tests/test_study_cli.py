@@ -1,0 +1,94 @@
+"""A local study through the command line: ``study --per subject --limit N`` and ``resume STUDY``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.support import random_structure, run_main
+
+pytestmark = pytest.mark.slow
+N = 6
+IDS = ["a", "a", "b", "c", "c"]  # five scans of three subjects; a and c have two scans each
+FIT = ["--preset", "tutorial", "--duration", "100", "--budget", "4", "--batch", "2", "--fresh", "0", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    rng = np.random.default_rng(5)
+    c, d = random_structure(N, rng)
+    path = tmp_path_factory.mktemp("data") / "subjects.npz"
+    np.savez(path, Cmat=c, Dmat=d, BOLDs=rng.normal(size=(len(IDS), N, 50)), subjects=np.array(IDS))
+    return path
+
+
+def _listed(study: Path) -> list[dict[str, Any]]:
+    r = run_main("runs", str(study), "--json")
+    assert r.returncode == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+def test_a_local_study_per_subject_with_a_limit(data: Path, tmp_path: Path) -> None:
+    study = tmp_path / "study"
+    r = run_main("study", "--data", str(data), "--per", "subject", "--limit", "2", "--out", str(study), *FIT)
+    assert r.returncode == 0, r.stderr
+    assert f"study {study}: 2 of 2 subject(s) finished" in r.stdout
+    manifest = json.loads((study / "study.json").read_text())
+    assert [(s["name"], s["scans"]) for s in manifest["subjects"]] == [("subject-a", [0, 1]), ("subject-b", [2])]
+    assert [(s["subject"], s["scans"], s["status"], s["evaluations"]) for s in _listed(study)] == \
+        [("subject-a", [0, 1], "finished", 4), ("subject-b", [2], "finished", 4)]
+    with np.load(data) as z:
+        bolds = z["BOLDs"]
+    for name, scans in (("subject-a", [0, 1]), ("subject-b", [2])):  # each subject fitted to its own scans' FC
+        want = np.mean([np.corrcoef(bolds[i]) for i in scans], axis=0)
+        np.testing.assert_allclose(np.load(study / name / "target_fc.npy"), want, atol=1e-12)
+    assert not (study / "subject-c").exists()  # past the limit
+
+
+def test_resume_study_finishes_a_stopped_subject_and_fits_the_rest(data: Path, tmp_path: Path) -> None:
+    """A study whose first subject stopped after one batch (as after Ctrl+C) and whose second never started:
+    ``resume STUDY`` continues the first from its checkpoint (each evaluation once, the first batch kept) and fits
+    the second; a second ``resume`` has nothing left to do."""
+    from engine import runs
+    from engine.config import FitConfig
+    from engine.data.dataset import load_dataset
+    from engine.events import BatchEvaluated
+    from engine.search import Search
+    from engine.study import run as st
+
+    cfg = FitConfig(data=str(data), duration_ms=100.0, batch=2, budget=4, fresh_seeds=0)
+    source = load_dataset(cfg.data)
+    subjects = st.split_subjects(source, "subject", IDS)[:2]
+    study = tmp_path / "study"
+    st.create_study(study, cfg, source, subjects, "subject")
+    first = st.subject_dataset(source, subjects[0])
+    rec = runs.record(cfg, first, out=study, name=subjects[0].name)
+    search: Search
+
+    def stop_after_one(event: object) -> None:
+        if isinstance(event, BatchEvaluated):
+            search.cancel()
+
+    search = Search(cfg, first, listeners=[rec.listener, stop_after_one], checkpointer=rec.checkpointer)
+    with rec:
+        assert search.run().status == "stopped"
+    log = study / "subject-a" / runs.LOG
+    before = log.read_bytes()
+    assert [(s["status"], s["evaluations"]) for s in _listed(study)] == [("stopped", 2), ("pending", 0)]
+
+    r = run_main("resume", str(study), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "subject-a: resuming at evaluation 2 of 4" in r.stderr
+    assert f"study {study}: 2 of 2 subject(s) finished" in r.stdout
+    assert [(s["status"], s["evaluations"]) for s in _listed(study)] == [("finished", 4), ("finished", 4)]
+    assert [row["evaluation"] for row in runs.read_log(log)] == [0, 1, 2, 3]  # each once
+    assert log.read_bytes().startswith(before)  # the first batch kept as it was
+    assert len(json.loads((study / "subject-a" / runs.STATUS).read_text())["starts"]) == 2
+    logs = {name: (study / name / runs.LOG).read_bytes() for name in ("subject-a", "subject-b")}
+    again = run_main("resume", str(study), "--quiet")
+    assert again.returncode == 0 and f"study {study}: 2 of 2 subject(s) finished" in again.stdout
+    assert all((study / name / runs.LOG).read_bytes() == b for name, b in logs.items())  # nothing fitted again
