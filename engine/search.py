@@ -1,7 +1,7 @@
 """The search loop: ask a batch from the optimizer, score it in one device call, tell, emit events.
 
 The caller owns the loop (Nevergrad's ask/tell), so batches, cancellation, checkpoints and resume are
-ours. ``Search.run`` blocks; ``start`` runs it in a daemon thread.
+ours. ``Search.run`` blocks (a front end runs it in its own thread).
 """
 
 from __future__ import annotations
@@ -412,10 +412,3 @@ class Search:
         self.summary = self._summary("finished", "budget spent", prog, t0, proposer, (rec_values, rec_loss))
         self._emit(Finished(summary=self.summary))
         return self.summary
-
-
-def start(search: Search) -> threading.Thread:
-    """Run a search in a daemon thread and return the thread."""
-    thread = threading.Thread(target=search.run, name="wcfit-search", daemon=True)
-    thread.start()
-    return thread

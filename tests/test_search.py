@@ -142,7 +142,8 @@ def test_cancel_stops_within_one_batch_and_keeps_results(bundled):
             assert cancelled.wait(120)
 
     s.listeners.append(hold_after_first_batch)
-    t = search_mod.start(s)
+    t = threading.Thread(target=s.run, daemon=True)
+    t.start()
     assert first.wait(300)
     s.cancel()  # from another thread, while the first batch's results are being delivered
     cancelled.set()
@@ -266,7 +267,8 @@ def test_cancel_during_a_batch_lets_only_that_batch_finish():
     cfg = FitConfig(batch=2, budget=100, optimizer="RandomSearch", **SHORT)
     events: list = []
     search = Search(cfg, small_dataset(3), objective=obj, listeners=[events.append])
-    thread = search_mod.start(search)
+    thread = threading.Thread(target=search.run, daemon=True)
+    thread.start()
     assert obj.inside.wait(30)
     search.cancel()
     calls_at_return = obj.calls  # the 4th call is in flight
