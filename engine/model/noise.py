@@ -1,5 +1,5 @@
 """The network's random numbers: the initial delay history and the OU noise's normals, in the seed's order
-(``stream="seed"``, brainstate's key chain) or block by block (the default stream, drawn with ``engine.model.rng``).
+(``stream="seed"``, brainstate's key chain) or block by block (the default stream).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Literal
 import jax
 import jax.numpy as jnp
 
-from engine.model import rng
 from engine.model.delays import refresh_mirror, ring_from_history
 
 if TYPE_CHECKING:
@@ -70,7 +69,7 @@ def noise_block(key: Array, block_index: Array, s: Structure, per_candidate: boo
         return _per_lane(chain, key, per_candidate)
 
     def whole(k: Array) -> tuple[Array, Array]:
-        return k, rng.normal(jax.random.fold_in(k, block_index), (t, 2, n), dtype)
+        return k, jax.random.normal(jax.random.fold_in(k, block_index), (t, 2, n), dtype=dtype)
 
     return _per_lane(whole, key, per_candidate)
 
@@ -93,7 +92,8 @@ def initial_ring(key: Array, s: Structure, batch: int, per_candidate: bool, stre
     c = max(d for d in range(1, min(n, HISTORY_CHUNK) + 1) if n % d == 0)
 
     def draw(k: Array, chunk: Array) -> Array:
-        return rng.uniform(jax.random.fold_in(k, chunk), (c, length), dtype, 0.0, HISTORY_INIT_HIGH)
+        return jax.random.uniform(jax.random.fold_in(k, chunk), (c, length), dtype=dtype, minval=0.0,
+                                  maxval=HISTORY_INIT_HIGH)
 
     if per_candidate:
         key, sub = jax.vmap(_split)(key)
@@ -116,4 +116,4 @@ NOISE_GROUP = 4
 
 def noise_group(key: Array, group_index: Array, s: Structure, group: int, dtype: jnp.dtype) -> Array:
     """Standard normals (G, T, 2, N, 1) shared by all candidates for blocks G·g … G·g + G − 1."""
-    return rng.normal(jax.random.fold_in(key, group_index), (group, s.block, 2, s.n_nodes), dtype)[..., None]
+    return jax.random.normal(jax.random.fold_in(key, group_index), (group, s.block, 2, s.n_nodes), dtype=dtype)[..., None]
