@@ -55,7 +55,7 @@ def test_presets_table_names_every_row(capsys: pytest.CaptureFixture[str]) -> No
 
     row = {"preset": "bold", "data": "hcp80 (bundled)", "n_nodes": 80, "batch": 16, "duration_ms": 60000.0,
            "layout": "2× cpu", "objective": "fc+fcd_ks", "wall_s": 8.0, "cand_sim_s_per_s": 120.0, "gflops": 29.8,
-           "peak_fraction": 0.2, "peak_rate": 600.0}
+           "peak_fraction": 0.2, "peak_rate": 600.0, "dt_ms": 0.1}
     print_table({"device": "2× cpu (cpu)", "peak": bench_presets.peak_flops(cores=2), "node_flops": 140,
                  "rows": [row], "neurolib": {"installed": False}})
     text = capsys.readouterr().out
