@@ -359,6 +359,23 @@ def test_info_lists_the_actors_a_fit_would_start(ray_head: str, capsys: pytest.C
     assert len(lines) == 2 and lines[1].startswith("  actor 0: ") and "2× cpu" in lines[1] and "memory" in lines[1]
 
 
+def test_bench_cluster_through_the_command_line(ray_head: str, data_npz: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.cli.fit import main
+
+    argv = ["bench", "--cluster", ray_head, "--cpu-actors", "2", "--batch", "4", "--duration", "300",
+            "--repeats", "1", "--data", str(data_npz), "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["address"] == ray_head and out["n_nodes"] == N and len(out["rows"]) == 1
+    row = out["rows"][0]
+    assert row["batch"] == 4 and row["cluster"]["actors"] == 2
+    assert sum(row["cluster"]["shares"]) == 4  # the batch split over both actors, nothing lost or doubled
+    # the same candidates, the same (common) noise: the cluster scores what one process scores
+    assert row["max_loss_difference"] < 1e-5
+    assert row["speedup"] == pytest.approx(row["one_process"]["wall_s"] / row["cluster"]["wall_s"])
+
+
 class _Fake:
     """A stand-in objective (no JAX): loss = distance to k = 1.7."""
 
