@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import browser_screenshot as bs  # noqa: E402
 
-from tests.support import GUARD_S, wait_until  # noqa: E402
+from tests.support import GUARD_S, fake_fit, tiny_npz, wait_until  # noqa: E402
 from tui.cli import serve as serve_cli  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -255,6 +255,27 @@ def test_the_app_draws_in_a_real_browser_and_takes_keys(tmp_path):
         wait_until(lambda: not _apps(proc.pid), interval=0.2, what="the apps ending with the server")
         err = proc.stderr.read()
         assert "Traceback" not in err and "Exception" not in err, err
+
+
+@pytest.mark.slow
+def test_serve_attach_shows_a_run_read_only_in_a_real_browser(tmp_path):
+    require(have("textual_serve"), "textual-serve is not installed (pip install -e '.[serve]')")
+    require(have("selenium"), "selenium is not installed (pip install -e '.[serve,test]')")
+    require(bs.find_browser() is not None, "chromium or chromedriver is missing (apt-get install chromium chromium-driver)")
+    from selenium.webdriver.common.keys import Keys
+
+    run = fake_fit(tiny_npz(tmp_path), tmp_path / "runs", "served", budget=4)
+    with bs.serving("attach", str(run)) as (url, proc), bs.browser() as driver:
+        bs.open_page(driver, url)
+        bs.wait_for(driver, lambda t: "finished" in t and "budget spent" in t and "4/4" in t, 180,
+                    "the attached run, replayed to its end")
+        apps = _apps(proc.pid)
+        assert len(apps) == 1
+        cmd = Path(f"/proc/{apps[0]}/cmdline").read_bytes().split(b"\0")
+        assert b"attach" in cmd and str(run).encode() in cmd  # the tab's app is the read-only viewer of this run
+        # F1 reaches the viewer's app (F5 would reload the page: the browser keeps it)
+        bs.press(driver, Keys.F1)
+        bs.wait_for(driver, lambda t: "wcfit-tui — keys" in t, 60, "the help screen over the attached run")
 
 
 def test_help_lists_serve_and_its_risk(capsys):
