@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from engine.config import GRID, ConfigError, FitConfig
 
@@ -90,6 +90,13 @@ def get(name: str) -> Preset:
         return REGISTRY[name]
     except KeyError:
         raise ConfigError(f"unknown preset {name!r}; known: {', '.join(REGISTRY)}") from None
+
+
+def point_within(preset: str | None, names: Iterable[str], bounds: Mapping[str, tuple[float, float]]
+                 ) -> dict[str, float]:
+    """The preset's point for ``names``, the middle of a parameter's bounds where it names none (or is not a preset)."""
+    point = REGISTRY[preset].point if preset is not None and preset in REGISTRY else {}
+    return {n: float(point[n]) if n in point else (bounds[n][0] + bounds[n][1]) / 2 for n in names}
 
 
 def preset_help() -> str:

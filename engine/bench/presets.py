@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import numpy as np
+
+from engine import presets
 
 #: (preset, dataset) pairs measured by default: the default fit and the regional one, each on its own data.
 DEFAULT_PRESETS: tuple[tuple[str, str], ...] = (("bold", "bundled"), ("regional", "schaefer100"))
@@ -70,8 +72,8 @@ def time_preset(preset: str, data: str, *, batch: int = 16, duration_ms: float =
     prepared = prepare_fit(config)
     obj = prepared.objective
     cfg = prepared.config
-    start = presets_point(preset, obj.names, cfg.bounds)
-    values = np.tile(np.asarray(start, np.float32), (batch, 1))
+    start = presets.point_within(preset, obj.names, cfg.bounds)
+    values = np.tile(np.asarray([start[n] for n in obj.names], np.float32), (batch, 1))
     if progress:
         progress(f"{preset} on {data}: compiling")
     compile_s = obj.compile()
@@ -90,14 +92,6 @@ def time_preset(preset: str, data: str, *, batch: int = 16, duration_ms: float =
     return {"preset": preset, "data": prepared.dataset.name, "n_nodes": n, "batch": batch, "duration_ms": duration_ms,
             "layout": obj.description, "compile_s": compile_s, "wall_s": wall, "cand_sim_s_per_s": rate,
             "gflops": gflops, "dt_ms": cfg.dt_ms, "objective": cfg.objective, "coupling": cfg.coupling, "fic": bool(cfg.fic)}
-
-
-def presets_point(preset: str, names: tuple[str, ...], bounds: Mapping[str, tuple[float, float]]) -> list[float]:
-    """The preset's starting point for ``names`` (the middle of a parameter's bounds where it names none)."""
-    from engine import presets
-
-    point = presets.get(preset).point
-    return [float(point[n]) if n in point else 0.5 * (bounds[n][0] + bounds[n][1]) for n in names]
 
 
 def run(pairs: tuple[tuple[str, str], ...] = DEFAULT_PRESETS, *, batch: int = 16, duration_ms: float = 60_000.0,

@@ -30,10 +30,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     fitted = set(dict(parse_bound(t) for t in args.param)) if args.param else set(preset.settings.get("bounds", {}))
     args.fixed = [t for t in args.fixed if parse_fixed(t)[0] not in fitted]  # a fitted name given a value: its value
     config = config_from_args(args)
-    values = {n: v for n, v in preset.point.items() if n in config.bounds}
+    # a fitted parameter: its given value, else the preset's point, else its bounds' middle
+    values = presets.point_within(preset.name, config.names, config.bounds)
     values.update({n: v for n, v in given.items() if n in config.bounds})
-    for name in config.names:  # a fitted parameter given no value and not in the preset's point: its bounds' middle
-        values.setdefault(name, sum(config.bounds[name]) / 2)
     dataset = checked_dataset(config)
     if not fcd_window_given(args):  # a group's FCD values fix the FCD window and step
         config = align_group_fcd(config, dataset)

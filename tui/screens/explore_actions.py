@@ -35,9 +35,7 @@ def explore_from(screen: MainScreen, source: str) -> None:
         screen.notify(f"cannot explore: {form.problem or 'no dataset'}", severity="warning")
         return
     if source == "form":
-        preset = presets.REGISTRY.get(config.preset)
-        known = dict(preset.point) if preset is not None else {}
-        point = {n: known.get(n, sum(config.bounds[n]) / 2) for n in config.names}
+        point = presets.point_within(config.preset, config.names, config.bounds)
     elif source == "best":
         summary = screen.summary
         best = summary.best_params if summary is not None and summary.best_params else screen.best
