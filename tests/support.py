@@ -287,15 +287,18 @@ class FakeObjective:
 
 
 def fake_fit(data: Path, out: Path, name: str, *, budget: int = 8, batch: int = 2,
-             cancel_after: int | None = None, blank_checkpoint: bool = False, objective: Any = None) -> Path:
-    """A recorded fit of the dataset file ``data`` with the fake objective (fast, no JAX); returns the run directory."""
+             cancel_after: int | None = None, blank_checkpoint: bool = False, objective: Any = None,
+             **fields: Any) -> Path:
+    """A recorded fit of the dataset file ``data`` with the fake objective (fast, no JAX); returns the run directory.
+
+    ``fields``: more FitConfig fields (optimizer, seed, bounds…)."""
     from engine import runs
     from engine.config import FitConfig
     from engine.data.dataset import load_dataset
     from engine.events import BatchEvaluated
     from engine.search import Search
 
-    config = FitConfig(data=str(data), duration_ms=50, batch=batch, budget=budget)
+    config = FitConfig(**{"data": str(data), "duration_ms": 50, "batch": batch, "budget": budget, **fields})
     dataset = load_dataset(config.data)
     rec = runs.record(config, dataset, out=str(out), name=name)
     search: Search
@@ -313,6 +316,34 @@ def fake_fit(data: Path, out: Path, name: str, *, budget: int = 8, batch: int = 
                         checkpointer=Blank() if blank_checkpoint else rec.checkpointer)
         search.run()
     return rec.path
+
+
+def stopped_study(path: Path, config: Any, by: str, *, ids: Any = None, subjects: int = 2, objective: Any = None
+                  ) -> list[Any]:
+    """A study at ``path`` of the first ``subjects`` subjects of ``config.data`` (split ``by``), whose first subject
+    stopped after one batch (as after Ctrl+C) and whose others never started; returns the subjects."""
+    from engine import runs
+    from engine.data.dataset import load_dataset
+    from engine.events import BatchEvaluated
+    from engine.search import Search
+    from engine.study import run as st
+
+    source = load_dataset(config.data)
+    chosen = (st.split_subjects(source, by, ids) if ids is not None else st.split_subjects(source, by))[:subjects]
+    st.create_study(path, config, source, chosen, by)
+    first = st.subject_dataset(source, chosen[0])
+    rec = runs.record(config, first, out=path, name=chosen[0].name)
+    search: Search
+
+    def stop_after_one(event: object) -> None:
+        if isinstance(event, BatchEvaluated):
+            search.cancel()
+
+    search = Search(config, first, listeners=[rec.listener, stop_after_one], checkpointer=rec.checkpointer,
+                    objective=objective)
+    with rec:
+        assert search.run().status == "stopped"
+    return chosen
 
 
 # -- a local Ray head -------------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from engine.model.objective import Objective  # noqa: E402
 from engine.search import Search  # noqa: E402
 from tests.support import cluster_dataset as make_dataset  # noqa: E402
 from tests.support import session_pids as _session_pids  # noqa: E402
-from tests.support import start_ray_head, start_search, wait_for, wait_until  # noqa: E402
+from tests.support import start_ray_head, start_search, stopped_study, wait_for, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.slow
 N = 12
@@ -393,25 +393,10 @@ class _Fake:
 
 def test_a_local_study_resumes_a_stopped_subject(data_npz: Path, tmp_path: Path) -> None:
     from engine.study import run as st
-    from engine.data.dataset import load_dataset
 
     cfg = FitConfig(data=str(data_npz), batch=2, budget=4, seed=2, **SHORT)
-    source = load_dataset(cfg.data)
-    subjects = st.split_subjects(source, "scan")[:1]
     path = tmp_path / "study"
-    st.create_study(path, cfg, source, subjects, "scan")
-    first = st.subject_dataset(source, subjects[0])
-    rec = runs.record(cfg, first, out=path, name=subjects[0].name)
-    search: Search
-
-    def stop_after_one(event: Any) -> None:
-        if isinstance(event, BatchEvaluated):
-            search.cancel()
-
-    search = Search(cfg, first, listeners=[rec.listener, stop_after_one], checkpointer=rec.checkpointer,
-                    objective=_Fake())
-    with rec:
-        assert search.run().status == "stopped"
+    subjects = stopped_study(path, cfg, "scan", subjects=1, objective=_Fake())
     log_path = path / subjects[0].name / "candidates.jsonl"
     before = log_path.read_bytes()
     assert [s.status for s in st.subject_statuses(path)] == ["stopped"]

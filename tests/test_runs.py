@@ -456,21 +456,8 @@ def test_resumed_run_equals_an_uninterrupted_one(small_npz: Path, tmp_path: Path
     """Stopped after two batches and resumed from its real checkpoint: the same candidates and losses, row for row,
     as a run that never stopped (the deterministic fake objective isolates the optimizer's restored state)."""
     def fit(name: str, cancel_after: int | None) -> Path:
-        config = FitConfig(data=str(small_npz), duration_ms=50, batch=2, budget=10, optimizer=optimizer, seed=7,
-                           bounds={"k": (0.5, 3.0), "sigma": (0.0, 0.2)}, fixed={})
-        dataset = load_dataset(config.data)
-        rec = runs.record(config, dataset, out=str(tmp_path), name=name)
-        search: Search
-
-        def cancel(ev: Any) -> None:
-            if cancel_after is not None and isinstance(ev, BatchEvaluated) and ev.evaluations >= cancel_after:
-                search.cancel()
-
-        with rec:
-            search = Search(config, dataset, listeners=[rec.listener, cancel], objective=FakeObjective(2),
-                            checkpointer=rec.checkpointer)
-            search.run()
-        return rec.path
+        return fake_fit(small_npz, tmp_path, name, budget=10, batch=2, cancel_after=cancel_after, optimizer=optimizer,
+                        seed=7, bounds={"k": (0.5, 3.0), "sigma": (0.0, 0.2)}, fixed={})
 
     whole = fit("whole", None)
     part = fit("part", 4)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.support import random_structure, run_main
+from tests.support import random_structure, run_main, stopped_study
 
 pytestmark = pytest.mark.slow
 N = 6
@@ -55,27 +55,10 @@ def test_resume_study_finishes_a_stopped_subject_and_fits_the_rest(data: Path, t
     the second; a second ``resume`` has nothing left to do."""
     from engine import runs
     from engine.config import FitConfig
-    from engine.data.dataset import load_dataset
-    from engine.events import BatchEvaluated
-    from engine.search import Search
-    from engine.study import run as st
 
     cfg = FitConfig(data=str(data), duration_ms=100.0, batch=2, budget=4, fresh_seeds=0)
-    source = load_dataset(cfg.data)
-    subjects = st.split_subjects(source, "subject", IDS)[:2]
     study = tmp_path / "study"
-    st.create_study(study, cfg, source, subjects, "subject")
-    first = st.subject_dataset(source, subjects[0])
-    rec = runs.record(cfg, first, out=study, name=subjects[0].name)
-    search: Search
-
-    def stop_after_one(event: object) -> None:
-        if isinstance(event, BatchEvaluated):
-            search.cancel()
-
-    search = Search(cfg, first, listeners=[rec.listener, stop_after_one], checkpointer=rec.checkpointer)
-    with rec:
-        assert search.run().status == "stopped"
+    stopped_study(study, cfg, "subject", ids=IDS)
     log = study / "subject-a" / runs.LOG
     before = log.read_bytes()
     assert [(s["status"], s["evaluations"]) for s in _listed(study)] == [("stopped", 2), ("pending", 0)]
