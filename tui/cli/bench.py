@@ -74,6 +74,8 @@ def print_table(result: dict[str, Any]) -> None:
 
 def _main(args: argparse.Namespace) -> int:
     """Run the ``bench`` subcommand."""
+    if args.duration is None and not args.presets:  # --presets has its own default (60 s, as a fit's candidates)
+        args.duration = DEFAULT_DURATION_MS
     if getattr(args, "cluster", None):
         return main_cluster(args)
     if args.cpu_devices:
@@ -88,8 +90,6 @@ def _main(args: argparse.Namespace) -> int:
         if not args.cpu_devices:
             use_cpu_cores_as_devices()  # as `fit` runs the presets: every core a device (before JAX starts)
         return bench_presets.main(args, progress)
-    if args.duration is None:
-        args.duration = DEFAULT_DURATION_MS
     if args.regional:
         out = bench_regional.run(max(args.batch), args.duration, args.data, args.repeats, progress)
         print(json.dumps(out)) if args.json else print_regional_table(out)
@@ -177,7 +177,6 @@ def main_cluster(args: Any) -> int:
     import_ray()
     use_cpu_cores_as_devices()  # the one-process side uses every local core, as `fit` does (JAX is imported, not started)
     batches = (64,) if tuple(args.batch) == DEFAULT_BATCHES else tuple(args.batch)
-    args.duration = args.duration or DEFAULT_DURATION_MS
     res = run_cluster_bench(args.cluster, batches, args.duration, args.data, repeats=args.repeats,
                             cpu_actors=args.cpu_actors or 2,
                             progress=None if args.json else (lambda m: print(m, flush=True)))
