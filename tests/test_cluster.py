@@ -33,11 +33,12 @@ if str(ROOT) not in sys.path:
 from engine import runs  # noqa: E402
 from engine.config import FitConfig  # noqa: E402
 from engine.events import ActorsUpdated, BatchEvaluated, Warned  # noqa: E402
+from engine.runs.layout import ACTORS  # noqa: E402
 from engine.model.objective import Objective  # noqa: E402
 from engine.search import Search  # noqa: E402
 from tests.support import cluster_dataset as make_dataset  # noqa: E402
 from tests.support import session_pids as _session_pids  # noqa: E402
-from tests.support import start_ray_head, start_search, stopped_study, wait_for, wait_until  # noqa: E402
+from tests.support import fake_fit, start_ray_head, start_search, stopped_study, wait_for, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.slow
 N = 12
@@ -348,6 +349,35 @@ def test_study_of_two_subjects_on_the_cluster(ray_head: str, data_npz: Path, tmp
         assert float(row["structural_baseline"]) == pytest.approx(np.corrcoef(ds.cmat[iu], target[iu])[0, 1],
                                                                   abs=1e-12)
     assert rows[0]["structural_baseline"] != rows[1]["structural_baseline"]  # each subject against its own FC
+
+
+def test_resume_on_the_cluster_through_the_command_line(ray_head: str, data_npz: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """``resume RUN --cluster``: a run stopped after its first batch in this process finishes on the cluster's two
+    actors — they score the rest of its budget (actors.json, the summary's device), the first batch's rows are kept,
+    and the resumed rows' losses are what one process computes for the same candidates and evaluation numbers."""
+    from engine.data.dataset import load_dataset
+    from tui.cli.fit import main
+
+    cfg = FitConfig(data=str(data_npz), batch=4, budget=8, seed=4, **SHORT)
+    local = Objective(load_dataset(cfg.data), cfg, devices=jax.devices("cpu"))  # where the CPU actors run
+    run = fake_fit(data_npz, tmp_path, "part", budget=8, batch=4, cancel_after=4, objective=local, seed=4, **SHORT)
+    before = runs.candidate_rows(runs.read_log(run / runs.LOG))
+    assert [r["evaluation"] for r in before] == [0, 1, 2, 3] and not (run / ACTORS).exists()
+    capsys.readouterr()
+    assert main(["resume", str(run), "--cluster", ray_head, "--cpu-actors", "2", "--quiet", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert f"resuming {run} at evaluation 4 of 8" in err and "Traceback" not in err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["status"] == "finished" and summary["evaluations"] == 8
+    assert "Ray" in summary["device"] and "2 actors" in summary["device"]
+    actors = json.loads((run / ACTORS).read_text())["actors"]  # written by the cluster's batches only
+    assert [a["state"] for a in actors] == ["ready", "ready"] and sum(a["share"] for a in actors) == 4
+    rows = runs.candidate_rows(runs.read_log(run / runs.LOG))
+    assert [r["evaluation"] for r in rows] == list(range(8)) and rows[:4] == before  # each once, the first kept
+    resumed = rows[4:]
+    values = np.array([[r["params"][n] for n in cfg.names] for r in resumed], np.float32)
+    np.testing.assert_allclose([r["loss"] for r in resumed], local(values, first_lane=4).losses, rtol=0, atol=1e-5)
 
 
 def test_info_lists_the_actors_a_fit_would_start(ray_head: str, capsys: pytest.CaptureFixture[str]) -> None:
