@@ -63,7 +63,8 @@ def _run(path: Path, cluster: str | None, cpu_actors: int | None, quiet: bool) -
     statuses = subject_statuses(path)
     done = sum(1 for s in statuses if s.status == "finished")
     print(f"study {path}: {done} of {len(statuses)} subject(s) finished")
-    return EXIT_FAILED if any(v == "failed" for v in outcomes.values()) else EXIT_OK
+    # a subject left unfinished because its actor died and none was left ("crashed") fails the command as a failed fit
+    return EXIT_FAILED if any(v in ("failed", "crashed") for v in outcomes.values()) else EXIT_OK
 
 
 def cmd_subjects(args: argparse.Namespace) -> int:
