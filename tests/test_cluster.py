@@ -13,12 +13,14 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -36,6 +38,7 @@ from engine.events import ActorsUpdated, BatchEvaluated, Warned  # noqa: E402
 from engine.runs.layout import ACTORS  # noqa: E402
 from engine.model.objective import Objective  # noqa: E402
 from engine.search import Search  # noqa: E402
+from engine.study.run import subject_statuses  # noqa: E402
 from tests.support import cluster_dataset as make_dataset  # noqa: E402
 from tests.support import session_pids as _session_pids  # noqa: E402
 from tests.support import fake_fit, start_ray_head, start_search, stopped_study, wait_for, wait_until  # noqa: E402
@@ -378,6 +381,57 @@ def test_resume_on_the_cluster_through_the_command_line(ray_head: str, data_npz:
     resumed = rows[4:]
     values = np.array([[r["params"][n] for n in cfg.names] for r in resumed], np.float32)
     np.testing.assert_allclose([r["loss"] for r in resumed], local(values, first_lane=4).losses, rtol=0, atol=1e-5)
+
+
+def test_a_study_whose_actor_dies_says_so_in_one_line_and_resumes(ray_head: str, data_npz: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """``study --cluster`` on one actor: subject-000 finishes, then the actor's process is killed inside subject-001's
+    second batch (it holds there until killed, so the death is mid-study on any machine). The study says so in one
+    line, no traceback; subject-000 and subject-001's first batch are kept; ``resume STUDY --cluster`` fits the rest
+    of subject-001 from its checkpoint and leaves subject-000 as it was."""
+    from engine.cluster import objective as cluster_mod
+    from tests import _cluster_hold
+    from tui.cli.fit import main
+
+    hold = _cluster_hold.hold_dir()
+    shutil.rmtree(hold, ignore_errors=True)
+    hold.mkdir(parents=True)
+    (hold / "armed").write_text("subject-001:2")  # only subject-001, from its second batch (evaluation 2) on
+    monkeypatch.setattr(cluster_mod, "Scorer", _cluster_hold.HoldingScorer)
+    study = tmp_path / "study"
+    argv = ["study", "--preset", "tutorial", "--data", str(data_npz), "--out", str(study), "--cluster", ray_head,
+            "--cpu-actors", "1", "--budget", "4", "--batch", "2", "--duration", "300", "--quiet", "--fresh", "0"]
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(main(argv)), daemon=True)
+    try:
+        thread.start()
+        inside = hold / "inside"
+        wait_until(lambda: inside.exists() and inside.read_text(), alive=thread.is_alive,
+                   what="the actor inside subject-001's second batch")
+        os.kill(int(inside.read_text()), signal.SIGKILL)  # the only actor's process, mid-subject
+        wait_until(lambda: not thread.is_alive(), what="the study's end after its actor died")
+    finally:
+        (hold / "armed").unlink(missing_ok=True)
+    out, err = capsys.readouterr()  # (Ray itself may print a "(raylet) A worker died" line to stdout)
+    assert codes == [1] and "Traceback" not in out + err  # a subject left unfinished: exit 1, as a failed fit
+    died = [line for line in err.splitlines() if "died" in line]
+    assert len(died) == 1 and re.fullmatch(r"subject-001: its actor on \S+ \(cpu 0\) died; no actor left: "
+                                           r"run the study again", died[0]), err
+    assert f"study {study}: 1 of 2 subject(s) finished" in out
+    assert [(s.name, s.status, s.evaluations) for s in subject_statuses(study)] == \
+        [("subject-000", "finished", 4), ("subject-001", "failed", 2)]
+    logs = {n: (study / n / runs.LOG).read_bytes() for n in ("subject-000", "subject-001")}
+
+    assert main(["resume", str(study), "--cluster", ray_head, "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert "subject-001: resuming at evaluation 2 of 4" in err and "Traceback" not in out + err
+    assert (study / "subject-000" / runs.LOG).read_bytes() == logs["subject-000"]  # not fitted again
+    assert (study / "subject-001" / runs.LOG).read_bytes().startswith(logs["subject-001"])  # its first batch kept
+    rows = runs.candidate_rows(runs.read_log(study / "subject-001" / runs.LOG))
+    assert [r["evaluation"] for r in rows] == [0, 1, 2, 3]
+    assert [s.status for s in subject_statuses(study)] == ["finished", "finished"]
+    shutil.rmtree(hold, ignore_errors=True)
 
 
 def test_info_lists_the_actors_a_fit_would_start(ray_head: str, capsys: pytest.CaptureFixture[str]) -> None:
