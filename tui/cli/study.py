@@ -12,16 +12,10 @@ from rich.table import Table
 
 from engine.cluster.objective import import_ray
 from engine.data.dataset import load_dataset
-from engine.study.run import (
-    PER,
-    Study,
-    create_study,
-    export_study,
-    is_study,
-    split_subjects,
-    subject_ids,
-    subject_statuses,
-)
+from engine.study.export import export_study
+from engine.study.manifest import create_study, is_study, subject_statuses
+from engine.study.run import Study
+from engine.study.subjects import PER, split_subjects, subject_ids
 from tui.cli.errors import EXIT_FAILED, EXIT_OK
 from tui.cli.options.fit import add_fit_options, config_from_args, export_formats
 from tui.cli.parser import Subparsers
