@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.cluster.objective import Scorer
+from engine.cluster.actors import Scorer
 
 HOLD_FROM = 6  # the second batch of 6
 

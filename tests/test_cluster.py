@@ -159,6 +159,7 @@ def test_an_actor_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str,
     """One actor's process is killed while it is scoring its share of batch 1 (it holds there until killed, so
     the kill is mid-batch on any machine): that share is rescored on the other actor and the fit ends as a local one."""
 
+    from engine.cluster import actors as actors_mod
     from engine.cluster import objective as cluster_mod
     from tests import _cluster_hold
 
@@ -166,7 +167,7 @@ def test_an_actor_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str,
     shutil.rmtree(hold, ignore_errors=True)
     hold.mkdir(parents=True)
     (hold / "armed").touch()
-    monkeypatch.setattr(cluster_mod, "Scorer", _cluster_hold.HoldingScorer)
+    monkeypatch.setattr(actors_mod, "Scorer", _cluster_hold.HoldingScorer)  # the class start_actors starts
     cfg = FitConfig(batch=6, budget=18, seed=4, common_noise=False, **SHORT)
     obj = cluster_mod.ClusterObjective(make_dataset(), cfg, address=ray_head, cpu_actors=2)
     events: list[Any] = []
@@ -188,6 +189,7 @@ def test_a_host_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, m
     inside its share of batch 1, and the whole node is killed there: the share is rescored on the head's actor."""
     import ray
 
+    from engine.cluster import actors as actors_mod
     from engine.cluster import objective as cluster_mod
     from tests import _cluster_hold
 
@@ -203,7 +205,7 @@ def test_a_host_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, m
                              "--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--num-gpus", "0",
                              "--disable-usage-stats"],
                             env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    monkeypatch.setattr(cluster_mod, "Scorer", _cluster_hold.HoldingScorer)
+    monkeypatch.setattr(actors_mod, "Scorer", _cluster_hold.HoldingScorer)  # the class start_actors starts
     cfg = FitConfig(batch=6, budget=18, seed=4, common_noise=False, **SHORT)
     obj = None
     try:
@@ -390,7 +392,7 @@ def test_a_study_whose_actor_dies_says_so_in_one_line_and_resumes(ray_head: str,
     second batch (it holds there until killed, so the death is mid-study on any machine). The study says so in one
     line, no traceback; subject-000 and subject-001's first batch are kept; ``resume STUDY --cluster`` fits the rest
     of subject-001 from its checkpoint and leaves subject-000 as it was."""
-    from engine.cluster import objective as cluster_mod
+    from engine.cluster import actors as actors_mod
     from tests import _cluster_hold
     from tui.cli.fit import main
 
@@ -398,7 +400,7 @@ def test_a_study_whose_actor_dies_says_so_in_one_line_and_resumes(ray_head: str,
     shutil.rmtree(hold, ignore_errors=True)
     hold.mkdir(parents=True)
     (hold / "armed").write_text("subject-001:2")  # only subject-001, from its second batch (evaluation 2) on
-    monkeypatch.setattr(cluster_mod, "Scorer", _cluster_hold.HoldingScorer)
+    monkeypatch.setattr(actors_mod, "Scorer", _cluster_hold.HoldingScorer)  # the class start_actors starts
     study = tmp_path / "study"
     argv = ["study", "--preset", "tutorial", "--data", str(data_npz), "--out", str(study), "--cluster", ray_head,
             "--cpu-actors", "1", "--budget", "4", "--batch", "2", "--duration", "300", "--quiet", "--fresh", "0"]

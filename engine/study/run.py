@@ -18,15 +18,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from engine.cluster.objective import (
-    ClusterBatchResult,
-    ClusterError,
-    actor_lost_errors,
-    connect,
-    kill_actors,
-    plan_slots,
-    start_actors,
-)
+from engine.cluster.actors import actor_lost_errors, kill_actors, start_actors
+from engine.cluster.connection import ClusterError, connect
+from engine.cluster.objective import ClusterBatchResult
+from engine.cluster.plan import plan_slots
 from engine.config import FitConfig
 from engine.data.dataset import Dataset, load_dataset
 from engine.events import Summary, Warned

@@ -15,7 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from engine.cluster.objective import import_ray
+from engine.cluster.connection import import_ray
 from engine.runner import RecordedFit
 from engine.runs import DEFAULT_ROOT, RunInfo, export, list_runs, resolve_run
 from engine.runs.listing import STATUS_STYLE

@@ -10,7 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from engine.cluster.objective import import_ray
+from engine.cluster.connection import import_ray
 from engine.data.dataset import load_dataset
 from engine.study.export import export_study
 from engine.study.manifest import create_study, is_study, subject_statuses
