@@ -12,7 +12,8 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from engine.cluster.objective import ClusterError, ClusterObjective, import_ray
+from engine.cluster.connection import ClusterError, import_ray
+from engine.cluster.objective import ClusterObjective
 from engine.config import FitConfig
 from engine.data.dataset import Dataset
 from engine.devices import enable_compilation_cache

@@ -2,7 +2,8 @@
 
 Imported by the Ray actors themselves (PYTHONPATH is the repository root), so it lives in a module, not a test body.
 The first actor to start scoring a batch from evaluation ``HOLD_FROM`` on claims ``hold_dir()/inside`` (an exclusive
-create), writes its pid there and waits for good; every other call scores as usual.
+create), writes its pid there and waits for good; every other call scores as usual. An ``armed`` file that reads
+``KEY:N`` narrows that to the objective ``KEY`` (a study's subject) from evaluation N on.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.cluster.objective import Scorer
+from engine.cluster.actors import Scorer
 
 HOLD_FROM = 6  # the second batch of 6
 
@@ -29,10 +30,15 @@ class HoldingScorer(Scorer):
 
     def score(self, key: str, values: np.ndarray, first_lane: int) -> dict[str, Any]:
         """Score as Scorer does, except the one claimed share, which waits to be killed."""
-        armed = hold_dir() / "armed"
+        try:
+            armed: str | None = (hold_dir() / "armed").read_text()
+        except FileNotFoundError:
+            armed = None
         # with ``node-only`` in the folder only an actor on the node started with WCFIT_TEST_HOLD_NODE holds
         eligible = not (hold_dir() / "node-only").exists() or os.environ.get("WCFIT_TEST_HOLD_NODE") == "1"
-        if first_lane >= HOLD_FROM and armed.exists() and eligible:
+        only, _, since = (armed or "").rpartition(":")
+        wanted = only in ("", key) and first_lane >= (int(since) if since else HOLD_FROM)
+        if armed is not None and wanted and eligible:
             try:
                 fd = os.open(hold_dir() / "inside", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -33,11 +35,13 @@ if str(ROOT) not in sys.path:
 from engine import runs  # noqa: E402
 from engine.config import FitConfig  # noqa: E402
 from engine.events import ActorsUpdated, BatchEvaluated, Warned  # noqa: E402
+from engine.runs.layout import ACTORS  # noqa: E402
 from engine.model.objective import Objective  # noqa: E402
 from engine.search import Search  # noqa: E402
+from engine.study.run import subject_statuses  # noqa: E402
 from tests.support import cluster_dataset as make_dataset  # noqa: E402
 from tests.support import session_pids as _session_pids  # noqa: E402
-from tests.support import start_ray_head, start_search, stopped_study, wait_for, wait_until  # noqa: E402
+from tests.support import fake_fit, start_ray_head, start_search, stopped_study, wait_for, wait_until  # noqa: E402
 
 pytestmark = pytest.mark.slow
 N = 12
@@ -155,6 +159,7 @@ def test_an_actor_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str,
     """One actor's process is killed while it is scoring its share of batch 1 (it holds there until killed, so
     the kill is mid-batch on any machine): that share is rescored on the other actor and the fit ends as a local one."""
 
+    from engine.cluster import actors as actors_mod
     from engine.cluster import objective as cluster_mod
     from tests import _cluster_hold
 
@@ -162,7 +167,7 @@ def test_an_actor_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str,
     shutil.rmtree(hold, ignore_errors=True)
     hold.mkdir(parents=True)
     (hold / "armed").touch()
-    monkeypatch.setattr(cluster_mod, "Scorer", _cluster_hold.HoldingScorer)
+    monkeypatch.setattr(actors_mod, "Scorer", _cluster_hold.HoldingScorer)  # the class start_actors starts
     cfg = FitConfig(batch=6, budget=18, seed=4, common_noise=False, **SHORT)
     obj = cluster_mod.ClusterObjective(make_dataset(), cfg, address=ray_head, cpu_actors=2)
     events: list[Any] = []
@@ -184,6 +189,7 @@ def test_a_host_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, m
     inside its share of batch 1, and the whole node is killed there: the share is rescored on the head's actor."""
     import ray
 
+    from engine.cluster import actors as actors_mod
     from engine.cluster import objective as cluster_mod
     from tests import _cluster_hold
 
@@ -199,7 +205,7 @@ def test_a_host_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, m
                              "--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--num-gpus", "0",
                              "--disable-usage-stats"],
                             env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    monkeypatch.setattr(cluster_mod, "Scorer", _cluster_hold.HoldingScorer)
+    monkeypatch.setattr(actors_mod, "Scorer", _cluster_hold.HoldingScorer)  # the class start_actors starts
     cfg = FitConfig(batch=6, budget=18, seed=4, common_noise=False, **SHORT)
     obj = None
     try:
@@ -348,6 +354,86 @@ def test_study_of_two_subjects_on_the_cluster(ray_head: str, data_npz: Path, tmp
         assert float(row["structural_baseline"]) == pytest.approx(np.corrcoef(ds.cmat[iu], target[iu])[0, 1],
                                                                   abs=1e-12)
     assert rows[0]["structural_baseline"] != rows[1]["structural_baseline"]  # each subject against its own FC
+
+
+def test_resume_on_the_cluster_through_the_command_line(ray_head: str, data_npz: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """``resume RUN --cluster``: a run stopped after its first batch in this process finishes on the cluster's two
+    actors — they score the rest of its budget (actors.json, the summary's device), the first batch's rows are kept,
+    and the resumed rows' losses are what one process computes for the same candidates and evaluation numbers."""
+    from engine.data.dataset import load_dataset
+    from tui.cli.fit import main
+
+    cfg = FitConfig(data=str(data_npz), batch=4, budget=8, seed=4, **SHORT)
+    local = Objective(load_dataset(cfg.data), cfg, devices=jax.devices("cpu"))  # where the CPU actors run
+    run = fake_fit(data_npz, tmp_path, "part", budget=8, batch=4, cancel_after=4, objective=local, seed=4, **SHORT)
+    before = runs.candidate_rows(runs.read_log(run / runs.LOG))
+    assert [r["evaluation"] for r in before] == [0, 1, 2, 3] and not (run / ACTORS).exists()
+    capsys.readouterr()
+    assert main(["resume", str(run), "--cluster", ray_head, "--cpu-actors", "2", "--quiet", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert f"resuming {run} at evaluation 4 of 8" in err and "Traceback" not in err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["status"] == "finished" and summary["evaluations"] == 8
+    assert "Ray" in summary["device"] and "2 actors" in summary["device"]
+    actors = json.loads((run / ACTORS).read_text())["actors"]  # written by the cluster's batches only
+    assert [a["state"] for a in actors] == ["ready", "ready"] and sum(a["share"] for a in actors) == 4
+    rows = runs.candidate_rows(runs.read_log(run / runs.LOG))
+    assert [r["evaluation"] for r in rows] == list(range(8)) and rows[:4] == before  # each once, the first kept
+    resumed = rows[4:]
+    values = np.array([[r["params"][n] for n in cfg.names] for r in resumed], np.float32)
+    np.testing.assert_allclose([r["loss"] for r in resumed], local(values, first_lane=4).losses, rtol=0, atol=1e-5)
+
+
+def test_a_study_whose_actor_dies_says_so_in_one_line_and_resumes(ray_head: str, data_npz: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """``study --cluster`` on one actor: subject-000 finishes, then the actor's process is killed inside subject-001's
+    second batch (it holds there until killed, so the death is mid-study on any machine). The study says so in one
+    line, no traceback; subject-000 and subject-001's first batch are kept; ``resume STUDY --cluster`` fits the rest
+    of subject-001 from its checkpoint and leaves subject-000 as it was."""
+    from engine.cluster import actors as actors_mod
+    from tests import _cluster_hold
+    from tui.cli.fit import main
+
+    hold = _cluster_hold.hold_dir()
+    shutil.rmtree(hold, ignore_errors=True)
+    hold.mkdir(parents=True)
+    (hold / "armed").write_text("subject-001:2")  # only subject-001, from its second batch (evaluation 2) on
+    monkeypatch.setattr(actors_mod, "Scorer", _cluster_hold.HoldingScorer)  # the class start_actors starts
+    study = tmp_path / "study"
+    argv = ["study", "--preset", "tutorial", "--data", str(data_npz), "--out", str(study), "--cluster", ray_head,
+            "--cpu-actors", "1", "--budget", "4", "--batch", "2", "--duration", "300", "--quiet", "--fresh", "0"]
+    codes: list[int] = []
+    thread = threading.Thread(target=lambda: codes.append(main(argv)), daemon=True)
+    try:
+        thread.start()
+        inside = hold / "inside"
+        wait_until(lambda: inside.exists() and inside.read_text(), alive=thread.is_alive,
+                   what="the actor inside subject-001's second batch")
+        os.kill(int(inside.read_text()), signal.SIGKILL)  # the only actor's process, mid-subject
+        wait_until(lambda: not thread.is_alive(), what="the study's end after its actor died")
+    finally:
+        (hold / "armed").unlink(missing_ok=True)
+    out, err = capsys.readouterr()  # (Ray itself may print a "(raylet) A worker died" line to stdout)
+    assert codes == [1] and "Traceback" not in out + err  # a subject left unfinished: exit 1, as a failed fit
+    died = [line for line in err.splitlines() if "died" in line]
+    assert len(died) == 1 and re.fullmatch(r"subject-001: its actor on \S+ \(cpu 0\) died; no actor left: "
+                                           r"run the study again", died[0]), err
+    assert f"study {study}: 1 of 2 subject(s) finished" in out
+    assert [(s.name, s.status, s.evaluations) for s in subject_statuses(study)] == \
+        [("subject-000", "finished", 4), ("subject-001", "failed", 2)]
+    logs = {n: (study / n / runs.LOG).read_bytes() for n in ("subject-000", "subject-001")}
+
+    assert main(["resume", str(study), "--cluster", ray_head, "--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert "subject-001: resuming at evaluation 2 of 4" in err and "Traceback" not in out + err
+    assert (study / "subject-000" / runs.LOG).read_bytes() == logs["subject-000"]  # not fitted again
+    assert (study / "subject-001" / runs.LOG).read_bytes().startswith(logs["subject-001"])  # its first batch kept
+    rows = runs.candidate_rows(runs.read_log(study / "subject-001" / runs.LOG))
+    assert [r["evaluation"] for r in rows] == [0, 1, 2, 3]
+    assert [s.status for s in subject_statuses(study)] == ["finished", "finished"]
+    shutil.rmtree(hold, ignore_errors=True)
 
 
 def test_info_lists_the_actors_a_fit_would_start(ray_head: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from engine.cluster.objective import plan_shares, plan_slots
+from engine.cluster.plan import plan_shares, plan_slots
 
 
 def node(host: str, cpus: int, gpus: int = 0, alive: bool = True) -> dict:

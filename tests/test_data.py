@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the package may not be installed into the venv
     sys.path.insert(0, str(ROOT))
 
+from engine.data import checks as checks_mod  # noqa: E402
 from engine.data import dataset as data_mod  # noqa: E402
+from engine.data import kaggle as kaggle_mod  # noqa: E402
 from engine.data.dataset import (  # noqa: E402
     DataError,
     Dataset,
@@ -134,8 +136,8 @@ def test_bundled_matches_braintools_reader(bundled: Dataset, braintools_mod: Any
     for key in ("Cmat", "Dmat"):
         np.testing.assert_array_equal(decoded[key], np.asarray(raw[key]))
     assert type(decoded["BOLDs"]) is type(raw["BOLDs"])
-    ours = data_mod._bold_scans(decoded["BOLDs"], path=bundled_path())
-    bolds = [np.asarray(b) for b in data_mod._bold_scans(raw["BOLDs"], path=bundled_path())]
+    ours = checks_mod.bold_scans(decoded["BOLDs"], path=bundled_path())
+    bolds = [np.asarray(b) for b in checks_mod.bold_scans(raw["BOLDs"], path=bundled_path())]
     assert len(ours) == len(bolds) == 7
     for mine, ref in zip(ours, bolds):
         np.testing.assert_array_equal(mine, ref)
@@ -233,7 +235,7 @@ def test_msgpack_layouts(tmp_path: Path, layout: str) -> None:
 
 def test_bold_dict_ordered_by_int_key() -> None:
     scans = {str(i): np.full((2, 3), i) for i in (10, 2, 0, 1)}
-    out = data_mod._bold_scans(scans, path=Path("x.msgpack"))
+    out = checks_mod.bold_scans(scans, path=Path("x.msgpack"))
     assert [int(s[0, 0]) for s in out] == [0, 1, 2, 10]
 
 
@@ -594,12 +596,12 @@ def test_kaggle_hang_times_out(monkeypatch: pytest.MonkeyPatch, kagglehub_mod: A
 
 def test_kaggle_timeout_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WCFIT_KAGGLE_TIMEOUT", raising=False)
-    assert data_mod._kaggle_timeout() == 60
+    assert kaggle_mod.kaggle_timeout() == 60
     for bad in ("abc", "-1", "0"):
         monkeypatch.setenv("WCFIT_KAGGLE_TIMEOUT", bad)
-        assert data_mod._kaggle_timeout() == 60
+        assert kaggle_mod.kaggle_timeout() == 60
     monkeypatch.setenv("WCFIT_KAGGLE_TIMEOUT", "2.5")
-    assert data_mod._kaggle_timeout() == 2.5
+    assert kaggle_mod.kaggle_timeout() == 2.5
 
 
 @pytest.mark.parametrize("spec", ["kaggle:", "kaggle:onlyowner", "kaggle:/x"])

@@ -55,8 +55,8 @@ def test_the_device_memory_sizes_the_chunks(bundled) -> None:
     """The chunk a GPU runs follows its own memory statistics: a batch twice what fits runs in equal chunks that fit."""
     dev = _gpu()
     stats = dev.memory_stats()
-    assert stats and stats["bytes_limit"] > 0  # what _memory_budget reads on a GPU
-    budget = objective_mod._memory_budget(dev)
+    assert stats and stats["bytes_limit"] > 0  # what memory_budget reads on a GPU
+    budget = objective_mod.memory_budget(dev)
     assert 0 < budget <= 0.7 * stats["bytes_limit"]
     cfg = FitConfig(batch=8, **SHORT)
     probe = Objective(bundled, cfg, devices=[dev])
@@ -66,7 +66,7 @@ def test_the_device_memory_sizes_the_chunks(bundled) -> None:
     if batch <= fit:
         pytest.skip(f"this GPU fits {fit:,} candidates of this size: more than a batch may hold")
     big = Objective(bundled, cfg.replace(batch=batch), devices=[dev])  # the layout only: nothing is compiled
-    fit_after = objective_mod._memory_budget(dev) // per_cand  # memory in use may have moved by a few bytes
+    fit_after = objective_mod.memory_budget(dev) // per_cand  # memory in use may have moved by a few bytes
     assert (big.batch, big.chunk) in {model.chunk_layout("gpu", batch, f) for f in (fit, fit_after)}
     assert big.chunks >= 2 and big.chunk * per_cand <= max(budget, fit_after * per_cand)
     assert big.batch - batch < big.chunks

@@ -8,7 +8,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from engine.study.run import is_study
+from engine.study.manifest import is_study
 from tui.navigation import OpenRun, OpenRuns, ResumeRun
 from tui.screens.help import HelpScreen
 from tui.screens.main import READ_ONLY, MainScreen

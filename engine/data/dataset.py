@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +11,11 @@ from typing import Any
 import numpy as np
 
 from engine.data import formats
+from engine.data.checks import check_bolds, check_labels, check_tr_field, square_matrix
 from engine.data.compare import matrix_corr
-from engine.data.errors import DataError, as_float_array, check_finite, check_tr
+from engine.data.errors import DataError, as_float_array, check_finite
 from engine.data.group import read_group_fields
+from engine.data.kaggle import KAGGLE_PREFIX, kaggle_file
 from engine.data.named import NAMED, load_named
 from engine.text import one_line
 
@@ -131,11 +131,6 @@ def _region(dataset: Dataset, i: int) -> str:
 # loading
 
 _BUNDLED_NAMES = ("", "bundled")
-_KAGGLE_PREFIX = "kaggle:"
-_KAGGLE_DEFAULT_FILE = "hcp-data-sample.msgpack"
-_KAGGLE_TIMEOUT_ENV = "WCFIT_KAGGLE_TIMEOUT"
-_KAGGLE_DEFAULT_TIMEOUT = 60.0
-_MIN_TIMEPOINTS = 3
 
 
 def load_dataset(source: str | Path | None = None) -> Dataset:
@@ -145,8 +140,9 @@ def load_dataset(source: str | Path | None = None) -> Dataset:
         return _load_path(bundled_path(), name="hcp80 (bundled)", source="bundled")
     if isinstance(source, str) and source.strip().lower() in NAMED:
         return load_named(source.strip().lower(), _load_path)
-    if isinstance(source, str) and source.strip().lower().startswith(_KAGGLE_PREFIX):
-        return _load_kaggle(source.strip())
+    if isinstance(source, str) and source.strip().lower().startswith(KAGGLE_PREFIX):
+        target, where = kaggle_file(source.strip())
+        return _load_path(target, name=target.stem, source=where)
     try:
         path = Path(source).expanduser()
     except TypeError as exc:
@@ -182,100 +178,6 @@ def _is_bundled(path: Path) -> bool:
         return False
 
 
-# --- checks ------------------------------------------------------------------
-
-
-def _square_matrix(value: Any, *, path: Path, what: str) -> np.ndarray:
-    """A finite, 2-D, square float64 matrix."""
-    arr = as_float_array(value, path=path, what=what)
-    if arr.ndim != 2 or arr.shape[0] != arr.shape[1]:
-        raise DataError(f"{path}: {what} must be a 2-D square matrix, got shape {arr.shape}")
-    check_finite(arr, path=path, what=what)
-    return arr
-
-
-def _bold_scans(value: Any, *, path: Path) -> list[Any]:
-    """Normalise BOLDs (list, stacked S×N×T, one N×T, or dict '0','1',…) to a list of scans."""
-    if isinstance(value, dict):
-        try:
-            keyed = sorted(((int(str(k)), v) for k, v in value.items()), key=lambda kv: kv[0])
-        except ValueError:
-            keys = ", ".join(repr(k) for k in list(value)[:8])
-            raise DataError(
-                f"{path}: BOLDs is a map whose keys are not scan numbers '0','1',… (keys: {keys})"
-            ) from None
-        return [v for _, v in keyed]
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    if isinstance(value, np.ndarray):
-        if value.ndim == 0 or value.dtype.kind not in "biuf":
-            raise DataError(
-                f"{path}: BOLDs is not an array or a list of arrays "
-                f"(got a {value.ndim}-D {value.dtype} array)"
-            )
-        if value.ndim == 3:
-            return list(value)
-        if value.ndim == 2:
-            return [value]
-        raise DataError(
-            f"{path}: BOLDs must be N×T (one scan), S×N×T or a list of N×T arrays, "
-            f"got an array of shape {value.shape}"
-        )
-    raise DataError(f"{path}: BOLDs is not an array or a list of arrays (got {type(value).__name__})")
-
-
-def _scan_what(k: int, names: tuple[str, ...]) -> str:
-    """'BOLD scan k', with the scan's file name when it came from its own file."""
-    return f"BOLD scan {k} ({names[k]})" if k < len(names) else f"BOLD scan {k}"
-
-
-def _check_bolds(value: Any, *, path: Path, n: int, names: tuple[str, ...] = ()) -> tuple[list[np.ndarray], int]:
-    """Checked BOLD scans (each N×T float64) and the shortest scan length."""
-    raw_scans = _bold_scans(value, path=path)
-    if not raw_scans:
-        raise DataError(f"{path}: BOLDs contains no scans")
-    scans: list[np.ndarray] = []
-    for k, raw in enumerate(raw_scans):
-        what = _scan_what(k, names)
-        arr = as_float_array(raw, path=path, what=what)
-        if arr.ndim != 2:
-            raise DataError(
-                f"{path}: {what} must be a 2-D regions × time array, got shape {arr.shape}"
-            )
-        if scans and arr.shape[0] != scans[0].shape[0]:
-            raise DataError(
-                f"{path}: BOLD scans have different numbers of regions "
-                f"(scan 0 has {scans[0].shape[0]}, scan {k} has {arr.shape[0]})"
-            )
-        scans.append(arr)
-    rows = scans[0].shape[0]
-    if rows != n:
-        hint = (
-            "; it looks transposed — BOLDs must be regions × time"
-            if scans[0].shape[1] == n
-            else ""
-        )
-        raise DataError(
-            f"{path}: BOLD has {rows} regions (rows) but Cmat is {n}×{n}{hint}"
-        )
-    for k, arr in enumerate(scans):
-        what = _scan_what(k, names)
-        check_finite(arr, path=path, what=what)
-        t = arr.shape[1]
-        if t < _MIN_TIMEPOINTS:
-            raise DataError(
-                f"{path}: {what} has {t} time points; at least {_MIN_TIMEPOINTS} are needed for FC"
-            )
-        constant = np.flatnonzero(np.all(arr == arr[:, :1], axis=1))
-        if constant.size:
-            more = f" (and {constant.size - 1} more)" if constant.size > 1 else ""
-            raise DataError(
-                f"{path}: region {int(constant[0])}{more} is constant (zero variance) in {what}; "
-                "its FC is undefined"
-            )
-    return scans, min(a.shape[1] for a in scans)
-
-
 def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[str, ...] = ()) -> Dataset:
     """Check the decoded contents (of any format) and assemble the Dataset."""
     if not isinstance(raw, Mapping):
@@ -290,8 +192,8 @@ def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[st
     if "BOLDs" not in raw and "FC" not in raw:
         raise DataError(f"{path}: missing key 'BOLDs' (or a precomputed 'FC'); keys present: {present}")
 
-    cmat = _square_matrix(raw["Cmat"], path=path, what="Cmat")
-    dmat = _square_matrix(raw["Dmat"], path=path, what="Dmat")
+    cmat = square_matrix(raw["Cmat"], path=path, what="Cmat")
+    dmat = square_matrix(raw["Dmat"], path=path, what="Dmat")
     if cmat.shape != dmat.shape:
         raise DataError(f"{path}: Cmat is {cmat.shape[0]}×{cmat.shape[1]} but Dmat is {dmat.shape[0]}×{dmat.shape[1]}")
     n = cmat.shape[0]
@@ -305,7 +207,7 @@ def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[st
     np.fill_diagonal(dmat, 0.0)
 
     if "BOLDs" in raw:
-        scans, n_timepoints = _check_bolds(raw["BOLDs"], path=path, n=n, names=scan_names)
+        scans, n_timepoints = check_bolds(raw["BOLDs"], path=path, n=n, names=scan_names)
         target_fc = np.mean([functional_connectivity(bold.T) for bold in scans], axis=0)
         n_scans = len(scans)
     else:
@@ -325,120 +227,10 @@ def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[st
         n_scans=int(n_scans),
         n_timepoints=int(n_timepoints),
         scans=tuple(scans) if "BOLDs" in raw else (),
-        tr_s=_check_tr(raw.get("TR"), path=path),
-        labels=_check_labels(raw.get("labels"), path=path, n=n),
+        tr_s=check_tr_field(raw.get("TR"), path=path),
+        labels=check_labels(raw.get("labels"), path=path, n=n),
         **read_group_fields(raw, path=path, n=n),
     )
-
-
-def _check_tr(value: Any, *, path: Path) -> float | None:
-    """The dataset's TR in seconds, or None when it has none."""
-    return None if value is None else check_tr(value, str(path))
-
-
-def _check_labels(value: Any, *, path: Path, n: int) -> tuple[str, ...] | None:
-    """Region labels (N strings), or None when the dataset has none."""
-    if value is None:
-        return None
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, dict):
-        value = [value[k] for k in sorted(value, key=lambda k: int(k))]
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
-        raise DataError(f"{path}: labels must be a list of {n} region names")
-    labels = tuple(v.decode() if isinstance(v, bytes) else str(v) for v in value)
-    if len(labels) != n:
-        raise DataError(f"{path}: labels has {len(labels)} names but Cmat is {n}×{n}")
-    return labels
-
-
-# --- kaggle ------------------------------------------------------------------
-
-
-def _kaggle_timeout() -> float:
-    """Download timeout in seconds: $WCFIT_KAGGLE_TIMEOUT or 60."""
-    try:
-        value = float(os.environ.get(_KAGGLE_TIMEOUT_ENV, ""))
-    except ValueError:
-        return _KAGGLE_DEFAULT_TIMEOUT
-    return value if value > 0 else _KAGGLE_DEFAULT_TIMEOUT
-
-
-def _parse_kaggle(spec: str) -> tuple[str, str]:
-    """Split 'kaggle:OWNER/DATASET[/FILE]' into the handle and the file."""
-    rest = spec[len(_KAGGLE_PREFIX):].strip().strip("/")
-    parts = [p for p in rest.split("/") if p]
-    if len(parts) < 2:
-        raise DataError(
-            f"bad kaggle source {spec!r}: expected kaggle:OWNER/DATASET[/FILE]"
-        )
-    handle = f"{parts[0]}/{parts[1]}"
-    file = "/".join(parts[2:]) or _KAGGLE_DEFAULT_FILE
-    return handle, file
-
-
-def _kaggle_download(handle: str) -> Path:
-    """Run kagglehub.dataset_download in a daemon thread with a timeout."""
-    offline_hint = (
-        "you are offline or Kaggle is unreachable — download the file elsewhere "
-        "and pass its path with --data"
-    )
-    try:
-        import kagglehub
-    except ImportError as exc:
-        raise DataError(f"could not download kaggle dataset {handle}: kagglehub is not installed ({one_line(exc)})") from None
-
-    result: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            result["path"] = kagglehub.dataset_download(handle)
-        except BaseException as exc:  # reported to the caller below
-            result["error"] = exc
-
-    timeout = _kaggle_timeout()
-    thread = threading.Thread(target=work, name=f"kaggle-download-{handle}", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        raise DataError(
-            f"could not download kaggle dataset {handle}: no answer after {timeout:g} s; {offline_hint}"
-        )
-    if "error" in result:
-        error = result["error"]
-        raise DataError(
-            f"could not download kaggle dataset {handle}: {type(error).__name__}: {one_line(error, 200)}; {offline_hint}"
-        )
-    try:
-        return Path(result["path"])
-    except (KeyError, TypeError) as exc:
-        raise DataError(f"could not download kaggle dataset {handle}: kagglehub returned no path ({one_line(exc)})") from None
-
-
-def _load_kaggle(spec: str) -> Dataset:
-    """Download a Kaggle dataset with kagglehub and load one of its files."""
-    handle, file = _parse_kaggle(spec)
-    root = _kaggle_download(handle)
-    if root.is_file():
-        target = root if root.name == Path(file).name else root.parent / file
-        root = root.parent
-    else:
-        target = root / file
-    if not target.is_file() and root.is_dir():
-        matches = [p for p in root.rglob(Path(file).name) if p.is_file()]
-        if len(matches) == 1:
-            target = matches[0]
-    if not target.is_file():
-        listing = (
-            sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
-            if root.is_dir()
-            else []
-        )
-        shown = ", ".join(listing[:20]) + (f", … ({len(listing)} files)" if len(listing) > 20 else "")
-        raise DataError(
-            f"kaggle dataset {handle} has no file {file!r}; it contains: {shown or 'no files'}"
-        )
-    return _load_path(target, name=target.stem, source=f"{_KAGGLE_PREFIX}{handle}/{file}")
 
 
 def read_arrays(path: Path) -> Any:

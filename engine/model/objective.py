@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import jax
@@ -21,68 +19,32 @@ import jax.numpy as jnp
 import numpy as np
 
 from engine.config import ConfigError, FitConfig
-from engine.data import edges, maps, nulls
-from engine.data.dataset import DataError, Dataset
+from engine.data.dataset import Dataset
 from engine.model import coupling, fcd, observe, regional, terms
 from engine.model import network as model
+from engine.model.batch import (  # noqa: F401 - re-exported: their public path stays engine.model.objective
+    SEGMENT_MS,
+    WORST_LOSS,
+    BatchCancelled,
+    BatchResult,
+    batch_result,
+    candidates_that_fit,
+    fit_maps,
+    memory_budget,
+    obs_steps_for,
+    out_of_memory,
+)
+from engine.model.sharding import lower_sharded
 from engine.model.target import FitTarget, build_target, resolve_tr
-
-#: Loss given to a candidate whose simulation diverged, per unit weight of the objective (1 − corr ≤ 2, KS ≤ 1).
-WORST_LOSS = 2.0
-
-#: Simulated time per segment (ms): long enough that a segment's dispatch is lost in its run time.
-SEGMENT_MS = 5000.0
-
-
-class BatchCancelled(Exception):
-    """The batch was stopped between two segments; it has no scores."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class BatchResult:
-    """Scores of one batch, trimmed to the real (unpadded) candidates."""
-
-    losses: np.ndarray  # (B,) finite
-    flags: tuple[str, ...]  # "" | "nan" (diverged) | "flat" (no FC variance)
-    best_index: int  # index of the lowest loss in this batch
-    best_fc: np.ndarray  # (N, N) model FC of that candidate
-    wall_s: float
-    compile_s: float
-    terms: dict[str, np.ndarray] = field(default_factory=dict)  # each objective term (B,), NaN where flagged
-    corr: np.ndarray | None = None  # (B,) FC correlation r with the target, NaN where flagged
-    best_signal: np.ndarray | None = None  # (S, N) the best candidate's sampled signal (BOLD) before any band-pass
-    best_signals: np.ndarray | None = None  # (R, S, N) that signal in each of its R noise realisations
-    fic_infeasible: np.ndarray | None = None  # (B,) regions with no positive FIC weight per candidate (with FIC)
-    rejected: dict[str, np.ndarray] = field(default_factory=dict)  # regional parameter → (B,) candidates out of range
-
-
-def _memory_budget(device: jax.Device) -> int:
-    """Bytes one device may spend on a batch: most of its free memory, or a quarter of host RAM on CPU."""
-    try:
-        stats = device.memory_stats() or {}
-    except Exception:  # noqa: BLE001 - some backends do not implement it
-        stats = {}
-    limit = stats.get("bytes_limit")
-    if limit:
-        return int(0.7 * (limit - stats.get("bytes_in_use", 0)))
-    try:
-        return int(0.25 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return 4 << 30
-
-
-def out_of_memory(error: BaseException) -> bool:
-    """Whether an error is the device running out of memory (XLA's RESOURCE_EXHAUSTED, at compile or run time)."""
-    return isinstance(error, RuntimeError) and "RESOURCE_EXHAUSTED" in str(error)
-
-
-def obs_steps_for(dt_ms: float) -> int:
-    """Network steps per observation step: the most that keep it ≤ 1 ms."""
-    return max(1, int(1.0 / dt_ms + 1e-9))
 
 
 class Objective:
     """Scores batches of candidates for one dataset and configuration on all local devices."""
+
+    # One class of ~370 lines, over the ~400-line module guide with its imports, on purpose: every method reads
+    # the same batch layout (devices, chunks, realisations, the compiled functions, which an out-of-memory retry
+    # replaces), so splitting it would pass that layout between modules. What does not need it lives apart:
+    # the batch's result, memory budget and maps in batch.py, the multi-device lowering in sharding.py.
 
     def __init__(self, dataset: Dataset, config: FitConfig, *, dtype: jnp.dtype = jnp.float32,
                  stream: model.NoiseStream = "block", devices: list[jax.Device] | None = None,
@@ -114,10 +76,7 @@ class Objective:
         self.target: FitTarget = build_target(config, dataset,
                                               None if self.sampling is None else self.sampling.n_samples)
         n_dev = len(self.devices)
-        per_cand = self.structure.memory_per_candidate(np.dtype(dtype).itemsize) * 3  # temporaries
-        if self.sampling is not None:
-            per_cand += 2 * self.sampling.n_samples * self.structure.n_nodes * np.dtype(dtype).itemsize
-        fit = max(1, _memory_budget(self.devices[0]) // (per_cand * self.realizations))
+        fit = candidates_that_fit(self.devices[0], self.structure, self.sampling, dtype, self.realizations)
         per_device, self.chunk = model.chunk_layout(self.devices[0].platform, -(-config.batch // n_dev), fit,
                                                     chunk=chunk)
         self.batch = per_device * n_dev  # lanes: the batch padded to whole devices, chunks (and vectors on CPU)
@@ -134,7 +93,7 @@ class Objective:
         self.n_segments = -(-n_blocks // per_segment)
         self.segment_blocks = -(-n_blocks // self.n_segments)  # equal segments, at most n_segments − 1 extra blocks
         self._fixed = {n: v for n, v in values.items() if n not in self.names}
-        self.maps: dict[str, np.ndarray] = self._resolve_maps()
+        self.maps: dict[str, np.ndarray] = fit_maps(config, dataset, self.target.fc)
         self._regional = config.regional or config.fic
         self._rowsum = np.asarray(dataset.cmat, np.float64).sum(axis=1)[:, None]
         if config.fic:
@@ -167,20 +126,6 @@ class Objective:
         return self.segment_blocks * self.structure.block * self.config.dt_ms
 
     # --- per chunk (C candidates on one device) -------------------------------------------------------------------
-
-    def _resolve_maps(self) -> dict[str, np.ndarray]:
-        """The scaled maps the configuration's coefficients name (the derived ``fcgradient`` from the target FC)."""
-
-        needed = regional.map_names(tuple(self.config.bounds) + tuple(self.config.fixed))
-        try:
-            resolved = maps.resolve(needed, self.dataset, self.target.fc, self.config.maps)
-        except DataError as e:
-            raise ConfigError(str(e)) from None
-        if self.config.map_permutation:  # the control of --map-control permute: the maps' values shuffled
-            resolved = nulls.permute_maps(resolved, only=self.config.permuted_maps, seed=self.config.seed,
-                                          index=self.config.map_permutation,
-                                          hemisphere=edges.dataset_hemispheres(self.dataset))
-        return resolved
 
     def _check_fic(self) -> None:
         """A one-line ConfigError when FIC has no positive weight in any region at the centre of the bounds."""
@@ -369,8 +314,8 @@ class Objective:
     def _lower_all(self) -> dict[str, jax.stages.Lowered]:
         """The init, segment and finish functions lowered for the fixed batch shape (sharded over the devices)."""
         values, lanes, reals, real, extra = self._shapes()
-        first = jax.ShapeDtypeStruct((), jnp.int32)
         if len(self.devices) == 1:
+            first = jax.ShapeDtypeStruct((), jnp.int32)
             # placed on the one device asked for (a CPU device on a GPU box too), not on JAX's default device
             one = jax.sharding.SingleDeviceSharding(self.devices[0])
             init = jax.jit(self._device_init, in_shardings=one, out_shardings=one)
@@ -379,20 +324,8 @@ class Objective:
             fin = jax.jit(self._device_finish, in_shardings=one, out_shardings=one)
             return {"init": init.lower(values, lanes, reals), "segment": seg.lower(state, values, first),
                     "finish": fin.lower(state, real, extra)}
-        from jax.sharding import Mesh, NamedSharding
-        from jax.sharding import PartitionSpec as P
-
-        mesh = Mesh(np.array(self.devices), ("c",))
-        spec = NamedSharding(mesh, P("c"))
-        rep = NamedSharding(mesh, P())
-        smap = lambda f, ins, outs: jax.shard_map(f, mesh=mesh, in_specs=ins, out_specs=outs, check_vma=False)  # noqa: E731
-        init = jax.jit(smap(self._device_init, (P("c"), P("c"), P("c")), P("c")), in_shardings=(spec, spec, spec))
-        state = jax.eval_shape(init, values, lanes, reals)
-        seg = jax.jit(smap(self._device_segment, (P("c"), P("c"), P()), P("c")),
-                      in_shardings=(spec, spec, rep), donate_argnums=0)
-        fin = jax.jit(smap(self._device_finish, (P("c"), P("c"), P("c")), P("c")), in_shardings=(spec, spec, spec))
-        return {"init": init.lower(values, lanes, reals), "segment": seg.lower(state, values, first),
-                "finish": fin.lower(state, real, extra)}
+        return lower_sharded(self.devices, self._device_init, self._device_segment, self._device_finish,
+                             (values, lanes, reals, real, extra))
 
     def lowered(self) -> jax.stages.Lowered:
         """The segment function (the simulation itself) lowered for the fixed batch shape."""
@@ -478,37 +411,10 @@ class Objective:
         extra = sum((w * frac for _, w in host), start=np.zeros(self.batch))
         loss, finite, flat, corr, parts, best_fcs, *best_signals = self._fns["finish"](
             state, is_real, jnp.asarray(extra.reshape(shape), jnp.float32))
-        loss = np.asarray(loss, np.float64)[:real]
-        finite = np.asarray(finite)[:real]
-        flat = np.asarray(flat)[:real]
-        corr = np.asarray(corr, np.float64)[:real]
-        parts = np.asarray(parts, np.float64)[:real].T  # (terms, B)
-        if host:  # the device added them to the loss; the terms' own values are filled in here
-            names = [n for n, _ in self.spec.terms]
-            for name, _ in host:
-                parts[names.index(name)] = np.where(finite & ~flat, frac[:real], np.nan)
-        if not usable[:real].all() or out_of_range.any():
-            bad = ~usable[:real] | out_of_range
-            finite = finite & ~bad
-            loss = np.where(bad, WORST_LOSS * sum(w for _, w in self.spec.terms), loss)
-            corr = np.where(bad, np.nan, corr)
-            parts = np.where(bad[None, :], np.nan, parts)
-        best_fcs = np.asarray(best_fcs, np.float64)
-        flags = tuple("range" if o else ("nan" if not f else ("flat" if fl else ""))
-                      for f, fl, o in zip(finite, flat, out_of_range))
-        best = int(np.argmin(loss))
-        # each device returned the FC of its own best (first minimum); the overall best is one of them
-        fc = best_fcs[best // (self.batch // len(self.devices))]
-        signal = signals = None
-        if best_signals:
-            signals = np.asarray(best_signals[0][best // (self.batch // len(self.devices))], np.float32)
-            if signals.ndim == 2:
-                signals = signals[None]  # one realisation
-            signal = signals[0]
-        return BatchResult(losses=loss, flags=flags, best_index=best, best_fc=fc,
-                           wall_s=time.perf_counter() - t0 - compile_s, compile_s=compile_s,
-                           terms={n: parts[i] for i, (n, _) in enumerate(self.spec.terms)}, corr=corr,
-                           best_signal=signal, best_signals=signals, fic_infeasible=fic_bad, rejected=rejected)
+        return batch_result(self.spec, (loss, finite, flat, corr, parts, best_fcs, *best_signals), real=real,
+                            usable=usable, out_of_range=out_of_range, frac=frac, per_device=self.batch // len(self.devices),
+                            wall_s=time.perf_counter() - t0 - compile_s, compile_s=compile_s, fic_bad=fic_bad,
+                            rejected=rejected)
 
     def _simulate(self, values: np.ndarray, first_lane: int, progress: Callable[[float], None] | None,
                   cancelled: Callable[[], bool] | None) -> tuple[model.Carry, int, np.ndarray]:

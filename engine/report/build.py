@@ -130,7 +130,8 @@ def report_run(path: str | Path, out: str | Path | None = None, formats: Sequenc
 
 def report_study(path: str | Path, out: str | Path | None = None, formats: Sequence[str] = ("png",)) -> Report:
     """Draw a study's report: the per-subject table, each subject's r against structure alone, distributions."""
-    from engine.study.run import export_rows, load_study
+    from engine.study.export import export_rows
+    from engine.study.manifest import load_study
 
     require_matplotlib()
     p = Path(path).expanduser()
@@ -158,7 +159,7 @@ def report_study(path: str | Path, out: str | Path | None = None, formats: Seque
 
 def build_report(path: str | Path, out: str | Path | None = None, formats: str | None = None) -> Report:
     """The report of a run or a study at ``path`` (a directory, or a run's name under ./wcfit-runs)."""
-    from engine.study.run import is_study
+    from engine.study.manifest import is_study
 
     fmts = parse_formats(formats)
     if is_study(path):

@@ -10,6 +10,7 @@ from typing import Literal, MutableMapping
 
 import numpy as np
 
+from engine.data.compare import matrix_corr
 from engine.runs.layout import (
     BEST,
     DATASET_ARRAYS,
@@ -24,7 +25,7 @@ from engine.runs.layout import (
     resolve_run,
 )
 from engine.runs.listing import RunInfo
-from engine.study.run import STUDY_FILE, is_study, load_study, matrix_corr, subject_statuses
+from engine.study.manifest import STUDY_FILE, is_study, load_study, subject_statuses
 
 #: How the table names a subject's run status (a subject without a run yet is waiting).
 SHOWN_STATUS = {"pending": "waiting", "finished": "done"}

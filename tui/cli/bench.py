@@ -15,7 +15,7 @@ from engine.bench import observe as bench_observe
 from engine.bench import regional as bench_regional
 from engine.bench.cluster import run_cluster_bench
 from engine.bench.speed import DEFAULT_BATCHES, run_bench
-from engine.cluster.objective import import_ray
+from engine.cluster.connection import import_ray
 from engine.devices import use_cpu_cores_as_devices
 from tui.cli import bench_presets
 from tui.cli.parser import Subparsers

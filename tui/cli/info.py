@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cluster.objective import cluster_info_lines
+from engine.cluster.info import cluster_info_lines
 from engine.devices import info_lines
 from tui.cli.errors import EXIT_OK
 from tui.cli.parser import Subparsers

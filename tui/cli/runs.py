@@ -15,11 +15,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from engine.cluster.objective import import_ray
+from engine.cluster.connection import import_ray
 from engine.runner import RecordedFit
 from engine.runs import DEFAULT_ROOT, RunInfo, export, list_runs, resolve_run
 from engine.runs.listing import STATUS_STYLE
-from engine.study.run import is_study
+from engine.study.manifest import is_study
 from engine.study.table import list_studies
 from tui.cli import study
 from tui.cli.errors import EXIT_FAILED, EXIT_OK

@@ -10,18 +10,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from engine.cluster.objective import import_ray
+from engine.cluster.connection import import_ray
 from engine.data.dataset import load_dataset
-from engine.study.run import (
-    PER,
-    Study,
-    create_study,
-    export_study,
-    is_study,
-    split_subjects,
-    subject_ids,
-    subject_statuses,
-)
+from engine.study.export import export_study
+from engine.study.manifest import create_study, is_study, subject_statuses
+from engine.study.run import Study
+from engine.study.subjects import PER, split_subjects, subject_ids
 from tui.cli.errors import EXIT_FAILED, EXIT_OK
 from tui.cli.options.fit import add_fit_options, config_from_args, export_formats
 from tui.cli.parser import Subparsers
@@ -63,7 +57,8 @@ def _run(path: Path, cluster: str | None, cpu_actors: int | None, quiet: bool) -
     statuses = subject_statuses(path)
     done = sum(1 for s in statuses if s.status == "finished")
     print(f"study {path}: {done} of {len(statuses)} subject(s) finished")
-    return EXIT_FAILED if any(v == "failed" for v in outcomes.values()) else EXIT_OK
+    # a subject left unfinished because its actor died and none was left ("crashed") fails the command as a failed fit
+    return EXIT_FAILED if any(v in ("failed", "crashed") for v in outcomes.values()) else EXIT_OK
 
 
 def cmd_subjects(args: argparse.Namespace) -> int:

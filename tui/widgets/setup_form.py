@@ -16,7 +16,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from textual.worker import get_current_worker
 
 from engine import presets
-from engine.cluster.objective import INSTALL_HINT
+from engine.cluster.connection import INSTALL_HINT
 from engine.config import INITIAL_STATES, OPTIMIZERS, ConfigError, FitConfig, parse_band
 from engine.data.dataset import DataError, Dataset, load_dataset
 from engine.model import observe
