@@ -26,3 +26,8 @@ fit regional-scans --preset regional --data schaefer100-scans --split odd-even
 # the scans fit again with another search seed (how far two searches of the same size land apart)
 fit regional-scans-seed1 --preset regional --data schaefer100-scans --split odd-even --seed 1
 fit regional-hcp80 --preset regional --split odd-even
+# cuBNM's protocol as far as this node allows: k and wEE free, each with a myelin and an FC-gradient coefficient
+# (the drive fixed at the preset's), the joint objective, held out on the test group
+fit cubnm-protocol --preset regional --data schaefer100 --test schaefer100-test --fixed ext_E=1 \
+    --param k=0.5:8 --param wEE=8:24 --param wEE@myelinmap=-1:3 --param wEE@fcgradient=-1:3 \
+    --param k@myelinmap=-1:3 --param k@fcgradient=-1:3 --budget 96
