@@ -83,7 +83,7 @@ def test_memory_forced_chunks_do_not_change_scores(bundled, monkeypatch, common_
     whole = Objective(bundled, cfg, devices=dev)
     assert (whole.batch, whole.chunk) == ((8, 8) if platform == "cpu" else (7, 7))  # CPU: padded to a vector
     per_cand = whole.structure.memory_per_candidate() * 3
-    monkeypatch.setattr("engine.model.objective._memory_budget", lambda device: 3 * per_cand + 1)
+    monkeypatch.setattr("engine.model.batch.memory_budget", lambda device: 3 * per_cand + 1)
     small = Objective(bundled, cfg, devices=dev)
     assert (small.batch, small.chunk) == (9, 3) and small.description.endswith("batch 7 in 9 lanes, chunks of 3")
     a, b = whole(values), small(values)
