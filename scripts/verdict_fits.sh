@@ -31,3 +31,8 @@ fit regional-hcp80 --preset regional --split odd-even
 fit cubnm-protocol --preset regional --data schaefer100 --test schaefer100-test --fixed ext_E=1 \
     --param k=0.5:8 --param wEE=8:24 --param wEE@myelinmap=-1:3 --param wEE@fcgradient=-1:3 \
     --param k@myelinmap=-1:3 --param k@fcgradient=-1:3 --budget 96
+# the spans the linear ceiling (scripts/linear_ceiling.py) says a quiet network needs: ×10 gain along the FC gradient,
+# with regional recurrent excitation and noise on both maps
+fit linear-guided --preset regional --data schaefer100 --test schaefer100-test --fixed ext_E=1 --param k=2:8 \
+    --param k@fcgradient=0:12 --param k@myelinmap=-0.9:3 --param wEE@fcgradient=-0.5:1 \
+    --param wEE@myelinmap=-0.5:0.5 --param sigma@fcgradient=-0.9:2 --param sigma@myelinmap=-0.9:2 --budget 128
