@@ -27,7 +27,9 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=LO:HI",
                    help="fit a parameter within bounds (repeatable; replaces the preset's fitted parameters)")
     p.add_argument("--fixed", action="append", default=[], metavar="NAME=VALUE",
-                   help="fix a parameter (repeatable); the presets fix sigma=0.05 (regional also fic_target=0.05)")
+                   help="fix a parameter (repeatable); the presets fix "
+                        + "; ".join(f"{n}: " + ", ".join(f"{k}={v:g}" for k, v in p.settings.get("fixed", {}).items())
+                                    for n, p in presets.REGISTRY.items() if p.settings.get("fixed")))
     p.add_argument("--optimizer", default=None, metavar="NAME",
                    help=f"{', '.join(OPTIMIZERS)} or any Nevergrad optimizer name (the preset's: "
                         + ", ".join(f"{p.settings.get('optimizer')} for {n}" for n, p in presets.REGISTRY.items()) + ")")
