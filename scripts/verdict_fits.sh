@@ -36,3 +36,5 @@ fit cubnm-protocol --preset regional --data schaefer100 --test schaefer100-test 
 fit linear-guided --preset regional --data schaefer100 --test schaefer100-test --fixed ext_E=1 --param k=2:8 \
     --param k@fcgradient=0:12 --param k@myelinmap=-0.9:3 --param wEE@fcgradient=-0.5:1 \
     --param wEE@myelinmap=-0.5:0.5 --param sigma@fcgradient=-0.9:2 --param sigma@myelinmap=-0.9:2 --budget 128
+# the regional preset with FIC at the node's Hopf point (0.07 at the preset's drive: scripts/wc_linear.py --stability)
+fit hopf-edge --preset regional --data schaefer100 --test schaefer100-test --fixed fic_target=0.07 --budget 64
