@@ -38,3 +38,6 @@ fit linear-guided --preset regional --data schaefer100 --test schaefer100-test -
     --param wEE@myelinmap=-0.5:0.5 --param sigma@fcgradient=-0.9:2 --param sigma@myelinmap=-0.9:2 --budget 128
 # the regional preset with FIC at the node's Hopf point (0.07 at the preset's drive: scripts/wc_linear.py --stability)
 fit hopf-edge --preset regional --data schaefer100 --test schaefer100-test --fixed fic_target=0.07 --budget 64
+# …and on the data it was not chosen on
+fit hopf-edge-scans --preset regional --data schaefer100-scans --split odd-even --fixed fic_target=0.07 --budget 64
+fit hopf-edge-hcp80 --preset regional --split odd-even --fixed fic_target=0.07 --budget 64
