@@ -41,3 +41,6 @@ fit hopf-edge --preset regional --data schaefer100 --test schaefer100-test --fix
 # …and on the data it was not chosen on
 fit hopf-edge-scans --preset regional --data schaefer100-scans --split odd-even --fixed fic_target=0.07 --budget 64
 fit hopf-edge-hcp80 --preset regional --split odd-even --fixed fic_target=0.07 --budget 64
+# the FIC target fitted with the preset's parameters (where does the search put it?)
+fit fic-fitted --preset regional --data schaefer100 --test schaefer100-test --param k=0.5:8 --param ext_E=0.3:1.3 \
+    --param ext_E@fcgradient=-1:1 --param ext_E@strength=-1:1 --param fic_target=0.04:0.12 --budget 96
