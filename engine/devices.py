@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Sequence
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +81,20 @@ def backend() -> tuple[str, str]:
     import jax
 
     return jax.default_backend(), jax.__version__
+
+
+def device_memory(devs: Sequence[Any]) -> tuple[int, int]:
+    """Bytes in use and limit summed over the devices that report a limit; (0, 0) where none does (e.g. CPU)."""
+    used = limit = 0
+    for d in devs:
+        try:
+            stats = d.memory_stats() or {}
+        except Exception:  # noqa: BLE001 - backends without the call
+            stats = {}
+        if stats.get("bytes_limit"):
+            used += int(stats.get("bytes_in_use", 0))
+            limit += int(stats["bytes_limit"])
+    return used, limit
 
 
 def devices() -> list[DeviceInfo]:

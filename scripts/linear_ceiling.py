@@ -26,13 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.data import maps as map_registry  # noqa: E402
 from engine.data.dataset import load_dataset  # noqa: E402
-
-
-def within_edges(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Upper-triangle within-hemisphere edges (first half left, second half right)."""
-    iu = np.triu_indices(n, 1)
-    same = (iu[0] < n // 2) == (iu[1] < n // 2)
-    return iu[0][same], iu[1][same]
+from engine.data.edges import dataset_edges  # noqa: E402
 
 
 def unit(x: np.ndarray) -> np.ndarray:
@@ -104,7 +98,7 @@ def main() -> int:
     train, test = load_dataset(args.train), load_dataset(args.test)
     cmat = np.asarray(train.cmat, float)
     n = cmat.shape[0]
-    e = within_edges(n)
+    e = dataset_edges("within", train)  # the product's within-hemisphere edges (from the data's hemispheres)
     names = tuple(args.maps.split(","))
     got = map_registry.resolve(names, train, train.target_fc, {})
     m1, m2 = unit(got[names[0]]), unit(got[names[1]])

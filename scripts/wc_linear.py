@@ -27,18 +27,13 @@ from scipy.optimize import minimize
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 jax.config.update("jax_enable_x64", True)
 
-from engine.data.dataset import load_dataset  # noqa: E402
+from engine.config import FitConfig  # noqa: E402
+from engine.data.dataset import Dataset, load_dataset  # noqa: E402
+from engine.data.edges import dataset_edges  # noqa: E402
 from engine.model.batch import fit_maps  # noqa: E402
 from engine.model.coupling import REGISTRY as COUPLINGS  # noqa: E402
 from engine.model.regional import START_E, START_I, regional_params  # noqa: E402
 from engine.settings import config_from_settings  # noqa: E402
-
-
-def within_edges(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Upper-triangle within-hemisphere edges (first half left, second half right)."""
-    iu = np.triu_indices(n, 1)
-    same = (iu[0] < n // 2) == (iu[1] < n // 2)
-    return iu[0][same], iu[1][same]
 
 
 class Surrogate:
@@ -112,12 +107,11 @@ class Surrogate:
         return complex(self._fc(jnp.asarray(values, jnp.float64))[1])
 
 
-def build(args: argparse.Namespace) -> tuple[object, object, Surrogate]:
-    """The preset's configuration with the command's parameter bounds, its data and the surrogate."""
+def build(args: argparse.Namespace, data: Dataset | None = None) -> tuple[FitConfig, Surrogate]:
+    """The preset's configuration with the command's parameter bounds, and its surrogate on ``data`` (else --data)."""
     settings = {"preset": args.preset, "param": args.param or None, "fix": args.fixed or None}
     config = config_from_settings(settings)
-    data = load_dataset(args.data)
-    return config, data, Surrogate(config, data)
+    return config, Surrogate(config, data if data is not None else load_dataset(args.data))
 
 
 def main() -> int:
@@ -135,12 +129,14 @@ def main() -> int:
     ap.add_argument("--starts", type=int, default=6)
     ap.add_argument("--level-free", action="store_true", help="search r alone (no level held)")
     args = ap.parse_args()
-    train_fc = np.asarray(load_dataset(args.data).target_fc, float)
+    train = load_dataset(args.data)
+    train_fc = np.asarray(train.target_fc, float)
     test_fc = np.asarray(load_dataset(args.test).target_fc, float)
+    e = dataset_edges("within", train)  # the product's within-hemisphere edges (from the data's hemispheres)
     for target in (float(t) for t in args.stability.split(",") if t):
         ns = argparse.Namespace(**{**vars(args), "param": ["k=0.0099:0.0101"],
                                    "fixed": [f"fic_target={target}", "ext_E=1"]})
-        _, _, sur = build(ns)
+        _, sur = build(ns, train)
         lam = sur.leading(np.array([0.01]))
         kind = "stable (quiet)" if lam.real < 0 else "unstable: a noisy oscillator past its Hopf point"
         print(f"fic_target {target:g}: leading eigenvalue {lam.real:+.3f} ± {lam.imag:.3f}i per ms "
@@ -149,9 +145,8 @@ def main() -> int:
         summary = json.loads(Path(path).read_text())
         pars = summary["best_params"]
         args.param = [f"{n}={v - 1e-6}:{v + 1e-6}" for n, v in pars.items()]
-        args.fixed = [f"{n}={v}" for n, v in {"ext_E": 1.0}.items() if n not in pars] if "ext_E" not in pars else []
-        _, data, sur = build(args)
-        e = within_edges(sur.n)
+        args.fixed = [] if "ext_E" in pars else ["ext_E=1"]
+        _, sur = build(args, train)
         fc, growth, bad = sur.fc(np.array([pars[n] for n in sur.names]))
         fresh = summary.get("fresh") or {}
         r = np.corrcoef(fc[e], train_fc[e])[0, 1]
@@ -160,8 +155,7 @@ def main() -> int:
               f"{fresh.get('mean_fc_mean', float('nan')):.3f}")
     if not args.search:
         return 0
-    config, data, sur = build(args)
-    e = within_edges(sur.n)
+    config, sur = build(args, train)
     level = float(train_fc[e].mean())
     lo = np.array([config.bounds[n][0] for n in sur.names])
     hi = np.array([config.bounds[n][1] for n in sur.names])

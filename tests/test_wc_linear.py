@@ -25,7 +25,7 @@ POINT = {"k": 3.0, "k@fcgradient": 1.5, "wEE@myelinmap": -0.2, "sigma@fcgradient
 def surrogate() -> wc_linear.Surrogate:
     args = argparse.Namespace(preset="regional", data="schaefer100", fixed=["fic_target=0.04", "ext_E=1"],
                               param=[f"{n}={v - 1e-6}:{v + 1e-6}" for n, v in POINT.items()])
-    return wc_linear.build(args)[2]
+    return wc_linear.build(args)[1]
 
 
 def _step(sur: wc_linear.Surrogate, p: dict, z: np.ndarray, dt: float) -> np.ndarray:
@@ -71,5 +71,5 @@ def test_stability_turns_at_the_hopf_point(target: float, stable: bool) -> None:
     regional preset's 0.1: a complex pair whose real part changes sign between the two."""
     args = argparse.Namespace(preset="regional", data="schaefer100", param=["k=0.0099:0.0101"],
                               fixed=[f"fic_target={target}", "ext_E=1"])
-    lam = wc_linear.build(args)[2].leading(np.array([0.01]))
+    lam = wc_linear.build(args)[1].leading(np.array([0.01]))
     assert (lam.real < 0) == stable and lam.imag > 0.2

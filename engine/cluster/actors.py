@@ -14,19 +14,12 @@ import numpy as np
 from engine.cluster.plan import Slot
 from engine.config import FitConfig
 from engine.data.dataset import Dataset
+from engine.devices import device_memory
 
 
 def _memory(devices: Sequence[Any]) -> tuple[int | None, int | None]:
     """Bytes in use and limit summed over devices; host RAM for CPU devices (in use: this process's RSS)."""
-    used = limit = 0
-    for d in devices:
-        try:
-            stats = d.memory_stats() or {}
-        except Exception:  # noqa: BLE001
-            stats = {}
-        if stats.get("bytes_limit"):
-            used += int(stats.get("bytes_in_use", 0))
-            limit += int(stats["bytes_limit"])
+    used, limit = device_memory(devices)
     if limit:
         return used, limit
     try:

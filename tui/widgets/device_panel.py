@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from engine.devices import device_memory
 from tui.actor_rows import actor_lines
 
 
@@ -61,13 +62,7 @@ def jax_short() -> str:
         return "JAX unavailable"
     devs = jax.devices()
     kinds = sorted({d.device_kind for d in devs})
-    used = limit = 0
-    for d in devs:
-        try:
-            stats = d.memory_stats() or {}
-        except Exception:  # noqa: BLE001
-            stats = {}
-        used, limit = used + int(stats.get("bytes_in_use", 0)), limit + int(stats.get("bytes_limit", 0))
+    used, limit = device_memory(devs)
     if limit:
         memory = f"{_gib(used)} / {_gib(limit)}"
     else:
