@@ -192,7 +192,7 @@ class FitConfig:
             raise ConfigError("with --fic the I→E weight wIE is computed per region; do not fit or fix it")
         if self.fic and any((split_regional(n) or ("",))[0] == "wIE" for n in set(self.bounds) | set(self.fixed)):
             raise ConfigError("with --fic the I→E weight wIE is computed per region; it cannot follow a map too")
-        if not self.fic and "fic_target" in set(self.bounds) | set(self.fixed):
+        if not self.fic and any((split_regional(n) or (n,))[0] == "fic_target" for n in set(self.bounds) | set(self.fixed)):
             raise ConfigError("fic_target is the rate feedback inhibition control holds; it needs --fic")
         for name in self.maps:
             if not name or any(c in name for c in "@:= ") :

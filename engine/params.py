@@ -133,8 +133,9 @@ def spec_of(name: str) -> ParamSpec:
         raise KeyError(f"unknown parameter {name!r}; known: {', '.join(list(REGISTRY) + list(CONTROL))}, or "
                        f"PARAM{MAP_SEP}MAP for a regional coefficient")
     base, map_name = parts
-    if base not in REGISTRY:
-        raise KeyError(f"regional coefficient {name!r}: unknown parameter {base!r}; known: {', '.join(REGISTRY)}")
+    if base not in REGISTRY and base not in CONTROL:
+        raise KeyError(f"regional coefficient {name!r}: unknown parameter {base!r}; known: "
+                       f"{', '.join(list(REGISTRY) + list(CONTROL))}")
     if base in NOT_REGIONAL:
         raise KeyError(f"regional coefficient {name!r}: {base} cannot vary over regions (delays are shared)")
     if not map_name:

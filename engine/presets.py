@@ -101,4 +101,5 @@ def point_within(preset: str | None, names: Iterable[str], bounds: Mapping[str, 
 
 def preset_help() -> str:
     """A plain-text list of the presets for ``--help``."""
-    return "\n".join(f"  {p.name:<10}{p.description}" for p in REGISTRY.values())
+    width = max(len(n) for n in REGISTRY) + 2
+    return "\n".join(f"  {p.name:<{width}}{p.description}" for p in REGISTRY.values())

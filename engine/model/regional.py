@@ -18,13 +18,16 @@ missed their target. FIC makes E* a fixed point; it does not make it stable (lar
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from engine.params import REGISTRY, split_regional
+from engine.params import CONTROL, REGISTRY, split_regional
+
+if TYPE_CHECKING:
+    from engine.model.coupling import Coupling
 
 Array = jax.Array
 
@@ -62,7 +65,7 @@ def out_of_range(p: Mapping[str, Array]) -> dict[str, Array]:
     """Per regional parameter, which lanes (B,) have a region outside the parameter's valid range."""
     bad: dict[str, Array] = {}
     for name, v in p.items():
-        spec = REGISTRY.get(name)
+        spec = REGISTRY.get(name) or CONTROL.get(name)
         v = jnp.asarray(v)
         if spec is None or v.ndim < 2:
             continue
@@ -119,15 +122,19 @@ def fic_inhibition(p: Mapping[str, Array], at_rate: Array, target: Array) -> tup
     return jnp.where(infeasible, 0.0, w), infeasible, i_star
 
 
-def regional_params(p: Mapping[str, Array], maps: Mapping[str, Array], *, fic: bool, at_rate_fn: Callable[..., Array],
-                    rowsum: Array, n_nodes: int, batch: int) -> tuple[dict[str, Array], Array]:
+def regional_params(p: Mapping[str, Array], maps: Mapping[str, Array], *, fic: bool, coupling: "Coupling",
+                    cmat: Array, rowsum: Array, n_nodes: int, batch: int) -> tuple[dict[str, Array], Array]:
     """Maps applied, then FIC's wIE (N, B); and the infeasible-region count per lane (B,) (zeros without FIC)."""
     q = apply_maps(p, maps)
     infeasible = jnp.zeros((batch,), jnp.int32)
     if fic:
         target = jnp.asarray(q["fic_target"])
-        rate = target if target.ndim == 0 else target[None, :]
-        at = at_rate_fn(jnp.asarray(q["k"]), rate, rowsum)  # (N, 1|B)
+        if target.ndim == 2:  # fic_target@MAP: each region held at its own rate, its input C·E* at those rates
+            rate = target
+            at = coupling.current(jnp.asarray(q["k"]), cmat @ rate, rate, rowsum)
+        else:
+            rate = target if target.ndim == 0 else target[None, :]
+            at = coupling.at_rate(jnp.asarray(q["k"]), rate, rowsum)  # (N, 1|B)
         w, bad, i_star = fic_inhibition(q, at, rate)
         shape = (n_nodes, batch)
         q["wIE"] = jnp.broadcast_to(w, shape)

@@ -30,6 +30,9 @@ def add_fit_options(p: argparse.ArgumentParser) -> None:
                    help="fix a parameter (repeatable); the presets fix "
                         + "; ".join(f"{n}: " + ", ".join(f"{k}={v:g}" for k, v in p.settings.get("fixed", {}).items())
                                     for n, p in presets.REGISTRY.items() if p.settings.get("fixed")))
+    p.add_argument("--start", action="append", default=None, metavar="NAME=VALUE",
+                   help="where the search starts (repeatable; asked first, CMA centred there): fitted parameters "
+                        "not named start at the preset's point or the middle of their bounds")
     p.add_argument("--optimizer", default=None, metavar="NAME",
                    help=f"{', '.join(OPTIMIZERS)} or any Nevergrad optimizer name (the preset's: "
                         + ", ".join(f"{p.settings.get('optimizer')} for {n}" for n, p in presets.REGISTRY.items()) + ")")
@@ -65,7 +68,8 @@ _OPTION_FIELDS = {"optimizer": "optimizer", "batch": "batch", "budget": "budget"
                   "initial": "initial", "seed": "seed", "edges": "edges", "realizations": "realizations",
                   "split": "split", "test": "test_data", "coupling": "coupling", "local_set": "local_set",
                   "fic": "fic", "preset": "preset", "data": "data", "param": "param", "fixed": "fix",
-                  "bandpass": "bandpass", "own_noise": "own_noise", "map": "map", "fresh": "fresh_seeds"}
+                  "bandpass": "bandpass", "own_noise": "own_noise", "map": "map", "fresh": "fresh_seeds",
+                  "start": "start_at"}
 
 
 def settings_from_args(args: argparse.Namespace) -> dict[str, object]:
