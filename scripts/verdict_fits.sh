@@ -44,3 +44,8 @@ fit hopf-edge-hcp80 --preset regional --split odd-even --fixed fic_target=0.07 -
 # the FIC target fitted with the preset's parameters (where does the search put it?)
 fit fic-fitted --preset regional --data schaefer100 --test schaefer100-test --param k=0.5:8 --param ext_E=0.3:1.3 \
     --param ext_E@fcgradient=-1:1 --param ext_E@strength=-1:1 --param fic_target=0.04:0.12 --budget 96
+# quiet nodes near a network-wide instability: a low FIC target, started at the linear surrogate's best point
+# (scripts/wc_linear.py --search with fic_target free)
+fit quiet-critical --preset regional --data schaefer100 --test schaefer100-test --fixed fic_target=0.027 \
+    --param k=0.5:12 --param ext_E=0.3:1.3 --param ext_E@fcgradient=-1:1 --param ext_E@strength=-1:1 \
+    --start k=5.5 --start ext_E=0.46 --start ext_E@fcgradient=-0.3 --start ext_E@strength=0 --budget 64

@@ -55,7 +55,7 @@ class Surrogate:
         p = {k: jnp.asarray(v, jnp.float64) for k, v in self.fixed.items()}
         for i, name in enumerate(self.names):
             p[name] = jnp.asarray([values[i]], jnp.float64)
-        return regional_params(p, self.maps, fic=self.config.fic, at_rate_fn=self.coupling.at_rate,
+        return regional_params(p, self.maps, fic=self.config.fic, coupling=self.coupling, cmat=self.cmat,
                                rowsum=self.rowsum, n_nodes=self.n, batch=1)
 
     def _linearise(self, values: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
