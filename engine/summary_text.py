@@ -43,6 +43,22 @@ def held_out_text(held: Mapping[str, Any]) -> list[str]:
             f"{_f(held.get('train_baseline'))} / {_f(held.get('test_baseline'))}"]
 
 
+def regime_text(regime: Mapping[str, Any] | None) -> str | None:
+    """'100 of 100 regions past their Hopf point (noisy ≈ 64 Hz oscillators) …', or None without one."""
+    if not regime:
+        return None
+    n, osc, saddle, quiet = regime["regions"], regime["oscillating"], regime["saddle"], regime["quiet"]
+    parts = []
+    if osc:
+        parts.append(f"{osc} of {n} regions past their Hopf point (noisy ≈ {regime['frequency_hz']:.0f} Hz oscillators)")
+    if saddle:
+        parts.append(f"{saddle} of {n} unstable without turning (saddles)")
+    if quiet:
+        parts.append(f"all {n} regions quiet (the slowest decays at {-regime['growth_per_ms']:.3g}/ms)" if quiet == n
+                     else f"{quiet} quiet")
+    return "; ".join(parts) + " — each region alone at its FIC rate, its network input held"
+
+
 def verdict_lines(summary: Any, *, compact: bool = False) -> list[tuple[str, str]]:
     """(label, text) rows of a summary's verdicts: map-alone nulls, the fresh-noise verdict and the held-out check
     (``compact``: the held-out check on one row, for the app's result panel)."""
@@ -56,6 +72,9 @@ def verdict_lines(summary: Any, *, compact: bool = False) -> list[tuple[str, str
                                     "above is its best of all candidates on one seed)"))
         if fresh.get("fic_infeasible"):
             rows.append(("", f"FIC cannot hold {fresh['fic_infeasible']} region(s) at the best point"))
+        regime = regime_text(fresh.get("node_regime"))
+        if regime:
+            rows.append(("node regime", regime))
         rec = fresh.get("recommendation")
         if rec:
             rows.append(("  recommended", scores_text(rec)))

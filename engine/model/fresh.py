@@ -23,6 +23,7 @@ from engine.data.compare import matrix_corr, upper
 from engine.data.dataset import DataError, Dataset, functional_connectivity
 from engine.model import fcd
 from engine.model.heldout import ks_2samp
+from engine.model.regime import node_regimes
 from engine.model.target import FitTarget, align_group_fcd
 
 #: Added to the fit's seed for the verdict's noise: far from the seeds a fit's realisations use (seed … seed + 63).
@@ -71,6 +72,7 @@ class PointVerdict:
     loss: tuple[float, ...]
     test: Scores | None = None
     fic_infeasible: int | None = None  # regions FIC cannot hold at this point
+    node_regime: Mapping[str, Any] | None = None  # each region's regime at its FIC-held rate (engine.model.regime)
 
     def to_dict(self) -> dict[str, Any]:
         """The train scores at the top level, every term's mean and sd, and the test scores under ``test``."""
@@ -78,7 +80,8 @@ class PointVerdict:
         loss, loss_sd = _stats(self.loss)
         out.update(params=dict(self.params), loss_mean=loss, loss_sd=loss_sd,
                    terms={n: dict(zip(("mean", "sd"), _stats(v))) for n, v in self.terms.items()},
-                   fic_infeasible=self.fic_infeasible, test=None if self.test is None else self.test.to_dict())
+                   fic_infeasible=self.fic_infeasible, node_regime=self.node_regime,
+                   test=None if self.test is None else self.test.to_dict())
         return out
 
 
@@ -178,6 +181,8 @@ def fresh_verdict(config: FitConfig, dataset: Dataset, points: Sequence[Mapping[
     vcfg = obj.config
     values = np.repeat(np.array([[p[n] for n in names] for p in points], np.float64), seeds, axis=0)
     fic = obj.fic_infeasible(values)
+    held = obj.operating_point(values[::seeds])
+    regimes = [None] * len(points) if held is None else [r.to_dict() for r in node_regimes(held)]
     notes = []
     test_tgt = None
     if config.split or config.test_data:
@@ -200,7 +205,8 @@ def fresh_verdict(config: FitConfig, dataset: Dataset, points: Sequence[Mapping[
             train = Scores(fc_corr=corr, mean_fc=(), fcd_ks=None, data_mean_fc=obj.target.mean_fc)
             out.append(PointVerdict(params=dict(p), train=train, loss=tuple(float(x) for x in res.losses[sl]),
                                     terms={n: tuple(float(x) for x in v[sl]) for n, v in res.terms.items()},
-                                    fic_infeasible=None if fic is None else int(fic[i * seeds])))
+                                    fic_infeasible=None if fic is None else int(fic[i * seeds]),
+                                    node_regime=regimes[i]))
         return Verdict(seeds=seeds, seed=vcfg.seed, best=out[0], recommendation=out[1] if len(out) > 1 else None,
                        notes=tuple(notes + ["raw rE: mean FC and held-out scores need a sampled observation"]))
     samples = obj.samples(values)  # (B, S, N) before any band-pass
@@ -218,7 +224,7 @@ def fresh_verdict(config: FitConfig, dataset: Dataset, points: Sequence[Mapping[
         if test_tgt is not None:
             test = _scores(lanes, test_tgt, tr_s=test_tgt.tr_s, bandpass_hz=config.bandpass_hz)[0]
         out.append(PointVerdict(params=dict(p), train=train, terms=terms, loss=loss, test=test,
-                                fic_infeasible=None if fic is None else int(fic[i * seeds])))
+                                fic_infeasible=None if fic is None else int(fic[i * seeds]), node_regime=regimes[i]))
     return Verdict(seeds=seeds, seed=vcfg.seed, best=out[0], recommendation=out[1] if len(out) > 1 else None,
                    notes=tuple(notes))
 

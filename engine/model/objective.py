@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.config import ConfigError, FitConfig
 from engine.data.dataset import Dataset
-from engine.model import coupling, fcd, observe, regional, terms
+from engine.model import coupling, fcd, observe, regime, regional, terms
 from engine.model import network as model
 from engine.model.batch import (  # noqa: F401 - re-exported: their public path stays engine.model.objective
     SEGMENT_MS,
@@ -177,6 +177,20 @@ class Objective:
                 return regional.out_of_range(p), bad
             self._aux_fn = jax.jit(aux)
         return self._aux_fn(values)
+
+    def operating_point(self, values: np.ndarray) -> dict[str, np.ndarray] | None:
+        """Every parameter (N, B) of candidates (B, P) with FIC's held rates (``regional.START_E``/``START_I``);
+        None without FIC (then no fixed point is known without a search)."""
+        if not self.config.fic:
+            return None
+        p, _ = self._params_aux(jnp.asarray(np.asarray(values, np.float32)))
+        shape = (self.structure.n_nodes, len(values))
+        out = {k: np.broadcast_to(np.asarray(v, np.float64), shape) for k, v in p.items()}
+        current = coupling.REGISTRY[self.config.coupling].current  # linear in rE_i: its slope is the self-coupling
+        zero, k, rowsum = jnp.zeros(shape), jnp.asarray(out["k"]), jnp.asarray(self._rowsum)
+        out[regime.SELF_COUPLING] = np.asarray(current(k, zero, zero + 1.0, rowsum) - current(k, zero, zero, rowsum),
+                                               np.float64)
+        return out
 
     def fic_infeasible(self, values: np.ndarray) -> np.ndarray | None:
         """Regions (B,) whose FIC weight is infeasible for candidates (B, P); None without FIC."""
