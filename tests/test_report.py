@@ -78,7 +78,9 @@ def test_report_reads_fresh_noise_held_out_and_map_baselines_when_present(fitted
     status = json.loads((run / "status.json").read_text())
     s = status["summary"]
     s["fresh"] = {"seeds": [1, 2, 3], "fc_corr_mean": 0.4, "fc_corr_sd": 0.02, "fcd_ks_mean": 0.5, "fcd_ks_sd": 0.05,
-                  "mean_fc_mean": 0.3, "mean_fc_sd": 0.01, "data_mean_fc": 0.25, "test": {"fc_corr_mean": 0.35}}
+                  "mean_fc_mean": 0.3, "mean_fc_sd": 0.01, "data_mean_fc": 0.25, "test": {"fc_corr_mean": 0.35},
+                  "node_regime": {"regions": 80, "quiet": 0, "oscillating": 80, "saddle": 0, "frequency_hz": 64.2,
+                                  "growth_per_ms": 0.06}}
     s["held_out"] = {"train_r": 0.45, "test_r": 0.41, "train_ks": 0.6, "test_ks": 0.66, "test_baseline": 0.3}
     s["map_baselines"] = {"myelinmap": 0.12}
     (run / "status.json").write_text(json.dumps(status))
@@ -90,6 +92,7 @@ def test_report_reads_fresh_noise_held_out_and_map_baselines_when_present(fitted
     report = build_report(run, tmp_path / "out")
     _not_blank(report.html.parent / "verdict.png")
     _not_blank(report.html.parent / "history.png")
+    assert "80 of 80 regions past their Hopf point (noisy ≈ 64 Hz oscillators)" in report.html.read_text()
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from engine.report.canvas import DATA, MODEL, STRUCTURE, Drawn, figure, message, style
 from engine.runs.layout import finite_or_none
+from engine.summary_text import regime_text
 
 #: (label, value, sd or None, colour) of one point.
 Point = tuple[str, float, "float | None", str]
@@ -93,4 +94,7 @@ def verdict(summary: Mapping[str, Any]) -> Drawn:
     caption = ("Red: the best candidate on the data it was fitted to; black: on held-out data. "
                + ("" if has_checks else "This run has no fresh-noise check and no held-out scores (fit with --split "
                                         "or --test for held-out scores)."))
+    regime = regime_text(_mapping(summary.get("fresh")).get("node_regime"))
+    if regime:
+        caption += f" Node regime at the best point: {regime}."
     return Drawn(name="verdict", title="Verdict: fresh noise and held-out scores", caption=caption.strip(), fig=fig)
