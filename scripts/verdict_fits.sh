@@ -49,3 +49,7 @@ fit fic-fitted --preset regional --data schaefer100 --test schaefer100-test --pa
 fit quiet-critical --preset regional --data schaefer100 --test schaefer100-test --fixed fic_target=0.027 \
     --param k=0.5:12 --param ext_E=0.3:1.3 --param ext_E@fcgradient=-1:1 --param ext_E@strength=-1:1 \
     --start k=5.5 --start ext_E=0.46 --start ext_E@fcgradient=-0.3 --start ext_E@strength=0 --budget 64
+# the FIC target along the FC gradient around the Hopf point (regions' distance from it follows the gradient)
+fit hopf-gradient --preset regional --data schaefer100 --test schaefer100-test --fixed fic_target=0.07 \
+    --param k=0.5:8 --param ext_E=0.3:1.3 --param ext_E@fcgradient=-1:1 --param fic_target@fcgradient=-0.6:0.6 \
+    --start k=5 --start ext_E=1 --start ext_E@fcgradient=-0.8 --start fic_target@fcgradient=0 --budget 96
