@@ -205,7 +205,7 @@ def run_points(ds: Any, points: list[dict[str, float]], fixed: dict[str, float],
     y = obj.samples(vals)
     if save:
         np.save(save, y)
-    bad = np.asarray(obj._aux(vals)[1]) if obj.config.fic else np.zeros(n, int)  # noqa: SLF001 - FIC's count
+    bad = np.asarray(obj.params.checks(vals)[1]) if obj.config.fic else np.zeros(n, int)  # FIC's count
     print(f"  {n} lanes of {duration_s:g} s: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     rows: list[dict[str, Any]] = []
     for i, p in enumerate(points):

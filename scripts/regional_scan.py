@@ -113,7 +113,7 @@ def run_scan(ds: Any, name: str, duration_s: float, seed: int = 0, points: list[
         obj = Objective(ds, cfg)
         vals = np.array([[pts[i].get(n, fixed.get(n, 0.0)) for n in cfg.names] for i in idx], np.float32)
         y = obj.samples(vals)
-        bad = np.asarray(obj._aux(vals)[1]) if cfg.fic else None  # noqa: SLF001 - FIC's infeasible regions
+        bad = np.asarray(obj.params.checks(vals)[1]) if cfg.fic else None  # FIC's infeasible regions
         for j, i in enumerate(idx):
             out[i] = (y[j], None if bad is None else int(bad[j]))
     return out, pts, obj  # type: ignore[return-value]

@@ -75,7 +75,7 @@ def test_the_regime_says_what_a_noiseless_run_does() -> None:
     values = np.array([[0.001, 0.05, 0.0], [0.001, 0.1, 0.0]])  # nearly uncoupled: each region is its node alone
     regimes = node_regimes(obj.operating_point(values))
     assert regimes[0].quiet == N and regimes[1].oscillating == N
-    p = obj._params(jnp.asarray(values, jnp.float32))  # noqa: SLF001 - the run the objective makes
+    p = obj.params.of(jnp.asarray(values, jnp.float32))  # the run the objective makes
     state = model.init_state(obj.sim, p, jax.random.PRNGKey(0))
     _, rates = jax.jit(lambda p, st: model.run_blocks(obj.sim, p, st, jnp.zeros((), jnp.int32), obj.sim.n_blocks,
                                                       record=True))(p, state)

