@@ -51,12 +51,13 @@ def regime_text(regime: Mapping[str, Any] | None) -> str | None:
     parts = []
     if osc:
         parts.append(f"{osc} of {n} regions past their Hopf point (noisy ≈ {regime['frequency_hz']:.0f} Hz oscillators)")
+    if quiet == n:
+        parts.append(f"all {n} regions quiet (the slowest decays at {-regime['growth_per_ms']:.3g}/ms)")
+    elif quiet:
+        parts.append(f"{quiet} quiet" if osc else f"{quiet} of {n} regions quiet")
     if saddle:
-        parts.append(f"{saddle} of {n} unstable without turning (saddles)")
-    if quiet:
-        parts.append(f"all {n} regions quiet (the slowest decays at {-regime['growth_per_ms']:.3g}/ms)" if quiet == n
-                     else f"{quiet} quiet")
-    return "; ".join(parts) + " — each region alone at its FIC rate, its network input held"
+        parts.append(f"{saddle} {'saddle' if saddle == 1 else 'saddles'} (unstable without turning)")
+    return ", ".join(parts) + " — each region alone at its FIC rate, its network input held"
 
 
 def verdict_lines(summary: Any, *, compact: bool = False) -> list[tuple[str, str]]:

@@ -96,7 +96,7 @@ def test_classify_counts_quiet_oscillating_and_saddle_regions() -> None:
     assert reg.frequency_hz == pytest.approx(np.abs(np.linalg.eigvals(jac[1]).imag).max() * 1e3 / (2 * np.pi))
     assert reg.growth_per_ms == pytest.approx(0.5)
     text = regime_text(reg.to_dict())
-    assert text is not None and "1 of 3 regions past their Hopf point" in text and "saddle" in text
+    assert text is not None and "1 of 3 regions past their Hopf point" in text and "1 saddle (unstable" in text
     assert regime_text(None) is None
 
 
