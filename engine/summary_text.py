@@ -48,6 +48,8 @@ def regime_text(regime: Mapping[str, Any] | None) -> str | None:
     if not regime:
         return None
     n, osc, saddle, quiet = regime["regions"], regime["oscillating"], regime["saddle"], regime["quiet"]
+    if not n:
+        return f"FIC holds none of the {regime.get('unheld', 0)} regions at their target: no regime to classify"
     parts = []
     if osc:
         parts.append(f"{osc} of {n} regions past their Hopf point (noisy ≈ {regime['frequency_hz']:.0f} Hz oscillators)")
@@ -57,6 +59,8 @@ def regime_text(regime: Mapping[str, Any] | None) -> str | None:
         parts.append(f"{quiet} quiet" if osc else f"{quiet} of {n} regions quiet")
     if saddle:
         parts.append(f"{saddle} {'saddle' if saddle == 1 else 'saddles'} (unstable without turning)")
+    if regime.get("unheld"):
+        parts.append(f"{regime['unheld']} not held by FIC (not classified)")
     return ", ".join(parts) + " — each region alone at its FIC rate, its network input held"
 
 

