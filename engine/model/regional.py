@@ -132,7 +132,7 @@ def regional_params(p: Mapping[str, Array], maps: Mapping[str, Array], *, fic: b
         if target.ndim == 2:  # fic_target@MAP: each region held at its own rate, its input C·E* at those rates
             rate = target
             at = coupling.current(jnp.asarray(q["k"]), cmat @ rate, rate, rowsum)
-        else:
+        else:  # one rate for every region: C·E* = rowsum·E*, kept in that form so every score stays bit for bit
             rate = target if target.ndim == 0 else target[None, :]
             at = coupling.at_rate(jnp.asarray(q["k"]), rate, rowsum)  # (N, 1|B)
         w, bad, i_star = fic_inhibition(q, at, rate)
