@@ -36,7 +36,7 @@ class NodeRegime:
     oscillating: int  # past the Hopf point: a growing spiral (complex eigenvalues, positive real part)
     saddle: int  # a real positive eigenvalue: the region alone leaves its operating point
     frequency_hz: float  # median over oscillating regions (over all regions' leading pairs when none oscillates)
-    growth_per_ms: float  # the largest real part over the regions (< 0: every region quiet)
+    growth_per_ms: float | None  # the largest real part over the regions (< 0: every region quiet; None: no region)
     unheld: int = 0  # regions FIC cannot hold (wIE 0: E* is not their fixed point), left out of the counts
 
     def to_dict(self) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def node_jacobians(p: Mapping[str, Any]) -> np.ndarray:
 def classify(jac: np.ndarray, unheld: int = 0) -> NodeRegime:
     """The regime counts of regions' Jacobians (N, 2, 2); ``unheld`` regions were left out."""
     if not len(jac):
-        return NodeRegime(regions=0, quiet=0, oscillating=0, saddle=0, frequency_hz=0.0, growth_per_ms=float("nan"),
+        return NodeRegime(regions=0, quiet=0, oscillating=0, saddle=0, frequency_hz=0.0, growth_per_ms=None,
                           unheld=unheld)
     eig = np.linalg.eigvals(jac)  # (N, 2)
     lead = eig[np.arange(len(eig)), np.argmax(eig.real, axis=1)]
