@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,6 +12,9 @@ from engine.data import edges as edge_sets
 from engine.data.compare import upper
 from engine.data.dataset import DataError, Dataset, structural_baseline
 from engine.data.split import Split, make_split, subset
+
+if TYPE_CHECKING:
+    from engine.model.fcd import Bandpass
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,11 +106,8 @@ def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = No
     Under ``--split`` the target holds the training scans only (``role="test"``: the test scans only); a dataset
     given for a held-out check (``--test``) is passed as ``dataset`` with ``role="test"``.
     """
-    from engine.model import fcd  # lazy: JAX, as above
-
     split = None
     if config.split:
-
         full = dataset
         dataset, split = training_part(config, full)
         if role == "test":
@@ -116,68 +117,93 @@ def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = No
     except edge_sets.EdgeError as e:
         raise ConfigError(f"{dataset.name}: {e}") from None
     tr = resolve_tr(config, dataset)
-    spec = config.objective_spec
-    band = None
-    fc = np.asarray(dataset.target_fc, np.float64)
-    if tr is not None and config.bandpass_hz is not None:
-        if not dataset.scans:
-            raise ConfigError(f"a band-pass filter needs the empirical BOLD; {dataset.name} holds only an FC")
-        if dataset.tr_s is None:
-            raise ConfigError(f"a band-pass filter needs the data's own TR; {dataset.name} gives none")
-        try:
-            band = fcd.Bandpass(tr_s=dataset.tr_s, low_hz=config.bandpass_hz[0], high_hz=config.bandpass_hz[1])
-            fc = fcd.empirical_fc(dataset.scans, bandpass=band)
-        except ValueError as e:
-            raise ConfigError(f"band-pass {config.bandpass_hz[0]:g}–{config.bandpass_hz[1]:g} Hz: {e}") from None
+    fc, band = _target_fc(config, dataset, tr)
     window = step = 0
-    fcd_sorted = None
     if tr is not None:
         window, step = fcd_samples(config, tr)
         if n_samples is not None and n_samples < MIN_SAMPLES:
             raise ConfigError(f"{config.duration_ms:g} ms minus a transient of {config.transient_ms:g} ms leaves "
                               f"{n_samples} samples at TR {tr:g} s; FC needs at least {MIN_SAMPLES}: lengthen --duration")
-    fcd_source = ""
-    fcd_edges, fcd_edge_index = config.edges, edge_index
-    if spec.needs_fcd and not dataset.scans and dataset.fcd_values is not None:
+    fcd_sorted, fcd_source, fcd_edge_index = None, "", edge_index
+    needs_fcd = config.objective_spec.needs_fcd
+    if needs_fcd:
         assert tr is not None
-        _check_group_window(config, dataset, tr, window, step)
-        if n_samples is not None and n_samples < window + step:
-            raise ConfigError(f"{config.duration_ms:g} ms minus a transient of {config.transient_ms:g} ms leaves "
-                              f"{n_samples} samples at TR {tr:g} s, fewer than two FCD windows of "
-                              f"{window} samples {step} apart: lengthen --duration")
-        if config.bandpass_hz is not None:
-            raise ConfigError(f"{dataset.name}'s FCD values were computed as they are; a band-pass filter cannot "
-                              "be applied to them: leave --bandpass out")
-        values = dataset.fcd_values
-        if edge_index is not None and dataset.fcd_values_within is not None:
-            values = dataset.fcd_values_within
-        elif edge_index is not None:  # group values of all-edge windows only: the model's FCD follows them
-            fcd_edges, fcd_edge_index = "all", None
-        fcd_sorted, fcd_source = np.sort(np.asarray(values, np.float64)), "group values"
-    elif spec.needs_fcd:
-        if not dataset.scans:
-            raise ConfigError(f"an FCD term needs the empirical BOLD time series or a group's FCD values; "
-                              f"{dataset.name} holds only an FC: use --objective fc")
-        assert tr is not None
-        fcd_source = "scans"
-        data_tr = dataset.tr_s if dataset.tr_s is not None else tr
-        emp_window, emp_step = fcd_samples(config, data_tr)
-        short = min(x.shape[1] for x in dataset.scans)
-        if short < emp_window:
-            raise ConfigError(f"the empirical scans ({short} samples) are shorter than one FCD window "
-                              f"({config.fcd_window_s:g} s); shorten --fcd-window")
-        if n_samples is not None and n_samples < window + step:
-            raise ConfigError(f"{config.duration_ms:g} ms minus a transient of {config.transient_ms:g} ms leaves "
-                              f"{n_samples} samples at TR {tr:g} s, fewer than two FCD windows of "
-                              f"{window} samples ({config.fcd_window_s:g} s) {step} apart: lengthen --duration")
-        try:
-            fcd_sorted = fcd.empirical_fcd_values(dataset.scans, emp_window, emp_step, bandpass=band,
-                                                  edges=fcd_edge_index)
-        except ValueError as e:
-            raise ConfigError(f"empirical FCD: {e}") from None
+        model_windows = (n_samples, window, step)
+        if not dataset.scans and dataset.fcd_values is not None:
+            _check_group_window(config, dataset, tr, window, step)
+            _check_two_windows(config, tr, *model_windows)
+            fcd_sorted, fcd_edge_index = _group_fcd(config, dataset, edge_index)
+            fcd_source = "group values"
+        else:
+            fcd_sorted, fcd_source = _scan_fcd(config, dataset, tr, band, edge_index, model_windows), "scans"
+    if not needs_fcd:
+        fcd_edges = config.edges
+    else:
+        fcd_edges = config.edges if fcd_edge_index is not None or edge_index is None else "all"
     return FitTarget(fc=fc, fcd_sorted=fcd_sorted, tr_s=tr, fcd_window=window, fcd_step=step,
                      structural_baseline=structural_baseline(dataset, fc, edge_index), edges=config.edges,
                      edge_index=edge_index, split=split, role=role, fcd_source=fcd_source,
-                     fcd_edges=fcd_edges if spec.needs_fcd else config.edges,
-                     fcd_edge_index=fcd_edge_index if spec.needs_fcd else edge_index,
+                     fcd_edges=fcd_edges, fcd_edge_index=fcd_edge_index,
                      mean_fc=float(np.mean(upper(fc, edge_index))))
+
+
+def _target_fc(config: FitConfig, dataset: Dataset, tr: float | None) -> tuple[np.ndarray, Bandpass | None]:
+    """The empirical FC (band-passed from the scans under ``--bandpass``) and the band-pass used, if any."""
+    from engine.model import fcd  # lazy: JAX, as above
+
+    fc = np.asarray(dataset.target_fc, np.float64)
+    if tr is None or config.bandpass_hz is None:
+        return fc, None
+    if not dataset.scans:
+        raise ConfigError(f"a band-pass filter needs the empirical BOLD; {dataset.name} holds only an FC")
+    if dataset.tr_s is None:
+        raise ConfigError(f"a band-pass filter needs the data's own TR; {dataset.name} gives none")
+    try:
+        band = fcd.Bandpass(tr_s=dataset.tr_s, low_hz=config.bandpass_hz[0], high_hz=config.bandpass_hz[1])
+        return fcd.empirical_fc(dataset.scans, bandpass=band), band
+    except ValueError as e:
+        raise ConfigError(f"band-pass {config.bandpass_hz[0]:g}–{config.bandpass_hz[1]:g} Hz: {e}") from None
+
+
+def _check_two_windows(config: FitConfig, tr: float, n_samples: int | None, window: int, step: int) -> None:
+    """Refuse (one line) a model run too short for two FCD windows."""
+    if n_samples is not None and n_samples < window + step:
+        raise ConfigError(f"{config.duration_ms:g} ms minus a transient of {config.transient_ms:g} ms leaves "
+                          f"{n_samples} samples at TR {tr:g} s, fewer than two FCD windows of "
+                          f"{window} samples ({config.fcd_window_s:g} s) {step} apart: lengthen --duration")
+
+
+def _group_fcd(config: FitConfig, dataset: Dataset, edge_index: tuple[np.ndarray, np.ndarray] | None
+               ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    """A group's sorted FCD values and the edges their window FCs were taken on (None: every edge)."""
+    if config.bandpass_hz is not None:
+        raise ConfigError(f"{dataset.name}'s FCD values were computed as they are; a band-pass filter cannot "
+                          "be applied to them: leave --bandpass out")
+    values = dataset.fcd_values
+    if edge_index is not None and dataset.fcd_values_within is not None:
+        values = dataset.fcd_values_within
+    elif edge_index is not None:  # group values of all-edge windows only: the model's FCD follows them
+        edge_index = None
+    return np.sort(np.asarray(values, np.float64)), edge_index
+
+
+def _scan_fcd(config: FitConfig, dataset: Dataset, tr: float, band: Bandpass | None,
+              edge_index: tuple[np.ndarray, np.ndarray] | None,
+              model_windows: tuple[int | None, int, int]) -> np.ndarray:
+    """The pooled sorted FCD values of the empirical scans, at the data's own TR."""
+    from engine.model import fcd  # lazy: JAX, as above
+
+    if not dataset.scans:
+        raise ConfigError(f"an FCD term needs the empirical BOLD time series or a group's FCD values; "
+                          f"{dataset.name} holds only an FC: use --objective fc")
+    emp_window, emp_step = fcd_samples(config, dataset.tr_s if dataset.tr_s is not None else tr)
+    short = min(x.shape[1] for x in dataset.scans)
+    if short < emp_window:
+        raise ConfigError(f"the empirical scans ({short} samples) are shorter than one FCD window "
+                          f"({config.fcd_window_s:g} s); shorten --fcd-window")
+    _check_two_windows(config, tr, *model_windows)
+    try:
+        return fcd.empirical_fcd_values(dataset.scans, emp_window, emp_step, bandpass=band,
+                                        edges=edge_index)
+    except ValueError as e:
+        raise ConfigError(f"empirical FCD: {e}") from None

@@ -76,7 +76,6 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once
     run = resolve_run(path)
     check_marker(run)
     config = load_config(run)
-    names = config.names
     target = load_npy(run / TARGET_FC)
     info = read_json(run / DATASET_INFO) or {}
     status = read_json(run / STATUS) or {}
@@ -85,107 +84,130 @@ def follow(path: str | Path, stop: threading.Event, poll_s: float = 0.5, *, once
     yield Started(config=config, target_fc=target, dataset=str(info.get("name", "")),
                   device=str(status.get("device") or ""), evaluations_done=0,
                   time=float(status.get("started") or status.get("created") or time.time()))
-    offset = 0
-    inode: int | None = None
-    pending: dict[int, dict[int, dict[str, Any]]] = {}  # batch -> evaluation -> row
-    emitted: set[int] = set()
-    evaluations = 0
-    best: dict[str, Any] | None = None
-    last_fc: np.ndarray | None = None
-    warn_offset = 0
-    warnings: list[dict[str, Any]] = []
-    actors_seen: tuple[int, int] | None = None  # (mtime_ns, size) of the actors file last read
-
-    def drain() -> Iterator[Event]:
-        nonlocal offset, inode, evaluations, best, last_fc, warn_offset, actors_seen
-        log = run / LOG
-        try:
-            st = os.stat(log)
-        except FileNotFoundError:
-            st = None
-        if st is not None:
-            if inode is not None and (st.st_ino != inode or st.st_size < offset):
-                offset = 0  # the log was rewritten by a resume: read again, skipping emitted batches
-            inode = st.st_ino
-            try:
-                with open(log, "rb") as f:
-                    f.seek(offset)
-                    data = f.read()
-            except OSError:
-                data = b""
-            rows, used = parse_lines(data)
-            offset += used
-            for r in candidate_rows(rows):
-                if isinstance(r.get("batch"), int) and r["batch"] not in emitted:
-                    pending.setdefault(r["batch"], {})[r["evaluation"]] = r
-        try:
-            with open(run / WARNINGS, "rb") as f:
-                f.seek(warn_offset)
-                wrows, wused = parse_lines(f.read())
-            warn_offset += wused
-            warnings.extend(w for w in wrows if isinstance(w.get("message"), str))
-        except OSError:
-            pass
-        for b in sorted(pending):
-            rows_b = [pending[b][e] for e in sorted(pending[b])]
-            if len(rows_b) < int(rows_b[0].get("batch_size", len(rows_b))):
-                break  # the rest of this batch is not on disk yet
-            if rows_b[0]["evaluation"] != evaluations:
-                break  # an earlier batch is still missing
-            del pending[b]
-            emitted.add(b)
-            improved = None
-            for r in rows_b:
-                if best is None or r["loss"] < best["loss"]:
-                    best = r
-                    improved = r
-            evaluations = int(rows_b[-1]["evaluation"]) + 1
-            yield _batch_event(rows_b, names, config, float(best["loss"]))  # type: ignore[index]
-            if improved is not None:
-                fc = best_fc_of(run, int(improved["evaluation"]))
-                last_fc = fc if fc is not None else last_fc
-                yield NewBest(evaluation=int(improved["evaluation"]),
-                              params={n: float(improved["params"].get(n, math.nan)) for n in names},
-                              loss=float(improved["loss"]),
-                              model_fc=last_fc if last_fc is not None else np.full_like(target, np.nan),
-                              terms=row_terms(improved), corr=row_corr(improved, config),
-                              time=float(improved.get("time", time.time())))
-            while warnings and int(warnings[0].get("evaluations", 0)) <= evaluations:
-                w = warnings.pop(0)
-                yield _warned(w)
-        try:
-            st_a = os.stat(run / ACTORS)
-        except OSError:
-            st_a = None
-        if st_a is not None and (st_a.st_mtime_ns, st_a.st_size) != actors_seen:
-            actors_seen = (st_a.st_mtime_ns, st_a.st_size)
-            event = _actors_event(run)
-            if event is not None:
-                yield event
-
+    reader = _Reader(run, config, target)
     while not stop.is_set():
-        yield from drain()
+        yield from reader.drain()
         if once:  # what is on disk now, without a terminal event
-            for w in warnings:
-                yield _warned(w)
+            yield from reader.all_warnings()
             return
         status = read_json(run / STATUS) or {}
         state = status.get("status")
         crashed = state in ("running", "crashed") and lock_holder(run) is None
         if state in ("finished", "stopped", "failed") or crashed:
             # the log is complete before the status is written: read what is left, then end
-            yield from drain()
-            for w in warnings:
-                yield _warned(w)
+            yield from reader.drain()
+            yield from reader.all_warnings()
             if crashed:
-                yield Failed(summary=_crashed_summary(run, config, status, evaluations, best))
+                yield Failed(summary=_crashed_summary(run, config, status, reader.evaluations, reader.best))
                 return
-            summary = summary_from_dict(status.get("summary") or {"status": state, "names": list(names)})
+            summary = summary_from_dict(status.get("summary") or {"status": state, "names": list(config.names)})
             endings: dict[str, type[Finished] | type[Cancelled] | type[Failed]] = {
                 "finished": Finished, "stopped": Cancelled, "failed": Failed}
             yield endings[str(state)](summary=summary, time=float(status.get("ended") or time.time()))
             return
         stop.wait(poll_s)
+
+
+class _Reader:
+    """What a follower has read of one run so far: log and warnings offsets, batches waiting for their rows, the best."""
+
+    def __init__(self, run: Path, config: FitConfig, target: np.ndarray) -> None:
+        self.run, self.config, self.target = run, config, target
+        self.offset = 0
+        self.inode: int | None = None
+        self.pending: dict[int, dict[int, dict[str, Any]]] = {}  # batch -> evaluation -> row
+        self.emitted: set[int] = set()
+        self.evaluations = 0
+        self.best: dict[str, Any] | None = None
+        self.last_fc: np.ndarray | None = None
+        self.warn_offset = 0
+        self.warnings: list[dict[str, Any]] = []
+        self.actors_seen: tuple[int, int] | None = None  # (mtime_ns, size) of the actors file last read
+
+    def drain(self) -> Iterator[Event]:
+        """Every event the files hold beyond what was read before: whole batches in order, bests, warnings, actors."""
+        self._read_log()
+        self._read_warnings()
+        yield from self._complete_batches()
+        yield from self._actors()
+
+    def all_warnings(self) -> Iterator[Warned]:
+        """The warnings read and not yet emitted (at the end of a run)."""
+        for w in self.warnings:
+            yield _warned(w)
+
+    def _read_log(self) -> None:
+        log = self.run / LOG
+        try:
+            st = os.stat(log)
+        except FileNotFoundError:
+            return
+        if self.inode is not None and (st.st_ino != self.inode or st.st_size < self.offset):
+            self.offset = 0  # the log was rewritten by a resume: read again, skipping emitted batches
+        self.inode = st.st_ino
+        try:
+            with open(log, "rb") as f:
+                f.seek(self.offset)
+                data = f.read()
+        except OSError:
+            data = b""
+        rows, used = parse_lines(data)
+        self.offset += used
+        for r in candidate_rows(rows):
+            if isinstance(r.get("batch"), int) and r["batch"] not in self.emitted:
+                self.pending.setdefault(r["batch"], {})[r["evaluation"]] = r
+
+    def _read_warnings(self) -> None:
+        try:
+            with open(self.run / WARNINGS, "rb") as f:
+                f.seek(self.warn_offset)
+                wrows, wused = parse_lines(f.read())
+        except OSError:
+            return
+        self.warn_offset += wused
+        self.warnings.extend(w for w in wrows if isinstance(w.get("message"), str))
+
+    def _complete_batches(self) -> Iterator[Event]:
+        names = self.config.names
+        for b in sorted(self.pending):
+            rows_b = [self.pending[b][e] for e in sorted(self.pending[b])]
+            if len(rows_b) < int(rows_b[0].get("batch_size", len(rows_b))):
+                break  # the rest of this batch is not on disk yet
+            if rows_b[0]["evaluation"] != self.evaluations:
+                break  # an earlier batch is still missing
+            del self.pending[b]
+            self.emitted.add(b)
+            improved = None
+            for r in rows_b:
+                if self.best is None or r["loss"] < self.best["loss"]:
+                    self.best = improved = r
+            self.evaluations = int(rows_b[-1]["evaluation"]) + 1
+            yield _batch_event(rows_b, names, self.config, float(self.best["loss"]))  # type: ignore[index]
+            if improved is not None:
+                yield self._new_best(improved)
+            while self.warnings and int(self.warnings[0].get("evaluations", 0)) <= self.evaluations:
+                yield _warned(self.warnings.pop(0))
+
+    def _new_best(self, row: Mapping[str, Any]) -> NewBest:
+        fc = best_fc_of(self.run, int(row["evaluation"]))
+        self.last_fc = fc if fc is not None else self.last_fc
+        return NewBest(evaluation=int(row["evaluation"]),
+                       params={n: float(row["params"].get(n, math.nan)) for n in self.config.names},
+                       loss=float(row["loss"]),
+                       model_fc=self.last_fc if self.last_fc is not None else np.full_like(self.target, np.nan),
+                       terms=row_terms(row), corr=row_corr(row, self.config),
+                       time=float(row.get("time", time.time())))
+
+    def _actors(self) -> Iterator[Event]:
+        try:
+            st_a = os.stat(self.run / ACTORS)
+        except OSError:
+            return
+        if (st_a.st_mtime_ns, st_a.st_size) != self.actors_seen:
+            self.actors_seen = (st_a.st_mtime_ns, st_a.st_size)
+            event = _actors_event(self.run)
+            if event is not None:
+                yield event
 
 
 def _warned(row: Mapping[str, Any]) -> Warned:

@@ -117,7 +117,8 @@ class Recorder:
         except OSError as e:
             raise write_error(self.path, e) from None
 
-    def _write_status(self, **changes: Any) -> None:
+    def write_status(self, **changes: Any) -> None:
+        """Update the run's status file with ``changes`` (and the time of the update)."""
         self._status.update(changes)
         self._status["updated"] = time.time()
         atomic_write(self.path / STATUS, json_bytes(self._status), run=self.path)
@@ -138,7 +139,7 @@ class Recorder:
         if isinstance(event, Started):
             starts = list(self._status.get("starts") or [])
             starts.append(event.time)
-            self._write_status(status="running", pid=os.getpid(), host=socket.gethostname(), device=event.device,
+            self.write_status(status="running", pid=os.getpid(), host=socket.gethostname(), device=event.device,
                                started=self._status.get("started") or event.time, starts=starts,
                                evaluations_done=event.evaluations_done, summary=None, reason=None, ended=None)
             if self.config.split:  # the fitted target is the training scans' FC (the dataset's keeps every scan)
@@ -183,7 +184,7 @@ class Recorder:
             s = event.summary
             if s.held_out:  # the held-out check of the best, after its candidates (readers skip rows without one)
                 self._append(self._log_fd, [{"held_out": dict(s.held_out), "time": event.time}])
-            self._write_status(status=_TERMINAL_STATUS[type(event)], reason=s.reason, ended=event.time,
+            self.write_status(status=_TERMINAL_STATUS[type(event)], reason=s.reason, ended=event.time,
                                summary=summary_to_dict(s), evaluations=s.evaluations)
 
     def _save_checkpoint(self, blob: bytes, evaluations: int, batches: int) -> None:
@@ -232,7 +233,7 @@ class Recorder:
             return
         if not self._terminal:
             try:
-                self._write_status(status="crashed", reason="the fit ended without a final event", ended=time.time())
+                self.write_status(status="crashed", reason="the fit ended without a final event", ended=time.time())
             except RunWriteError:
                 pass
         self._release()
@@ -258,10 +259,8 @@ def _dataset_info(dataset: Dataset) -> dict[str, Any]:
             "target_fc_sha256": hashlib.sha256(np.ascontiguousarray(dataset.target_fc, np.float64).tobytes()).hexdigest()}
 
 
-def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None,
-           name: str | None = None) -> Recorder:
-    """Create a run directory under ``out`` (default ./wcfit-runs), lock it and write the config and target FC."""
-    root = Path(out).expanduser() if out else DEFAULT_ROOT
+def _new_run_dir(root: Path, name: str | None, optimizer: str) -> Path:
+    """Create a new run directory under ``root``: ``name``, else the time and the optimizer (-2, -3 … when taken)."""
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -275,19 +274,24 @@ def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None
                            "or resume it") from None
         except OSError as e:
             raise write_error(path, e) from None
-    else:
-        stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.optimizer}"
-        for i in range(1, 1000):
-            path = root / (stem if i == 1 else f"{stem}-{i}")
-            try:
-                path.mkdir()
-                break
-            except FileExistsError:
-                continue
-            except OSError as e:
-                raise write_error(path, e) from None
-        else:  # pragma: no cover
-            raise RunError(f"cannot find a free run name for {stem} in {root}")
+        return path
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{optimizer}"
+    for i in range(1, 1000):
+        path = root / (stem if i == 1 else f"{stem}-{i}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+        except OSError as e:
+            raise write_error(path, e) from None
+    raise RunError(f"cannot find a free run name for {stem} in {root}")  # pragma: no cover
+
+
+def record(config: FitConfig, dataset: Dataset, *, out: str | Path | None = None,
+           name: str | None = None) -> Recorder:
+    """Create a run directory under ``out`` (default ./wcfit-runs), lock it and write the config and target FC."""
+    path = _new_run_dir(Path(out).expanduser() if out else DEFAULT_ROOT, name, config.optimizer)
     try:
         fd = acquire_lock(path)
     except RunError:

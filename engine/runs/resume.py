@@ -107,15 +107,7 @@ def record_existing(path: str | Path) -> Resumed:
         dataset = _load_dataset(run)
         proposer, manifest, why = load_checkpoint(run)
         done = int(manifest["evaluations"]) if manifest else 0
-        batches = int(manifest["batches"]) if manifest else 0
-        raw = (run / LOG).read_bytes() if (run / LOG).exists() else b""
-        kept = [r for r in candidate_rows(parse_lines(raw)[0]) if r["evaluation"] < done]
-        if [r["evaluation"] for r in kept] != list(range(done)):
-            raise RunError(f"cannot resume {run}: its log holds {len(kept)} of the {done} evaluations "
-                           "its checkpoint counts")
-        new_log = "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept).encode()
-        if new_log != raw:
-            atomic_write(run / LOG, new_log, run=run)
+        kept = _truncate_log(run, done)
         notes: list[str] = []
         stream = marker.get("noise_stream", 1)
         if done and stream != NOISE_STREAM_VERSION:
@@ -128,31 +120,10 @@ def record_existing(path: str | Path) -> Resumed:
                 notes.append(f"{why}; the optimizer restarts fresh"
                              + (f", told the {done} logged evaluations" if warm else "")
                              + f" and continues from evaluation {done}")
-        best_row = None
-        for r in kept:
-            if best_row is None or r["loss"] < best_row["loss"]:
-                best_row = r
-        best_dir = run / BEST_FC_DIR
-        if best_dir.is_dir():
-            for f in best_dir.glob("*.npy"):
-                if f.stem.isdigit() and int(f.stem) >= done:
-                    try:
-                        f.unlink()
-                    except OSError as e:
-                        raise write_error(run, e) from None
-        best: dict[str, Any] | None = None
-        best_fc = None
-        if best_row is not None:
-            best = {"evaluation": best_row["evaluation"], "params": best_row["params"], "loss": best_row["loss"],
-                    "fc_corr": row_corr(best_row, config), "terms": best_row.get("terms") or {},
-                    "time": best_row.get("time")}
-            atomic_write(run / BEST, json_bytes(best), run=run)
-            best_fc = load_npy(best_dir / f"{best_row['evaluation']:08d}.npy")
-        elif (run / BEST).exists():
-            (run / BEST).unlink()
+        best_row, best, best_fc = _restore_best(run, config, kept, done)
         nan = sum(1 for r in kept if r.get("flag"))
         wall = float(manifest.get("wall_s", 0.0)) if manifest else 0.0
-        resume = Resume(proposer=proposer, evaluations=done, batches=batches,
+        resume = Resume(proposer=proposer, evaluations=done, batches=int(manifest["batches"]) if manifest else 0,
                         best_values=None if best_row is None else
                         np.array([best_row["params"][n] for n in config.names], np.float64),
                         best_loss=None if best_row is None else float(best_row["loss"]), best_fc=best_fc,
@@ -162,8 +133,8 @@ def record_existing(path: str | Path) -> Resumed:
         recorder = Recorder(run, config, fd, base_wall_s=wall, evaluations=done, nan_candidates=nan, best=best,
                             previous_checkpoint=manifest.get("file") if manifest else None)
         recorder.notes.extend(notes)
-        recorder._write_status(status="running", pid=os.getpid(), host=socket.gethostname(), reason=None,
-                               summary=None, ended=None)
+        recorder.write_status(status="running", pid=os.getpid(), host=socket.gethostname(), reason=None,
+                              summary=None, ended=None)
         return Resumed(config, dataset, resume, recorder)
     except BaseException:
         try:
@@ -172,3 +143,42 @@ def record_existing(path: str | Path) -> Resumed:
         except OSError:
             pass
         raise
+
+
+def _truncate_log(run: Path, done: int) -> list[dict[str, Any]]:
+    """The log's first ``done`` candidate rows, the log rewritten to hold only them (refused when any is missing)."""
+    raw = (run / LOG).read_bytes() if (run / LOG).exists() else b""
+    kept = [r for r in candidate_rows(parse_lines(raw)[0]) if r["evaluation"] < done]
+    if [r["evaluation"] for r in kept] != list(range(done)):
+        raise RunError(f"cannot resume {run}: its log holds {len(kept)} of the {done} evaluations "
+                       "its checkpoint counts")
+    new_log = "".join(json.dumps(r, sort_keys=True) + "\n" for r in kept).encode()
+    if new_log != raw:
+        atomic_write(run / LOG, new_log, run=run)
+    return kept
+
+
+def _restore_best(run: Path, config: FitConfig, kept: Sequence[Mapping[str, Any]], done: int
+                  ) -> tuple[Mapping[str, Any] | None, dict[str, Any] | None, np.ndarray | None]:
+    """The best kept row, the best file rewritten from it and its stored FC; best FCs past the checkpoint deleted."""
+    best_row = None
+    for r in kept:
+        if best_row is None or r["loss"] < best_row["loss"]:
+            best_row = r
+    best_dir = run / BEST_FC_DIR
+    if best_dir.is_dir():
+        for f in best_dir.glob("*.npy"):
+            if f.stem.isdigit() and int(f.stem) >= done:
+                try:
+                    f.unlink()
+                except OSError as e:
+                    raise write_error(run, e) from None
+    if best_row is None:
+        if (run / BEST).exists():
+            (run / BEST).unlink()
+        return None, None, None
+    best = {"evaluation": best_row["evaluation"], "params": best_row["params"], "loss": best_row["loss"],
+            "fc_corr": row_corr(best_row, config), "terms": best_row.get("terms") or {},
+            "time": best_row.get("time")}
+    atomic_write(run / BEST, json_bytes(best), run=run)
+    return best_row, best, load_npy(best_dir / f"{best_row['evaluation']:08d}.npy")

@@ -15,11 +15,11 @@ from textual.widgets import Button, Footer, Header, Static, TabbedContent, TabPa
 from textual.worker import Worker
 
 from engine.events import Event, Summary
-from engine.report import ReportError, build_report
+from engine.report import build_report
 from engine.runs import export
 from engine.search import Search
 from tui.bridge import EventPump
-from tui.screens import explore_actions, fit_workers
+from tui.screens import explore_actions, export_thread, fit_workers, main_layout
 from tui.screens.event_view import EventView
 from tui.screens.file_picker import FilePicker
 from tui.screens.signals_tab import SignalsTab
@@ -29,7 +29,7 @@ from tui.widgets.candidates import CandidatesTable
 from tui.widgets.dashboard import RunPanel, SummaryPanel, TopCandidates
 from tui.widgets.device_panel import DeviceLine, DevicePanel
 from tui.widgets.explore import ExploreControls, ExploreView
-from tui.widgets.fc_heatmap import GAP, FCHeatmaps
+from tui.widgets.fc_heatmap import FCHeatmaps
 from tui.widgets.fcd_panel import FCDPanel
 from tui.widgets.landscape import Landscape
 from tui.widgets.loss_plot import LossPlot
@@ -37,8 +37,6 @@ from tui.widgets.run_log import RunLog
 from tui.widgets.setup_form import SetupForm
 from tui.widgets.status_bar import StatusBar
 
-#: Below this width or height the panels stack instead of sitting side by side.
-WIDE_MIN = (120, 36)
 #: States in which a fit of this screen is under way (until its worker ends).
 FITTING = explore_actions.FITTING
 #: Why an app started as a viewer (``attach``, ``serve … attach``) does not resume runs.
@@ -149,34 +147,12 @@ class MainScreen(Workbench, SignalsTab, Screen):
         self._layout(event.size.width, event.size.height)
 
     def _layout(self, width: int, height: int) -> None:
-        narrow = width < WIDE_MIN[0] or height < WIDE_MIN[1]
-        self.set_class(narrow, "narrow")
-        self.query_one(Footer).compact = narrow  # 80 columns: every key keeps its label, F1 Help the last
-        top, heat = self.dashboard_sizes(width, height)
-        panels, heatmaps = self.query_one("#fit-panels"), self.query_one("#heatmaps", FCHeatmaps)
-        tabs = self.query_one(TabbedContent)
-        if narrow:
-            panels.styles.height, heatmaps.styles.width = None, None
-            # FC tab: as tall as the three square images need (half blocks: a side of pw columns is pw/2 rows)
-            pw = (width - 2 - 2 * GAP) // 3  # inside the border
-            self.query_one("#fcmaps", FCHeatmaps).styles.height = max(4, min(height - 5, pw // 2 + 4))
-            tabs.show_tab("fc")
-        else:
-            panels.styles.height, heatmaps.styles.width = top, heat
-            if tabs.active == "fc":
-                tabs.active = "fit"
-            tabs.hide_tab("fc")
+        main_layout.arrange(self, width, height)
 
     @staticmethod
     def dashboard_sizes(width: int, height: int) -> tuple[int, int]:
-        """Wide dashboard: height of the plot/heatmap row and width of the heatmap panel.
-
-        The heatmaps get at most ~60 % of the width; their three square images (half blocks: one cell is
-        one column wide and half a row high) set the row's height; the rest goes to the bottom row."""
-        avail = height - 5  # header, tabs (2), status bar, footer
-        pw = (int(width * 0.6) - 2 - 2 * GAP) // 3
-        rows = max(6, min(pw // 2, int(avail * 0.6) - 4))
-        return rows + 4, 3 * 2 * rows + 2 * GAP + 2  # + border (2) + title + colour bar
+        """Wide dashboard: height of the plot/heatmap row and width of the heatmap panel."""
+        return main_layout.dashboard_sizes(width, height)
 
     # -- the form ---------------------------------------------------------------------------
     def on_setup_form_validated(self, event: SetupForm.Validated) -> None:
@@ -290,24 +266,8 @@ class MainScreen(Workbench, SignalsTab, Screen):
 
     @work(thread=True, exclusive=True, group="export")
     def export_run(self, export, path: str, report=build_report) -> None:
-        """Run the four exports (candidates, summary, FCs, the labelled best FC) and the figure report in a thread;
-        notify the written paths (without matplotlib: the report's install hint)."""
-        written = []
-        for fmt in ("csv", "json", "npz", "fc"):
-            try:
-                written.append(str(export(path, fmt)))
-            except Exception as e:  # noqa: BLE001
-                self.app.call_from_thread(self.notify, f"export {fmt} failed: {e}", severity="error")
-        try:
-            written.append(f"report {report(path).html}")
-        except ReportError as e:
-            self.app.call_from_thread(self.notify, f"report: {e}", severity="warning", timeout=10)
-        except Exception as e:  # noqa: BLE001
-            self.app.call_from_thread(self.notify, f"report failed: {e}", severity="error")
-        if written:
-            self.app.call_from_thread(self.notify, "exported: " + ", ".join(written), timeout=8)
-            for log in self.query(RunLog):
-                self.app.call_from_thread(log.line, "exported " + ", ".join(written))
+        """Run the four exports (candidates, summary, FCs, the labelled best FC) and the figure report in a thread."""
+        export_thread.export_all(self, export, path, report)
 
     def action_plot_view(self) -> None:
         """Cycle the plot between loss and parameter-vs-loss views (in the Landscape tab: the parameter pair)."""

@@ -4,7 +4,6 @@ coloured by loss, or a line over one parameter; any objective term instead of th
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
@@ -18,78 +17,30 @@ from textual.widget import Widget
 from tui.baseline import draw_nulls, fc_like
 from tui.history import History
 from tui.landscape_cells import grid_cells, scatter_cells
-from tui.widgets.fc_heatmap import HALF, colour, ramp_char, wants_ascii
+from tui.widgets.fc_heatmap import wants_ascii
+from tui.widgets.landscape_image import (
+    BAD_MARK,
+    BEST_MARK,
+    LEVELS,
+    CellLayout,
+    fmt,
+    image_row,
+    legend,
+    level,
+    shade,
+    shade_char,
+    x_labels,
+    y_labels,
+)
 from tui.widgets.loss_plot import BEST, POINTS, thin
 from tui.widgets.plotting import QuantityAndBaseline, as_text, figure
 
-LOWER = "▄"
-BEST_MARK = "X"
-BAD_MARK = "!"
 #: Most columns a grid cell is wide per half-row of height (keeps a small grid from being drawn as stripes).
 MAX_ASPECT = 1.5
 #: Drawing takes at most 1/DUTY of the time while data stream in (redraws wait DUTY × the last drawing's time).
 DUTY = 5
-#: Shades a cell's value is quantized to (colours and styles are then made once per shade, not per cell).
-LEVELS = 64
 
-
-def _fmt(v: float) -> str:
-    v = float(v)
-    return f"{v:.3g}" if v == 0 or 1e-3 <= abs(v) < 1e4 else f"{v:.1e}"
-
-
-def shade(t: float) -> tuple[int, int, int]:
-    """Colour of a cell whose value sits at ``t`` in [0, 1] of the shown range: the lowest (best) red, the highest blue."""
-    return colour(1.0 - 2.0 * t)
-
-
-def shade_char(t: float) -> str:
-    """ASCII-ramp character of a cell at ``t``: the best densest ("@"), the worst "." (a blank stays unscored)."""
-    return ramp_char(1.0 - 1.7 * t)
-
-
-_PALETTE: list[Color] = []
-
-
-def palette() -> list[Color]:
-    """The LEVELS colours of the shade ramp, best first (made once)."""
-    if not _PALETTE:
-        _PALETTE.extend(Color.from_rgb(*shade(i / (LEVELS - 1))) for i in range(LEVELS))
-    return _PALETTE
-
-
-def level(t: np.ndarray) -> np.ndarray:
-    """Shade index 0 … LEVELS − 1 of values in [0, 1]; −1 where NaN (blank)."""
-    return np.where(np.isnan(t), -1, np.clip(np.round(np.nan_to_num(t) * (LEVELS - 1)), 0, LEVELS - 1)).astype(np.int64)
-
-
-@dataclass(frozen=True)
-class CellLayout:
-    """Where the cells sit in the widget: image origin, cell size (columns × pixel rows), pixel rows per text row."""
-
-    left: int
-    top: int
-    nx: int
-    ny: int
-    cw: int
-    ch: int
-    per_row: int  # 2 with half blocks, 1 with the ASCII ramp
-
-    def centre(self, ix: int, iy: int) -> tuple[int, int]:
-        """(column, text row) of the middle of cell (ix, iy); iy = 0 is the bottom row of cells."""
-        col = self.left + ix * self.cw + (self.cw - 1) // 2
-        px = (self.ny - 1 - iy) * self.ch + (self.ch - 1) // 2
-        return col, self.top + px // self.per_row
-
-    def cell_at(self, col: int, row: int, half: int = 0) -> tuple[int, int] | None:
-        """The cell drawn at a column and text row (``half`` 1: its lower half block), or None outside the image."""
-        px = (row - self.top) * self.per_row + half
-        ix, k = divmod(col - self.left, self.cw)
-        iy = self.ny - 1 - px // self.ch
-        if col < self.left or row < self.top or not (0 <= ix < self.nx and 0 <= iy < self.ny):
-            return None
-        return ix, iy
-
+__all__ = ["BAD_MARK", "BEST_MARK", "LEVELS", "DUTY", "Landscape", "shade", "shade_char"]
 
 class Landscape(QuantityAndBaseline, Widget):
     """The landscape of the current run; ``quantity`` is "loss" or an objective term, ``pair`` the two parameters."""
@@ -230,111 +181,107 @@ class Landscape(QuantityAndBaseline, Widget):
 
     def _heatmap(self, width: int, height: int, ascii: bool, mode: str) -> list[Strip]:
         base = self.rich_style
-        h = self.history
-        names = h.names
+        names = self.history.names
         xi, yi = self.pair
-        xname, yname = names[xi], names[yi]
         per = 1 if ascii else 2
         rows = height - 3  # title, x tick labels, legend
-        q, ok, vals = h.quantity(self.shown), h.ok, h.values
-        if mode == "grid":
-            xs, ys = self.axes  # type: ignore[misc]
-            ylabels = [_fmt(v) for v in ys]
-        else:
-            xlim, ylim = self._limits(xi), self._limits(yi)
-            ylabels = [_fmt(ylim[0]), _fmt(ylim[1]), _fmt((ylim[0] + ylim[1]) / 2)]
-        lw = min(9, max(len(s) for s in ylabels) + 1)
-        img_w, img_px = width - lw - 1, rows * per
-        fits = mode == "grid" and len(xs) <= img_w and len(ys) <= img_px
-        if fits:
-            nx, ny = len(xs), len(ys)
-            ch = max(1, img_px // ny)
-            ch -= ch % per if ch >= per else 0  # whole text rows per cell: the marks sit inside one cell
-            cw = max(1, min(img_w // nx, int(MAX_ASPECT * ch * (2 // per))))
-            cells, bad = grid_cells(xs, ys, vals[:, [xi, yi]], q, ok)
-            kind = f"grid {nx}×{ny}"
-        else:  # a scatter, binned to pixels (also a Grid too dense for the panel)
-            nx, ny, cw, ch = img_w, img_px, 1, 1
-            xlim, ylim = self._limits(xi), self._limits(yi)
-            cells, bad = scatter_cells(vals[:, xi], vals[:, yi], q, ok, xlim, ylim, nx, ny)
-            bad[:] = False  # one pixel per point: a mark would hide its neighbours
-            xs = xlim[0] + (np.arange(nx) + 0.5) / nx * (xlim[1] - xlim[0])
-            ys = ylim[0] + (np.arange(ny) + 0.5) / ny * (ylim[1] - ylim[0])
-            kind = f"{int(ok.sum())} points" if mode == "scatter" else "grid binned to the panel"
-        lay = CellLayout(left=lw, top=1, nx=nx, ny=ny, cw=cw, ch=ch, per_row=per)
+        lay, xs, ys, cells, bad, kind, per_cell = self._cells(width, rows, per, mode)
         self.cell_layout = lay
         scored = int(np.isfinite(cells).sum())
         if scored:
             lo, hi = float(np.nanmin(cells)), float(np.nanmax(cells))
             t = (cells - lo) / (hi - lo) if hi > lo else np.where(np.isfinite(cells), 0.0, np.nan)
             bi = np.unravel_index(int(np.nanargmin(cells)), cells.shape)
-            best = f"best {lo:.4g} at {xname}={_fmt(xs[bi[0]])} {yname}={_fmt(ys[bi[1]])}"
-            if mode == "grid" and fits:
-                best = f"{scored}/{nx * ny} scored · " + best
+            best = f"best {lo:.4g} at {names[xi]}={fmt(xs[bi[0]])} {names[yi]}={fmt(ys[bi[1]])}"
+            if per_cell:
+                best = f"{scored}/{lay.nx * lay.ny} scored · " + best
         else:
             lo = hi = float("nan")
-            t = cells
-            bi = None
+            t, bi = cells, None
             best = f"no {self.shown} values yet"
-        # pixels, top row first: cell (ix, iy) covers columns ix·cw… and pixel rows (ny−1−iy)·ch…
-        pix = np.repeat(np.repeat(t[:, ::-1].T, ch, axis=0), cw, axis=1)
-        if pix.shape[0] % per:
-            pix = np.vstack([pix, np.full((1, pix.shape[1]), np.nan)])
+        lines: list[list[Segment]] = [[] for _ in range(height)]
+        lines[0] = [Segment(self._title(kind, best, width), base + Style(bold=True))]
+        ylab = y_labels(lay, ys, rows, per_cell)
+        marks = self._marks(lay, bad, bi, ascii, base)
+        if self._styles_bg != base.bgcolor:
+            self._styles, self._styles_bg = {}, base.bgcolor
+        for r, key in enumerate(self._row_keys(lay, t, rows, marks)):
+            lines[1 + r] = image_row(key, ylab.get(r, ""), lay.left, per, [m for _, m in marks], base, self._styles)
+        xrow = min(height - 2, 1 + -(-lay.ny * lay.ch // per))  # right under the image
+        lines[xrow] = x_labels(lay, xs, width, per_cell, base)
+        lines[xrow + 1] = legend(names[xi], names[yi], lo, hi, ascii, base, per_cell)
+        self.x_label_row = xrow
+        image_len = lay.left + lay.nx * lay.cw  # image rows: every segment is one cell per character
+        return [(Strip(segs, image_len) if 1 <= i <= rows and i not in (xrow, xrow + 1) else Strip(segs))
+                .adjust_cell_length(width, base)
+                for i, segs in enumerate(lines)]
+
+    def _cells(self, width: int, rows: int, per: int, mode: str
+               ) -> tuple[CellLayout, np.ndarray, np.ndarray, np.ndarray, np.ndarray, str, bool]:
+        """The layout, axis values, cells (nx, ny) of the shown quantity and diverged cells, the title's kind and
+        whether each grid point has a cell of its own (else points are binned to pixels)."""
+        h = self.history
+        xi, yi = self.pair
+        q, ok, vals = h.quantity(self.shown), h.ok, h.values
+        if mode == "grid":
+            xs, ys = self.axes  # type: ignore[misc]
+            ylabels = [fmt(v) for v in ys]
+        else:
+            ylim = self._limits(yi)
+            ylabels = [fmt(ylim[0]), fmt(ylim[1]), fmt((ylim[0] + ylim[1]) / 2)]
+        lw = min(9, max(len(s) for s in ylabels) + 1)
+        img_w, img_px = width - lw - 1, rows * per
+        if mode == "grid" and len(xs) <= img_w and len(ys) <= img_px:
+            nx, ny = len(xs), len(ys)
+            ch = max(1, img_px // ny)
+            ch -= ch % per if ch >= per else 0  # whole text rows per cell: the marks sit inside one cell
+            cw = max(1, min(img_w // nx, int(MAX_ASPECT * ch * (2 // per))))
+            cells, bad = grid_cells(xs, ys, vals[:, [xi, yi]], q, ok)
+            return (CellLayout(left=lw, top=1, nx=nx, ny=ny, cw=cw, ch=ch, per_row=per), xs, ys, cells, bad,
+                    f"grid {nx}×{ny}", True)
+        # a scatter, binned to pixels (also a Grid too dense for the panel)
+        nx, ny = img_w, img_px
+        xlim, ylim = self._limits(xi), self._limits(yi)
+        cells, bad = scatter_cells(vals[:, xi], vals[:, yi], q, ok, xlim, ylim, nx, ny)
+        bad[:] = False  # one pixel per point: a mark would hide its neighbours
+        xs = xlim[0] + (np.arange(nx) + 0.5) / nx * (xlim[1] - xlim[0])
+        ys = ylim[0] + (np.arange(ny) + 0.5) / ny * (ylim[1] - ylim[0])
+        kind = f"{int(ok.sum())} points" if mode == "scatter" else "grid binned to the panel"
+        return CellLayout(left=lw, top=1, nx=nx, ny=ny, cw=1, ch=1, per_row=per), xs, ys, cells, bad, kind, False
+
+    @staticmethod
+    def _marks(lay: CellLayout, bad: np.ndarray, bi: tuple | None, ascii: bool,
+               base: Style) -> list[tuple[tuple[int, int], tuple[str, Style]]]:
+        """(column, row) → (character, style) of the diverged cells' marks and the best cell's mark (drawn last)."""
         marks: dict[tuple[int, int], tuple[str, Style]] = {}
         for ix, iy in zip(*np.nonzero(bad)):
             marks[lay.centre(int(ix), int(iy))] = (BAD_MARK, base + Style(color="yellow", bold=True))
         if bi is not None:
             col, row = lay.centre(int(bi[0]), int(bi[1]))
-            bg = None if ascii else Color.from_rgb(*shade(0.0))
-            marks[(col, row)] = (BEST_MARK, Style(color="black" if not ascii else None, bgcolor=bg, bold=True)
-                                 if not ascii else base + Style(bold=True, reverse=True))
-        lines: list[list[Segment]] = [[] for _ in range(height)]
-        lines[0] = [Segment(self._title(kind, best, width), base + Style(bold=True))]
-        ylab = self._y_labels(lay, ys, rows, mode == "grid" and fits)
-        # quantized pixels (−1: blank), padded to whole text rows; each row is drawn as runs of equal cells
-        q8 = level(pix)
+            marks[(col, row)] = ((BEST_MARK, base + Style(bold=True, reverse=True)) if ascii else
+                                 (BEST_MARK, Style(color="black", bgcolor=Color.from_rgb(*shade(0.0)), bold=True)))
+        return list(marks.items())
+
+    @staticmethod
+    def _row_keys(lay: CellLayout, t: np.ndarray, rows: int,
+                  marks: list[tuple[tuple[int, int], tuple[str, Style]]]) -> list[np.ndarray]:
+        """Each text row's cell codes (see ``image_row``): shades quantized, half-block pixel pairs, marks."""
+        per = lay.per_row
+        # pixels, top row first: cell (ix, iy) covers columns ix·cw… and pixel rows (ny−1−iy)·ch…
+        pix = np.repeat(np.repeat(t[:, ::-1].T, lay.ch, axis=0), lay.cw, axis=1)
+        if pix.shape[0] % per:
+            pix = np.vstack([pix, np.full((1, pix.shape[1]), np.nan)])
+        q8 = level(pix)  # quantized pixels (−1: blank), padded to whole text rows
         q8 = np.vstack([q8, np.full((max(0, rows * per - q8.shape[0]), q8.shape[1]), -1)])[: rows * per]
-        mark_list = list(marks.items())
-        colours = palette()
-        bgc = base.bgcolor
-        styles = self._styles if self._styles_bg == bgc else {}
-        self._styles, self._styles_bg = styles, bgc
         n1 = LEVELS + 1
+        keys = []
         for r in range(rows):
-            key = q8[r] + 1 if per == 1 else (q8[2 * r] + 1) * n1 + (q8[2 * r + 1] + 1)
-            key = key.copy()
-            for m, ((col, row), _) in enumerate(mark_list):
-                if row == 1 + r and 0 <= col - lw < len(key):
-                    key[col - lw] = -(m + 1)
-            segs = [Segment(ylab.get(r, "").rjust(lw - 1)[: lw - 1] + " ", base)]
-            cuts = [0, *(np.flatnonzero(np.diff(key)) + 1).tolist(), len(key)]
-            for a, b in zip(cuts, cuts[1:]):
-                k = int(key[a])
-                if k < 0:
-                    ch_, st = mark_list[-k - 1][1]
-                    segs.append(Segment(ch_, st))
-                elif k == 0:
-                    segs.append(Segment(" " * (b - a), base))
-                elif per == 1:
-                    segs.append(Segment(shade_char((k - 1) / (LEVELS - 1)) * (b - a), base))
-                else:
-                    cached = styles.get(k)
-                    top, bot = k // n1 - 1, k % n1 - 1
-                    if cached is None:
-                        ct = None if top < 0 else colours[top]
-                        cb = None if bot < 0 else colours[bot]
-                        cached = Style(color=cb, bgcolor=bgc) if ct is None else Style(color=ct, bgcolor=cb or bgc)
-                        styles[k] = cached
-                    segs.append(Segment((HALF if top >= 0 else LOWER) * (b - a), cached))
-            lines[1 + r] = segs
-        xrow = min(height - 2, 1 + -(-ny * ch // per))  # right under the image
-        lines[xrow] = self._x_labels(lay, xs, width, mode == "grid" and fits, base)
-        lines[xrow + 1] = self._legend(xname, yname, lo, hi, ascii, base, mode == "grid" and fits)
-        self.x_label_row = xrow
-        image_len = lw + nx * cw  # image rows: every segment is one cell per character
-        return [(Strip(segs, image_len) if 1 <= i <= rows and i not in (xrow, xrow + 1) else Strip(segs))
-                .adjust_cell_length(width, base)
-                for i, segs in enumerate(lines)]
+            key = (q8[r] + 1 if per == 1 else (q8[2 * r] + 1) * n1 + (q8[2 * r + 1] + 1)).copy()
+            for m, ((col, row), _) in enumerate(marks):
+                if row == 1 + r and 0 <= col - lay.left < len(key):
+                    key[col - lay.left] = -(m + 1)
+            keys.append(key)
+        return keys
 
     def _limits(self, j: int) -> tuple[float, float]:
         """A parameter's bounds, else the range of its evaluated values (widened when they are all equal)."""
@@ -345,52 +292,6 @@ class Landscape(QuantityAndBaseline, Widget):
         v = v[np.isfinite(v)]
         lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 1.0)
         return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
-
-    @staticmethod
-    def _y_labels(lay: CellLayout, ys: np.ndarray, rows: int, per_cell: bool) -> dict[int, str]:
-        """Text row → value label: each grid cell's own value, or the value at every third row of a scatter."""
-        out: dict[int, str] = {}
-        if per_cell:
-            for iy in range(lay.ny):
-                _, row = lay.centre(0, iy)
-                out.setdefault(row - lay.top, _fmt(ys[iy]))
-            return out
-        used = min(rows, -(-lay.ny * lay.ch // lay.per_row))
-        for r in list(range(used - 1, -1, -3)) + [0]:
-            py = r * lay.per_row + (lay.per_row - 1) // 2
-            iy = lay.ny - 1 - min(lay.ny - 1, py // lay.ch)
-            out[r] = _fmt(ys[iy])
-        return out
-
-    @staticmethod
-    def _x_labels(lay: CellLayout, xs: np.ndarray, width: int, per_cell: bool, base: Style) -> list[Segment]:
-        """Value labels under the cells' centres, as many as fit without touching."""
-        line = [" "] * width
-        end = -1
-        step = 1 if per_cell else 10
-        for ix in range(0, lay.nx, step):
-            col, _ = lay.centre(ix, 0)
-            s = _fmt(xs[ix])
-            start = max(col - len(s) // 2, lay.left)
-            if start <= end + 1 or start + len(s) > width:
-                continue
-            line[start:start + len(s)] = list(s)
-            end = start + len(s) - 1
-        return [Segment("".join(line), base)]
-
-    def _legend(self, xname: str, yname: str, lo: float, hi: float, ascii: bool, base: Style,
-                grid: bool) -> list[Segment]:
-        segs = [Segment(f"→ {xname}  ↑ {yname}   ", base + Style(bold=True))]
-        if np.isfinite(lo):
-            segs.append(Segment(f"{lo:.4g} ", base))
-            for i in range(12):
-                t = i / 11
-                segs.append(Segment(shade_char(t), base) if ascii else
-                            Segment(" ", Style(bgcolor=Color.from_rgb(*shade(t)))))
-            segs.append(Segment(f" {hi:.4g}   ", base))
-        segs.append(Segment(f"{BEST_MARK} best" + (f"  {BAD_MARK} diverged  blank unscored" if grid
-                                                   else "  (lowest per cell)"), base + Style(dim=True)))
-        return segs
 
     def _line_plot(self, w: int, h: int) -> Text:
         import plotext as plt  # lazy: plotext loads with the first plot, keeping start-up fast
@@ -415,7 +316,7 @@ class Landscape(QuantityAndBaseline, Widget):
         if fc_like(self.shown, hist.term_names, self.loss_is_fc):
             draw_nulls(fig, self.baseline, self.map_null, float(x[-1]))
         kind = "grid" if self.axes is not None else "points"
-        fig.title(self._title(f"{kind} over {name}", f"best {y[i]:.4g} at {name}={_fmt(x[i])}", w - 2))
+        fig.title(self._title(f"{kind} over {name}", f"best {y[i]:.4g} at {name}={fmt(x[i])}", w - 2))
         fig.label(name, axis="x")
         return as_text(fig, self.app.no_color)
 
