@@ -8,7 +8,7 @@ modules are imported lazily (Ray actors import the search before their devices a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -145,3 +145,20 @@ class FitChecks:
                 "map_baselines": None if j is None else j.map_baselines,
                 "test_map_baselines": None if j is None else j.test_map_baselines,
                 "fresh": None if j is None else j.fresh_dict}
+
+
+#: A best value this close to a bound (as a fraction of the range) triggers a warning.
+BOUND_MARGIN = 0.02
+
+
+def bound_warnings(names: Sequence[str], values: np.ndarray, bounds: dict[str, tuple[float, float]]) -> list[str]:
+    """Warnings for fitted values within 2 % of a bound: the optimum may lie outside the bounds."""
+    out = []
+    for name, v in zip(names, values):
+        lo, hi = bounds[name]
+        margin = BOUND_MARGIN * (hi - lo)
+        side = "lower" if v - lo <= margin else "upper" if hi - v <= margin else None
+        if side:
+            out.append(f"best {name} = {v:.4g} lies within 2% of its {side} bound "
+                       f"[{lo:g}, {hi:g}]; the optimum may lie beyond it — widen the bounds")
+    return out

@@ -7,6 +7,7 @@ pickle is the run directory's checkpoint (``engine.runs.checkpoint`` resolves th
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any, Protocol
 
 import numpy as np
@@ -105,3 +106,14 @@ def budget_of(config: FitConfig) -> int:
     if config.optimizer == GRID:
         return min(config.budget, grid_per_axis(len(config.bounds), config.budget) ** len(config.bounds))
     return config.budget
+
+
+def stop_helper_threads() -> None:
+    """Stop Nevergrad's recast-optimizer threads, which are not daemons and would keep the process alive."""
+    try:
+        from nevergrad.optimization.recaster import _MessagingThread
+    except ImportError:  # pragma: no cover - layout of another nevergrad version
+        return
+    for t in threading.enumerate():
+        if isinstance(t, _MessagingThread) and t.is_alive():
+            t.stop()

@@ -31,9 +31,9 @@ from engine.events import (
     Summary,
     Warned,
 )
-from engine.fit_checks import BestSoFar, FitChecks
+from engine.fit_checks import BestSoFar, FitChecks, bound_warnings
 from engine.model.target import FitTarget, resolve_tr
-from engine.proposers import Proposer, budget_of, make_proposer
+from engine.proposers import Proposer, budget_of, make_proposer, stop_helper_threads
 from engine.protocols import (
     Checkpointer,
     Objective,
@@ -47,13 +47,11 @@ from engine.protocols import (
 if TYPE_CHECKING:
     from engine.prepare import PreparedFit
 
+__all__ = ["FitError", "Resume", "Search", "bound_warnings", "stop_helper_threads"]
+
 
 class FitError(RuntimeError):
     """A failure of the fit with a message meant for the user as it is."""
-
-
-#: A best value this close to a bound (as a fraction of the range) triggers a warning.
-BOUND_MARGIN = 0.02
 
 
 @dataclass(kw_only=True)
@@ -85,30 +83,6 @@ class _Progress:
     nan_candidates: int = 0
     warnings: list[str] = field(default_factory=list)
     seen: list[tuple[np.ndarray, float]] = field(default_factory=list)  # this session's (values, loss)
-
-
-def bound_warnings(names: Sequence[str], values: np.ndarray, bounds: dict[str, tuple[float, float]]) -> list[str]:
-    """Warnings for fitted values within 2 % of a bound: the optimum may lie outside the bounds."""
-    out = []
-    for name, v in zip(names, values):
-        lo, hi = bounds[name]
-        margin = BOUND_MARGIN * (hi - lo)
-        side = "lower" if v - lo <= margin else "upper" if hi - v <= margin else None
-        if side:
-            out.append(f"best {name} = {v:.4g} lies within 2% of its {side} bound "
-                       f"[{lo:g}, {hi:g}]; the optimum may lie beyond it — widen the bounds")
-    return out
-
-
-def stop_helper_threads() -> None:
-    """Stop Nevergrad's recast-optimizer threads, which are not daemons and would keep the process alive."""
-    try:
-        from nevergrad.optimization.recaster import _MessagingThread
-    except ImportError:  # pragma: no cover - layout of another nevergrad version
-        return
-    for t in threading.enumerate():
-        if isinstance(t, _MessagingThread) and t.is_alive():
-            t.stop()
 
 
 class Search:
