@@ -174,6 +174,7 @@ class Summary:
     map_baselines: Mapping[str, float | None] | None = None  # r of each map the fit uses, alone (engine.data.nulls)
     test_map_baselines: Mapping[str, float | None] | None = None  # the same against the held-out target
     fresh: Mapping[str, Any] | None = None  # the fresh-noise verdict (engine.model.fresh.Verdict.to_dict)
+    tradeoff: Mapping[str, Any] | None = None  # candidates meeting the FCD and level bars (engine.model.tradeoff)
 
     @property
     def best_corr(self) -> float | None:
@@ -206,6 +207,7 @@ class Summary:
             "map_baselines": dict(self.map_baselines) if self.map_baselines is not None else None,
             "test_map_baselines": dict(self.test_map_baselines) if self.test_map_baselines is not None else None,
             "fresh": dict(self.fresh) if self.fresh else None,
+            "tradeoff": dict(self.tradeoff) if self.tradeoff else None,
         }
 
 

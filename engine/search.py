@@ -33,6 +33,7 @@ from engine.events import (
 )
 from engine.fit_checks import BestSoFar, FitChecks, bound_warnings
 from engine.model.target import FitTarget, resolve_tr
+from engine.model.tradeoff import Scored, scored, tradeoff
 from engine.proposers import Proposer, budget_of, make_proposer, stop_helper_threads
 from engine.protocols import (
     Checkpointer,
@@ -68,6 +69,7 @@ class Resume:
     wall_s: float = 0.0
     best_terms: dict[str, float] | None = None
     best_corr: float | None = None
+    scored: list[Scored | None] = field(default_factory=list)  # the evaluated candidates' r, KS and level (tradeoff)
 
 
 @dataclass
@@ -83,6 +85,13 @@ class _Progress:
     nan_candidates: int = 0
     warnings: list[str] = field(default_factory=list)
     seen: list[tuple[np.ndarray, float]] = field(default_factory=list)  # this session's (values, loss)
+    scored: list[Scored | None] = field(default_factory=list)  # every candidate's r, KS and level, resumed ones too
+
+
+def _tradeoff_dict(points: Sequence[Scored | None]) -> dict[str, Any] | None:
+    """The joint bars' counts over the candidates (engine.model.tradeoff); None for a fit without an FCD term."""
+    t = tradeoff(points)
+    return None if t is None else t.to_dict()
 
 
 class Search:
@@ -153,7 +162,8 @@ class Search:
                        wall_s=base + time.perf_counter() - t0, device=self._device(), warnings=tuple(prog.warnings),
                        best_terms=prog.best_terms, best_fc_corr=prog.best_corr,
                        structural_baseline=self._baseline(), objective=self.config.objective,
-                       edges=self.config.edges, realizations=self.config.realizations, **self.checks.summary_fields())
+                       edges=self.config.edges, realizations=self.config.realizations,
+                       tradeoff=_tradeoff_dict(prog.scored), **self.checks.summary_fields())
 
     def _actors(self, obj: Any, batch_index: int | None) -> None:
         """Emit ActorsUpdated when the objective runs on actors (a cluster's ``actor_rows``)."""
@@ -209,7 +219,7 @@ class Search:
             proposer = r.proposer
             prog = _Progress(evaluations=r.evaluations, batches=r.batches, best_values=r.best_values,
                              best_loss=r.best_loss, best_fc=r.best_fc, nan_candidates=r.nan_candidates,
-                             best_terms=r.best_terms, best_corr=r.best_corr)
+                             best_terms=r.best_terms, best_corr=r.best_corr, scored=list(r.scored))
         try:
             return self._loop(cfg, prog, proposer, t0)
         except Exception as e:  # noqa: BLE001 - any failure ends the run cleanly, results kept
@@ -300,6 +310,8 @@ class Search:
         prog.batches += 1
         prog.seen.extend(zip(np.array(values), (float(x) for x in res.losses)))
         prog.nan_candidates += sum(1 for f in res.flags if f)
+        prog.scored += [scored(first + i, None if res.corr is None or res.flags[i] else float(res.corr[i]),
+                               {k: float(v[i]) for k, v in res.terms.items()}) for i in range(len(values))]
         improved = prog.best_loss is None or res.losses[res.best_index] < prog.best_loss
         terms = dict(res.terms)
         best_terms = {k: float(v[res.best_index]) for k, v in terms.items()}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from engine.model.tradeoff import tradeoff_text
+
 
 def _f(v: Any, digits: int = 3) -> str:
     return "—" if v is None else f"{float(v):.{digits}f}"
@@ -86,6 +88,9 @@ def verdict_lines(summary: Any, *, compact: bool = False) -> list[tuple[str, str
         test = fresh.get("test")
         if test:
             rows.append(("  held out", scores_text(test)))
+    joint = tradeoff_text(getattr(summary, "tradeoff", None))
+    if joint:
+        rows.append(("joint bars", joint))
     test_nulls = nulls_text(getattr(summary, "test_map_baselines", None))
     if test_nulls:
         rows.append(("  test map alone", test_nulls))

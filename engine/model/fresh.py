@@ -25,13 +25,14 @@ from engine.model import fcd
 from engine.model.heldout import ks_2samp
 from engine.model.regime import node_regimes
 from engine.model.target import FitTarget, align_group_fcd
+from engine.model.tradeoff import LEVEL_BAR
 
 #: Added to the fit's seed for the verdict's noise: far from the seeds a fit's realisations use (seed … seed + 63).
 FRESH_SEED_OFFSET = 1_000_003
 #: Noise seeds of a verdict unless the configuration says otherwise.
 DEFAULT_SEEDS = 4
 #: A model mean FC this far from the data's is reported (near-global synchrony, or no correlation at all).
-LEVEL_WARNING = 0.1
+LEVEL_WARNING = LEVEL_BAR
 
 
 def _stats(xs: Sequence[float]) -> tuple[float | None, float | None]:

@@ -153,7 +153,8 @@ def summary_from_dict(d: Mapping[str, Any]) -> Summary:
                    edges=str(d.get("edges") or "all"), realizations=int(d.get("realizations") or 1),
                    held_out=dict(d["held_out"]) if isinstance(d.get("held_out"), dict) else None,
                    map_baselines=_opt_nulls(d.get("map_baselines")), test_map_baselines=_opt_nulls(d.get("test_map_baselines")),
-                   fresh=dict(d["fresh"]) if isinstance(d.get("fresh"), dict) else None)
+                   fresh=dict(d["fresh"]) if isinstance(d.get("fresh"), dict) else None,
+                   tradeoff=dict(d["tradeoff"]) if isinstance(d.get("tradeoff"), dict) else None)
 
 
 def _opt_nulls(v: Any) -> dict[str, float | None] | None:

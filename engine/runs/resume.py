@@ -13,6 +13,7 @@ import numpy as np
 
 from engine.config import NOISE_STREAM_VERSION, FitConfig
 from engine.data.dataset import Dataset
+from engine.model.tradeoff import scored
 from engine.proposers import Proposer, make_proposer
 from engine.runs.checkpoint import load_checkpoint
 from engine.runs.files import atomic_write, json_bytes, write_error
@@ -129,7 +130,9 @@ def record_existing(path: str | Path) -> Resumed:
                         best_loss=None if best_row is None else float(best_row["loss"]), best_fc=best_fc,
                         nan_candidates=nan, wall_s=wall,
                         best_terms=None if best_row is None else (row_terms(best_row) or None),
-                        best_corr=None if best_row is None else row_corr(best_row, config))
+                        best_corr=None if best_row is None else row_corr(best_row, config),
+                        scored=[scored(int(r["evaluation"]), None if r.get("flag") else row_corr(r, config),
+                                       row_terms(r)) for r in kept])
         recorder = Recorder(run, config, fd, base_wall_s=wall, evaluations=done, nan_candidates=nan, best=best,
                             previous_checkpoint=manifest.get("file") if manifest else None)
         recorder.notes.extend(notes)
