@@ -83,6 +83,9 @@ def test_report_reads_fresh_noise_held_out_and_map_baselines_when_present(fitted
                                   "growth_per_ms": 0.06}}
     s["held_out"] = {"train_r": 0.45, "test_r": 0.41, "train_ks": 0.6, "test_ks": 0.66, "test_baseline": 0.3}
     s["map_baselines"] = {"myelinmap": 0.12}
+    s["tradeoff"] = {"candidates": 8, "meeting": 0, "ks_bar": 0.2, "level_bar": None, "best_meeting": None,
+                     "best_any": {"evaluation": 3, "fc_corr": 0.41, "fcd_ks": 0.55, "fc_level": None},
+                     "lowest_ks": {"evaluation": 5, "fc_corr": 0.2, "fcd_ks": 0.31, "fc_level": None}}
     (run / "status.json").write_text(json.dumps(status))
     panels = score_points(s)
     assert [p[0] for p in panels["FC correlation r"]] == ["fit (its noise)", "fresh noise (3 seeds)", "held-out: train",
@@ -93,6 +96,7 @@ def test_report_reads_fresh_noise_held_out_and_map_baselines_when_present(fitted
     _not_blank(report.html.parent / "verdict.png")
     _not_blank(report.html.parent / "history.png")
     assert "80 of 80 regions past their Hopf point (noisy ≈ 64 Hz oscillators)" in report.html.read_text()
+    assert "Joint bars: none of 8 candidates met FCD KS ≤ 0.20; the lowest KS was 0.31" in report.html.read_text()
 
 
 @pytest.mark.slow

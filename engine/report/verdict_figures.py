@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from engine.model.tradeoff import tradeoff_text
 from engine.report.canvas import DATA, MODEL, STRUCTURE, Drawn, figure, message, style
 from engine.runs.layout import finite_or_none
 from engine.summary_text import regime_text
@@ -97,4 +98,7 @@ def verdict(summary: Mapping[str, Any]) -> Drawn:
     regime = regime_text(_mapping(summary.get("fresh")).get("node_regime"))
     if regime:
         caption += f" Node regime at the best point: {regime}."
+    joint = tradeoff_text(_mapping(summary.get("tradeoff")) or None)
+    if joint:
+        caption += f" Joint bars: {joint}."
     return Drawn(name="verdict", title="Verdict: fresh noise and held-out scores", caption=caption.strip(), fig=fig)
