@@ -96,7 +96,7 @@ def test_report_reads_fresh_noise_held_out_and_map_baselines_when_present(fitted
     _not_blank(report.html.parent / "verdict.png")
     _not_blank(report.html.parent / "history.png")
     assert "80 of 80 regions past their Hopf point (noisy ≈ 64 Hz oscillators)" in report.html.read_text()
-    assert "Joint bars: none of 8 candidates met FCD KS ≤ 0.20; the lowest KS was 0.31" in report.html.read_text()
+    assert "Joint bars: none of 8 candidates met FCD KS ≤ 0.20 (search scores, one seed each); lowest KS 0.31" in report.html.read_text()
 
 
 @pytest.mark.slow

@@ -93,14 +93,14 @@ def tradeoff_text(d: Mapping[str, Any] | None) -> str | None:
                                               f" and mean FC within {d['level_bar']:.2f} of the data's")
     n, m = d["candidates"], d["meeting"]
     best, low = d["best_any"], d["lowest_ks"]
-    tail = " (the search's scores: one noise seed each)"
+    head = f"{'none' if not m else m} of {n} candidates met {bars} (search scores, one seed each)"
     if not m:
-        return (f"none of {n} candidates met {bars}; the lowest KS was {low['fcd_ks']:.2f} (r {low['fc_corr']:.3f}), "
-                f"the best r {best['fc_corr']:.3f} (KS {best['fcd_ks']:.2f})" + tail)
+        return (f"{head}; lowest KS {low['fcd_ks']:.2f} (r {low['fc_corr']:.3f}), best r {best['fc_corr']:.3f} "
+                f"(KS {best['fcd_ks']:.2f})")
     bm = d["best_meeting"]
-    text = f"{m} of {n} candidates met {bars}: best r among them {bm['fc_corr']:.3f} (#{bm['evaluation']})"
+    text = f"{head}: best r among them {bm['fc_corr']:.3f} (#{bm['evaluation']})"
     if best["evaluation"] != bm["evaluation"]:
-        text += f"; the best r of any, {best['fc_corr']:.3f}, had KS {best['fcd_ks']:.2f}"
+        text += f"; best r of any {best['fc_corr']:.3f}, KS {best['fcd_ks']:.2f}"
         if best.get("fc_level") is not None:
-            text += f" and level off by {best['fc_level']:.2f}"
-    return text + tail
+            text += f", level off by {best['fc_level']:.2f}"
+    return text
