@@ -107,3 +107,14 @@ def test_a_joint_fit_reports_the_bars_over_every_candidate_resumed_ones_too(tmp_
     labels = dict(verdict_lines(runs.layout.summary_from_dict(json.loads(
         (tmp_path / "j" / runs.STATUS).read_text())["summary"])))
     assert labels["joint bars"] == tradeoff_text(t)
+
+
+def test_a_study_table_row_carries_the_joint_bars() -> None:
+    from engine.study.scoring import VERDICT_COLUMNS, verdict_columns
+
+    t = tradeoff([_p(0, 0.6, 0.9), _p(1, 0.45, 0.15), _p(2, 0.3, 0.1)])
+    cols = verdict_columns({"tradeoff": t.to_dict()})  # type: ignore[union-attr]
+    assert (cols["joint_candidates"], cols["joint_meeting"], cols["joint_best_r"]) == (3, 2, 0.45)
+    assert {"joint_candidates", "joint_meeting", "joint_best_r"} <= set(VERDICT_COLUMNS)
+    none = verdict_columns({"tradeoff": tradeoff([_p(0, 0.6, 0.9)]).to_dict()})  # type: ignore[union-attr]
+    assert none["joint_meeting"] == 0 and none["joint_best_r"] is None
