@@ -21,8 +21,10 @@ HOLD_FROM = 6  # the second batch of 6
 
 
 def hold_dir() -> Path:
-    """The folder the test and the actors agree on (under the suite's temporary root, inherited by the Ray head)."""
-    return Path(os.environ["WCFIT_TEST_ROOT"]) / "cluster-hold"
+    """The folder the test and the actors agree on: under the suite's temporary root, one per xdist worker (each worker
+    starts its own Ray head, whose actors inherit the worker's environment), so two cluster tests running at once on
+    two workers never take each other's ``armed`` or ``inside`` files."""
+    return Path(os.environ["WCFIT_TEST_ROOT"]) / f"cluster-hold-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
 
 
 class HoldingScorer(Scorer):
