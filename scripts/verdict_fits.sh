@@ -72,6 +72,12 @@ fit hopf-gradient-sigma-hcp80 --preset regional --split odd-even --fixed fic_tar
     --param k=0.5:8 --param ext_E=0.3:1.3 --param ext_E@fcgradient=-1:1 --param fic_target@fcgradient=-0.6:0.6 \
     --param sigma=0.02:0.3 --start k=5 --start ext_E=1 --start ext_E@fcgradient=-0.8 --start fic_target@fcgradient=0 \
     --start sigma=0.1 --budget 96
+# Yeo-7 groups instead of the FC gradient (cuBNM's best categorical map; one drive coefficient per network, network 0
+# the reference that ext_E sets), the FIC target flat at 0.07 near the node's Hopf point, σ fitted
+fit hopf-yeo7 --preset regional --data schaefer100 --test schaefer100-test --fixed fic_target=0.07 \
+    --param k=0.5:8 --param ext_E=0.3:1.3 --param ext_E@yeo7:1=-1:1 --param ext_E@yeo7:2=-1:1 \
+    --param ext_E@yeo7:3=-1:1 --param ext_E@yeo7:4=-1:1 --param ext_E@yeo7:5=-1:1 --param ext_E@yeo7:6=-1:1 \
+    --param sigma=0.02:0.3 --start k=5 --start ext_E=1 --start sigma=0.1 --budget 96
 # …started at a FIC-target gradient of 0.3, budget 160 (does the search leave its start?)
 fit hopf-gradient-sigma-b160 --preset regional --data schaefer100 --test schaefer100-test --fixed fic_target=0.07 \
     --param k=0.5:8 --param ext_E=0.3:1.3 --param ext_E@fcgradient=-1:1 --param fic_target@fcgradient=-0.6:0.6 \
