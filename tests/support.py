@@ -8,6 +8,7 @@
 - data: ``random_structure``, ``make_small_dataset`` (conftest's fixtures use them), ``cluster_dataset``,
   ``scans_dataset``, ``tiny_npz``, the format writers ``make_raw`` / ``write_folder``;
 - a fake objective (no JAX) and ``fake_fit``, a recorded fit with it; ``start_search`` runs a search in a thread;
+  ``stopped_run`` records a real fit stopped after its first batch (to resume);
 - ``start_ray_head``: a local Ray head for the cluster tests.
 """
 
@@ -89,6 +90,26 @@ def start_search(search: Any) -> threading.Thread:
 
 
 # -- the app ----------------------------------------------------------------------------------------------------------
+
+def stopped_run(config: Any, dataset: Any, out: Path, name: str) -> Any:
+    """Record a fit of ``config`` on ``dataset`` as ``out/name``, stopped after its first batch; its Summary."""
+    from engine import runs
+    from engine.events import BatchEvaluated
+    from engine.search import Search
+
+    rec = runs.record(config, dataset, out=out, name=name)
+    search: Any = None
+
+    def stop(ev: object) -> None:
+        if isinstance(ev, BatchEvaluated):
+            search.cancel()
+
+    search = Search(config, dataset, listeners=[rec.listener, stop], checkpointer=rec.checkpointer)
+    try:
+        return search.run()
+    finally:
+        rec.close()
+
 
 def aio(f: Callable[..., Any]) -> Callable[..., Any]:
     """Run an async test with asyncio (no pytest-asyncio plugin needed)."""

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from engine.config import FitConfig
 from engine.data.dataset import functional_connectivity
-from engine.events import BatchEvaluated
-from tests.support import scans_dataset as _scans_dataset, wait_for
+from tests.support import scans_dataset as _scans_dataset, stopped_run, wait_for
 
 
 def test_a_split_run_resumes_and_ends_with_its_held_out_check(tmp_path: Path) -> None:
@@ -23,16 +21,8 @@ def test_a_split_run_resumes_and_ends_with_its_held_out_check(tmp_path: Path) ->
     ds = _scans_dataset()
     cfg = FitConfig(bounds={"k": (0.5, 3.0)}, batch=2, budget=4, duration_ms=300.0, split="halves", edges="within",
                     realizations=2)
-    rec = runs.record(cfg, ds, out=tmp_path, name="r")
-    search: Any = None
-
-    def stop(ev: object) -> None:
-        if isinstance(ev, BatchEvaluated):
-            search.cancel()
-
-    search = Search(cfg, ds, listeners=[rec.listener, stop], checkpointer=rec.checkpointer)
-    assert search.run().status == "stopped" and search.summary.held_out is None
-    rec.close()
+    first = stopped_run(cfg, ds, tmp_path, "r")
+    assert first.status == "stopped" and first.held_out is None
     # the stored target is the training scans' FC; every logged row says which edges and realisations it used
     train_fc = np.mean([functional_connectivity(ds.scans[i].T) for i in (0, 1)], axis=0)
     np.testing.assert_allclose(np.load(tmp_path / "r" / runs.TARGET_FC), train_fc, atol=1e-12)

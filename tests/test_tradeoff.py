@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 from engine.config import FitConfig
-from engine.events import BatchEvaluated
 from engine.model.tradeoff import KS_BAR, LEVEL_BAR, Scored, scored, tradeoff, tradeoff_text
 from engine.summary_text import verdict_lines
-from tests.support import scans_dataset
+from tests.support import scans_dataset, stopped_run
 
 
 def _p(e: int, r: float, ks: float, level: float | None = 0.05) -> Scored:
@@ -61,10 +60,9 @@ def _rows_meeting(rows: list[dict[str, Any]]) -> tuple[int, int, float | None]:
 
 def test_a_joint_fit_reports_the_bars_over_every_candidate_resumed_ones_too(tmp_path: Path) -> None:
     from engine import runs
+    from engine.model.objective import Objective
     from engine.runs.layout import candidate_rows
     from engine.search import Search
-
-    from engine.model.objective import Objective
 
     base = dict(observe="bold", objective="fc+fcd_ks+fc_level", duration_ms=120_000.0, transient_ms=10_000.0,
                 fcd_window_s=14.4, fcd_step_s=3.6)
@@ -76,16 +74,7 @@ def test_a_joint_fit_reports_the_bars_over_every_candidate_resumed_ones_too(tmp_
                              n_timepoints=int(made.shape[1]),
                              target_fc=np.mean([np.corrcoef(y.T) for y in made], axis=0))
     cfg = FitConfig(bounds={"k": (0.5, 4.0)}, batch=4, budget=8, fresh_seeds=0, optimizer="RandomSearch", **base)
-    rec = runs.record(cfg, ds, out=tmp_path, name="j")
-    search: Any = None
-
-    def stop(ev: object) -> None:
-        if isinstance(ev, BatchEvaluated):
-            search.cancel()
-
-    search = Search(cfg, ds, listeners=[rec.listener, stop], checkpointer=rec.checkpointer)
-    first = search.run()
-    rec.close()
+    first = stopped_run(cfg, ds, tmp_path, "j")
     assert first.status == "stopped" and first.tradeoff is not None and first.tradeoff["candidates"] == 4
     resumed = runs.record_existing(tmp_path / "j")
     summary = Search(resumed.config, resumed.dataset, listeners=[resumed.recorder.listener],
