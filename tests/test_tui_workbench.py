@@ -426,3 +426,32 @@ async def test_scatter_without_bounds_uses_the_range_of_the_points():
         await pilot.pause()
         text = "\n".join(land.render_line(y).text for y in range(land.size.height))
         assert land.mode == "scatter" and BEST_MARK in text and "best 0.4 at k=" in text
+
+
+@aio
+async def test_best_candidates_show_the_parameters_that_fit_and_count_the_rest():
+    """Eleven fitted parameters in a third of 160 columns: whole values for those that fit, a "+N" column for the rest
+    (the Candidates tab lists them all), never every column squeezed to an ellipsis."""
+    from rich.console import Console
+
+    from tui.widgets.dashboard import PARAM_WIDTH, TopCandidates
+
+    names = tuple(f"p{i}@map" for i in range(11))
+    top = TopCandidates()
+    top.reset(names)
+    values = np.array([[1.23456 + i for i in range(11)], [-0.5] * 11])
+    top.add_batch(0, names, values, np.array([0.4, 0.6]), ("", ""))
+    shown = top.shown_params(50)
+    assert 0 < shown < 11 and top.shown_params(200) == 11
+    assert 4 + 7 + 6 + shown * (PARAM_WIDTH + 1) + 4 <= 50  # the shown columns and "+N" fit the width
+    app = WcfitApp(probe_devices=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await app.mount(top)
+        top.styles.width, top.styles.height = 50, 6
+        await pilot.pause()
+        console = Console(width=50, record=True, color_system=None)
+        console.print(top.render())
+        text = console.export_text()
+    assert f"+{11 - shown}" in text and "…" in text
+    assert "1.235" in text and "-0.5" in text  # the first parameter's values whole
+    assert all(n in text for n in names[:shown]) and names[-1] not in text

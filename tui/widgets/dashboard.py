@@ -27,6 +27,10 @@ def params_text(params) -> str:
     return "  ".join(f"{k}={_fmt(v)}" for k, v in (params or {}).items())
 
 
+#: Columns a fitted parameter's value needs in the best-candidates table (e.g. "-0.776", "53.39").
+PARAM_WIDTH = 7
+
+
 class TopCandidates(Widget):
     """The best candidates so far (lowest loss first), as many rows as the panel has room for."""
 
@@ -80,17 +84,30 @@ class TopCandidates(Widget):
         if not self._heap:
             return Text("no candidates yet", style="dim")
         t = Table(box=None, padding=(0, 1), expand=True, header_style="bold", show_edge=False)
-        t.add_column("#", justify="right")
-        t.add_column("loss", justify="right")
-        t.add_column("r", justify="right")
-        for n in self.names:
-            t.add_column(n, justify="right")
+        t.add_column("#", justify="right", no_wrap=True)
+        t.add_column("loss", justify="right", no_wrap=True)
+        t.add_column("r", justify="right", no_wrap=True)
+        shown = self.shown_params(self.size.width)
+        hidden = len(self.names) - shown
+        for n in self.names[:shown]:
+            t.add_column(n, justify="right", no_wrap=True, min_width=PARAM_WIDTH, overflow="ellipsis")
+        if hidden:
+            t.add_column(f"+{hidden}", no_wrap=True)  # the rest: the Candidates tab (F4) lists every parameter
         room = max(1, self.size.height - 1)
         for rank, ((ev, loss, vals), r) in enumerate(zip(self.rows()[:room], self.corrs())):
             style = "bold green" if rank == 0 else ""
-            t.add_row(str(ev), f"{loss:.4f}", "—" if np.isnan(r) else f"{r:.3f}", *(_fmt(v) for v in vals),
-                      style=style)
+            t.add_row(str(ev), f"{loss:.4f}", "—" if np.isnan(r) else f"{r:.3f}",
+                      *(_fmt(v) for v in vals[:shown]), *(["…"] if hidden else []), style=style)
         return t
+
+    def shown_params(self, width: int) -> int:
+        """How many parameter columns fit ``width`` beside #, loss and r at PARAM_WIDTH each (the rest are counted
+        in a last "+N" column rather than squeezed to unreadable ellipses)."""
+        room = width - 4 - 7 - 6  # "#", "loss", "r" with their padding
+        fit = max(0, room // (PARAM_WIDTH + 1))
+        if fit < len(self.names):
+            fit = max(0, (room - 4) // (PARAM_WIDTH + 1))  # leave room for the "+N" column
+        return min(len(self.names), fit)
 
 
 def terms_text(summary) -> str:
