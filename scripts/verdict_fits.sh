@@ -78,6 +78,13 @@ fit hopf-yeo7 --preset regional --data schaefer100 --test schaefer100-test --fix
     --param k=0.5:8 --param ext_E=0.3:1.3 --param ext_E@yeo7:1=-1:1 --param ext_E@yeo7:2=-1:1 \
     --param ext_E@yeo7:3=-1:1 --param ext_E@yeo7:4=-1:1 --param ext_E@yeo7:5=-1:1 --param ext_E@yeo7:6=-1:1 \
     --param sigma=0.02:0.3 --start k=5 --start ext_E=1 --start sigma=0.1 --budget 96
+# …and each network its own FIC target instead (the distance from the Hopf point per network), started at
+# hopf-gradient-sigma's k, drive and σ
+fit hopf-fic-yeo7 --preset regional --data schaefer100 --test schaefer100-test --fixed fic_target=0.07 \
+    --param k=0.5:8 --param ext_E=0.3:1.3 --param fic_target@yeo7:1=-0.6:0.6 --param fic_target@yeo7:2=-0.6:0.6 \
+    --param fic_target@yeo7:3=-0.6:0.6 --param fic_target@yeo7:4=-0.6:0.6 --param fic_target@yeo7:5=-0.6:0.6 \
+    --param fic_target@yeo7:6=-0.6:0.6 --param sigma=0.02:0.3 --start k=5.65 --start ext_E=1.06 --start sigma=0.108 \
+    --budget 96
 # …and Yeo-7 on top of the FC gradient: hopf-gradient-sigma's family plus six network drive coefficients (±0.5),
 # started at hopf-gradient-sigma's best point (chosen on train706) with the network coefficients at 0
 fit hopf-gradient-yeo7 --preset regional --data schaefer100 --test schaefer100-test --fixed fic_target=0.07 \
