@@ -136,10 +136,8 @@ def build_target(config: FitConfig, dataset: Dataset, n_samples: int | None = No
             fcd_source = "group values"
         else:
             fcd_sorted, fcd_source = _scan_fcd(config, dataset, tr, band, edge_index, model_windows), "scans"
-    if not needs_fcd:
-        fcd_edges = config.edges
-    else:
-        fcd_edges = config.edges if fcd_edge_index is not None or edge_index is None else "all"
+    # group values of all-edge windows only under --edges within: the model's FCD windows take every edge too
+    fcd_edges = "all" if fcd_edge_index is None and edge_index is not None else config.edges
     return FitTarget(fc=fc, fcd_sorted=fcd_sorted, tr_s=tr, fcd_window=window, fcd_step=step,
                      structural_baseline=structural_baseline(dataset, fc, edge_index), edges=config.edges,
                      edge_index=edge_index, split=split, role=role, fcd_source=fcd_source,
