@@ -92,6 +92,17 @@ def backend_line() -> str:
             f"JAX_PLATFORMS {platforms}; {gpu}")
 
 
+def pytest_xdist_auto_num_workers(config) -> int:  # noqa: ANN001 - pytest's config
+    """Workers for ``-n auto`` (README's test command): one per core, at least three — on two cores a third pays,
+    as much of the suite waits rather than computes (subprocesses starting, Ray, Chromium, app frames) — and at most
+    sixteen (each worker is a JAX process of ≈1–2 GB). PYTEST_XDIST_AUTO_NUM_WORKERS overrides it, as in xdist."""
+    given = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if given and given.isdigit() and int(given) > 0:
+        return int(given)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(3, min(cores, 16))
+
+
 def pytest_report_header(config) -> list[str]:  # noqa: ANN001 - pytest's config
     """Say which backend and devices the in-process tests run on (and the subprocesses that are not pinned)."""
     return [backend_line()]

@@ -40,3 +40,16 @@ def test_the_console_script_is_the_command_line_parser():
     sub = next(a for a in build_parser()._actions if a.dest == "command")  # noqa: SLF001 - argparse's own table
     assert {"fit", "resume", "runs", "export", "study", "simulate", "bench", "data", "serve", "attach", "info"} \
         <= set(sub.choices)
+
+
+def test_auto_workers_follow_the_cores_with_three_at_least_and_sixteen_at_most(monkeypatch):
+    """README's test command runs ``-n auto``: the suite's hook gives one worker per core, three on a two-core machine
+    (a third pays there: much of the suite waits), sixteen at most, and xdist's own variable still overrides it."""
+    from tests import conftest
+
+    monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
+    for cores, workers in ((1, 3), (2, 3), (8, 8), (64, 16)):
+        monkeypatch.setattr(conftest.os, "sched_getaffinity", lambda _pid, n=cores: set(range(n)))
+        assert conftest.pytest_xdist_auto_num_workers(None) == workers
+    monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "5")
+    assert conftest.pytest_xdist_auto_num_workers(None) == 5
