@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -108,7 +109,8 @@ def _kill_and_wait(handle: Any) -> None:
     import ray
 
     ray.kill(handle)
-    for _ in range(600):  # a generous guard (60 s); it is dead within a few polls
+    deadline = time.monotonic() + 60  # a generous guard; it is dead within a few polls
+    while time.monotonic() < deadline:
         try:
             ray.get(handle.describe.remote(), timeout=10)
         except ray.exceptions.RayActorError:
@@ -116,12 +118,11 @@ def _kill_and_wait(handle: Any) -> None:
         except ray.exceptions.GetTimeoutError:
             continue
         threading.Event().wait(0.1)
-    raise AssertionError("the killed actor still answers")
+    raise AssertionError("the killed actor still answers after 60 s")
 
 
 @pytest.mark.parametrize("cluster_objective", [False], ids=["own-noise"], indirect=True)
 def test_an_actor_killed_mid_fit_is_rescored_on_the_other(cluster_objective: Any) -> None:
-
     obj = cluster_objective
     events: list[Any] = []
 
@@ -257,7 +258,6 @@ def test_a_host_that_dies_inside_a_batch_has_its_share_rescored(ray_head: str, m
 
 
 def test_when_every_actor_dies_the_fit_fails_and_keeps_its_results(cluster_objective: Any) -> None:
-
     obj = cluster_objective
 
     def listen(event: Any) -> None:

@@ -272,8 +272,9 @@ def test_a_model_made_target_from_an_unseen_seed_is_recovered_and_the_recovered_
     (measured: README's scans put a 200 s run's seed spread at 0.02–0.03).
 
     The recovered point and the truth are judged in one verdict call, as a fit's end judges its best and its
-    recommendation: the best's lanes and seeds are the ones the fit's own verdict gives it (checked against the
-    fit's summary on a short fit in ``test_a_fit_ends_with_a_fresh_noise_verdict…``), and one 200 s call is saved."""
+    recommendation: the best takes the first lanes and seeds, as in the fit's own verdict, and a lane's noise does not
+    depend on the batch around it (``test_model``'s ``test_lane_independent_of_batch_size``; this model has no FIC,
+    whose weights round per lane count). One 200 s call is saved."""
     from engine.model.fresh import fresh_verdict
     from engine.model.objective import Objective
     from engine.search import Search
@@ -290,7 +291,7 @@ def test_a_model_made_target_from_an_unseen_seed_is_recovered_and_the_recovered_
     summary = Search(fit, target).run()
     assert summary.status == "finished" and summary.fresh is None
     assert summary.best_params["ext_E@strength"] == pytest.approx(0.25, abs=0.25 + 1e-9)
-    verdict = fresh_verdict(fit.replace(fresh_seeds=4), target, [summary.best_params, truth], seeds=4)
+    verdict = fresh_verdict(fit, target, [summary.best_params, truth], seeds=4)
     assert verdict.recommendation is not None and verdict.recommendation.params == truth
     true_r = verdict.to_dict()["recommendation"]["fc_corr_mean"]
     assert true_r > 0.5  # the target is reproducible from a new seed: there is something to recover
