@@ -21,7 +21,7 @@ def test_the_estimate_covers_the_state_that_is_carried(bundled: Dataset, batch: 
     estimate = row["mem_per_candidate_bytes"]
     cfg = FitConfig(batch=batch, duration_ms=20.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05})
     obj = Objective(bundled, cfg, devices=jax.devices()[:1])
-    values = jnp.asarray(np.linspace(0.5, 3.0, obj.chunk, dtype=np.float32).reshape(-1, 1))
+    values = obj.params.inputs(np.linspace(0.5, 3.0, obj.chunk, dtype=np.float32).reshape(-1, 1))
     state = jax.jit(obj._init_chunk)(values, jnp.arange(obj.chunk, dtype=jnp.int32))  # noqa: SLF001
     carried = sum(leaf.nbytes for leaf in jax.tree_util.tree_leaves(state)) / obj.chunk
     n = bundled.n_nodes

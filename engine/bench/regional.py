@@ -67,7 +67,7 @@ def run(batch: int, duration_ms: float, data: str | None, repeats: int = 2,
         compile_s = obj.compile()
         init = jax.jit(obj._device_init)  # noqa: SLF001 - the steady start alone
         shape = (obj.chunks, obj.chunk)
-        v = jnp.asarray(np.resize(values, (obj.batch, len(obj.names))).reshape(shape + (len(obj.names),)))
+        v = obj.chunk_inputs(np.resize(values, (obj.batch, len(obj.names))))
         lanes = jnp.zeros(shape, jnp.int32)
         reals = jnp.zeros(shape[:1], jnp.int32)  # one realisation: every chunk is realisation 0
         jax.block_until_ready(init(v, lanes, reals))

@@ -34,7 +34,7 @@ from engine.model.batch import (  # noqa: F401 - re-exported: their public path 
     obs_steps_for,
     out_of_memory,
 )
-from engine.model.candidate_params import CandidateParams
+from engine.model.candidate_params import CandidateParams, Inputs
 from engine.model.sharding import lower_sharded
 from engine.model.target import FitTarget, build_target, resolve_tr
 
@@ -145,10 +145,10 @@ class Objective:
             return key
         return jax.vmap(lambda i: jax.random.fold_in(key, i))(lanes)
 
-    def _init_chunk(self, values: jax.Array, lanes: jax.Array, real: jax.Array | None = None) -> model.Carry:
+    def _init_chunk(self, values: Inputs, lanes: jax.Array, real: jax.Array | None = None) -> model.Carry:
         return model.init_state(self.sim, self.params.of(values), self._chunk_key(lanes, real))
 
-    def _segment_chunk(self, state: model.Carry, values: jax.Array, first_block: jax.Array) -> model.Carry:
+    def _segment_chunk(self, state: model.Carry, values: Inputs, first_block: jax.Array) -> model.Carry:
         return model.run_blocks(self.sim, self.params.of(values), state, first_block, self.segment_blocks)[0]
 
     def signals(self, state: model.Carry) -> tuple[jax.Array, jax.Array | None, jax.Array]:
@@ -195,7 +195,7 @@ class Objective:
             return jax.tree.map(lambda x: x[None], fn(*jax.tree.map(lambda x: x[0], args)))
         return jax.lax.map(lambda a: fn(*a), args)
 
-    def _device_init(self, values: jax.Array, lanes: jax.Array, reals: jax.Array) -> model.Carry:
+    def _device_init(self, values: Inputs, lanes: jax.Array, reals: jax.Array) -> model.Carry:
         return self._map_chunks(self._init_chunk, values, lanes, reals)
 
     def _realization_scores(self, state: model.Carry) -> tuple[jax.Array, ...]:
@@ -214,7 +214,7 @@ class Objective:
             fcd_values = v.reshape((k, r * v.shape[2], v.shape[3]))
         return self._map_chunks(lambda a, b, c: self._evaluate(a, b, c), fc, fcd_values, finite)
 
-    def _device_segment(self, state: model.Carry, values: jax.Array, first_block: jax.Array) -> model.Carry:
+    def _device_segment(self, state: model.Carry, values: Inputs, first_block: jax.Array) -> model.Carry:
         return self._map_chunks(lambda st, v: self._segment_chunk(st, v, first_block), state, values)
 
     def _device_finish(self, state: model.Carry, real: jax.Array, extra: jax.Array) -> tuple[jax.Array, ...]:
@@ -243,15 +243,26 @@ class Objective:
 
     # --- compiled functions -------------------------------------------------------------------------------------------
 
-    def _shapes(self) -> tuple[jax.ShapeDtypeStruct, ...]:
+    def _shapes(self) -> tuple[Any, ...]:
         k = len(self.devices) * self.chunks
         kr = k * self.realizations  # simulated chunks: each candidate chunk once per realisation
-        values = jax.ShapeDtypeStruct((kr, self.chunk, len(self.names)), jnp.float32)
+        n = self.structure.n_nodes
+        values = {k: jax.ShapeDtypeStruct((kr, n, self.chunk) if regional else (kr, self.chunk), self.dtype)
+                  for k, regional in self.params.layout.items()}
         lanes = jax.ShapeDtypeStruct((kr, self.chunk), jnp.int32)
         reals = jax.ShapeDtypeStruct((kr,), jnp.int32)
         real = jax.ShapeDtypeStruct((k, self.chunk), jnp.bool_)
         extra = jax.ShapeDtypeStruct((k, self.chunk), jnp.float32)
         return values, lanes, reals, real, extra
+
+    def chunk_inputs(self, padded: np.ndarray) -> dict[str, jax.Array]:
+        """The simulation's inputs of a full batch (B, P) in the device-chunk layout: (n_dev·R·k, C) and (…, N, C)."""
+        k = len(self.devices) * self.chunks
+        out = {}
+        for name, v in self.params.inputs(padded).items():
+            v = v.reshape(k, self.chunk) if v.ndim == 1 else np.moveaxis(v.reshape(v.shape[0], k, self.chunk), 1, 0)
+            out[name] = jnp.asarray(self._expand(np.ascontiguousarray(v)))
+        return out
 
     def _expand(self, x: np.ndarray) -> np.ndarray:
         """Per-candidate-chunk host values (n_dev·k, C, …) repeated for each realisation: (n_dev·R·k, C, …)."""
@@ -349,7 +360,7 @@ class Objective:
         rejected: dict[str, np.ndarray] = {}
         fic_bad = None
         if self.params.regional:
-            ranges, infeasible = self.params.checks(jnp.asarray(np.asarray(padded, np.float32)))
+            ranges, infeasible = self.params.checks(padded)
             rejected = {n: np.asarray(v)[:real] for n, v in ranges.items() if np.asarray(v)[:real].any()}
             fic_bad = np.asarray(infeasible)[:real] if self.config.fic else None
         out_of_range = np.zeros(real, bool)
@@ -383,7 +394,7 @@ class Objective:
         assert fns is not None
         padded = np.concatenate([values, np.repeat(values[:1], self.batch - real, axis=0)]) if real < self.batch else values
         shape = (len(self.devices) * self.chunks, self.chunk)
-        vals = jnp.asarray(self._expand(padded.reshape(shape + (len(self.names),))))
+        vals = self.chunk_inputs(padded)
         lanes = jnp.asarray(self._expand(np.arange(first_lane, first_lane + self.batch, dtype=np.int32).reshape(shape)))
         state = fns["init"](vals, lanes, jnp.asarray(self._reals()))
         seg_ms = self.segment_ms

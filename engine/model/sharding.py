@@ -12,7 +12,7 @@ from jax.sharding import PartitionSpec as P
 
 
 def lower_sharded(devices: list[jax.Device], init_fn: Callable[..., Any], segment_fn: Callable[..., Any],
-                  finish_fn: Callable[..., Any], shapes: tuple[jax.ShapeDtypeStruct, ...]) -> dict[str, jax.stages.Lowered]:
+                  finish_fn: Callable[..., Any], shapes: tuple[Any, ...]) -> dict[str, jax.stages.Lowered]:
     """The three functions shard-mapped over ``devices`` (axis "c") and lowered for ``shapes``."""
     values, lanes, reals, real, extra = shapes
     first = jax.ShapeDtypeStruct((), jnp.int32)

@@ -79,7 +79,7 @@ def simulate(config: FitConfig, dataset: Dataset, values: Mapping[str, float], *
     one = config.replace(batch=1, budget=1)
     obj = Objective(dataset, one, devices=jax.local_devices()[:1], chunk=1)
     x = np.array([[values.get(n, one.values()[n]) for n in obj.names]], np.float32)
-    vals = jnp.asarray(x)
+    vals = {k: jnp.asarray(v) for k, v in obj.params.inputs(x).items()}
     lanes = jnp.zeros((1,), jnp.int32)
     s = obj.structure
     init = jax.jit(obj._init_chunk)  # noqa: SLF001 - the objective's own chunk functions, one lane
