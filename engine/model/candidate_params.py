@@ -52,37 +52,32 @@ class CandidateParams:
                               f"fic_target {self.config.values().get('fic_target', float('nan')):g}): lower fic_target "
                               "or the drive, or change the local set")
 
-    def _host(self, row: np.ndarray) -> tuple[dict[str, np.ndarray], int]:
-        """One candidate's (P,) regional parameters in float64 ((N, 1) where regional) and its infeasible regions."""
+    def _host(self, values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Per-region parameters (B, N) in float64 of candidates (B, P), and their infeasible regions (B,): one jitted
+        call that maps a one-candidate body over the rows, so each candidate meets the same code whatever its batch."""
         if self._host_fn is None:
             maps = {m: jnp.asarray(v) for m, v in self.maps.items()}
             cmat, rowsum = jnp.asarray(self._cmat64), jnp.asarray(self._rowsum)
 
-            def host(v: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:
+            def one(v: jax.Array) -> tuple[dict[str, jax.Array], jax.Array]:
                 p = {n: jnp.asarray(x, jnp.float64) for n, x in self._fixed.items()}
                 p.update({n: v[i][None] for i, n in enumerate(self.names)})
-                return regional.regional_params(p, maps, fic=self.config.fic,
-                                                coupling=coupling.REGISTRY[self.config.coupling], cmat=cmat,
-                                                rowsum=rowsum, n_nodes=self.n_nodes, batch=1)
-            self._host_fn = jax.jit(host)
-        out, bad = self._host_fn(jnp.asarray(row, jnp.float64))
-        return {k: np.asarray(v) for k, v in out.items()}, int(np.asarray(bad)[0])
+                q, bad = regional.regional_params(p, maps, fic=self.config.fic,
+                                                  coupling=coupling.REGISTRY[self.config.coupling], cmat=cmat,
+                                                  rowsum=rowsum, n_nodes=self.n_nodes, batch=1)
+                return {k: jnp.broadcast_to(x, (self.n_nodes, 1))[:, 0] for k, x in q.items() if jnp.ndim(x) == 2}, bad[0]
+            self._host_fn = jax.jit(lambda rows: jax.lax.map(one, rows))
+        out, bad = self._host_fn(jnp.asarray(values, jnp.float64))
+        return {k: np.asarray(v) for k, v in out.items()}, np.asarray(bad, np.int32)
 
     def _regional(self, values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Per-region parameters (N, B) in float64 of candidates (B, P) and their infeasible regions (B,)."""
         key = np.ascontiguousarray(values, np.float32).tobytes() + bytes(str(np.shape(values)), "ascii")
         if self._last is None or self._last[0] != key:
-            self._last = key, self._compute(values)
+            with jax.enable_x64(True), jax.default_device(jax.local_devices(backend="cpu")[0]):
+                rows, bad = self._host(np.asarray(values, np.float64))
+            self._last = key, ({k: v.T for k, v in rows.items()}, bad)
         return self._last[1]
-
-    def _compute(self, values: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        with jax.enable_x64(True), jax.default_device(jax.local_devices(backend="cpu")[0]):
-            rows = [self._host(row) for row in np.asarray(values, np.float64)]
-        names = [k for k, v in rows[0][0].items() if np.ndim(v) == 2]
-        shape = (self.n_nodes, len(rows))
-        cols = {k: np.concatenate([np.broadcast_to(r[0][k], (self.n_nodes, 1)) for r in rows], axis=1) for k in names}
-        assert all(c.shape == shape for c in cols.values())
-        return cols, np.array([r[1] for r in rows], np.int32)
 
     def inputs(self, values: Any) -> dict[str, np.ndarray]:
         """What the simulation receives for candidates (B, P): fitted values (B,), per-region values (N, B)."""
