@@ -2,8 +2,8 @@
 
 Each row is the product's batch objective on the same data, batch and BOLD settings (the ``bold`` preset), differing
 only in the model: homogeneous, or with two map coefficients on the drive (``ext_E@strength``, ``ext_E@fcgradient``)
-and FIC, for each coupling. Per-region values are (N, B) arrays computed inside the jitted call; the only extra work
-per simulated second is reading (N, B) constants instead of (B,) ones. A steady start of a regional network relaxes the
+and FIC, for each coupling. Per-region values are (N, B) arrays computed on the host once per batch and passed in;
+the only extra work per simulated second is reading (N, B) inputs instead of (B,) ones. A steady start of a regional network relaxes the
 coupled network once (``engine.model.node.RELAX_STEPS``), a fixed cost per batch reported as ``init_s``.
 """
 

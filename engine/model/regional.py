@@ -1,4 +1,7 @@
-"""Regional parameters and feedback inhibition control (FIC): per-region values (N, B) computed inside the jitted call.
+"""Regional parameters and feedback inhibition control (FIC): per-region values (N, B) of each candidate.
+
+``engine.model.candidate_params`` evaluates these functions on the host in float64, one candidate at a time, and
+passes the results to the simulation as inputs, so a candidate's values do not depend on its batch.
 
 Regional: a coefficient ``P@MAP`` (an ordinary fitted or fixed parameter) makes P vary over regions as
 P_i = P × (1 + Σ_k c_k · m_k,i) with maps min–max scaled to [0, 1] (``engine.data.maps``). A candidate whose P_i
