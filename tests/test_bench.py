@@ -114,3 +114,24 @@ def test_bench_regional_times_every_model_against_its_coupling_s_homogeneous_one
     assert res["n_nodes"] == 8 and [r["model"] for r in res["rows"]] == [v[0] for v in VARIANTS]
     assert all(r["batch"] == 2 and r["wall_s"] > 0 and r["init_s"] > 0 for r in res["rows"])
     assert res["rows"][0]["relative"] == 1.0 and res["rows"][3]["relative"] == 1.0  # each coupling's own baseline
+
+
+def test_a_batch_s_wall_time_includes_its_simulation_without_a_progress_callback(small) -> None:
+    """BatchResult.wall_s (the bench's and the run log's time) is the batch's own: JAX dispatches asynchronously, and a
+    call without a progress callback (bench --regional, the notebook API) reported the dispatch alone — 0.01 s of a
+    9 s batch, which made `bench --regional`'s homogeneous rows 0.00 s and every ratio against them meaningless."""
+    import time
+
+    import jax
+
+    from engine.config import FitConfig
+    from engine.model.objective import Objective
+
+    cfg = FitConfig(batch=4, budget=4, duration_ms=5000.0, bounds={"k": (0.5, 3.0)}, fixed={"sigma": 0.05})
+    obj = Objective(small, cfg, devices=jax.devices()[:1])
+    obj.compile()
+    values = np.linspace(0.5, 3.0, 4, dtype=np.float32).reshape(-1, 1)
+    t0 = time.perf_counter()
+    res = obj(values)
+    outer = time.perf_counter() - t0
+    assert 0.5 * outer <= res.wall_s <= outer, (res.wall_s, outer)
