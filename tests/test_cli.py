@@ -172,3 +172,17 @@ def test_a_fixed_value_reaches_the_simulation(tmp_path):
     recorded = np.array([r_["loss"] for r_ in rows])
     np.testing.assert_allclose(recorded, with_fixed, rtol=0, atol=1e-12)
     assert np.abs(recorded - default).min() > 1e-4
+
+
+def test_every_summary_row_keeps_a_space_between_its_label_and_its_text() -> None:
+    """The label column is 16 wide; '  test map alone' is 16 characters and ran into its value ('alonefcgradient')."""
+    from types import SimpleNamespace
+
+    from tui.cli.options.scoring import summary_lines
+
+    summary = SimpleNamespace(map_baselines={"fcgradient": 0.684}, test_map_baselines={"fcgradient": 0.695},
+                              fresh=None, tradeoff=None, held_out=None, edges="all", realizations=1)
+    lines = summary_lines(summary)
+    assert [line.split()[:3] for line in lines] == [["map", "alone", "fcgradient"], ["test", "map", "alone"]]
+    assert lines[0].startswith("map alone       fcgradient 0.684")  # the 16-wide column unchanged for shorter labels
+    assert lines[1].startswith("  test map alone fcgradient 0.695")

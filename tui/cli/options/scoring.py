@@ -39,5 +39,5 @@ def summary_lines(summary: Any) -> list[str]:
         lines.append(f"edges           {summary.edges} (FC correlation, terms and structure alone on these edges)")
     if getattr(summary, "realizations", 1) > 1:
         lines.append(f"realisations    {summary.realizations} per candidate (scored on their mean FC)")
-    lines += [f"{label:<16}{text}" for label, text in verdict_lines(summary)]
+    lines += [f"{label:<15} {text}" for label, text in verdict_lines(summary)]  # a space after a 16-character label too
     return lines
