@@ -24,6 +24,14 @@ from engine.model import coupling, regime, regional
 Inputs = Mapping[str, Any]
 
 
+def _host_device() -> jax.Device:
+    """The CPU, where the per-candidate values are computed; JAX's default device where no CPU backend is started."""
+    try:
+        return jax.local_devices(backend="cpu")[0]
+    except RuntimeError:  # JAX_PLATFORMS names only an accelerator
+        return jax.local_devices()[0]
+
+
 class CandidateParams:
     """Turns candidate rows (B, P) into the simulation's parameters ((N, B) where they vary over regions)."""
 
@@ -74,7 +82,7 @@ class CandidateParams:
         """Per-region parameters (N, B) in float64 of candidates (B, P) and their infeasible regions (B,)."""
         key = np.ascontiguousarray(values, np.float32).tobytes() + bytes(str(np.shape(values)), "ascii")
         if self._last is None or self._last[0] != key:
-            with jax.enable_x64(True), jax.default_device(jax.local_devices(backend="cpu")[0]):
+            with jax.enable_x64(True), jax.default_device(_host_device()):
                 rows, bad = self._host(np.asarray(values, np.float64))
             self._last = key, ({k: v.T for k, v in rows.items()}, bad)
         return self._last[1]

@@ -247,8 +247,8 @@ class Objective:
         k = len(self.devices) * self.chunks
         kr = k * self.realizations  # simulated chunks: each candidate chunk once per realisation
         n = self.structure.n_nodes
-        values = {k: jax.ShapeDtypeStruct((kr, n, self.chunk) if regional else (kr, self.chunk), self.dtype)
-                  for k, regional in self.params.layout.items()}
+        values = {name: jax.ShapeDtypeStruct((kr, n, self.chunk) if regional else (kr, self.chunk), self.dtype)
+                  for name, regional in self.params.layout.items()}
         lanes = jax.ShapeDtypeStruct((kr, self.chunk), jnp.int32)
         reals = jax.ShapeDtypeStruct((kr,), jnp.int32)
         real = jax.ShapeDtypeStruct((k, self.chunk), jnp.bool_)
