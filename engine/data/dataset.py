@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.data import formats
 from engine.data.checks import check_bolds, check_labels, check_tr_field, square_matrix
+from engine.data.cohort import check_scan_structure, check_subjects
 from engine.data.compare import matrix_corr
 from engine.data.errors import DataError, as_float_array, check_finite
 from engine.data.group import read_group_fields
@@ -39,6 +40,9 @@ class Dataset:
     fcd_window_tr: int | None = None  # the window (TRs) those FCD values were computed with
     fcd_step_tr: int | None = None  # their window step (TRs)
     fcd_values_within: np.ndarray | None = None  # the group's FCD values of within-hemisphere window FCs (same windows)
+    subjects: tuple[str, ...] | None = None  # each scan's subject id (a study's --per subject), when the data says
+    scan_cmats: np.ndarray | None = None  # (n_scans, N, N) each scan's own structure (its subject's), when given
+    scan_dmats: np.ndarray | None = None  # (n_scans, N, N) each scan's own fibre lengths in mm, when given
 
     @property
     def n_nodes(self) -> int:
@@ -216,7 +220,9 @@ def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[st
             raise DataError(f"{path}: FC must be {n}×{n} like Cmat, got shape {fc.shape}")
         check_finite(fc, path=path, what="FC")
         target_fc, n_scans, n_timepoints = fc, 0, 0
-
+    if "subjects" in raw and "BOLDs" not in raw:
+        raise DataError(f"{path}: subjects names the subject of each scan, but the file has no BOLD scans")
+    scan_cmats, scan_dmats = check_scan_structure(raw, path=path, n=n, n_scans=int(n_scans))
 
     return Dataset(
         name=name,
@@ -229,10 +235,13 @@ def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[st
         scans=tuple(scans) if "BOLDs" in raw else (),
         tr_s=check_tr_field(raw.get("TR"), path=path),
         labels=check_labels(raw.get("labels"), path=path, n=n),
+        subjects=check_subjects(raw.get("subjects"), path=path, n_scans=int(n_scans)),
+        scan_cmats=scan_cmats,
+        scan_dmats=scan_dmats,
         **read_group_fields(raw, path=path, n=n),
     )
 
 
 def read_arrays(path: Path) -> Any:
-    """The raw arrays of a data file in any registered format, unchecked (e.g. a study's ``subjects`` array)."""
+    """The raw arrays of a data file in any registered format, unchecked."""
     return formats.read(path).arrays

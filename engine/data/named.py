@@ -4,7 +4,8 @@ From cuBNM's wheel (BSD 3-Clause, see ``bundled/schaefer100/LICENSE-cubnm`` and 
 labels LH_…/RH_…: ``schaefer100`` — the HCP "train" group of 706 subjects (group Cmat, Dmat, FC and the group's FCD
 values, windows of 30 TRs, step 5, from the .npy file's name; no scans, so ``--split`` does not apply);
 ``schaefer100-test`` — the "test" group of 303 other subjects, the same kinds of data (a held-out group for
-``--test``); ``schaefer100-scans`` — four resting scans of two subjects on the train group's structure (``--split``).
+``--test``); ``schaefer100-scans`` — four resting scans of two subjects on the train group's structure (``--split``),
+with each subject's id and own structure for a study (``--per subject``).
 Their ``maps/`` folder holds regional maps.
 """
 
@@ -81,7 +82,8 @@ NAMED: Mapping[str, _Schaefer] = MappingProxyType({
     # cuBNM's "test" group (303 other subjects): its own group structure, FC and FCD values (``--test``)
     "schaefer100-test": _Schaefer("schaefer100_test303.npz", "fcd_values_test303_window30_step5.npy",
                                   "schaefer100-test"),
-    # four resting scans (two subjects × REST1/REST2, 1200 TRs) on the train group's structure (``--split``)
+    # four resting scans (two subjects × REST1/REST2, 1200 TRs) on the train group's structure (``--split``); each
+    # subject's id and own structure (Cmats, Dmats) for ``study --per subject``
     "schaefer100-scans": _Schaefer("schaefer100_scans.npz", None, "schaefer100-scans"),
 })
 

@@ -73,4 +73,7 @@ def subset(dataset: Dataset, indices: tuple[int, ...], role: str) -> Dataset:
     return dataclasses.replace(dataset, name=f"{dataset.name} [{role}]", scans=scans, target_fc=fc,
                                n_scans=len(scans), n_timepoints=min(s.shape[1] for s in scans),
                                fcd_values=None, fcd_window_tr=None, fcd_step_tr=None,
-                               fcd_values_within=None)
+                               fcd_values_within=None,
+                               subjects=None if dataset.subjects is None else tuple(dataset.subjects[i] for i in indices),
+                               scan_cmats=None if dataset.scan_cmats is None else dataset.scan_cmats[list(indices)],
+                               scan_dmats=None if dataset.scan_dmats is None else dataset.scan_dmats[list(indices)])

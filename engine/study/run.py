@@ -39,11 +39,11 @@ from engine.study.manifest import (
     load_study,
     subject_statuses,
 )
-from engine.study.subjects import PER, Subject, split_subjects, subject_dataset, subject_ids
+from engine.study.subjects import PER, Subject, split_subjects, subject_dataset
 
 __all__ = [  # the study's public names, importable from here as before the split
     "FORMAT", "FORMAT_VERSION", "PER", "STUDY_FILE", "Study", "Subject", "SubjectStatus", "create_study",
-    "export_rows", "export_study", "is_study", "load_study", "split_subjects", "subject_dataset", "subject_ids",
+    "export_rows", "export_study", "is_study", "load_study", "split_subjects", "subject_dataset",
     "subject_statuses",
 ]
 

@@ -1,16 +1,18 @@
-"""A study's subjects: one per scan, or scans grouped by the data's ``subjects`` array; each subject's own dataset."""
+"""A study's subjects: one per scan, or scans grouped by the data's ``subjects`` array; each subject's own dataset
+(its own scans' FC, and its own structure where the data gives each scan one: ``Cmats``/``Dmats``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from engine.config import ConfigError
-from engine.data.dataset import DataError, Dataset, functional_connectivity, read_arrays
+from engine.data.cohort import scans_structure
+from engine.data.dataset import DataError, Dataset, functional_connectivity
 
 PER = ("scan", "subject")
 
@@ -23,24 +25,14 @@ class Subject:
     scans: tuple[int, ...]
 
 
-def subject_ids(source: str) -> list[str] | None:
-    """The data file's ``subjects`` array (one id per scan), or None when it has none."""
-    if not source or source.strip().lower() in ("", "bundled") or source.startswith("kaggle:"):
-        return None
-    raw = read_arrays(Path(source).expanduser())
-    ids = raw.get("subjects") if hasattr(raw, "get") else None
-    if ids is None:
-        return None
-    return [str(x) for x in np.asarray(ids).ravel().tolist()]
-
-
 def split_subjects(dataset: Dataset, per: str, ids: Sequence[str] | None = None) -> list[Subject]:
-    """The study's subjects: one per scan, or scans grouped by their subject id."""
+    """The study's subjects: one per scan, or scans grouped by their subject id (``ids``, else the data's own)."""
     if dataset.n_scans == 0 or not dataset.scans:
         raise DataError(f"{dataset.name} has no BOLD scans (only a precomputed FC): a study needs one scan per subject")
     if per not in PER:
         raise ConfigError(f"--per takes scan or subject, got {per!r}")
     n = len(dataset.scans)
+    ids = dataset.subjects if ids is None else ids
     if per == "scan" or ids is None:
         return [Subject(name=f"subject-{i:03d}", scans=(i,)) for i in range(n)]
     if len(ids) != n:
@@ -56,9 +48,17 @@ def split_subjects(dataset: Dataset, per: str, ids: Sequence[str] | None = None)
 
 
 def subject_dataset(dataset: Dataset, subject: Subject) -> Dataset:
-    """The dataset of one subject: the same structure, the target FC of its own scans only."""
+    """The dataset of one subject: the target FC of its own scans only, on its own structure where the data gives
+    each scan one (``Cmats``/``Dmats``; its scans must share it), else on the data's ``Cmat`` and ``Dmat``."""
     scans = tuple(dataset.scans[i] for i in subject.scans)
     fc = np.mean([functional_connectivity(s.T) for s in scans], axis=0)
-    return Dataset(name=f"{dataset.name} {subject.name}", source=dataset.source, cmat=dataset.cmat,
-                   dmat=dataset.dmat, target_fc=fc, n_scans=len(scans), n_timepoints=min(s.shape[1] for s in scans),
-                   scans=scans, tr_s=dataset.tr_s, labels=dataset.labels, hemisphere=dataset.hemisphere)
+    cmat, dmat = scans_structure(dataset.scan_cmats, dataset.scan_dmats, subject.scans, who=subject.name)
+    own = list(subject.scans)
+    return dataclasses.replace(
+        dataset, name=f"{dataset.name} {subject.name}", cmat=dataset.cmat if cmat is None else cmat,
+        dmat=dataset.dmat if dmat is None else dmat, target_fc=fc, n_scans=len(scans),
+        n_timepoints=min(s.shape[1] for s in scans), scans=scans,
+        subjects=None if dataset.subjects is None else tuple(dataset.subjects[i] for i in own),
+        scan_cmats=None if dataset.scan_cmats is None else dataset.scan_cmats[own],
+        scan_dmats=None if dataset.scan_dmats is None else dataset.scan_dmats[own],
+        fcd_values=None, fcd_window_tr=None, fcd_step_tr=None, fcd_values_within=None)

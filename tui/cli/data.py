@@ -49,6 +49,8 @@ def describe(dataset: Dataset) -> dict[str, Any]:
         "n_nodes": dataset.n_nodes,
         "n_scans": dataset.n_scans,
         "samples": [int(s.shape[1]) for s in dataset.scans],
+        "subjects": None if dataset.subjects is None else list(dict.fromkeys(dataset.subjects)),
+        "scan_structure": [k for k, v in (("Cmats", dataset.scan_cmats), ("Dmats", dataset.scan_dmats)) if v is not None],
         "tr_s": dataset.tr_s,
         "labels": list(dataset.labels) if dataset.labels else None,
         "structural_baseline": r if math.isfinite(r) else None,
@@ -93,6 +95,19 @@ def _samples(lengths: list[int]) -> str:
     return f"{lo} per scan" if lo == hi else f"{lo}–{hi} per scan"
 
 
+def _subject_lines(info: dict[str, Any]) -> list[str]:
+    """The data's subjects and per-scan structure, when it has them (what ``study --per subject`` uses)."""
+    ids, own = info.get("subjects"), info.get("scan_structure")
+    lines = []
+    if ids:
+        shown = ", ".join(ids[:_LABELS_SHOWN]) + (", …" if len(ids) > _LABELS_SHOWN else "")
+        lines.append(f"subjects   {len(ids)}: {shown}  (study --per subject groups the scans by them)")
+    if own:
+        lines.append(f"structure  each scan its own ({', '.join(own)}): a study fits each subject on it; a fit of "
+                     "the whole file on Cmat, Dmat")
+    return lines
+
+
 def _lines(info: dict[str, Any]) -> list[str]:
     tr = info["tr_s"]
     lengths = info["samples"]
@@ -110,6 +125,7 @@ def _lines(info: dict[str, Any]) -> list[str]:
         f"regions    {info['n_nodes']}",
         f"scans      {info['n_scans']}",
         f"samples    {_samples(lengths)}",
+        *_subject_lines(info),
         f"TR         {tr_text}",
         f"labels     {labels_text}",
         "baseline   " + ("undefined" if r is None else f"r = {r:.4f}")

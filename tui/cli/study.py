@@ -15,7 +15,7 @@ from engine.data.dataset import load_dataset
 from engine.study.export import export_study
 from engine.study.manifest import create_study, is_study, subject_statuses
 from engine.study.run import Study
-from engine.study.subjects import PER, split_subjects, subject_ids
+from engine.study.subjects import PER, split_subjects
 from tui.cli.errors import EXIT_FAILED, EXIT_OK
 from tui.cli.options.fit import add_fit_options, config_from_args, export_formats
 from tui.cli.parser import Subparsers
@@ -32,7 +32,7 @@ def cmd_study(args: argparse.Namespace) -> int:
     else:
         config = config_from_args(args)
         dataset = load_dataset(config.data)
-        subjects = split_subjects(dataset, args.per, subject_ids(config.data) if args.per == "subject" else None)
+        subjects = split_subjects(dataset, args.per)
         if args.limit:
             subjects = subjects[:args.limit]
         create_study(out, config, dataset, subjects, args.per)
