@@ -98,3 +98,16 @@ fit hopf-gradient-sigma-b160 --preset regional --data schaefer100 --test schaefe
     --param k=0.5:8 --param ext_E=0.3:1.3 --param ext_E@fcgradient=-1:1 --param fic_target@fcgradient=-0.6:0.6 \
     --param sigma=0.02:0.3 --start k=5 --start ext_E=1 --start ext_E@fcgradient=-0.8 --start fic_target@fcgradient=0.3 \
     --start sigma=0.1 --budget 160
+# per subject, each on its own structure (cuBNM's wheel: 100206, 100307; `schaefer100-scans` carries it): the regional
+# preset as a study, day 1 (REST1) fitted and day 2 (REST2) held out; each subject's summary in its run's status.json,
+# the table in OUT/subjects-regional/export/study.csv
+study() {  # NAME ARGS…: one study under OUT/NAME, exported as CSV
+  local name=$1; shift
+  wcfit-tui study "$@" --quiet --out "$OUT/$name" && wcfit-tui export "$OUT/$name" --csv
+}
+study subjects-regional --preset regional --data schaefer100-scans --per subject --split odd-even
+# …and hopf-gradient-sigma's family per subject
+study subjects-hopf-gradient-sigma --preset regional --data schaefer100-scans --per subject --split odd-even \
+    --fixed fic_target=0.07 --param k=0.5:8 --param ext_E=0.3:1.3 --param ext_E@fcgradient=-1:1 \
+    --param fic_target@fcgradient=-0.6:0.6 --param sigma=0.02:0.3 --start k=5 --start ext_E=1 \
+    --start ext_E@fcgradient=-0.8 --start fic_target@fcgradient=0 --start sigma=0.1 --budget 96
