@@ -194,3 +194,35 @@ async def test_a_subject_no_better_than_its_structure_is_marked(tmp_path):
         await pilot.pause()
         cells = [str(table.get_cell(r.name, "corr")) for r in rows]
     assert cells == ["0.500", "≤ 0.280", "≤ 0.300", "0.400"]
+
+
+@aio
+async def test_a_subject_is_judged_against_its_structure_by_its_fresh_noise_r_where_it_has_one(tmp_path):
+    """A search's best r is a best-of-N on one noise seed: where a subject has a fresh-noise verdict, its fresh r is
+    what is compared with the structure alone, and that cell carries the mark (the best-of-N cell does not)."""
+    from pathlib import Path
+
+    from textual.app import App, ComposeResult
+
+    from engine.study.table import SubjectRow
+    from tui.widgets.subjects_table import SubjectsTable, no_better_than_structure
+
+    def row(name, best, fresh, base=0.30):
+        return SubjectRow(name=name, path=Path(tmp_path / name), status="done", evaluations=4, budget=4,
+                          best_loss=1.0 - best, best_fc_corr=best, structural_baseline=base, fresh_fc_corr=fresh)
+
+    rows = [row("lucky", 0.35, 0.28), row("holds", 0.29, 0.40), row("none", 0.29, None)]
+    assert [no_better_than_structure(r) for r in rows] == [True, False, True]
+
+    class Host(App):
+        def compose(self) -> ComposeResult:
+            yield SubjectsTable()
+
+    async with Host().run_test(size=(120, 12)) as pilot:
+        table = pilot.app.query_one(SubjectsTable)
+        table.set_rows(rows)
+        await pilot.pause()
+        best = [str(table.get_cell(r.name, "corr")) for r in rows]
+        fresh = [str(table.get_cell(r.name, "fresh")) for r in rows]
+    assert best == ["0.350", "0.290", "≤ 0.290"]
+    assert fresh == ["≤ 0.280", "0.400", "—"]

@@ -26,16 +26,23 @@ def _num(x: float | None, digits: int) -> Text:
     return Text("—" if x is None else f"{x:.{digits}f}", justify="right")
 
 
+def judged_corr(row: object) -> tuple[str, float | None]:
+    """The r a subject is judged by and its column key: the fresh-noise mean where a verdict exists (new seeds), else
+    the search's best (a best-of-N on one noise seed)."""
+    fresh = getattr(row, "fresh_fc_corr", None)
+    return ("fresh", fresh) if fresh is not None else ("corr", getattr(row, "best_fc_corr", None))
+
+
 def no_better_than_structure(row: object) -> bool:
-    """Whether a subject's best FC r is no better than its structure-alone baseline (both known)."""
-    corr, base = getattr(row, "best_fc_corr", None), getattr(row, "structural_baseline", None)
+    """Whether a subject's judged r (``judged_corr``) is no better than its structure-alone baseline (both known)."""
+    corr, base = judged_corr(row)[1], getattr(row, "structural_baseline", None)
     return corr is not None and base is not None and corr <= base
 
 
-def _corr_cell(row: object) -> Text:
-    """The best FC r, marked in yellow with ≤ when the wiring alone predicts the subject's FC as well."""
-    cell = _num(getattr(row, "best_fc_corr", None), 3)
-    if no_better_than_structure(row):
+def _corr_cell(row: object, key: str, value: float | None) -> Text:
+    """An r cell, marked in yellow with ≤ when it is the judged r and the wiring alone predicts the FC as well."""
+    cell = _num(value, 3)
+    if judged_corr(row)[0] == key and no_better_than_structure(row):
         cell = Text(f"≤ {cell.plain}", style="bold yellow", justify="right")
     return cell
 
@@ -75,8 +82,9 @@ class SubjectsTable(DataTable):
         for r in self.subjects:
             cells: tuple[object, ...] = (r.name, Text(r.status, style=STATUS_STYLE.get(r.status, "")),
                      Text(f"{r.evaluations}/{r.budget}", justify="right"), _num(r.best_loss, 5),
-                     _corr_cell(r), _num(r.structural_baseline, 3))
-            cells = cells + tuple(_num(getattr(r, attr, None), 3) for _, _, attr in extra)
+                     _corr_cell(r, "corr", r.best_fc_corr), _num(r.structural_baseline, 3))
+            cells = cells + tuple(_corr_cell(r, key, getattr(r, attr, None)) if key == "fresh"
+                                  else _num(getattr(r, attr, None), 3) for _, key, attr in extra)
             if same:
                 for (_, key), value in zip(columns, cells):
                     self.update_cell(r.name, key, value)
