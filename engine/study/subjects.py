@@ -8,11 +8,10 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-import numpy as np
-
 from engine.config import ConfigError
 from engine.data.cohort import scans_structure
-from engine.data.dataset import DataError, Dataset, functional_connectivity
+from engine.data.dataset import DataError, Dataset
+from engine.data.split import subset
 
 PER = ("scan", "subject")
 
@@ -50,15 +49,7 @@ def split_subjects(dataset: Dataset, per: str, ids: Sequence[str] | None = None)
 def subject_dataset(dataset: Dataset, subject: Subject) -> Dataset:
     """The dataset of one subject: the target FC of its own scans only, on its own structure where the data gives
     each scan one (``Cmats``/``Dmats``; its scans must share it), else on the data's ``Cmat`` and ``Dmat``."""
-    scans = tuple(dataset.scans[i] for i in subject.scans)
-    fc = np.mean([functional_connectivity(s.T) for s in scans], axis=0)
     cmat, dmat = scans_structure(dataset.scan_cmats, dataset.scan_dmats, subject.scans, who=subject.name)
-    own = list(subject.scans)
-    return dataclasses.replace(
-        dataset, name=f"{dataset.name} {subject.name}", cmat=dataset.cmat if cmat is None else cmat,
-        dmat=dataset.dmat if dmat is None else dmat, target_fc=fc, n_scans=len(scans),
-        n_timepoints=min(s.shape[1] for s in scans), scans=scans,
-        subjects=None if dataset.subjects is None else tuple(dataset.subjects[i] for i in own),
-        scan_cmats=None if dataset.scan_cmats is None else dataset.scan_cmats[own],
-        scan_dmats=None if dataset.scan_dmats is None else dataset.scan_dmats[own],
-        fcd_values=None, fcd_window_tr=None, fcd_step_tr=None, fcd_values_within=None)
+    own = subset(dataset, subject.scans, subject.name)  # its scans, their FC and per-scan fields; no group FCD
+    return dataclasses.replace(own, name=f"{dataset.name} {subject.name}", cmat=dataset.cmat if cmat is None else cmat,
+                               dmat=dataset.dmat if dmat is None else dmat)
