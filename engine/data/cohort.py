@@ -24,6 +24,8 @@ def check_subjects(value: Any, *, path: Path, n_scans: int) -> tuple[str, ...] |
     """The subject id of each scan (``n_scans`` strings), or None when the file has none."""
     if value is None:
         return None
+    if n_scans == 0:
+        raise DataError(f"{path}: subjects names the subject of each scan, but the file has no BOLD scans")
     ids = np.asarray(value).ravel().tolist() if not isinstance(value, (str, bytes)) else None
     if ids is None:
         raise DataError(f"{path}: subjects must be a list of {n_scans} ids, one per scan")

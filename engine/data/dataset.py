@@ -220,8 +220,6 @@ def _build(raw: Any, *, path: Path, name: str, source: str, scan_names: tuple[st
             raise DataError(f"{path}: FC must be {n}×{n} like Cmat, got shape {fc.shape}")
         check_finite(fc, path=path, what="FC")
         target_fc, n_scans, n_timepoints = fc, 0, 0
-    if "subjects" in raw and "BOLDs" not in raw:
-        raise DataError(f"{path}: subjects names the subject of each scan, but the file has no BOLD scans")
     scan_cmats, scan_dmats = check_scan_structure(raw, path=path, n=n, n_scans=int(n_scans))
 
     return Dataset(
