@@ -226,3 +226,39 @@ async def test_a_subject_is_judged_against_its_structure_by_its_fresh_noise_r_wh
         fresh = [str(table.get_cell(r.name, "fresh")) for r in rows]
     assert best == ["0.350", "0.290", "≤ 0.290"]
     assert fresh == ["≤ 0.280", "0.400", "—"]
+
+
+@aio
+async def test_the_judged_fresh_r_stands_beside_the_structure_r_at_80_columns_whatever_order_verdicts_arrive(tmp_path):
+    """At 80 columns the fresh r a subject is judged by is on screen without scrolling, next to its structure's r; a
+    held-out r that arrived first does not push it to the right (the columns are rebuilt in their order), and the
+    selected subject stays selected while they are."""
+    from pathlib import Path
+
+    from textual.app import App, ComposeResult
+
+    from engine.study.table import SubjectRow
+    from tui.widgets.subjects_table import SubjectsTable
+
+    def row(name, fresh=None, test=None):
+        return SubjectRow(name=name, path=Path(tmp_path / name), status="done", evaluations=400, budget=400,
+                          best_loss=0.81234, best_fc_corr=0.3, structural_baseline=0.25, fresh_fc_corr=fresh,
+                          fresh_fcd_ks=None if fresh is None else 0.15, test_fc_corr=test)
+
+    class Host(App):
+        def compose(self) -> ComposeResult:
+            yield SubjectsTable()
+
+    async with Host().run_test(size=(80, 12)) as pilot:
+        table = pilot.app.query_one(SubjectsTable)
+        table.set_rows([row("100206", test=0.2), row("100307", test=0.21)])
+        table.move_cursor(row=1)
+        await pilot.pause()
+        table.set_rows([row("100206", fresh=0.22, test=0.2), row("100307", fresh=0.24, test=0.21)])
+        await pilot.pause()
+        keys = [k.value for k in table.columns]
+        assert keys[:8] == ["subject", "status", "evals", "loss", "corr", "baseline", "fresh", "fresh_ks"]
+        assert keys[8] == "test" and table.cursor_row == 1
+        right_edge = sum(c.get_render_width(table) for c in list(table.columns.values())[:keys.index("fresh") + 1])
+        assert right_edge <= table.size.width, (right_edge, table.size.width)
+        assert str(table.get_cell("100307", "fresh")) == "≤ 0.240"  # judged, and no better than 0.25

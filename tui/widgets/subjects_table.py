@@ -16,9 +16,10 @@ from engine.runs.listing import STATUS_STYLE as RUN_STATUS_STYLE
 STATUS_STYLE = {**RUN_STATUS_STYLE, "done": RUN_STATUS_STYLE["finished"], "waiting": "dim"}
 COLUMNS = (("subject", "subject"), ("status", "status"), ("evals", "evals"), ("best loss", "loss"),
            ("best FC r", "corr"), ("structure r", "baseline"))
-#: Columns shown once any subject has them (label, key, SubjectRow attribute): held-out r, nulls, fresh noise.
-EXTRA_COLUMNS = (("test r", "test", "test_fc_corr"), ("map alone r", "map", "map_alone"),
-                 ("fresh r", "fresh", "fresh_fc_corr"), ("fresh KS", "fresh_ks", "fresh_fcd_ks"),
+#: Columns shown once any subject has them (label, key, SubjectRow attribute): fresh noise first, so the r a subject
+#: is judged by stands beside its structure's at 80 columns, then held-out r, nulls and level.
+EXTRA_COLUMNS = (("fresh r", "fresh", "fresh_fc_corr"), ("fresh KS", "fresh_ks", "fresh_fcd_ks"),
+                 ("test r", "test", "test_fc_corr"), ("map alone r", "map", "map_alone"),
                  ("mean FC", "mean_fc", "fresh_mean_fc"), ("data FC", "data_fc", "data_mean_fc"))
 
 
@@ -70,15 +71,17 @@ class SubjectsTable(DataTable):
         """Show ``rows``, updating cells in place when the subjects are the same (the cursor stays)."""
         same = [r.name for r in rows] == [r.name for r in self.subjects]
         self.subjects = list(rows)
-        if not same:
-            self.clear()
-        columns: tuple[tuple[str, str], ...] = COLUMNS
         extra = [(label, key, attr) for label, key, attr in EXTRA_COLUMNS
-                 if any(getattr(r, attr, None) is not None for r in self.subjects)]  # verdicts and held-out checks
-        for label, key, _ in extra:
-            columns = columns + ((label, key),)
-            if key not in self.columns:
-                self.add_column(label, key=key, default=Text("—", justify="right"))
+                 if any(getattr(r, attr, None) is not None for r in rows)]  # verdicts and held-out checks
+        columns = COLUMNS + tuple((label, key) for label, key, _ in extra)
+        cursor = self.cursor_row if same else 0
+        if [k.value for k in self.columns] != [key for _, key in columns]:  # a new column keeps its place in the order
+            self.clear(columns=True)
+            for label, key in columns:
+                self.add_column(label, key=key)
+            same = False
+        elif not same:
+            self.clear()
         for r in self.subjects:
             cells: tuple[object, ...] = (r.name, Text(r.status, style=STATUS_STYLE.get(r.status, "")),
                      Text(f"{r.evaluations}/{r.budget}", justify="right"), _num(r.best_loss, 5),
@@ -90,6 +93,8 @@ class SubjectsTable(DataTable):
                     self.update_cell(r.name, key, value)
             else:
                 self.add_row(*cells, key=r.name)
+        if not same and cursor and cursor < self.row_count:
+            self.move_cursor(row=cursor)  # the columns were rebuilt under the user: the same subject stays selected
 
     def current(self):
         """The row under the cursor, or None."""
