@@ -9,7 +9,9 @@
   ``scans_dataset``, ``tiny_npz``, the format writers ``make_raw`` / ``write_folder``;
 - a fake objective (no JAX) and ``fake_fit``, a recorded fit with it; ``start_search`` runs a search in a thread;
   ``stopped_run`` records a real fit stopped after its first batch (to resume);
-- ``start_ray_head``: a local Ray head for the cluster tests.
+- ``start_ray_head``: a local Ray head for the cluster tests;
+- ``at_product_xla_level`` / ``rerun_at_product_xla_level``: a bit-for-bit promise checked at the XLA optimisation
+  level the product compiles at (the suite compiles at level 1: tests/conftest.py says why).
 """
 
 from __future__ import annotations
@@ -431,3 +433,24 @@ def start_ray_head(num_cpus: int, num_gpus: int) -> Iterator[str]:
             head.kill()
             head.wait()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# -- the product's XLA level --------------------------------------------------------------------------------------------
+
+_OPT_FLAG = "--xla_backend_optimization_level"
+
+
+def at_product_xla_level() -> bool:
+    """Whether this process compiles at XLA's default optimisation level, the one the product uses."""
+    return not any(f.startswith(_OPT_FLAG) for f in os.environ.get("XLA_FLAGS", "").split())
+
+
+def rerun_at_product_xla_level(nodeid: str) -> None:
+    """Run one test again in a child pytest at the product's XLA level (the suite's root, HOME and cache); fail with
+    its output where it fails. For promises of identical bits, which hold at the level the product compiles at."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT"))}
+    env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split() if not f.startswith(_OPT_FLAG))
+    env["WCFIT_TEST_XLA_DEFAULT"] = "1"
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", nodeid],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=4 * GUARD_S)
+    assert r.returncode == 0, f"{nodeid} at XLA's default level:\n{r.stdout[-4000:]}{r.stderr[-2000:]}"

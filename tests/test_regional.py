@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tests.support import random_structure
+from tests.support import at_product_xla_level, random_structure, rerun_at_product_xla_level
 from engine.config import ConfigError, FitConfig
 from engine.data.dataset import Dataset, load_dataset
 from engine.model import network as model
@@ -397,11 +397,17 @@ def test_the_derived_gradient_is_the_shipped_schaefer_gradient_with_the_opposite
     assert np.corrcoef(fc_gradient(ds.target_fc), shipped)[0, 1] < -0.95
 
 
-def test_regional_and_fic_parameters_do_not_depend_on_the_batch_layout() -> None:
+def test_regional_and_fic_parameters_do_not_depend_on_the_batch_layout(request: pytest.FixtureRequest) -> None:
     """A candidate's per-region parameters (maps, FIC's weights) are the same bits alone or in a batch, and its
     simulation the same bits in chunks of 4, 2 or 1 (on the CPU): computed inside the jitted call, XLA's float32 code
     rounded FIC's weights differently per lane count, which moved a fresh-noise verdict near an instability by 0.1
-    (docs/regional.md). The scores agree to float32 rounding (their reductions over edges may round per layout)."""
+    (docs/regional.md). The scores agree to float32 rounding (their reductions over edges may round per layout).
+
+    Identical bits are a promise of the code XLA emits at the product's optimisation level (at level 1, where the
+    suite compiles, chunks of 2 and 4 differ by a few ulps): the test runs there, in a child pytest."""
+    if not at_product_xla_level():
+        rerun_at_product_xla_level(request.node.nodeid)
+        return
     from engine.model.objective import Objective
 
     ds = _dataset(30, 8)
