@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy import signal as sps
 
 from engine.data.dataset import functional_connectivity
 from engine.model.network import Stats, fc_from_stats
@@ -181,6 +180,8 @@ class Bandpass:
 
     def sos(self) -> np.ndarray:
         """The filter's second-order sections."""
+        from scipy import signal as sps  # lazy: scipy.signal costs ≈0.9 s at every start of the engine (CLI, actors)
+
         return sps.butter(self.order, [self.low_hz, self.high_hz], btype="band", fs=1.0 / self.tr_s, output="sos")
 
     def min_samples(self) -> int:
@@ -193,6 +194,8 @@ class Bandpass:
         x = np.asarray(x, np.float64)
         if x.shape[0] < self.min_samples():
             raise ValueError(f"band-pass filtering needs at least {self.min_samples()} samples, got {x.shape[0]}")
+        from scipy import signal as sps  # lazy, as in sos()
+
         return sps.sosfiltfilt(self.sos(), x, axis=0)
 
     def matrix(self, n_samples: int) -> np.ndarray:
