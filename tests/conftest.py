@@ -40,7 +40,7 @@ def _suite_root() -> Path:
 
 SUITE_ROOT = _suite_root()
 
-# The suite's compiles at XLA's LLVM optimisation level 1 instead of its default 3 (set before JAX starts, so every
+# The suite compiles at XLA's LLVM optimisation level 1 instead of its default 3 (set before JAX starts, so every
 # worker and subprocess inherits it). The suite is bound by compiling: most tests compile a small program once and run
 # it for milliseconds, and level 1 halves a small objective's compile (2.7 → 1.3 s) with the same run time at the
 # presets' size (bench --presets, alternated: bold 86/95 against 92/86, regional 82/86 against 81/90); level 0 would
