@@ -168,11 +168,22 @@ def test_runs_lists_a_study_beside_the_runs_and_json_says_which_is_which(tmp_pat
     assert "1 of 3 subjects done" in out and "wcfit-tui runs STUDY" in out
 
 
+def _table_app():
+    """An app showing one SubjectsTable, for the table's own tests."""
+    from textual.app import App, ComposeResult
+
+    from tui.widgets.subjects_table import SubjectsTable
+
+    class TableHost(App):
+        def compose(self) -> ComposeResult:
+            yield SubjectsTable()
+
+    return TableHost()
+
+
 @aio
 async def test_a_subject_no_better_than_its_structure_is_marked(tmp_path):
     from pathlib import Path
-
-    from textual.app import App, ComposeResult
 
     from engine.study.table import SubjectRow
     from tui.widgets.subjects_table import SubjectsTable, no_better_than_structure
@@ -184,11 +195,7 @@ async def test_a_subject_no_better_than_its_structure_is_marked(tmp_path):
     rows = [row("good", 0.50, 0.30), row("weak", 0.28, 0.31), row("tie", 0.30, 0.30), row("unknown", 0.4, None)]
     assert [no_better_than_structure(r) for r in rows] == [False, True, True, False]
 
-    class Host(App):
-        def compose(self) -> ComposeResult:
-            yield SubjectsTable()
-
-    async with Host().run_test(size=(100, 12)) as pilot:
+    async with _table_app().run_test(size=(100, 12)) as pilot:
         table = pilot.app.query_one(SubjectsTable)
         table.set_rows(rows)
         await pilot.pause()
@@ -202,8 +209,6 @@ async def test_a_subject_is_judged_against_its_structure_by_its_fresh_noise_r_wh
     what is compared with the structure alone, and that cell carries the mark (the best-of-N cell does not)."""
     from pathlib import Path
 
-    from textual.app import App, ComposeResult
-
     from engine.study.table import SubjectRow
     from tui.widgets.subjects_table import SubjectsTable, no_better_than_structure
 
@@ -214,11 +219,7 @@ async def test_a_subject_is_judged_against_its_structure_by_its_fresh_noise_r_wh
     rows = [row("lucky", 0.35, 0.28), row("holds", 0.29, 0.40), row("none", 0.29, None)]
     assert [no_better_than_structure(r) for r in rows] == [True, False, True]
 
-    class Host(App):
-        def compose(self) -> ComposeResult:
-            yield SubjectsTable()
-
-    async with Host().run_test(size=(120, 12)) as pilot:
+    async with _table_app().run_test(size=(120, 12)) as pilot:
         table = pilot.app.query_one(SubjectsTable)
         table.set_rows(rows)
         await pilot.pause()
@@ -235,8 +236,6 @@ async def test_the_judged_fresh_r_stands_beside_the_structure_r_at_80_columns_wh
     selected subject stays selected while they are."""
     from pathlib import Path
 
-    from textual.app import App, ComposeResult
-
     from engine.study.table import SubjectRow
     from tui.widgets.subjects_table import SubjectsTable
 
@@ -245,11 +244,7 @@ async def test_the_judged_fresh_r_stands_beside_the_structure_r_at_80_columns_wh
                           best_loss=0.81234, best_fc_corr=0.3, structural_baseline=0.25, fresh_fc_corr=fresh,
                           fresh_fcd_ks=None if fresh is None else 0.15, test_fc_corr=test)
 
-    class Host(App):
-        def compose(self) -> ComposeResult:
-            yield SubjectsTable()
-
-    async with Host().run_test(size=(80, 12)) as pilot:
+    async with _table_app().run_test(size=(80, 12)) as pilot:
         table = pilot.app.query_one(SubjectsTable)
         table.set_rows([row("100206", test=0.2), row("100307", test=0.21)])
         table.move_cursor(row=1)
