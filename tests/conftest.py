@@ -48,17 +48,10 @@ SUITE_ROOT = _suite_root()
 # for bit the default's, the regional preset's move like another noise realisation (its FIC'd dynamics amplify one
 # ulp), which the tests' tolerances already allow for (as on a GPU box). The product keeps XLA's default; a run with
 # WCFIT_TEST_XLA_DEFAULT=1 (or XLA_FLAGS naming a level) tests at the product's own level.
-_FLAGS = os.environ.get("XLA_FLAGS", "")
-if "xla_backend_optimization_level" not in _FLAGS and not os.environ.get("WCFIT_TEST_XLA_DEFAULT"):
-    os.environ["XLA_FLAGS"] = f"{_FLAGS} --xla_backend_optimization_level=1".strip()
+from tests.support import xla_opt_level  # noqa: E402 - no JAX there: the flag is set before JAX is imported below
 
-
-def xla_opt_level() -> str:
-    """The XLA backend optimisation level this suite compiles at ('1' as set above, XLA's default '3' otherwise)."""
-    for flag in os.environ.get("XLA_FLAGS", "").split():
-        if flag.startswith("--xla_backend_optimization_level="):
-            return flag.split("=", 1)[1]
-    return "3 (XLA's default)"
+if xla_opt_level() is None and not os.environ.get("WCFIT_TEST_XLA_DEFAULT"):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=1".strip()
 
 try:  # its import sets JAX's x64 flag from its own precision (32): import it first, before the flags are set below
     import brainstate  # noqa: F401
@@ -108,8 +101,9 @@ def backend_line() -> str:
     kinds = sorted({d.device_kind for d in devs})
     gpu = "gpu-marked tests run" if has_gpu() else "gpu-marked tests skipped (no GPU seen by JAX)"
     platforms = os.environ.get("JAX_PLATFORMS") or "unset"
+    level = xla_opt_level() or "3 (XLA's default)"
     return (f"wcfit backend: {suite_backend()} ({len(devs)}× {'/'.join(kinds)}), JAX {jax.__version__}, "
-            f"JAX_PLATFORMS {platforms}; XLA optimisation level {xla_opt_level()}; {gpu}")
+            f"JAX_PLATFORMS {platforms}; XLA optimisation level {level}; {gpu}")
 
 
 def pytest_xdist_auto_num_workers(config) -> int:  # noqa: ANN001 - pytest's config

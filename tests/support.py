@@ -440,16 +440,24 @@ def start_ray_head(num_cpus: int, num_gpus: int) -> Iterator[str]:
 _OPT_FLAG = "--xla_backend_optimization_level"
 
 
+def xla_opt_level() -> str | None:
+    """The XLA backend optimisation level XLA_FLAGS names; None for XLA's default (3), the one the product uses."""
+    for flag in os.environ.get("XLA_FLAGS", "").split():
+        if flag.startswith(f"{_OPT_FLAG}="):
+            return flag.split("=", 1)[1]
+    return None
+
+
 def at_product_xla_level() -> bool:
     """Whether this process compiles at XLA's default optimisation level, the one the product uses."""
-    return not any(f.startswith(_OPT_FLAG) for f in os.environ.get("XLA_FLAGS", "").split())
+    return xla_opt_level() is None
 
 
 def rerun_at_product_xla_level(nodeid: str) -> None:
     """Run one test again in a child pytest at the product's XLA level (the suite's root, HOME and cache); fail with
     its output where it fails. For promises of identical bits, which hold at the level the product compiles at."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "PYTEST_CURRENT"))}
-    env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split() if not f.startswith(_OPT_FLAG))
+    env["XLA_FLAGS"] = " ".join(f for f in env.get("XLA_FLAGS", "").split() if not f.startswith(f"{_OPT_FLAG}="))
     env["WCFIT_TEST_XLA_DEFAULT"] = "1"
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", nodeid],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=4 * GUARD_S)
