@@ -64,8 +64,7 @@ class SubjectsTable(DataTable):
         self.subjects: list = []
 
     def on_mount(self) -> None:
-        for label, key in COLUMNS:
-            self.add_column(label, key=key)
+        self.set_rows([])  # the headers before any subject: set_rows owns the columns
 
     def set_rows(self, rows: list) -> None:
         """Show ``rows``, updating cells in place when the subjects are the same (the cursor stays)."""
